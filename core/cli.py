@@ -1,0 +1,443 @@
+"""The headless command line, over the same core functions the wizard uses.
+
+Exit codes: 0 success; 1 the operation failed (refused, unreachable, timed out);
+2 bad usage or invalid input, found before any network call. Messages go to stderr,
+results to stdout. Secrets are never taken from argv: the API key comes from
+UNSTRUCTURED_API_KEY or the keyring, private keys from a file or ``keyring:NAME``.
+This module must not import Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import logging
+import sys
+import webbrowser
+from pathlib import Path
+from typing import Any, Callable, Sequence, TextIO
+
+from core import APP_NAME, __version__
+from core.credentials import read_private_key_source, resolve_api_key
+from core.errors import AppError, InvalidInputError
+from core.keyfiles import write_key_bundle, bundle_paths
+from core.keys import (
+    ALLOWED_KEY_SIZES,
+    DEFAULT_COMMON_NAME,
+    DEFAULT_VALIDITY_DAYS,
+    Subject,
+    create_key_bundle,
+    load_private_key,
+    public_key_id,
+)
+from core.logs import setup_logging
+from core import salesforce
+from core.secret_store import API_KEY_NAME, SecretStore, private_key_name
+from core.settings import ConnectorRecord, KeyRecord, Settings, default_output_dir, log_dir
+from core.unstructured import PlatformClient, default_api_url
+from core.validation import parse_categories, validate_config, validate_consumer_key, validate_username
+
+log = logging.getLogger(__name__)
+EXPIRY_WARN_DAYS = 30
+
+
+class UsageError(InvalidInputError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}.", hint=f"See '{self.prog} --help'.")
+
+
+class Cli:
+    """One CLI run. ``store`` and the streams are injectable so tests use real ones of their choosing."""
+
+    def __init__(self, *, store: SecretStore | None = None, stdout: TextIO | None = None,
+                 stderr: TextIO | None = None, stdin: TextIO | None = None) -> None:
+        self.store = store or SecretStore()
+        self.out = stdout or sys.stdout
+        self.err = stderr or sys.stderr
+        self.stdin = stdin or sys.stdin
+
+    # --- output ----------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err)
+
+    def fail(self, exc: AppError) -> int:
+        self.note(f"error: {exc.message}")
+        if exc.hint:
+            self.note(f"  {exc.hint}")
+        return exc.exit_code
+
+    # --- entry -----------------------------------------------------------------------------
+
+    def run(self, argv: Sequence[str]) -> int:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(list(argv))
+        except UsageError as exc:
+            return self.fail(exc)
+        except SystemExit as exc:  # --help / --version
+            return int(exc.code or 0)
+        if not getattr(args, "command", None):
+            parser.print_help(self.err)
+            return 2
+        setup_logging(log_dir())
+        handler: Callable[[argparse.Namespace], int] = getattr(self, f"cmd_{args.command.replace('-', '_')}")
+        try:
+            return handler(args)
+        except AppError as exc:
+            log.info("%s failed: %s", args.command, exc)
+            return self.fail(exc)
+        except KeyboardInterrupt:
+            self.note("Interrupted.")
+            return 130
+
+    # --- commands --------------------------------------------------------------------------
+
+    def cmd_keygen(self, args: argparse.Namespace) -> int:
+        folder = Path(args.out).expanduser()
+        subject = Subject(common_name=args.common_name, organization=args.organization,
+                          organizational_unit=args.org_unit, country=args.country, email=args.email)
+        paths = bundle_paths(folder, args.name)
+        if not args.force:
+            existing = [str(p) for p in (paths.private_key, paths.certificate) if p and p.exists()]
+            if args.csr and paths.csr and paths.csr.exists():
+                existing.append(str(paths.csr))
+            if existing:
+                raise InvalidInputError(
+                    f"{', '.join(existing)} already exist(s); nothing was generated.",
+                    hint="Choose another --name or --out, or add --force to replace them.",
+                )
+        if args.store:
+            self.store.backend  # fail early, before the slow generation, if there is no keyring
+        bundle = create_key_bundle(bits=args.bits, days=args.days, subject=subject, with_csr=args.csr)
+        written = write_key_bundle(bundle, folder, name=args.name, overwrite=args.force)
+        if args.store:
+            self.store.set(private_key_name(args.name), bundle.private_key_pem.decode("ascii"))
+        info = bundle.certificate_info
+        assert info is not None
+        key = load_private_key(bundle.private_key_pem)
+        settings = Settings.load()
+        settings.remember_key(KeyRecord(
+            name=args.name, public_key_id=public_key_id(key), fingerprint_sha256=info.fingerprint_sha256,
+            not_after=info.not_after.isoformat(), certificate_path=str(written.certificate),
+            in_keyring=args.store,
+        ))
+        settings.output_dir = str(folder)
+        _save_quietly(settings, self)
+        self.say(f"Private key:  {written.private_key} (owner-only, keep it secret)")
+        self.say(f"Certificate:  {written.certificate} (upload this to the Salesforce app)")
+        if written.csr:
+            self.say(f"CSR:          {written.csr} (send this to your CA if you need a CA-signed certificate)")
+        if args.store:
+            self.say(f"Keyring:      stored as keyring:{args.name}")
+        self.say(f"SHA-256:      {info.fingerprint_sha256}")
+        self.say(f"Expires:      {info.not_after:%Y-%m-%d %H:%M} UTC ({args.days} days)")
+        return 0
+
+    def cmd_approval_url(self, args: argparse.Namespace) -> int:
+        url = salesforce.approval_url(validate_consumer_key(args.consumer_key),
+                                      callback_url=args.callback_url, login_url=args.login_url)
+        self.say(url)
+        self.note("Open it in a browser logged in as the connector's Salesforce user and allow access. "
+                  "The browser then shows a page at https://localhost that does not load: that is expected.")
+        if args.open and not webbrowser.open(url):
+            self.note("No browser could be opened here; copy the URL above into one.")
+        return 0
+
+    def cmd_verify(self, args: argparse.Namespace) -> int:
+        username = validate_username(args.username)
+        consumer_key = validate_consumer_key(args.consumer_key)
+        key_text = read_private_key_source(args.private_key, self.store)
+        pem = validate_config(username=username, consumer_key=consumer_key, private_key=key_text).private_key
+        login_url = salesforce.CONNECTOR_LOGIN_URL if args.login_url is None else args.login_url
+        self._warn_login_url(login_url)
+        try:
+            result = salesforce.verify_jwt_login(username=username, consumer_key=consumer_key,
+                                                 private_key=pem, login_url=login_url)
+        except AppError as exc:
+            code = self.fail(exc)
+            if "hasn't approved" in getattr(exc, "description", ""):
+                self.note("  Approval URL: " + salesforce.approval_url(consumer_key, login_url=login_url))
+            return code
+        who = f"{result.username}" + (f" ({result.display_name})" if result.display_name else "")
+        self.say(f"The JWT login works: {who}, org {result.org_id or 'unknown'}, instance {result.instance_url}.")
+        return 0
+
+    def cmd_submit(self, args: argparse.Namespace) -> int:
+        key_text = read_private_key_source(args.private_key, self.store)
+        config = validate_config(username=args.username, consumer_key=args.consumer_key,
+                                 private_key=key_text, categories=args.categories)
+        client = self._client(args.api_url)
+        connector = client.create_source(name=args.name, config=config)
+        self._record_connector(client, connector.id, connector.name, config.private_key,
+                               connector.updated_at or connector.created_at)
+        if args.json:
+            self.say(json.dumps(connector.redacted(), indent=2))
+        else:
+            self.say(connector.id)
+            self.note(f"Created source connector '{connector.name}'. Check it with: check {connector.id}")
+        return 0
+
+    def cmd_doctor(self, args: argparse.Namespace) -> int:
+        from core import doctor
+
+        findings = doctor.offline_findings(self.store)
+        if not args.offline:
+            findings += doctor.online_findings(api_url=args.api_url or default_api_url())
+        width = max(len(f.label) for f in findings)
+        for finding in findings:
+            mark = "ok  " if finding.ok else "FAIL"
+            self.say(f"{mark} {finding.label.ljust(width)}  {finding.value}")
+        return 0 if all(f.ok for f in findings) else 1
+
+    def cmd_set_api_key(self, args: argparse.Namespace) -> int:
+        if self.stdin.isatty():
+            value = getpass.getpass("Unstructured API key (input hidden): ")
+        else:
+            value = self.stdin.readline()
+        value = value.strip()
+        if not value:
+            raise InvalidInputError("No API key was given; nothing was stored.")
+        self.store.set(API_KEY_NAME, value)
+        self.say(f"Stored the Unstructured API key in the keyring ({self.store.backend_name()}).")
+        return 0
+
+    def cmd_list(self, args: argparse.Namespace) -> int:
+        client = self._client(args.api_url)
+        connectors = client.list_sources()
+        settings = Settings.load()
+        now = dt.datetime.now(dt.timezone.utc)
+        rows = []
+        for c in connectors:
+            record = settings.connector(c.id)
+            expiry = record.not_after if record else ""
+            days = _days_left(expiry, now)
+            rows.append({
+                "id": c.id, "name": c.name, "created_at": c.created_at, "updated_at": c.updated_at,
+                "fingerprint_sha256": record.fingerprint_sha256 if record else None,
+                "not_after": expiry or None, "days_left": days,
+                "expiring": days is not None and days <= EXPIRY_WARN_DAYS,
+            })
+        if args.json:
+            self.say(json.dumps(rows, indent=2))
+            return 0
+        if not rows:
+            self.note("No Salesforce source connectors in this account.")
+            return 0
+        for row in rows:
+            line = f"{row['id']}  {row['name']}  created {row['created_at'][:10]}"
+            if row["updated_at"]:
+                line += f"  updated {str(row['updated_at'])[:10]}"
+            if row["not_after"]:
+                line += f"  certificate expires {row['not_after'][:10]}"
+                if row["expiring"]:
+                    line += f"  EXPIRES IN {row['days_left']} DAYS - rotate the key (update --private-key)"
+            self.say(line)
+        return 0
+
+    def cmd_check(self, args: argparse.Namespace) -> int:
+        if args.timeout <= 0:
+            raise InvalidInputError("--timeout must be a positive number of seconds.")
+        client = self._client(args.api_url)
+        self.note("Connection check started; waiting for a verdict...")
+        check = client.run_connection_check(args.id, timeout=args.timeout)
+        if check.status == "SUCCESS":
+            self.say("SUCCESS: the connector can reach Salesforce.")
+            return 0
+        self.say(f"FAILURE: {check.reason or 'the service gave no reason'}")
+        return 1
+
+    def cmd_update(self, args: argparse.Namespace) -> int:
+        if not any([args.private_key, args.username, args.consumer_key, args.categories]):
+            raise InvalidInputError("Nothing to update.", hint="Give --private-key, --username, --consumer-key or --categories.")
+        username = validate_username(args.username) if args.username else None
+        consumer_key = validate_consumer_key(args.consumer_key) if args.consumer_key else None
+        categories = parse_categories(args.categories) if args.categories else None
+        key_text = read_private_key_source(args.private_key, self.store) if args.private_key else None
+        if key_text is not None:
+            load_private_key(key_text)
+        client = self._client(args.api_url)
+        current = client.get_source(args.id)
+        if current.type and current.type != "salesforce":
+            raise InvalidInputError(f"Connector {args.id} is a {current.type} connector, not Salesforce.")
+        old = current.config
+        if key_text is None:
+            key_text = self._usable_stored_key(old, args.id)
+        config = validate_config(
+            username=username or str(old.get("username", "")),
+            consumer_key=consumer_key or str(old.get("consumer_key", "")),
+            private_key=key_text,
+            categories=categories if categories is not None else old.get("categories") or None,
+        )
+        updated = client.update_source(args.id, config=config)
+        self._record_connector(client, updated.id, updated.name, config.private_key,
+                               updated.updated_at or updated.created_at)
+        if args.json:
+            self.say(json.dumps(updated.redacted(), indent=2))
+        else:
+            self.say(f"Updated connector {updated.id} ({updated.name}).")
+            self.note(f"Run 'check {updated.id}' to prove the new settings work.")
+        return 0
+
+    def cmd_delete(self, args: argparse.Namespace) -> int:
+        client = self._client(args.api_url)
+        connector = client.get_source(args.id)
+        if not args.yes:
+            if not self.stdin.isatty():
+                raise InvalidInputError("Deleting needs confirmation.", hint="Add --yes to delete without asking.")
+            print(f"Delete connector '{connector.name}' ({connector.id})? Type 'yes' to confirm: ",
+                  end="", file=self.err, flush=True)
+            if self.stdin.readline().strip().lower() != "yes":
+                self.note("Nothing was deleted.")
+                return 1
+        client.delete_source(args.id)
+        settings = Settings.load()
+        settings.forget_connector(args.id)
+        _save_quietly(settings, self)
+        self.say(f"Deleted connector {connector.id} ({connector.name}).")
+        return 0
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _client(self, api_url: str | None) -> PlatformClient:
+        url = api_url or Settings.load().api_url or default_api_url()
+        api_key, _ = resolve_api_key(self.store)
+        return PlatformClient(api_url=url, api_key=api_key)
+
+    def _warn_login_url(self, login_url: str) -> None:
+        if login_url.rstrip("/") != salesforce.CONNECTOR_LOGIN_URL:
+            self.note(f"warning: checking against {login_url}. The connector itself always logs in through "
+                      f"{salesforce.CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work.")
+
+    def _usable_stored_key(self, old_config: dict[str, Any], connector_id: str) -> str:
+        old_key = str(old_config.get("private_key") or "")
+        try:
+            load_private_key(old_key)
+            return old_key
+        except AppError:
+            pass
+        record = Settings.load().connector(connector_id)
+        settings = Settings.load()
+        if record and record.public_key_id:
+            key_record = settings.key_by_public_id(record.public_key_id)
+            if key_record and key_record.in_keyring:
+                stored = self.store.get(private_key_name(key_record.name))
+                if stored:
+                    return stored
+        raise InvalidInputError(
+            "The service does not return the connector's private key, and none was found in the keyring.",
+            hint="Give the key with --private-key FILE (or keyring:NAME); the API needs every setting on update.",
+        )
+
+    def _record_connector(self, client: PlatformClient, connector_id: str, name: str, pem: str, updated: str) -> None:
+        settings = Settings.load()
+        key_id = public_key_id(load_private_key(pem))
+        key_record = settings.key_by_public_id(key_id)
+        settings.remember_connector(ConnectorRecord(
+            id=connector_id, name=name, api_url=client.base_url, public_key_id=key_id,
+            fingerprint_sha256=key_record.fingerprint_sha256 if key_record else "",
+            not_after=key_record.not_after if key_record else "", updated_at=updated or "",
+        ))
+        _save_quietly(settings, self)
+
+
+def _days_left(iso: str, now: dt.datetime) -> int | None:
+    if not iso:
+        return None
+    try:
+        return (dt.datetime.fromisoformat(iso) - now).days
+    except ValueError:
+        return None
+
+
+def _save_quietly(settings: Settings, cli: Cli) -> None:
+    try:
+        settings.save()
+    except AppError as exc:
+        cli.note(f"warning: the settings could not be saved ({exc.message}); the operation itself succeeded.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="salesforce-connector-wizard",
+                     description=f"{APP_NAME}: without arguments, opens the wizard.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    p = sub.add_parser("keygen", help="generate an RSA key and self-signed certificate (works offline)")
+    p.add_argument("--out", required=True, help="folder for NAME.pem, NAME.crt (and NAME.csr)")
+    p.add_argument("--name", default="salesforce", help="file name stem (default: salesforce)")
+    p.add_argument("--bits", type=int, choices=ALLOWED_KEY_SIZES, default=2048)
+    p.add_argument("--days", type=int, default=DEFAULT_VALIDITY_DAYS, help="certificate validity (default 365)")
+    p.add_argument("--common-name", default=DEFAULT_COMMON_NAME)
+    p.add_argument("--organization", default="")
+    p.add_argument("--org-unit", default="")
+    p.add_argument("--country", default="", help="two-letter country code")
+    p.add_argument("--email", default="")
+    p.add_argument("--csr", action="store_true", help="also write a CSR for a corporate CA")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--store", action="store_true", help="also keep the private key in the OS keyring")
+
+    p = sub.add_parser("approval-url", help="print the one-time approval URL")
+    p.add_argument("--consumer-key", required=True)
+    p.add_argument("--callback-url", default=salesforce.DEFAULT_CALLBACK_URL)
+    p.add_argument("--login-url", default=salesforce.CONNECTOR_LOGIN_URL)
+    p.add_argument("--open", action="store_true", help="open it in the default browser")
+
+    p = sub.add_parser("verify", help="make the connector's JWT login to prove the Salesforce setup")
+    p.add_argument("--username", required=True)
+    p.add_argument("--consumer-key", required=True)
+    p.add_argument("--private-key", required=True, help="key file, or keyring:NAME")
+    p.add_argument("--login-url", default=None, help="diagnose against another host (My Domain, sandbox)")
+
+    p = sub.add_parser("submit", help="create the Unstructured source connector")
+    p.add_argument("--name", required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--consumer-key", required=True)
+    p.add_argument("--private-key", required=True, help="key file, or keyring:NAME")
+    p.add_argument("--categories", default=None, help="comma-separated; default all five")
+    p.add_argument("--api-url", default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("doctor", help="diagnose this computer's setup")
+    p.add_argument("--offline", action="store_true", help="skip the clock and reachability checks")
+    p.add_argument("--api-url", default=None)
+
+    sub.add_parser("set-api-key", help="store the Unstructured API key in the keyring (read from the prompt or stdin)")
+
+    p = sub.add_parser("list", help="list the account's Salesforce source connectors")
+    p.add_argument("--api-url", default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("check", help="run a connection check and wait for its verdict")
+    p.add_argument("id")
+    p.add_argument("--api-url", default=None)
+    p.add_argument("--timeout", type=float, default=120.0)
+
+    p = sub.add_parser("update", help="change a connector's settings or rotate its key")
+    p.add_argument("id")
+    p.add_argument("--private-key", default=None, help="key file, or keyring:NAME")
+    p.add_argument("--username", default=None)
+    p.add_argument("--consumer-key", default=None)
+    p.add_argument("--categories", default=None)
+    p.add_argument("--api-url", default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("delete", help="delete a connector")
+    p.add_argument("id")
+    p.add_argument("--api-url", default=None)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the CLI with ``argv`` (without the program name); return the exit code."""
+    return Cli().run(argv)

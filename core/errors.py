@@ -1,0 +1,95 @@
+"""The one exception family of the application.
+
+Every message is a sentence an admin can act on. No message ever contains a
+secret: callers pass descriptions of values, never the values themselves.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base of every expected failure. ``str(exc)`` is the user-facing message."""
+
+    #: Exit code the CLI uses for this kind of failure.
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class InvalidInputError(AppError):
+    """Something the user typed or chose is wrong; detected before any network call."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, field: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class KeyMaterialError(InvalidInputError):
+    """A key, certificate or CSR cannot be used."""
+
+
+class EncryptedKeyError(KeyMaterialError):
+    """The private key is protected by a passphrase (or the passphrase was wrong)."""
+
+
+class KeyMismatchError(KeyMaterialError):
+    """The private key and the certificate do not belong together."""
+
+
+class FileRefusedError(InvalidInputError):
+    """A file would be overwritten, or cannot be written where asked."""
+
+
+class SecretStoreError(AppError):
+    """The OS keyring is missing, locked or refused the operation."""
+
+
+class NetworkError(AppError):
+    """A service could not be reached, or did not answer in time."""
+
+
+class SalesforceLoginError(AppError):
+    """Salesforce refused the JWT bearer login.
+
+    ``error`` and ``description`` are Salesforce's own words; ``fix`` says what to do.
+    """
+
+    def __init__(self, *, error: str, description: str, fix: str, status: int = 400) -> None:
+        words = f"{error}: {description}" if description else error
+        super().__init__(f"Salesforce refused the login ({words}).", hint=fix)
+        self.error = error
+        self.description = description
+        self.fix = fix
+        self.status = status
+
+
+class PlatformApiError(AppError):
+    """The Unstructured Platform API answered with an error."""
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class ApiKeyRefusedError(PlatformApiError):
+    """HTTP 401: the Unstructured API key is missing or invalid."""
+
+
+class ConnectorNotFoundError(PlatformApiError):
+    """HTTP 404 for a connector id."""
+
+
+class RequestMayHaveReachedServerError(NetworkError):
+    """A non-idempotent request timed out after it was sent; it must not be resent blindly."""
+
+
+class CancelledError(AppError):
+    """The user cancelled a long-running operation."""

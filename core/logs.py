@@ -1,0 +1,90 @@
+"""Logging to a rotating file in the platform's log folder, with secrets redacted.
+
+The redaction filter is a second line of defence: code never logs secrets on purpose, but an
+exception text or a server's error body might carry one.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from pathlib import Path
+
+LOG_FILE_NAME = "wizard.log"
+
+_PATTERNS = [
+    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.DOTALL),
+     "[REDACTED PRIVATE KEY]"),
+    (re.compile(r"(?i)(unstructured-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1[REDACTED]"),
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9!._~+/=-]+"), r"\1[REDACTED]"),
+    (re.compile(r"(?i)([\"']?(?:access_token|refresh_token|assertion|api_key|private_key|password|passphrase)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"),
+     r"\1[REDACTED]"),
+    # A compact JWT (header.payload.signature), e.g. inside a URL or a dump.
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"), "[REDACTED JWT]"),
+]
+
+_known_secrets: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Make every later log record and redacted text hide ``value`` (e.g. the API key in use)."""
+    if value and len(value) >= 6:
+        with _known_lock:
+            _known_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Hide private keys, API keys, tokens and registered secret values in ``text``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    with _known_lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's final message (and traceback text) with :func:`redact`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact(record.getMessage())
+        record.msg, record.args = message, None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> Path:
+    """Send the application's logs to ``log_dir/wizard.log`` (1 MB x 3 files), redacted.
+
+    Returns the log file's path. Failing to create the folder leaves logging to stderr only.
+    """
+    path = Path(log_dir) / LOG_FILE_NAME
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if getattr(handler, "_sfcw", False):
+            root.removeHandler(handler)
+            handler.close()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    handler._sfcw = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    # urllib3 logs full URLs at DEBUG; keep it quiet whatever the level.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    return path

@@ -1,0 +1,223 @@
+"""Salesforce: the approval URL and the JWT bearer login the connector itself makes.
+
+unstructured-ingest logs in through simple_salesforce with no domain, so the connector always
+POSTs to https://login.salesforce.com/services/oauth2/token with aud=https://login.salesforce.com.
+:func:`verify_jwt_login` sends exactly that request; another login host is for diagnosis only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode, urlsplit
+
+import jwt
+import requests
+
+from core.errors import InvalidInputError, SalesforceLoginError
+from core.keys import load_private_key, private_key_pem
+from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
+
+CONNECTOR_LOGIN_URL = "https://login.salesforce.com"
+SANDBOX_LOGIN_URL = "https://test.salesforce.com"
+DEFAULT_CALLBACK_URL = "https://localhost"
+JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#: Salesforce accepts exp at most 3 minutes ahead; simple_salesforce uses exactly 3.
+JWT_LIFETIME_SECONDS = 180
+OAUTH_SCOPES = ("api", "refresh_token, offline_access")
+
+_PROPAGATION = "If you created or changed the app in the last 10 minutes, wait a few minutes and try again: Salesforce takes 2-10 minutes to apply app changes."
+
+# (error, words in error_description) -> what the admin should do. First match wins.
+_FIXES: list[tuple[str, str, str]] = [
+    ("invalid_grant", "hasn't approved", "Open the approval URL in a browser, logged in as this Salesforce user, and allow access; or set the app's Permitted Users to 'Admin approved users are pre-authorized' and assign the user's profile or permission set. Also check that the username is exactly right."),
+    ("invalid_app_access", "", "Assign this user's profile or a permission set to the app (app policies), because the app only admits admin-approved users."),
+    ("invalid_client_id", "", "Copy the consumer key again from the app (Manage Consumer Details / Consumer Key and Secret) and check that the app is in this user's org. " + _PROPAGATION),
+    ("invalid_grant", "invalid assertion", "The key does not match the certificate uploaded to the app. Upload the certificate made from this key (compare the SHA-256 fingerprints) and try again."),
+    ("invalid_grant", "audience", "The connector only logs in to production orgs through login.salesforce.com; a sandbox cannot be used. Use a production org's user."),
+    ("invalid_grant", "expired", "This computer's clock is wrong. Set the date, time and time zone correctly (enable automatic time) and try again."),
+    ("invalid_grant", "ip restricted", "Set the app's IP Relaxation to 'Relax IP restrictions', or allow this network's IP range and the login hours in the user's profile."),
+    ("invalid_grant", "login hours", "Set the app's IP Relaxation to 'Relax IP restrictions', or allow the login hours in the user's profile."),
+    ("invalid_grant", "user", "Check that the username is exact (it looks like an e-mail address but is the Salesforce username) and that the user is active."),
+    ("app_not_found", "", "Check that the External Client App is in this user's org, that its OAuth policy is 'Admin approved users are pre-authorized' with the user's profile or permission set selected. " + _PROPAGATION),
+    ("invalid_request", "refresh_token", "Add the 'Perform requests at any time (refresh_token, offline_access)' scope to the app, then approve it again."),
+    ("unsupported_grant_type", "", "This is a defect in this tool; please report it with the log file."),
+    ("inactive_user", "", "The Salesforce user is inactive; activate it or use another user."),
+    ("inactive_org", "", "The Salesforce org is inactive or locked; contact Salesforce support."),
+    ("rate_limit_exceeded", "", "Too many logins in a short time; wait a few minutes and try again."),
+]
+
+
+def explain_login_error(error: str, description: str) -> str:
+    """What the admin should do about a Salesforce token endpoint error (never empty)."""
+    err = (error or "").strip().lower()
+    desc = (description or "").strip().lower()
+    for code, words, fix in _FIXES:
+        if err == code and words in desc:
+            return fix
+    return "Check the username, the consumer key and the certificate uploaded to the app, then try again."
+
+
+def audience_for(login_url: str) -> str:
+    """The ``aud`` claim Salesforce expects for a login host (sandbox hosts use test)."""
+    host = (urlsplit(login_url).hostname or "").lower()
+    if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
+        return SANDBOX_LOGIN_URL
+    return CONNECTOR_LOGIN_URL
+
+
+def approval_url(
+    consumer_key: str,
+    *,
+    callback_url: str = DEFAULT_CALLBACK_URL,
+    login_url: str = CONNECTOR_LOGIN_URL,
+) -> str:
+    """The one-time approval URL: opening it as the user records the approval the JWT flow needs.
+
+    Raises:
+        InvalidInputError: an empty consumer key or an unsafe login/callback URL.
+    """
+    key = consumer_key.strip()
+    if not key:
+        raise InvalidInputError("The consumer key is empty.", field="consumer_key")
+    base = require_safe_url(login_url, what="login URL")
+    callback = (callback_url or DEFAULT_CALLBACK_URL).strip()
+    if urlsplit(callback).scheme not in ("https", "http") or not urlsplit(callback).hostname:
+        raise InvalidInputError(
+            f"The callback URL '{callback}' is not a web address.", field="callback_url"
+        )
+    query = urlencode(
+        {"response_type": "code", "client_id": key, "redirect_uri": callback}, quote_via=quote
+    )
+    return f"{base}/services/oauth2/authorize?{query}"
+
+
+def build_assertion(
+    *, username: str, consumer_key: str, private_key: str | bytes, audience: str, now: float | None = None
+) -> str:
+    """Sign the JWT the connector sends: RS256, iss=consumer key, sub=username, aud, exp=now+3min."""
+    issued = time.time() if now is None else now
+    claims = {
+        "iss": consumer_key,
+        "sub": username,
+        "aud": audience,
+        "exp": int(issued) + JWT_LIFETIME_SECONDS,
+    }
+    pem = private_key if isinstance(private_key, bytes) else private_key.encode()
+    return jwt.encode(claims, pem, algorithm="RS256")
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Proof that the JWT login works: who logged in, to which org."""
+
+    username: str
+    display_name: str
+    user_id: str
+    org_id: str
+    instance_url: str
+    login_url: str
+
+
+def _token_error(response: requests.Response) -> SalesforceLoginError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "error" in body:
+        error = str(body.get("error", ""))
+        description = str(body.get("error_description", ""))
+        return SalesforceLoginError(
+            error=error, description=description, fix=explain_login_error(error, description),
+            status=response.status_code,
+        )
+    if response.status_code >= 500:
+        return SalesforceLoginError(
+            error=f"HTTP {response.status_code}",
+            description="Salesforce had a server error",
+            fix="This is on Salesforce's side; try again in a few minutes (status.salesforce.com shows incidents).",
+            status=response.status_code,
+        )
+    return SalesforceLoginError(
+        error=f"HTTP {response.status_code}",
+        description="unexpected answer from the login host",
+        fix="Check the login URL; a proxy or captive portal may be answering instead of Salesforce.",
+        status=response.status_code,
+    )
+
+
+def _ids_from_identity_url(identity: str) -> tuple[str, str]:
+    parts = [p for p in urlsplit(identity).path.split("/") if p]
+    if len(parts) >= 3 and parts[-3] == "id":
+        return parts[-2], parts[-1]
+    return "", ""
+
+
+def verify_jwt_login(
+    *,
+    username: str,
+    consumer_key: str,
+    private_key: str | bytes,
+    login_url: str = CONNECTOR_LOGIN_URL,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> LoginResult:
+    """Make the connector's JWT bearer login, then read the user's identity.
+
+    Args:
+        private_key: PEM (any form :func:`core.keys.load_private_key` accepts).
+        login_url: the connector always uses login.salesforce.com; others are for diagnosis.
+
+    Raises:
+        KeyMaterialError: the key cannot be used (before any network call).
+        SalesforceLoginError: Salesforce refused; carries its words and the fix.
+        NetworkError: unreachable, timed out, or TLS failed.
+    """
+    base = require_safe_url(login_url, what="login URL")
+    pem = private_key_pem(load_private_key(private_key))
+    assertion = build_assertion(
+        username=username.strip(), consumer_key=consumer_key.strip(), private_key=pem,
+        audience=audience_for(base),
+    )
+    http = session or make_session()
+    token_url = f"{base}/services/oauth2/token"
+    try:
+        response = http.post(
+            token_url, data={"grant_type": JWT_GRANT_TYPE, "assertion": assertion}, timeout=timeout
+        )
+    except requests.RequestException as exc:
+        raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
+    if response.status_code != 200:
+        raise _token_error(response)
+    try:
+        token = response.json()
+        access_token = token["access_token"]
+        instance_url = token.get("instance_url", "")
+        identity = token.get("id", "")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SalesforceLoginError(
+            error="unexpected answer", description="the login host did not return a token",
+            fix="Check the login URL; a proxy may be answering instead of Salesforce.",
+            status=response.status_code,
+        ) from exc
+    org_id, user_id = _ids_from_identity_url(identity)
+    result = LoginResult(
+        username=username.strip(), display_name="", user_id=user_id, org_id=org_id,
+        instance_url=instance_url, login_url=base,
+    )
+    if not instance_url:
+        return result
+    try:
+        info_url = f"{require_safe_url(instance_url, what='instance URL')}/services/oauth2/userinfo"
+        info = http.get(info_url, headers={"Authorization": f"Bearer {access_token}"}, timeout=timeout)
+        data = info.json() if info.status_code == 200 else {}
+    except (requests.RequestException, ValueError, InvalidInputError):
+        return result  # the login itself worked; the identity details are a bonus
+    return LoginResult(
+        username=str(data.get("preferred_username") or result.username),
+        display_name=str(data.get("name") or ""),
+        user_id=str(data.get("user_id") or user_id),
+        org_id=str(data.get("organization_id") or org_id),
+        instance_url=instance_url,
+        login_url=base,
+    )

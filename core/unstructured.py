@@ -1,0 +1,358 @@
+"""Client for the Unstructured Platform API's source connector endpoints (spec 3.0.2).
+
+Writes (create, update, delete, starting a check) are sent once: a create that may have
+reached the server is never resent, since names are unique and a second one would fail or
+duplicate. Reads are retried a few times with bounded backoff, honouring Retry-After.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import quote
+
+import requests
+import urllib3
+
+from core.errors import (
+    ApiKeyRefusedError,
+    CancelledError,
+    ConnectorNotFoundError,
+    InvalidInputError,
+    NetworkError,
+    PlatformApiError,
+    RequestMayHaveReachedServerError,
+)
+from core.logs import redact
+from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
+from core.validation import SalesforceConfig, validate_connector_name
+
+DEFAULT_API_URL = "https://platform.unstructuredapp.io/api/v1"
+API_URL_ENV = "UNSTRUCTURED_API_URL"
+API_KEY_ENV = "UNSTRUCTURED_API_KEY"
+API_PREFIX = "/api/v1"
+SOURCE_TYPE = "salesforce"
+
+READ_ATTEMPTS = 3
+RETRY_AFTER_CAP = 10.0
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+def default_api_url() -> str:
+    return os.environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL
+
+
+def normalise_api_url(url: str) -> str:
+    """Accept ``https://host``, ``https://host/``, ``https://host/api/v1`` or ``.../api/v1/``; return the bare host URL.
+
+    Raises:
+        InvalidInputError: not https (except loopback) or not a URL.
+    """
+    base = require_safe_url(url, what="Unstructured API URL")
+    if base.endswith(API_PREFIX):
+        base = base[: -len(API_PREFIX)]
+    return base.rstrip("/")
+
+
+@dataclass(frozen=True)
+class SourceConnector:
+    id: str
+    name: str
+    type: str
+    config: dict[str, Any]
+    created_at: str
+    updated_at: str | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "SourceConnector":
+        try:
+            return cls(
+                id=str(data["id"]),
+                name=str(data["name"]),
+                type=str(data.get("type", "")),
+                config=dict(data.get("config") or {}),
+                created_at=str(data.get("created_at", "")),
+                updated_at=data.get("updated_at"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlatformApiError("The Unstructured API answered with an unexpected shape.") from exc
+
+    def redacted(self) -> dict[str, Any]:
+        config = dict(self.config)
+        if "private_key" in config:
+            config["private_key"] = "<redacted>"
+        return {
+            "id": self.id, "name": self.name, "type": self.type, "config": config,
+            "created_at": self.created_at, "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    id: str
+    status: str  # SCHEDULED, SUCCESS or FAILURE
+    reason: str | None
+    created_at: str
+    reported_at: str | None
+
+
+def describe_error_body(response: requests.Response) -> str:
+    """One sentence from any error body shape: JSON detail list or string, errors list, text, HTML."""
+    text = response.text or ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = ""
+    if isinstance(body, dict):
+        detail = body.get("detail")
+        errors = body.get("errors")
+        if isinstance(detail, list):
+            parts = []
+            for item in detail:
+                if isinstance(item, dict):
+                    loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                    msg = str(item.get("msg", "invalid"))
+                    parts.append(f"{loc}: {msg}" if loc else msg)
+                else:
+                    parts.append(str(item))
+            message = "; ".join(parts)
+        elif detail is not None:
+            message = str(detail)
+        elif isinstance(errors, list):
+            parts = []
+            for item in errors:
+                if isinstance(item, dict):
+                    fld, msg = item.get("field"), item.get("message", "invalid")
+                    parts.append(f"{fld}: {msg}" if fld else str(msg))
+                else:
+                    parts.append(str(item))
+            message = "; ".join(parts)
+        elif "message" in body:
+            message = str(body["message"])
+    if not message:
+        if "<" in text and ">" in text:
+            title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+            text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+            text = html.unescape(text)
+        message = " ".join(text.split())
+    message = redact(message)
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return message or f"HTTP {response.status_code} with an empty body"
+
+
+class PlatformClient:
+    """The source connector endpoints of the Unstructured Platform API."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        api_key: str,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Raises InvalidInputError for an unsafe URL or an empty API key."""
+        self.base_url = normalise_api_url(api_url)
+        if not api_key or not api_key.strip():
+            raise InvalidInputError(
+                "No Unstructured API key is set.",
+                field="api_key",
+                hint=f"Set {API_KEY_ENV} or store the key in the keyring (set-api-key).",
+            )
+        self._api_key = api_key.strip()
+        self._session = session or make_session()
+        self._timeout = timeout
+        self._sleep = sleep
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{API_PREFIX}{path}"
+
+    def _request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> requests.Response:
+        idempotent_read = method == "GET"
+        attempts = READ_ATTEMPTS if idempotent_read else 1
+        headers = {"unstructured-api-key": self._api_key, "Accept": "application/json"}
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._session.request(
+                    method, self._url(path), headers=headers, json=json, params=params, timeout=self._timeout
+                )
+            except requests.RequestException as exc:
+                if idempotent_read and attempt < attempts:
+                    self._sleep(0.5 * 2 ** (attempt - 1))
+                    continue
+                if not idempotent_read and _may_have_been_sent(exc):
+                    raise RequestMayHaveReachedServerError(
+                        "The Unstructured API did not answer, but the request may have reached it.",
+                        hint="It was not sent again. Check the connector list before trying again, "
+                        "so that nothing is created or changed twice.",
+                    ) from exc
+                raise network_error(exc, what="the Unstructured API") from exc
+            if idempotent_read and response.status_code in _RETRY_STATUSES and attempt < attempts:
+                self._sleep(self._retry_delay(response, attempt))
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _retry_delay(response: requests.Response, attempt: int) -> float:
+        value = response.headers.get("Retry-After", "")
+        try:
+            return max(0.0, min(float(value), RETRY_AFTER_CAP))
+        except ValueError:
+            return min(0.5 * 2 ** (attempt - 1), RETRY_AFTER_CAP)
+
+    def _check(self, response: requests.Response, *, source_id: str | None = None, ok: tuple[int, ...] = (200,)) -> Any:
+        status = response.status_code
+        if status in ok:
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise PlatformApiError(
+                    "The Unstructured API answered with something that is not JSON.",
+                    status=status,
+                    hint="Check the API URL: a proxy or web page may be answering instead.",
+                ) from exc
+        words = describe_error_body(response)
+        if status == 401:
+            raise ApiKeyRefusedError(
+                f"The Unstructured API refused the API key ({words}).",
+                status=status,
+                hint=f"Check {API_KEY_ENV} or store a valid key (set-api-key); keys are under API Keys in the Unstructured UI.",
+            )
+        if status == 403:
+            raise PlatformApiError(
+                f"The Unstructured API refused this operation ({words}).", status=status,
+                hint="Your API key or plan may not allow it.",
+            )
+        if status == 404 and source_id is not None:
+            raise ConnectorNotFoundError(
+                f"No source connector with id {source_id} was found.", status=status,
+                hint="List the connectors to see their ids.",
+            )
+        if status == 404:
+            raise PlatformApiError(
+                f"The Unstructured API does not know this address ({words}).", status=status,
+                hint="Check the API URL; it should be like https://platform.unstructuredapp.io/api/v1.",
+            )
+        if status in (409,):
+            raise PlatformApiError(f"The Unstructured API reported a conflict ({words}).", status=status,
+                                   hint="A connector with this name may already exist; choose another name.")
+        if status in (412, 422, 400):
+            raise PlatformApiError(f"The Unstructured API rejected the request ({words}).", status=status)
+        if status == 429:
+            raise PlatformApiError("The Unstructured API is rate limiting requests.", status=status,
+                                   hint="Wait a minute and try again.")
+        if status >= 500:
+            raise PlatformApiError(
+                f"The Unstructured API failed with a server error (HTTP {status}: {words}).", status=status,
+                hint="Try again later; if it persists, contact Unstructured support.",
+            )
+        raise PlatformApiError(f"The Unstructured API answered HTTP {status} ({words}).", status=status)
+
+    # --- endpoints -------------------------------------------------------------------------
+
+    def create_source(self, *, name: str, config: SalesforceConfig) -> SourceConnector:
+        """POST /sources/ once. Raises PlatformApiError, ApiKeyRefusedError, NetworkError."""
+        body = {"name": validate_connector_name(name), "type": SOURCE_TYPE, "config": config.to_api()}
+        return SourceConnector.from_api(self._check(self._request("POST", "/sources/", json=body)))
+
+    def list_sources(self) -> list[SourceConnector]:
+        data = self._check(self._request("GET", "/sources/", params={"source_type": SOURCE_TYPE}))
+        if not isinstance(data, list):
+            raise PlatformApiError("The Unstructured API answered the list with an unexpected shape.")
+        return [SourceConnector.from_api(item) for item in data]
+
+    def get_source(self, source_id: str) -> SourceConnector:
+        response = self._request("GET", f"/sources/{_id(source_id)}")
+        return SourceConnector.from_api(self._check(response, source_id=source_id))
+
+    def update_source(self, source_id: str, *, config: SalesforceConfig) -> SourceConnector:
+        """PUT the full config (the API replaces every setting)."""
+        response = self._request("PUT", f"/sources/{_id(source_id)}", json={"config": config.to_api()})
+        return SourceConnector.from_api(self._check(response, source_id=source_id))
+
+    def delete_source(self, source_id: str) -> None:
+        self._check(self._request("DELETE", f"/sources/{_id(source_id)}"), source_id=source_id)
+
+    def start_connection_check(self, source_id: str) -> ConnectionCheck:
+        response = self._request("POST", f"/sources/{_id(source_id)}/connection-check")
+        return _check_from_api(self._check(response, source_id=source_id, ok=(200, 202)))
+
+    def get_connection_check(self, source_id: str) -> ConnectionCheck:
+        response = self._request("GET", f"/sources/{_id(source_id)}/connection-check")
+        return _check_from_api(self._check(response, source_id=source_id))
+
+    def run_connection_check(
+        self,
+        source_id: str,
+        *,
+        timeout: float = 120.0,
+        poll_interval: float = 2.0,
+        on_status: Callable[[ConnectionCheck], None] | None = None,
+        cancel: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> ConnectionCheck:
+        """Start a connection check and poll until SUCCESS or FAILURE.
+
+        Returns the final check (its ``status`` says which). Raises NetworkError when no
+        verdict came within ``timeout`` seconds, CancelledError if ``cancel`` is set.
+        """
+        check = self.start_connection_check(source_id)
+        deadline = clock() + timeout
+        while True:
+            if on_status:
+                on_status(check)
+            if check.status in ("SUCCESS", "FAILURE"):
+                return check
+            if cancel is not None and cancel.is_set():
+                raise CancelledError("The connection check was cancelled (it may still finish on the server).")
+            if clock() >= deadline:
+                raise NetworkError(
+                    f"The connection check gave no verdict within {timeout:.0f} seconds.",
+                    hint="It may still be running; check again later.",
+                )
+            if cancel is not None:
+                if cancel.wait(poll_interval):
+                    continue
+            else:
+                self._sleep(poll_interval)
+            check = self.get_connection_check(source_id)
+
+
+def _may_have_been_sent(exc: requests.RequestException) -> bool:
+    """False only when the connection itself failed, so the server cannot have seen the request."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
+                        requests.exceptions.ProxyError)):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return True
+
+
+def _id(source_id: str) -> str:
+    value = (source_id or "").strip()
+    if not value or not re.fullmatch(r"[A-Za-z0-9-]{1,64}", value):
+        raise InvalidInputError(f"'{source_id}' is not a connector id.", field="id",
+                                hint="Connector ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6.")
+    return quote(value)
+
+
+def _check_from_api(data: Any) -> ConnectionCheck:
+    if not isinstance(data, dict) or "status" not in data:
+        raise PlatformApiError("The Unstructured API answered the connection check with an unexpected shape.")
+    return ConnectionCheck(
+        id=str(data.get("id", "")),
+        status=str(data["status"]).upper(),
+        reason=data.get("reason"),
+        created_at=str(data.get("created_at", "")),
+        reported_at=data.get("reported_at"),
+    )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from core.errors import FileRefusedError
+from core.keyfiles import write_file_atomic, write_key_bundle
+from core.keys import KeyBundle
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_bundle_files_have_owner_only_key_and_readable_certificate(tmp_path: Path, key_bundle: KeyBundle) -> None:
+    written = write_key_bundle(key_bundle, tmp_path, name="sf")
+    assert written.private_key == tmp_path / "sf.pem" and mode(tmp_path / "sf.pem") == 0o600
+    assert mode(tmp_path / "sf.crt") == 0o644
+    assert (tmp_path / "sf.pem").read_bytes() == key_bundle.private_key_pem
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sf.crt", "sf.pem"]  # no temp files left
+
+
+def test_key_file_is_owner_only_even_with_a_permissive_umask(tmp_path: Path, key_bundle: KeyBundle) -> None:
+    old = os.umask(0)
+    try:
+        write_key_bundle(key_bundle, tmp_path)
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "salesforce.pem") == 0o600
+
+
+def test_existing_key_is_never_overwritten_and_nothing_partial_is_written(tmp_path: Path, key_bundle: KeyBundle) -> None:
+    (tmp_path / "salesforce.crt").write_text("keep me")
+    with pytest.raises(FileRefusedError, match="already exist"):
+        write_key_bundle(key_bundle, tmp_path)
+    assert not (tmp_path / "salesforce.pem").exists()
+    assert (tmp_path / "salesforce.crt").read_text() == "keep me"
+
+
+def test_overwrite_only_with_consent(tmp_path: Path, key_bundle: KeyBundle) -> None:
+    (tmp_path / "salesforce.pem").write_text("old")
+    write_key_bundle(key_bundle, tmp_path, overwrite=True)
+    assert (tmp_path / "salesforce.pem").read_bytes() == key_bundle.private_key_pem
+    assert mode(tmp_path / "salesforce.pem") == 0o600
+
+
+def test_atomic_write_refuses_a_file_that_exists(tmp_path: Path) -> None:
+    target = tmp_path / "x"
+    target.write_bytes(b"original")
+    with pytest.raises(FileRefusedError):
+        write_file_atomic(target, b"new", mode=0o600)
+    assert target.read_bytes() == b"original"
+
+
+def test_unwritable_folder_gives_a_clear_error(tmp_path: Path, key_bundle: KeyBundle) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(FileRefusedError, match="Cannot write"):
+        write_key_bundle(key_bundle, blocker / "sub")
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a/b", ".hidden"])
+def test_bad_names_are_refused(tmp_path: Path, key_bundle: KeyBundle, name: str) -> None:
+    with pytest.raises(FileRefusedError):
+        write_key_bundle(key_bundle, tmp_path, name=name)

@@ -1,0 +1,252 @@
+"""The Unstructured Platform API's source connector endpoints, checked against the published spec."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import requests
+from cryptography.hazmat.primitives import serialization
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.fakes.salesforce import PRODUCTION_AUDIENCE
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "unstructured-platform-openapi.json"
+CATEGORIES = {"Account", "Campaign", "Case", "EmailMessage", "Lead"}
+_SOURCE = re.compile(r"^/api/v1/sources/([^/]+)$")
+_CHECK = re.compile(r"^/api/v1/sources/([^/]+)/connection-check$")
+
+
+def load_spec() -> dict[str, Any]:
+    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Scripted:
+    status: int
+    body: str
+    content_type: str
+    delay: float
+    method: str | None
+    headers: dict[str, str]
+
+
+class FakePlatform:
+    """Source connectors for one account. The connection check logs in to :attr:`salesforce` like the connector."""
+
+    def __init__(self, *, api_key: str = "test-api-key-0123456789", salesforce_url: str | None = None) -> None:
+        self.server = HTTPServer(host="127.0.0.1", threaded=True)
+        self.spec = load_spec()
+        self._lock = threading.Lock()
+        self.reset(api_key=api_key, salesforce_url=salesforce_url)
+
+    def reset(self, *, api_key: str = "test-api-key-0123456789", salesforce_url: str | None = None) -> None:
+        """Forget every connector and scripted answer (servers are reused across tests)."""
+        self.api_keys = {api_key}
+        self.salesforce_url = salesforce_url  # where the "connector" logs in during a check
+        self.connectors: dict[str, dict[str, Any]] = {}
+        self.checks: dict[str, dict[str, Any]] = {}
+        self.scheduled_polls = 1  # GETs answering SCHEDULED before the verdict
+        self.delay = 0.0
+        self.scripted: list[Scripted] = []
+        self.requests: list[tuple[str, str, Any]] = []  # (method, path, json body or None)
+        self.spec_violations: list[str] = []
+
+    def start(self) -> "FakePlatform":
+        self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.clear()
+        if self.server.is_running():
+            self.server.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/v1"
+
+    def fail_next(self, status: int, body: object = "", *, content_type: str = "application/json",
+                  delay: float = 0.0, method: str | None = None, headers: dict[str, str] | None = None) -> None:
+        """Answer the next request (optionally of ``method``) with this instead of the real thing."""
+        text = body if isinstance(body, str) else json.dumps(body)
+        self.scripted.append(Scripted(status, text, content_type, delay, method, headers or {}))
+
+    def requests_of(self, method: str, path_prefix: str = "/api/v1/sources") -> list[tuple[str, str, Any]]:
+        return [r for r in self.requests if r[0] == method and r[1].startswith(path_prefix)]
+
+    # --- validation against the spec ---------------------------------------------------------
+
+    def _validate(self, body: Any, schema_name: str) -> list[dict[str, Any]]:
+        root = dict(self.spec)
+        root["$ref"] = f"#/components/schemas/{schema_name}"
+        validator = jsonschema.Draft202012Validator(root)
+        errors = []
+        for error in validator.iter_errors(body):
+            errors.append({"loc": ["body", *[str(p) for p in error.absolute_path]], "msg": error.message,
+                           "type": error.validator})
+        return errors
+
+    @staticmethod
+    def _json(body: Any, status: int = 200) -> Response:
+        return Response(json.dumps(body), status=status, content_type="application/json")
+
+    def _unprocessable(self, errors: list[dict[str, Any]]) -> Response:
+        return self._json({"detail": errors}, 422)
+
+    # --- handling ----------------------------------------------------------------------------
+
+    def _handle(self, request: Request) -> Response:
+        body = None
+        if request.data:
+            try:
+                body = json.loads(request.get_data(as_text=True))
+            except ValueError:
+                body = "<not json>"
+        self.requests.append((request.method, request.path, body))
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            scripted = next((s for s in self.scripted if s.method in (None, request.method)), None)
+            if scripted:
+                self.scripted.remove(scripted)
+        if scripted:
+            time.sleep(scripted.delay)
+            return Response(scripted.body, status=scripted.status, content_type=scripted.content_type,
+                            headers=scripted.headers)
+        key = request.headers.get("unstructured-api-key")
+        if not key:
+            return self._json({"detail": "API key is missing, please provide an API key in the header."}, 401)
+        if key not in self.api_keys:
+            return self._json({"detail": "API key is invalid"}, 401)
+        path = request.path
+        if path == "/api/v1/sources/" and request.method == "GET":
+            return self._list(request)
+        if path == "/api/v1/sources/" and request.method == "POST":
+            return self._create(body)
+        match = _CHECK.match(path)
+        if match:
+            return self._check(request.method, match.group(1))
+        match = _SOURCE.match(path)
+        if match:
+            return self._one(request.method, match.group(1), body)
+        return self._json({"detail": "Not Found"}, 404)
+
+    def _list(self, request: Request) -> Response:
+        source_type = request.args.get("source_type")
+        allowed = self.spec["components"]["schemas"]["SourceConnectorType"]["enum"]
+        if source_type is not None and source_type not in allowed:
+            return self._unprocessable([{"loc": ["query", "source_type"], "msg": "Input should be a valid enum member",
+                                         "type": "enum"}])
+        items = [c for c in self.connectors.values() if source_type in (None, c["type"])]
+        return self._json([self._public(c) for c in items])
+
+    def _salesforce_errors(self, config: Any) -> list[dict[str, Any]]:
+        return [dict(e, loc=["body", "config", *e["loc"][1:]])
+                for e in self._validate(config, "SalesforceSourceConnectorConfigInput")]
+
+    def _create(self, body: Any) -> Response:
+        errors = self._validate(body, "CreateSourceConnector")
+        if not errors and body.get("type") == "salesforce":
+            errors = self._salesforce_errors(body.get("config"))
+        if errors:
+            self.spec_violations.append(json.dumps(errors))
+            return self._unprocessable(errors)
+        if any(c["name"] == body["name"] for c in self.connectors.values()):
+            return self._json({"detail": f"Source connector with name {body['name']} already exists"}, 409)
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        connector = {"id": str(uuid.uuid4()), "name": body["name"], "type": body["type"],
+                     "config": body["config"], "created_at": now, "updated_at": None}
+        self.connectors[connector["id"]] = connector
+        return self._json(self._public(connector))
+
+    def _one(self, method: str, source_id: str, body: Any) -> Response:
+        connector = self.connectors.get(source_id)
+        if connector is None:
+            return self._json({"detail": f"Source connector with id {source_id} not found"}, 404)
+        if method == "GET":
+            return self._json(self._public(connector))
+        if method == "DELETE":
+            del self.connectors[source_id]
+            return self._json({"detail": f"Source connector with id {source_id} successfully deleted"})
+        if method == "PUT":
+            errors = self._validate(body, "UpdateSourceConnector")
+            if not errors and connector["type"] == "salesforce":
+                errors = self._salesforce_errors(body.get("config"))
+            if errors:
+                self.spec_violations.append(json.dumps(errors))
+                return self._unprocessable(errors)
+            connector["config"] = body["config"]
+            connector["updated_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+            return self._json(self._public(connector))
+        return self._json({"detail": "Method Not Allowed"}, 405)
+
+    @staticmethod
+    def _public(connector: dict[str, Any]) -> dict[str, Any]:
+        # Like the real service, never hand the private key back.
+        config = dict(connector["config"])
+        if "private_key" in config:
+            config["private_key"] = "**********"
+        return dict(connector, config=config)
+
+    # --- connection check --------------------------------------------------------------------
+
+    def _check(self, method: str, source_id: str) -> Response:
+        connector = self.connectors.get(source_id)
+        if connector is None:
+            return self._json({"detail": f"Source connector with id {source_id} not found"}, 404)
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        if method == "POST":
+            check = {"id": str(uuid.uuid4()), "status": "SCHEDULED", "reason": None, "created_at": now,
+                     "reported_at": None, "_polls": 0}
+            self.checks[source_id] = check
+            return self._json(self._check_public(check), 202)
+        check = self.checks.get(source_id)
+        if check is None:
+            return self._json({"detail": "No connection check found for this connector"}, 404)
+        if check["status"] == "SCHEDULED":
+            check["_polls"] += 1
+            if check["_polls"] > self.scheduled_polls:
+                reason = self._run_connector_login(connector["config"])
+                check.update(status="FAILURE" if reason else "SUCCESS", reason=reason, reported_at=now)
+        return self._json(self._check_public(check))
+
+    @staticmethod
+    def _check_public(check: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in check.items() if not k.startswith("_")}
+
+    def _run_connector_login(self, config: dict[str, Any]) -> str | None:
+        """What unstructured-ingest does: load the key as given, check categories, log in with JWT."""
+        bad = [c for c in config.get("categories", []) if c not in CATEGORIES]
+        if bad:
+            return f"invalid categories: {bad}"
+        try:
+            key = serialization.load_pem_private_key(config["private_key"].encode(), password=None)
+        except (ValueError, TypeError) as exc:
+            return f"failed to load private key: {exc}"
+        if self.salesforce_url is None:
+            return None
+        import jwt  # the connector's simple_salesforce uses PyJWT
+
+        claims = {"iss": config["consumer_key"], "sub": config["username"], "aud": PRODUCTION_AUDIENCE,
+                  "exp": int(time.time()) + 180}
+        assertion = jwt.encode(claims, key, algorithm="RS256")  # type: ignore[arg-type]
+        response = requests.post(f"{self.salesforce_url}/services/oauth2/token", timeout=10,
+                                 data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                                       "assertion": assertion})
+        if response.status_code != 200:
+            return f"SalesforceAuthenticationFailed: {response.text}"
+        return None
