@@ -6,7 +6,7 @@ The CLI path never imports PySide6, so it starts fast and runs on machines witho
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:

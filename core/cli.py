@@ -16,13 +16,14 @@ import json
 import logging
 import sys
 import webbrowser
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, TextIO
 
-from core import APP_NAME, __version__
+from core import APP_NAME, __version__, salesforce
 from core.credentials import read_private_key_source, resolve_api_key
 from core.errors import AppError, InvalidInputError
-from core.keyfiles import write_key_bundle, bundle_paths
+from core.keyfiles import bundle_paths, write_key_bundle
 from core.keys import (
     ALLOWED_KEY_SIZES,
     DEFAULT_COMMON_NAME,
@@ -33,10 +34,9 @@ from core.keys import (
     public_key_id,
 )
 from core.logs import setup_logging
-from core import salesforce
 from core.secret_store import API_KEY_NAME, SecretStore, private_key_name
-from core.settings import ConnectorRecord, KeyRecord, Settings, default_output_dir, log_dir
-from core.unstructured import PlatformClient, default_api_url
+from core.settings import ConnectorRecord, KeyRecord, Settings, log_dir
+from core.unstructured import PlatformClient, default_api_url, normalise_api_url
 from core.validation import parse_categories, validate_config, validate_consumer_key, validate_username
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,14 @@ class _Parser(argparse.ArgumentParser):
 class Cli:
     """One CLI run. ``store`` and the streams are injectable so tests use real ones of their choosing."""
 
-    def __init__(self, *, store: SecretStore | None = None, stdout: TextIO | None = None,
-                 stderr: TextIO | None = None, stdin: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: SecretStore | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        stdin: TextIO | None = None,
+    ) -> None:
         self.store = store or SecretStore()
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
@@ -104,8 +110,13 @@ class Cli:
 
     def cmd_keygen(self, args: argparse.Namespace) -> int:
         folder = Path(args.out).expanduser()
-        subject = Subject(common_name=args.common_name, organization=args.organization,
-                          organizational_unit=args.org_unit, country=args.country, email=args.email)
+        subject = Subject(
+            common_name=args.common_name,
+            organization=args.organization,
+            organizational_unit=args.org_unit,
+            country=args.country,
+            email=args.email,
+        )
         paths = bundle_paths(folder, args.name)
         if not args.force:
             existing = [str(p) for p in (paths.private_key, paths.certificate) if p and p.exists()]
@@ -117,7 +128,7 @@ class Cli:
                     hint="Choose another --name or --out, or add --force to replace them.",
                 )
         if args.store:
-            self.store.backend  # fail early, before the slow generation, if there is no keyring
+            _ = self.store.backend  # fail early, before the slow generation, if there is no keyring
         bundle = create_key_bundle(bits=args.bits, days=args.days, subject=subject, with_csr=args.csr)
         written = write_key_bundle(bundle, folder, name=args.name, overwrite=args.force)
         if args.store:
@@ -126,11 +137,16 @@ class Cli:
         assert info is not None
         key = load_private_key(bundle.private_key_pem)
         settings = Settings.load()
-        settings.remember_key(KeyRecord(
-            name=args.name, public_key_id=public_key_id(key), fingerprint_sha256=info.fingerprint_sha256,
-            not_after=info.not_after.isoformat(), certificate_path=str(written.certificate),
-            in_keyring=args.store,
-        ))
+        settings.remember_key(
+            KeyRecord(
+                name=args.name,
+                public_key_id=public_key_id(key),
+                fingerprint_sha256=info.fingerprint_sha256,
+                not_after=info.not_after.isoformat(),
+                certificate_path=str(written.certificate),
+                in_keyring=args.store,
+            )
+        )
         settings.output_dir = str(folder)
         _save_quietly(settings, self)
         self.say(f"Private key:  {written.private_key} (owner-only, keep it secret)")
@@ -144,11 +160,14 @@ class Cli:
         return 0
 
     def cmd_approval_url(self, args: argparse.Namespace) -> int:
-        url = salesforce.approval_url(validate_consumer_key(args.consumer_key),
-                                      callback_url=args.callback_url, login_url=args.login_url)
+        url = salesforce.approval_url(
+            validate_consumer_key(args.consumer_key), callback_url=args.callback_url, login_url=args.login_url
+        )
         self.say(url)
-        self.note("Open it in a browser logged in as the connector's Salesforce user and allow access. "
-                  "The browser then shows a page at https://localhost that does not load: that is expected.")
+        self.note(
+            "Open it in a browser logged in as the connector's Salesforce user and allow access. "
+            "The browser then shows a page at https://localhost that does not load: that is expected."
+        )
         if args.open and not webbrowser.open(url):
             self.note("No browser could be opened here; copy the URL above into one.")
         return 0
@@ -161,8 +180,9 @@ class Cli:
         login_url = salesforce.CONNECTOR_LOGIN_URL if args.login_url is None else args.login_url
         self._warn_login_url(login_url)
         try:
-            result = salesforce.verify_jwt_login(username=username, consumer_key=consumer_key,
-                                                 private_key=pem, login_url=login_url)
+            result = salesforce.verify_jwt_login(
+                username=username, consumer_key=consumer_key, private_key=pem, login_url=login_url
+            )
         except AppError as exc:
             code = self.fail(exc)
             if "hasn't approved" in getattr(exc, "description", ""):
@@ -174,12 +194,14 @@ class Cli:
 
     def cmd_submit(self, args: argparse.Namespace) -> int:
         key_text = read_private_key_source(args.private_key, self.store)
-        config = validate_config(username=args.username, consumer_key=args.consumer_key,
-                                 private_key=key_text, categories=args.categories)
+        config = validate_config(
+            username=args.username, consumer_key=args.consumer_key, private_key=key_text, categories=args.categories
+        )
         client = self._client(args.api_url)
         connector = client.create_source(name=args.name, config=config)
-        self._record_connector(client, connector.id, connector.name, config.private_key,
-                               connector.updated_at or connector.created_at)
+        self._record_connector(
+            client, connector.id, connector.name, config.private_key, connector.updated_at or connector.created_at
+        )
         if args.json:
             self.say(json.dumps(connector.redacted(), indent=2))
         else:
@@ -215,18 +237,24 @@ class Cli:
         client = self._client(args.api_url)
         connectors = client.list_sources()
         settings = Settings.load()
-        now = dt.datetime.now(dt.timezone.utc)
-        rows = []
+        now = dt.datetime.now(dt.UTC)
+        rows: list[dict[str, Any]] = []
         for c in connectors:
             record = settings.connector(c.id)
             expiry = record.not_after if record else ""
             days = _days_left(expiry, now)
-            rows.append({
-                "id": c.id, "name": c.name, "created_at": c.created_at, "updated_at": c.updated_at,
-                "fingerprint_sha256": record.fingerprint_sha256 if record else None,
-                "not_after": expiry or None, "days_left": days,
-                "expiring": days is not None and days <= EXPIRY_WARN_DAYS,
-            })
+            rows.append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "created_at": c.created_at,
+                    "updated_at": c.updated_at,
+                    "fingerprint_sha256": record.fingerprint_sha256 if record else None,
+                    "not_after": expiry or None,
+                    "days_left": days,
+                    "expiring": days is not None and days <= EXPIRY_WARN_DAYS,
+                }
+            )
         if args.json:
             self.say(json.dumps(rows, indent=2))
             return 0
@@ -234,11 +262,11 @@ class Cli:
             self.note("No Salesforce source connectors in this account.")
             return 0
         for row in rows:
-            line = f"{row['id']}  {row['name']}  created {row['created_at'][:10]}"
+            line = f"{row['id']}  {row['name']}  created {str(row['created_at'])[:10]}"
             if row["updated_at"]:
                 line += f"  updated {str(row['updated_at'])[:10]}"
             if row["not_after"]:
-                line += f"  certificate expires {row['not_after'][:10]}"
+                line += f"  certificate expires {str(row['not_after'])[:10]}"
                 if row["expiring"]:
                     line += f"  EXPIRES IN {row['days_left']} DAYS - rotate the key (update --private-key)"
             self.say(line)
@@ -258,7 +286,9 @@ class Cli:
 
     def cmd_update(self, args: argparse.Namespace) -> int:
         if not any([args.private_key, args.username, args.consumer_key, args.categories]):
-            raise InvalidInputError("Nothing to update.", hint="Give --private-key, --username, --consumer-key or --categories.")
+            raise InvalidInputError(
+                "Nothing to update.", hint="Give --private-key, --username, --consumer-key or --categories."
+            )
         username = validate_username(args.username) if args.username else None
         consumer_key = validate_consumer_key(args.consumer_key) if args.consumer_key else None
         categories = parse_categories(args.categories) if args.categories else None
@@ -279,8 +309,9 @@ class Cli:
             categories=categories if categories is not None else old.get("categories") or None,
         )
         updated = client.update_source(args.id, config=config)
-        self._record_connector(client, updated.id, updated.name, config.private_key,
-                               updated.updated_at or updated.created_at)
+        self._record_connector(
+            client, updated.id, updated.name, config.private_key, updated.updated_at or updated.created_at
+        )
         if args.json:
             self.say(json.dumps(updated.redacted(), indent=2))
         else:
@@ -294,8 +325,12 @@ class Cli:
         if not args.yes:
             if not self.stdin.isatty():
                 raise InvalidInputError("Deleting needs confirmation.", hint="Add --yes to delete without asking.")
-            print(f"Delete connector '{connector.name}' ({connector.id})? Type 'yes' to confirm: ",
-                  end="", file=self.err, flush=True)
+            print(
+                f"Delete connector '{connector.name}' ({connector.id})? Type 'yes' to confirm: ",
+                end="",
+                file=self.err,
+                flush=True,
+            )
             if self.stdin.readline().strip().lower() != "yes":
                 self.note("Nothing was deleted.")
                 return 1
@@ -309,14 +344,16 @@ class Cli:
     # --- helpers ---------------------------------------------------------------------------
 
     def _client(self, api_url: str | None) -> PlatformClient:
-        url = api_url or Settings.load().api_url or default_api_url()
+        url = normalise_api_url(api_url or Settings.load().api_url or default_api_url())
         api_key, _ = resolve_api_key(self.store)
         return PlatformClient(api_url=url, api_key=api_key)
 
     def _warn_login_url(self, login_url: str) -> None:
         if login_url.rstrip("/") != salesforce.CONNECTOR_LOGIN_URL:
-            self.note(f"warning: checking against {login_url}. The connector itself always logs in through "
-                      f"{salesforce.CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work.")
+            self.note(
+                f"warning: checking against {login_url}. The connector itself always logs in through "
+                f"{salesforce.CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work."
+            )
 
     def _usable_stored_key(self, old_config: dict[str, Any], connector_id: str) -> str:
         old_key = str(old_config.get("private_key") or "")
@@ -342,11 +379,17 @@ class Cli:
         settings = Settings.load()
         key_id = public_key_id(load_private_key(pem))
         key_record = settings.key_by_public_id(key_id)
-        settings.remember_connector(ConnectorRecord(
-            id=connector_id, name=name, api_url=client.base_url, public_key_id=key_id,
-            fingerprint_sha256=key_record.fingerprint_sha256 if key_record else "",
-            not_after=key_record.not_after if key_record else "", updated_at=updated or "",
-        ))
+        settings.remember_connector(
+            ConnectorRecord(
+                id=connector_id,
+                name=name,
+                api_url=client.base_url,
+                public_key_id=key_id,
+                fingerprint_sha256=key_record.fingerprint_sha256 if key_record else "",
+                not_after=key_record.not_after if key_record else "",
+                updated_at=updated or "",
+            )
+        )
         _save_quietly(settings, self)
 
 
@@ -367,8 +410,9 @@ def _save_quietly(settings: Settings, cli: Cli) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="salesforce-connector-wizard",
-                     description=f"{APP_NAME}: without arguments, opens the wizard.")
+    parser = _Parser(
+        prog="salesforce-connector-wizard", description=f"{APP_NAME}: without arguments, opens the wizard."
+    )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 

@@ -44,7 +44,7 @@ def read_private_key_source(spec: str, store: SecretStore) -> str:
         SecretStoreError: the keyring failed.
     """
     if spec.startswith(KEYRING_PREFIX):
-        name = spec[len(KEYRING_PREFIX):].strip()
+        name = spec[len(KEYRING_PREFIX) :].strip()
         value = store.get(private_key_name(name)) if name else None
         if not value:
             raise InvalidInputError(

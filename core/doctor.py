@@ -53,10 +53,15 @@ def offline_findings(store: SecretStore) -> list[Finding]:
         Finding("App", f"{APP_NAME} {__version__}"),
         Finding("Python", f"{platform.python_version()} ({sys.executable})"),
         Finding("Platform", platform.platform()),
-        Finding("Qt (PySide6)", _version("PySide6-Essentials") if _version("PySide6-Essentials") != "not installed" else _version("PySide6")),
+        Finding(
+            "Qt (PySide6)",
+            _version("PySide6-Essentials")
+            if _version("PySide6-Essentials") != "not installed"
+            else _version("PySide6"),
+        ),
         Finding("cryptography", cryptography.__version__),
         Finding("OpenSSL", ssl.OPENSSL_VERSION),
-        Finding("requests", requests.__version__),
+        Finding("requests", _version("requests")),
     ]
     backend = store.backend_name()
     try:
@@ -97,8 +102,9 @@ def clock_offset(url: str, session: requests.Session, *, timeout: float = 10.0) 
     return (before + after) / 2 - parsed.timestamp()
 
 
-def online_findings(*, api_url: str, login_url: str = CONNECTOR_LOGIN_URL,
-                    session: requests.Session | None = None) -> list[Finding]:
+def online_findings(
+    *, api_url: str, login_url: str = CONNECTOR_LOGIN_URL, session: requests.Session | None = None
+) -> list[Finding]:
     """Clock offset and reachability of Salesforce's login host and the Unstructured API."""
     http = session or make_session()
     findings = []

@@ -52,9 +52,7 @@ def write_file_atomic(path: Path, data: bytes, *, mode: int, overwrite: bool = F
             try:
                 os.link(tmp_name, path)
             except FileExistsError as exc:
-                raise FileRefusedError(
-                    f"{path} appeared while writing and was left untouched."
-                ) from exc
+                raise FileRefusedError(f"{path} appeared while writing and was left untouched.") from exc
             except OSError:
                 # File systems without hard links (FAT, some network shares).
                 if path.exists():
@@ -112,9 +110,7 @@ def write_key_bundle(
         FileRefusedError: a target exists and ``overwrite`` is false, or the folder is not writable.
     """
     if not name or any(c in name for c in '/\\:*?"<>|') or name.startswith("."):
-        raise FileRefusedError(
-            f"'{name}' cannot be used as a file name.", hint="Use letters, digits, '-' or '_'."
-        )
+        raise FileRefusedError(f"'{name}' cannot be used as a file name.", hint="Use letters, digits, '-' or '_'.")
     paths = bundle_paths(folder, name)
     planned = []
     if include_private_key:

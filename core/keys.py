@@ -51,9 +51,7 @@ class Subject:
         """Build the x509 name; raises KeyMaterialError for values X.509 cannot hold."""
         cn = self.common_name.strip()
         if not cn or len(cn) > 64:
-            raise KeyMaterialError(
-                "The certificate's common name must be 1 to 64 characters.", field="common_name"
-            )
+            raise KeyMaterialError("The certificate's common name must be 1 to 64 characters.", field="common_name")
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
         for oid, value, limit, field in (
             (NameOID.ORGANIZATION_NAME, self.organization, 64, "organization"),
@@ -71,9 +69,7 @@ class Subject:
         country = self.country.strip().upper()
         if country:
             if not re.fullmatch(r"[A-Z]{2}", country):
-                raise KeyMaterialError(
-                    "The country must be a two-letter code such as US or DE.", field="country"
-                )
+                raise KeyMaterialError("The country must be a two-letter code such as US or DE.", field="country")
             attrs.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country))
         return x509.Name(attrs)
 
@@ -89,7 +85,7 @@ class CertificateInfo:
     serial_number: int
 
     def days_left(self, *, now: dt.datetime | None = None) -> int:
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         return (self.not_after - now).days
 
 
@@ -118,9 +114,7 @@ def generate_private_key(*, bits: int = DEFAULT_KEY_SIZE) -> rsa.RSAPrivateKey:
         KeyMaterialError: ``bits`` is not 2048, 3072 or 4096.
     """
     if bits not in ALLOWED_KEY_SIZES:
-        raise KeyMaterialError(
-            f"Key size must be one of {', '.join(map(str, ALLOWED_KEY_SIZES))} bits.", field="bits"
-        )
+        raise KeyMaterialError(f"Key size must be one of {', '.join(map(str, ALLOWED_KEY_SIZES))} bits.", field="bits")
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
@@ -149,11 +143,9 @@ def make_self_signed_certificate(
         KeyMaterialError: ``days`` out of 1..3650 or a subject value X.509 cannot hold.
     """
     if not 1 <= days <= MAX_VALIDITY_DAYS:
-        raise KeyMaterialError(
-            f"Validity must be between 1 and {MAX_VALIDITY_DAYS} days.", field="days"
-        )
+        raise KeyMaterialError(f"Validity must be between 1 and {MAX_VALIDITY_DAYS} days.", field="days")
     name = (subject or Subject()).to_x509()
-    start = not_before or (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5))
+    start = not_before or (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
     if start.tzinfo is None:
         raise ValueError("not_before must be timezone-aware")
     public_key = key.public_key()
@@ -214,9 +206,7 @@ def create_key_bundle(
     subject = subject or Subject()
     subject.to_x509()  # validate before spending a second on key generation
     if not 1 <= days <= MAX_VALIDITY_DAYS:
-        raise KeyMaterialError(
-            f"Validity must be between 1 and {MAX_VALIDITY_DAYS} days.", field="days"
-        )
+        raise KeyMaterialError(f"Validity must be between 1 and {MAX_VALIDITY_DAYS} days.", field="days")
     key = generate_private_key(bits=bits)
     cert = make_self_signed_certificate(key, subject=subject, days=days)
     return KeyBundle(
@@ -398,9 +388,7 @@ def fingerprint_sha256(cert: x509.Certificate) -> str:
 def public_key_id(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> str:
     """SHA-256 of the DER SubjectPublicKeyInfo: identifies a key pair without revealing it."""
     public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
-    der = public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     digest = hashes.Hash(hashes.SHA256())
     digest.update(der)
     return digest.finalize().hex()

@@ -15,12 +15,18 @@ from pathlib import Path
 LOG_FILE_NAME = "wizard.log"
 
 _PATTERNS = [
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.DOTALL),
-     "[REDACTED PRIVATE KEY]"),
+    (
+        re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.DOTALL),
+        "[REDACTED PRIVATE KEY]",
+    ),
     (re.compile(r"(?i)(unstructured-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"), r"\1[REDACTED]"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9!._~+/=-]+"), r"\1[REDACTED]"),
-    (re.compile(r"(?i)([\"']?(?:access_token|refresh_token|assertion|api_key|private_key|password|passphrase)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"),
-     r"\1[REDACTED]"),
+    (
+        re.compile(
+            r"(?i)([\"']?(?:access_token|refresh_token|assertion|api_key|private_key|password|passphrase)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+        ),
+        r"\1[REDACTED]",
+    ),
     # A compact JWT (header.payload.signature), e.g. inside a URL or a dump.
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+"), "[REDACTED JWT]"),
 ]
@@ -70,18 +76,17 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> Path:
     path = Path(log_dir) / LOG_FILE_NAME
     root = logging.getLogger()
     root.setLevel(level)
-    for handler in list(root.handlers):
-        if getattr(handler, "_sfcw", False):
-            root.removeHandler(handler)
-            handler.close()
+    for old in list(root.handlers):
+        if getattr(old, "_sfcw", False):
+            root.removeHandler(old)
+            old.close()
+    handler: logging.Handler
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
-    handler._sfcw = True  # type: ignore[attr-defined]
+    setattr(handler, "_sfcw", True)  # noqa: B010 - marks our handler so a second setup replaces it
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)

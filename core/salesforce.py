@@ -30,17 +30,63 @@ _PROPAGATION = "If you created or changed the app in the last 10 minutes, wait a
 
 # (error, words in error_description) -> what the admin should do. First match wins.
 _FIXES: list[tuple[str, str, str]] = [
-    ("invalid_grant", "hasn't approved", "Open the approval URL in a browser, logged in as this Salesforce user, and allow access; or set the app's Permitted Users to 'Admin approved users are pre-authorized' and assign the user's profile or permission set. Also check that the username is exactly right."),
-    ("invalid_app_access", "", "Assign this user's profile or a permission set to the app (app policies), because the app only admits admin-approved users."),
-    ("invalid_client_id", "", "Copy the consumer key again from the app (Manage Consumer Details / Consumer Key and Secret) and check that the app is in this user's org. " + _PROPAGATION),
-    ("invalid_grant", "invalid assertion", "The key does not match the certificate uploaded to the app. Upload the certificate made from this key (compare the SHA-256 fingerprints) and try again."),
-    ("invalid_grant", "audience", "The connector only logs in to production orgs through login.salesforce.com; a sandbox cannot be used. Use a production org's user."),
-    ("invalid_grant", "expired", "This computer's clock is wrong. Set the date, time and time zone correctly (enable automatic time) and try again."),
-    ("invalid_grant", "ip restricted", "Set the app's IP Relaxation to 'Relax IP restrictions', or allow this network's IP range and the login hours in the user's profile."),
-    ("invalid_grant", "login hours", "Set the app's IP Relaxation to 'Relax IP restrictions', or allow the login hours in the user's profile."),
-    ("invalid_grant", "user", "Check that the username is exact (it looks like an e-mail address but is the Salesforce username) and that the user is active."),
-    ("app_not_found", "", "Check that the External Client App is in this user's org, that its OAuth policy is 'Admin approved users are pre-authorized' with the user's profile or permission set selected. " + _PROPAGATION),
-    ("invalid_request", "refresh_token", "Add the 'Perform requests at any time (refresh_token, offline_access)' scope to the app, then approve it again."),
+    (
+        "invalid_grant",
+        "hasn't approved",
+        "Open the approval URL in a browser, logged in as this Salesforce user, and allow access; or set the app's Permitted Users to 'Admin approved users are pre-authorized' and assign the user's profile or permission set. Also check that the username is exactly right.",
+    ),
+    (
+        "invalid_app_access",
+        "",
+        "Assign this user's profile or a permission set to the app (app policies), because the app only admits admin-approved users.",
+    ),
+    (
+        "invalid_client_id",
+        "",
+        "Copy the consumer key again from the app (Manage Consumer Details / Consumer Key and Secret) and check that the app is in this user's org. "
+        + _PROPAGATION,
+    ),
+    (
+        "invalid_grant",
+        "invalid assertion",
+        "The key does not match the certificate uploaded to the app. Upload the certificate made from this key (compare the SHA-256 fingerprints) and try again.",
+    ),
+    (
+        "invalid_grant",
+        "audience",
+        "The connector only logs in to production orgs through login.salesforce.com; a sandbox cannot be used. Use a production org's user.",
+    ),
+    (
+        "invalid_grant",
+        "expired",
+        "This computer's clock is wrong. Set the date, time and time zone correctly (enable automatic time) and try again.",
+    ),
+    (
+        "invalid_grant",
+        "ip restricted",
+        "Set the app's IP Relaxation to 'Relax IP restrictions', or allow this network's IP range and the login hours in the user's profile.",
+    ),
+    (
+        "invalid_grant",
+        "login hours",
+        "Set the app's IP Relaxation to 'Relax IP restrictions', or allow the login hours in the user's profile.",
+    ),
+    (
+        "invalid_grant",
+        "user",
+        "Check that the username is exact (it looks like an e-mail address but is the Salesforce username) and that the user is active.",
+    ),
+    (
+        "app_not_found",
+        "",
+        "Check that the External Client App is in this user's org, that its OAuth policy is 'Admin approved users are pre-authorized' with the user's profile or permission set selected. "
+        + _PROPAGATION,
+    ),
+    (
+        "invalid_request",
+        "refresh_token",
+        "Add the 'Perform requests at any time (refresh_token, offline_access)' scope to the app, then approve it again.",
+    ),
     ("unsupported_grant_type", "", "This is a defect in this tool; please report it with the log file."),
     ("inactive_user", "", "The Salesforce user is inactive; activate it or use another user."),
     ("inactive_org", "", "The Salesforce org is inactive or locked; contact Salesforce support."),
@@ -83,12 +129,8 @@ def approval_url(
     base = require_safe_url(login_url, what="login URL")
     callback = (callback_url or DEFAULT_CALLBACK_URL).strip()
     if urlsplit(callback).scheme not in ("https", "http") or not urlsplit(callback).hostname:
-        raise InvalidInputError(
-            f"The callback URL '{callback}' is not a web address.", field="callback_url"
-        )
-    query = urlencode(
-        {"response_type": "code", "client_id": key, "redirect_uri": callback}, quote_via=quote
-    )
+        raise InvalidInputError(f"The callback URL '{callback}' is not a web address.", field="callback_url")
+    query = urlencode({"response_type": "code", "client_id": key, "redirect_uri": callback}, quote_via=quote)
     return f"{base}/services/oauth2/authorize?{query}"
 
 
@@ -128,7 +170,9 @@ def _token_error(response: requests.Response) -> SalesforceLoginError:
         error = str(body.get("error", ""))
         description = str(body.get("error_description", ""))
         return SalesforceLoginError(
-            error=error, description=description, fix=explain_login_error(error, description),
+            error=error,
+            description=description,
+            fix=explain_login_error(error, description),
             status=response.status_code,
         )
     if response.status_code >= 500:
@@ -176,15 +220,15 @@ def verify_jwt_login(
     base = require_safe_url(login_url, what="login URL")
     pem = private_key_pem(load_private_key(private_key))
     assertion = build_assertion(
-        username=username.strip(), consumer_key=consumer_key.strip(), private_key=pem,
+        username=username.strip(),
+        consumer_key=consumer_key.strip(),
+        private_key=pem,
         audience=audience_for(base),
     )
     http = session or make_session()
     token_url = f"{base}/services/oauth2/token"
     try:
-        response = http.post(
-            token_url, data={"grant_type": JWT_GRANT_TYPE, "assertion": assertion}, timeout=timeout
-        )
+        response = http.post(token_url, data={"grant_type": JWT_GRANT_TYPE, "assertion": assertion}, timeout=timeout)
     except requests.RequestException as exc:
         raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
     if response.status_code != 200:
@@ -196,14 +240,19 @@ def verify_jwt_login(
         identity = token.get("id", "")
     except (ValueError, KeyError, TypeError) as exc:
         raise SalesforceLoginError(
-            error="unexpected answer", description="the login host did not return a token",
+            error="unexpected answer",
+            description="the login host did not return a token",
             fix="Check the login URL; a proxy may be answering instead of Salesforce.",
             status=response.status_code,
         ) from exc
     org_id, user_id = _ids_from_identity_url(identity)
     result = LoginResult(
-        username=username.strip(), display_name="", user_id=user_id, org_id=org_id,
-        instance_url=instance_url, login_url=base,
+        username=username.strip(),
+        display_name="",
+        user_id=user_id,
+        org_id=org_id,
+        instance_url=instance_url,
+        login_url=base,
     )
     if not instance_url:
         return result

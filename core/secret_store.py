@@ -115,7 +115,7 @@ class SecretStore:
             return None
         match = _INDEX.match(head)
         if not match:
-            return head  # a value stored by another tool, unchunked
+            return str(head)  # a value stored by another tool, unchunked
         parts = []
         for index in range(int(match.group(1))):
             chunk = self._call("read", backend.get_password, self.service, f"{name}#{index}")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import threading
 from urllib.parse import urlsplit
 
@@ -69,7 +70,7 @@ def _use_os_trust_store() -> None:
 
             truststore.inject_into_ssl()
         except Exception:  # noqa: BLE001 - fall back to certifi's bundle, still verified
-            pass
+            logging.getLogger(__name__).warning("OS trust store unavailable; using the bundled CA list")
         _truststore_done = True
 
 

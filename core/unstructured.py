@@ -12,8 +12,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -87,8 +88,12 @@ class SourceConnector:
         if "private_key" in config:
             config["private_key"] = "<redacted>"
         return {
-            "id": self.id, "name": self.name, "type": self.type, "config": config,
-            "created_at": self.created_at, "updated_at": self.updated_at,
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "config": config,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
         }
 
 
@@ -203,11 +208,11 @@ class PlatformClient:
 
     @staticmethod
     def _retry_delay(response: requests.Response, attempt: int) -> float:
-        value = response.headers.get("Retry-After", "")
+        value = str(response.headers.get("Retry-After", ""))
         try:
             return max(0.0, min(float(value), RETRY_AFTER_CAP))
         except ValueError:
-            return min(0.5 * 2 ** (attempt - 1), RETRY_AFTER_CAP)
+            return min(0.5 * 2.0 ** (attempt - 1), RETRY_AFTER_CAP)
 
     def _check(self, response: requests.Response, *, source_id: str | None = None, ok: tuple[int, ...] = (200,)) -> Any:
         status = response.status_code
@@ -229,30 +234,38 @@ class PlatformClient:
             )
         if status == 403:
             raise PlatformApiError(
-                f"The Unstructured API refused this operation ({words}).", status=status,
+                f"The Unstructured API refused this operation ({words}).",
+                status=status,
                 hint="Your API key or plan may not allow it.",
             )
         if status == 404 and source_id is not None:
             raise ConnectorNotFoundError(
-                f"No source connector with id {source_id} was found.", status=status,
+                f"No source connector with id {source_id} was found.",
+                status=status,
                 hint="List the connectors to see their ids.",
             )
         if status == 404:
             raise PlatformApiError(
-                f"The Unstructured API does not know this address ({words}).", status=status,
+                f"The Unstructured API does not know this address ({words}).",
+                status=status,
                 hint="Check the API URL; it should be like https://platform.unstructuredapp.io/api/v1.",
             )
         if status in (409,):
-            raise PlatformApiError(f"The Unstructured API reported a conflict ({words}).", status=status,
-                                   hint="A connector with this name may already exist; choose another name.")
+            raise PlatformApiError(
+                f"The Unstructured API reported a conflict ({words}).",
+                status=status,
+                hint="A connector with this name may already exist; choose another name.",
+            )
         if status in (412, 422, 400):
             raise PlatformApiError(f"The Unstructured API rejected the request ({words}).", status=status)
         if status == 429:
-            raise PlatformApiError("The Unstructured API is rate limiting requests.", status=status,
-                                   hint="Wait a minute and try again.")
+            raise PlatformApiError(
+                "The Unstructured API is rate limiting requests.", status=status, hint="Wait a minute and try again."
+            )
         if status >= 500:
             raise PlatformApiError(
-                f"The Unstructured API failed with a server error (HTTP {status}: {words}).", status=status,
+                f"The Unstructured API failed with a server error (HTTP {status}: {words}).",
+                status=status,
                 hint="Try again later; if it persists, contact Unstructured support.",
             )
         raise PlatformApiError(f"The Unstructured API answered HTTP {status} ({words}).", status=status)
@@ -329,8 +342,9 @@ class PlatformClient:
 
 def _may_have_been_sent(exc: requests.RequestException) -> bool:
     """False only when the connection itself failed, so the server cannot have seen the request."""
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
-                        requests.exceptions.ProxyError)):
+    if isinstance(
+        exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)
+    ):
         return False
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -341,8 +355,11 @@ def _may_have_been_sent(exc: requests.RequestException) -> bool:
 def _id(source_id: str) -> str:
     value = (source_id or "").strip()
     if not value or not re.fullmatch(r"[A-Za-z0-9-]{1,64}", value):
-        raise InvalidInputError(f"'{source_id}' is not a connector id.", field="id",
-                                hint="Connector ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6.")
+        raise InvalidInputError(
+            f"'{source_id}' is not a connector id.",
+            field="id",
+            hint="Connector ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
+        )
     return quote(value)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from core.errors import InvalidInputError
 from core.keys import connector_loads_key, load_private_key, private_key_pem

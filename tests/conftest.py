@@ -30,7 +30,14 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """Every test gets its own settings and log folder, and no ambient API configuration."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SFCW_HOME", str(home))
-    for name in ("UNSTRUCTURED_API_KEY", "UNSTRUCTURED_API_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+    for name in (
+        "UNSTRUCTURED_API_KEY",
+        "UNSTRUCTURED_API_URL",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     return home

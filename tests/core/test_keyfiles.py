@@ -32,7 +32,9 @@ def test_key_file_is_owner_only_even_with_a_permissive_umask(tmp_path: Path, key
     assert mode(tmp_path / "salesforce.pem") == 0o600
 
 
-def test_existing_key_is_never_overwritten_and_nothing_partial_is_written(tmp_path: Path, key_bundle: KeyBundle) -> None:
+def test_existing_key_is_never_overwritten_and_nothing_partial_is_written(
+    tmp_path: Path, key_bundle: KeyBundle
+) -> None:
     (tmp_path / "salesforce.crt").write_text("keep me")
     with pytest.raises(FileRefusedError, match="already exist"):
         write_key_bundle(key_bundle, tmp_path)

@@ -52,7 +52,7 @@ def test_certificate_is_self_signed_sha256_with_default_validity(key_bundle: Key
     assert cert.issuer == cert.subject
     assert cert.signature_hash_algorithm is not None and cert.signature_hash_algorithm.name == "sha256"
     assert (cert.not_valid_after_utc - cert.not_valid_before_utc) == dt.timedelta(days=365)
-    assert cert.not_valid_before_utc <= dt.datetime.now(dt.timezone.utc)
+    assert cert.not_valid_before_utc <= dt.datetime.now(dt.UTC)
     assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     assert len(key_bundle.cert_pem or b"") < 4096  # Salesforce's upload limit
 
@@ -70,8 +70,12 @@ def test_serial_numbers_are_random() -> None:
 
 
 def test_subject_fields_and_validity_are_applied() -> None:
-    bundle = create_key_bundle(days=30, subject=Subject(
-        common_name="conn", organization="Acme", organizational_unit="IT", country="de", email="it@acme.test"))
+    bundle = create_key_bundle(
+        days=30,
+        subject=Subject(
+            common_name="conn", organization="Acme", organizational_unit="IT", country="de", email="it@acme.test"
+        ),
+    )
     text = openssl("x509", "-noout", "-subject", "-enddate", stdin=bundle.cert_pem)
     assert "CN = conn" in text and "O = Acme" in text and "OU = IT" in text and "C = DE" in text
     info = bundle.certificate_info
@@ -86,8 +90,13 @@ def test_larger_key_sizes(bits: int) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"bits": 1024}, "bits"), ({"days": 0}, "days"), ({"days": 4000}, "days"),
-     ({"subject": Subject(common_name="")}, "common_name"), ({"subject": Subject(country="Germany")}, "country")],
+    [
+        ({"bits": 1024}, "bits"),
+        ({"days": 0}, "days"),
+        ({"days": 4000}, "days"),
+        ({"subject": Subject(common_name="")}, "common_name"),
+        ({"subject": Subject(country="Germany")}, "country"),
+    ],
 )
 def test_invalid_generation_options_are_refused_with_the_field(kwargs: dict, field: str) -> None:
     with pytest.raises(KeyMaterialError) as info:
@@ -105,7 +114,9 @@ def test_csr_is_valid_and_carries_the_key(key_bundle: KeyBundle) -> None:
     assert public_key_id(csr.public_key()) == public_key_id(key)  # type: ignore[arg-type]
 
 
-def test_issued_certificate_can_be_attached_and_a_foreign_one_cannot(key_bundle: KeyBundle, other_bundle: KeyBundle) -> None:
+def test_issued_certificate_can_be_attached_and_a_foreign_one_cannot(
+    key_bundle: KeyBundle, other_bundle: KeyBundle
+) -> None:
     pending = KeyBundle(private_key_pem=key_bundle.private_key_pem, cert_pem=None, csr_pem=b"csr")
     attached = attach_certificate(pending, key_bundle.cert_pem or b"")
     assert attached.cert_pem == key_bundle.cert_pem
@@ -117,20 +128,27 @@ def test_issued_certificate_can_be_attached_and_a_foreign_one_cannot(key_bundle:
 
 
 def _pkcs8(bundle: KeyBundle) -> str:
-    return load_private_key(bundle.private_key_pem).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return (
+        load_private_key(bundle.private_key_pem)
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
 
 
-@pytest.mark.parametrize("damage", [
-    lambda pem: pem,
-    lambda pem: pem.replace("\n", "\r\n"),
-    lambda pem: pem.rstrip("\n"),
-    lambda pem: pem.replace("\n", "\\n"),
-    lambda pem: pem.replace("\n", " "),
-    lambda pem: "  \t" + pem.replace("\n", "\n  ") + "  ",
-    lambda pem: '"' + pem.replace("\n", "\\n") + '"',
-    lambda pem: "\ufeff" + pem,
-], ids=["clean", "crlf", "no-final-newline", "literal-backslash-n", "one-line", "indented", "json-quoted", "bom"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda pem: pem,
+        lambda pem: pem.replace("\n", "\r\n"),
+        lambda pem: pem.rstrip("\n"),
+        lambda pem: pem.replace("\n", "\\n"),
+        lambda pem: pem.replace("\n", " "),
+        lambda pem: "  \t" + pem.replace("\n", "\n  ") + "  ",
+        lambda pem: '"' + pem.replace("\n", "\\n") + '"',
+        lambda pem: "\ufeff" + pem,
+    ],
+    ids=["clean", "crlf", "no-final-newline", "literal-backslash-n", "one-line", "indented", "json-quoted", "bom"],
+)
 @pytest.mark.parametrize("form", ["pkcs1", "pkcs8"])
 def test_pasted_keys_are_normalised_to_the_same_key(key_bundle: KeyBundle, damage, form: str) -> None:
     pem = key_bundle.private_key_pem.decode() if form == "pkcs1" else _pkcs8(key_bundle)
@@ -159,8 +177,10 @@ def test_mismatched_pair_is_refused_with_advice(key_bundle: KeyBundle, other_bun
 
 def test_encrypted_pkcs8_key_needs_and_accepts_its_passphrase(key_bundle: KeyBundle) -> None:
     encrypted = load_private_key(key_bundle.private_key_pem).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"s3cret-pass"))
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"s3cret-pass"),
+    )
     with pytest.raises(EncryptedKeyError) as info:
         load_private_key(encrypted)
     assert "passphrase" in str(info.value)
@@ -170,8 +190,7 @@ def test_encrypted_pkcs8_key_needs_and_accepts_its_passphrase(key_bundle: KeyBun
 
 
 def test_openssl_legacy_encrypted_pkcs1_key_is_decrypted(key_bundle: KeyBundle) -> None:
-    encrypted = openssl("rsa", "-traditional", "-aes256", "-passout", "pass:pw123456",
-                        stdin=key_bundle.private_key_pem)
+    encrypted = openssl("rsa", "-traditional", "-aes256", "-passout", "pass:pw123456", stdin=key_bundle.private_key_pem)
     assert "Proc-Type: 4,ENCRYPTED" in encrypted
     with pytest.raises(EncryptedKeyError):
         load_private_key(encrypted)
@@ -184,16 +203,26 @@ def test_openssl_genrsa_key_imports(tmp_path) -> None:
     assert load_private_key(pem).key_size == 2048
 
 
-@pytest.mark.parametrize(("make", "words"), [
-    (lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), "not an RSA key"),
-    (lambda: rsa.generate_private_key(public_exponent=65537, key_size=1024).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
-     "only 1024 bits"),
-    (lambda: b"hello, this is not a key", "does not contain a private key"),
-    (lambda: b"", "does not contain a private key"),
-    (lambda: b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "damaged"),
-])
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (
+            lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+            "not an RSA key",
+        ),
+        (
+            lambda: rsa.generate_private_key(public_exponent=65537, key_size=1024).private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+            ),
+            "only 1024 bits",
+        ),
+        (lambda: b"hello, this is not a key", "does not contain a private key"),
+        (lambda: b"", "does not contain a private key"),
+        (lambda: b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "damaged"),
+    ],
+)
 def test_unusable_keys_are_refused_with_a_reason(make, words: str) -> None:
     with pytest.raises(KeyMaterialError) as info:
         load_private_key(make())

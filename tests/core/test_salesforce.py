@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import socket
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -25,8 +24,13 @@ from tests.fakes.salesforce import FakeSalesforce
 
 
 def verify(salesforce: FakeSalesforce, bundle: KeyBundle, **overrides):
-    args = dict(username=USERNAME, consumer_key=CONSUMER_KEY, private_key=bundle.private_key_pem,
-                login_url=salesforce.url, timeout=(2.0, 2.0))
+    args = dict(
+        username=USERNAME,
+        consumer_key=CONSUMER_KEY,
+        private_key=bundle.private_key_pem,
+        login_url=salesforce.url,
+        timeout=(2.0, 2.0),
+    )
     args.update(overrides)
     return verify_jwt_login(**args)
 
@@ -34,15 +38,21 @@ def verify(salesforce: FakeSalesforce, bundle: KeyBundle, **overrides):
 def test_approval_url_is_exactly_the_documented_one() -> None:
     assert approval_url("3MVG9abc") == (
         "https://login.salesforce.com/services/oauth2/authorize?response_type=code&client_id=3MVG9abc"
-        "&redirect_uri=https%3A%2F%2Flocalhost")
+        "&redirect_uri=https%3A%2F%2Flocalhost"
+    )
 
 
 def test_approval_url_with_custom_callback_and_host_is_percent_encoded() -> None:
-    url = approval_url("3MVG9a.b_c", callback_url="https://example.com/cb?x=1&y=2", login_url="https://acme.my.salesforce.com/")
+    url = approval_url(
+        "3MVG9a.b_c", callback_url="https://example.com/cb?x=1&y=2", login_url="https://acme.my.salesforce.com/"
+    )
     parts = urlsplit(url)
     assert parts.netloc == "acme.my.salesforce.com" and parts.path == "/services/oauth2/authorize"
-    assert parse_qs(parts.query) == {"response_type": ["code"], "client_id": ["3MVG9a.b_c"],
-                                     "redirect_uri": ["https://example.com/cb?x=1&y=2"]}
+    assert parse_qs(parts.query) == {
+        "response_type": ["code"],
+        "client_id": ["3MVG9a.b_c"],
+        "redirect_uri": ["https://example.com/cb?x=1&y=2"],
+    }
     assert "%26y%3D2" in url
 
 
@@ -54,8 +64,13 @@ def test_approval_url_refuses_unsafe_hosts(login: str) -> None:
 
 def test_assertion_has_the_connectors_claims(key_bundle: KeyBundle) -> None:
     now = time.time()
-    token = build_assertion(username=USERNAME, consumer_key=CONSUMER_KEY, private_key=key_bundle.private_key_pem,
-                            audience=CONNECTOR_LOGIN_URL, now=now)
+    token = build_assertion(
+        username=USERNAME,
+        consumer_key=CONSUMER_KEY,
+        private_key=key_bundle.private_key_pem,
+        audience=CONNECTOR_LOGIN_URL,
+        now=now,
+    )
     assert jwt.get_unverified_header(token) == {"alg": "RS256", "typ": "JWT"}
     public = x509.load_pem_x509_certificate(key_bundle.cert_pem or b"").public_key()
     claims = jwt.decode(token, public, algorithms=["RS256"], audience=CONNECTOR_LOGIN_URL)
@@ -63,12 +78,15 @@ def test_assertion_has_the_connectors_claims(key_bundle: KeyBundle) -> None:
     assert claims["exp"] == int(now) + 180
 
 
-@pytest.mark.parametrize(("url", "aud"), [
-    ("https://login.salesforce.com", "https://login.salesforce.com"),
-    ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
-    ("https://test.salesforce.com", "https://test.salesforce.com"),
-    ("https://acme--dev.sandbox.my.salesforce.com", "https://test.salesforce.com"),
-])
+@pytest.mark.parametrize(
+    ("url", "aud"),
+    [
+        ("https://login.salesforce.com", "https://login.salesforce.com"),
+        ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
+        ("https://test.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme--dev.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+    ],
+)
 def test_audience_follows_the_login_host(url: str, aud: str) -> None:
     assert audience_for(url) == aud
 
@@ -90,22 +108,39 @@ def test_login_works_with_a_pasted_pkcs8_key(salesforce: FakeSalesforce, key_bun
     from core.keys import load_private_key
 
     pkcs8 = load_private_key(key_bundle.private_key_pem).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     assert verify(salesforce, key_bundle, private_key=pkcs8.decode().replace("\n", "\r\n")).org_id
 
 
-@pytest.mark.parametrize(("setup", "error", "words", "fix_words"), [
-    (lambda sf: sf.apps.clear(), "invalid_client_id", "client identifier invalid", "wait a few minutes"),
-    (lambda sf: next(iter(sf.apps.values())).approved.clear(), "invalid_grant", "hasn't approved", "approval URL"),
-    (lambda sf: setattr(next(iter(sf.apps.values())), "policy", "admin"), "invalid_app_access", "admin approved",
-     "permission set"),
-    (lambda sf: setattr(sf, "audience", "https://test.salesforce.com"), "invalid_grant", "audience is invalid",
-     "sandbox cannot be used"),
-    (lambda sf: sf.users.__setitem__(USERNAME, dict(sf.users[USERNAME], active=False)), "inactive_user", "inactive",
-     "activate"),
-])
-def test_salesforce_refusals_carry_its_words_and_the_fix(salesforce: FakeSalesforce, key_bundle: KeyBundle,
-                                                         setup, error: str, words: str, fix_words: str) -> None:
+@pytest.mark.parametrize(
+    ("setup", "error", "words", "fix_words"),
+    [
+        (lambda sf: sf.apps.clear(), "invalid_client_id", "client identifier invalid", "wait a few minutes"),
+        (lambda sf: next(iter(sf.apps.values())).approved.clear(), "invalid_grant", "hasn't approved", "approval URL"),
+        (
+            lambda sf: setattr(next(iter(sf.apps.values())), "policy", "admin"),
+            "invalid_app_access",
+            "admin approved",
+            "permission set",
+        ),
+        (
+            lambda sf: setattr(sf, "audience", "https://test.salesforce.com"),
+            "invalid_grant",
+            "audience is invalid",
+            "sandbox cannot be used",
+        ),
+        (
+            lambda sf: sf.users.__setitem__(USERNAME, dict(sf.users[USERNAME], active=False)),
+            "inactive_user",
+            "inactive",
+            "activate",
+        ),
+    ],
+)
+def test_salesforce_refusals_carry_its_words_and_the_fix(
+    salesforce: FakeSalesforce, key_bundle: KeyBundle, setup, error: str, words: str, fix_words: str
+) -> None:
     setup(salesforce)
     with pytest.raises(SalesforceLoginError) as info:
         verify(salesforce, key_bundle)
@@ -133,18 +168,25 @@ def test_external_client_app_wrong_audience(salesforce: FakeSalesforce, key_bund
     assert info.value.error == "app_not_found" and "External Client App" in info.value.fix
 
 
-@pytest.mark.parametrize(("error", "description", "words"), [
-    ("invalid_grant", "expired authorization code", "clock"),
-    ("invalid_grant", "IP restricted or invalid login hours", "Relax IP restrictions"),
-    ("invalid_request", "refresh_token scope is required and the connected app should be installed and preauthorized",
-     "refresh_token, offline_access"),
-    ("unsupported_grant_type", "grant type not supported", "defect"),
-    ("inactive_org", "org is inactive", "support"),
-    ("rate_limit_exceeded", "too many", "wait"),
-    ("something_new", "never seen", "Check the username"),
-])
-def test_every_documented_error_has_advice(salesforce: FakeSalesforce, key_bundle: KeyBundle,
-                                           error: str, description: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("error", "description", "words"),
+    [
+        ("invalid_grant", "expired authorization code", "clock"),
+        ("invalid_grant", "IP restricted or invalid login hours", "Relax IP restrictions"),
+        (
+            "invalid_request",
+            "refresh_token scope is required and the connected app should be installed and preauthorized",
+            "refresh_token, offline_access",
+        ),
+        ("unsupported_grant_type", "grant type not supported", "defect"),
+        ("inactive_org", "org is inactive", "support"),
+        ("rate_limit_exceeded", "too many", "wait"),
+        ("something_new", "never seen", "Check the username"),
+    ],
+)
+def test_every_documented_error_has_advice(
+    salesforce: FakeSalesforce, key_bundle: KeyBundle, error: str, description: str, words: str
+) -> None:
     assert words in explain_login_error(error, description)
     salesforce.fail_next(400, {"error": error, "error_description": description})
     with pytest.raises(SalesforceLoginError) as info:
@@ -178,8 +220,12 @@ def test_unreachable_host(key_bundle: KeyBundle) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(NetworkError, match="Could not reach"):
-        verify_jwt_login(username=USERNAME, consumer_key=CONSUMER_KEY, private_key=key_bundle.private_key_pem,
-                         login_url=f"http://127.0.0.1:{port}")
+        verify_jwt_login(
+            username=USERNAME,
+            consumer_key=CONSUMER_KEY,
+            private_key=key_bundle.private_key_pem,
+            login_url=f"http://127.0.0.1:{port}",
+        )
 
 
 def test_bad_key_fails_before_any_request(salesforce: FakeSalesforce) -> None:
@@ -190,8 +236,12 @@ def test_bad_key_fails_before_any_request(salesforce: FakeSalesforce) -> None:
 
 def test_plain_http_to_a_remote_host_is_refused(key_bundle: KeyBundle) -> None:
     with pytest.raises(InvalidInputError, match="https"):
-        verify_jwt_login(username=USERNAME, consumer_key=CONSUMER_KEY, private_key=key_bundle.private_key_pem,
-                         login_url="http://login.salesforce.com")
+        verify_jwt_login(
+            username=USERNAME,
+            consumer_key=CONSUMER_KEY,
+            private_key=key_bundle.private_key_pem,
+            login_url="http://login.salesforce.com",
+        )
 
 
 def test_approval_page_records_approval_then_login_works(salesforce: FakeSalesforce, key_bundle: KeyBundle) -> None:

@@ -50,8 +50,9 @@ def test_unsafe_api_urls_are_refused(url: str) -> None:
         PlatformClient(api_url=url, api_key=API_KEY)
 
 
-def test_create_sends_a_spec_valid_body_and_returns_the_connector(client: PlatformClient, platform: FakePlatform,
-                                                                  config: SalesforceConfig) -> None:
+def test_create_sends_a_spec_valid_body_and_returns_the_connector(
+    client: PlatformClient, platform: FakePlatform, config: SalesforceConfig
+) -> None:
     connector = client.create_source(name="sf-prod", config=config)
     assert connector.name == "sf-prod" and connector.type == "salesforce"
     method, path, body = platform.requests_of("POST")[0]
@@ -62,7 +63,9 @@ def test_create_sends_a_spec_valid_body_and_returns_the_connector(client: Platfo
     assert "private_key" not in str(connector.redacted()).replace("'private_key': '<redacted>'", "")
 
 
-def test_full_lifecycle_against_the_service(client: PlatformClient, platform: FakePlatform, config: SalesforceConfig) -> None:
+def test_full_lifecycle_against_the_service(
+    client: PlatformClient, platform: FakePlatform, config: SalesforceConfig
+) -> None:
     created = client.create_source(name="sf", config=config)
     assert [c.id for c in client.list_sources()] == [created.id]
     assert client.get_source(created.id).name == "sf"
@@ -74,7 +77,9 @@ def test_full_lifecycle_against_the_service(client: PlatformClient, platform: Fa
         client.get_source(created.id)
 
 
-def test_connection_check_polls_to_success(client: PlatformClient, platform: FakePlatform, config: SalesforceConfig) -> None:
+def test_connection_check_polls_to_success(
+    client: PlatformClient, platform: FakePlatform, config: SalesforceConfig
+) -> None:
     platform.scheduled_polls = 3
     created = client.create_source(name="sf", config=config)
     seen: list[str] = []
@@ -83,8 +88,9 @@ def test_connection_check_polls_to_success(client: PlatformClient, platform: Fak
     assert seen == ["SCHEDULED"] * 4 + ["SUCCESS"]
 
 
-def test_connection_check_failure_carries_the_reason(client: PlatformClient, platform: FakePlatform,
-                                                     salesforce, config: SalesforceConfig) -> None:
+def test_connection_check_failure_carries_the_reason(
+    client: PlatformClient, platform: FakePlatform, salesforce, config: SalesforceConfig
+) -> None:
     created = client.create_source(name="sf", config=config)
     next(iter(salesforce.apps.values())).approved.clear()
     check = client.run_connection_check(created.id, poll_interval=0)
@@ -103,27 +109,48 @@ def test_refused_api_key_says_so(platform: FakePlatform, config: SalesforceConfi
     client = PlatformClient(api_url=platform.api_url, api_key="wrong-key-123")
     with pytest.raises(ApiKeyRefusedError) as info:
         client.create_source(name="sf", config=config)
-    assert info.value.status == 401 and "refused the API key" in str(info.value) and "API key is invalid" in str(info.value)
+    assert (
+        info.value.status == 401
+        and "refused the API key" in str(info.value)
+        and "API key is invalid" in str(info.value)
+    )
     assert "wrong-key-123" not in str(info.value)
 
 
 def test_validation_error_list_becomes_one_sentence(client: PlatformClient, platform: FakePlatform, config) -> None:
-    platform.fail_next(422, {"detail": [{"loc": ["body", "config", "categories"], "msg": "Field required", "type": "missing"},
-                                        {"loc": ["body", "name"], "msg": "too long", "type": "x"}]})
+    platform.fail_next(
+        422,
+        {
+            "detail": [
+                {"loc": ["body", "config", "categories"], "msg": "Field required", "type": "missing"},
+                {"loc": ["body", "name"], "msg": "too long", "type": "x"},
+            ]
+        },
+    )
     with pytest.raises(PlatformApiError) as info:
         client.create_source(name="sf", config=config)
     assert "config.categories: Field required; name: too long" in str(info.value)
 
 
-@pytest.mark.parametrize(("status", "body", "ctype", "words"), [
-    (422, {"detail": "Invalid config"}, "application/json", "Invalid config"),
-    (412, {"errors": [{"field": "username", "message": "bad user"}]}, "application/json", "username: bad user"),
-    (500, "Internal Server Error", "text/plain", "server error (HTTP 500: Internal Server Error)"),
-    (502, "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "text/html", "502 Bad Gateway"),
-    (409, {"detail": "Source connector with name sf already exists"}, "application/json", "already exists"),
-    (403, "", "text/plain", "refused this operation"),
-])
-def test_error_bodies_of_every_shape(client: PlatformClient, platform: FakePlatform, config, status, body, ctype, words) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "ctype", "words"),
+    [
+        (422, {"detail": "Invalid config"}, "application/json", "Invalid config"),
+        (412, {"errors": [{"field": "username", "message": "bad user"}]}, "application/json", "username: bad user"),
+        (500, "Internal Server Error", "text/plain", "server error (HTTP 500: Internal Server Error)"),
+        (
+            502,
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+            "text/html",
+            "502 Bad Gateway",
+        ),
+        (409, {"detail": "Source connector with name sf already exists"}, "application/json", "already exists"),
+        (403, "", "text/plain", "refused this operation"),
+    ],
+)
+def test_error_bodies_of_every_shape(
+    client: PlatformClient, platform: FakePlatform, config, status, body, ctype, words
+) -> None:
     platform.fail_next(status, body, content_type=ctype)
     with pytest.raises(PlatformApiError) as info:
         client.create_source(name="sf", config=config)

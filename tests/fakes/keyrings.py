@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import keyring.backend
 import keyring.errors
+from jaraco.classes import properties
 
 WINDOWS_LIMIT_CHARS = 1280
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:
+        # Not viable for discovery: keyring must never pick a test backend on its own
+        # (it would join the chain that the real-keyring test relies on).
+        raise RuntimeError("test backend; install it explicitly with keyring.set_keyring()")
 
     def __init__(self) -> None:
         super().__init__()

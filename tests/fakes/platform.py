@@ -79,8 +79,16 @@ class FakePlatform:
     def api_url(self) -> str:
         return f"{self.url}/api/v1"
 
-    def fail_next(self, status: int, body: object = "", *, content_type: str = "application/json",
-                  delay: float = 0.0, method: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        body: object = "",
+        *,
+        content_type: str = "application/json",
+        delay: float = 0.0,
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Answer the next request (optionally of ``method``) with this instead of the real thing."""
         text = body if isinstance(body, str) else json.dumps(body)
         self.scripted.append(Scripted(status, text, content_type, delay, method, headers or {}))
@@ -96,8 +104,9 @@ class FakePlatform:
         validator = jsonschema.Draft202012Validator(root)
         errors = []
         for error in validator.iter_errors(body):
-            errors.append({"loc": ["body", *[str(p) for p in error.absolute_path]], "msg": error.message,
-                           "type": error.validator})
+            errors.append(
+                {"loc": ["body", *[str(p) for p in error.absolute_path]], "msg": error.message, "type": error.validator}
+            )
         return errors
 
     @staticmethod
@@ -125,8 +134,9 @@ class FakePlatform:
                 self.scripted.remove(scripted)
         if scripted:
             time.sleep(scripted.delay)
-            return Response(scripted.body, status=scripted.status, content_type=scripted.content_type,
-                            headers=scripted.headers)
+            return Response(
+                scripted.body, status=scripted.status, content_type=scripted.content_type, headers=scripted.headers
+            )
         key = request.headers.get("unstructured-api-key")
         if not key:
             return self._json({"detail": "API key is missing, please provide an API key in the header."}, 401)
@@ -149,14 +159,17 @@ class FakePlatform:
         source_type = request.args.get("source_type")
         allowed = self.spec["components"]["schemas"]["SourceConnectorType"]["enum"]
         if source_type is not None and source_type not in allowed:
-            return self._unprocessable([{"loc": ["query", "source_type"], "msg": "Input should be a valid enum member",
-                                         "type": "enum"}])
+            return self._unprocessable(
+                [{"loc": ["query", "source_type"], "msg": "Input should be a valid enum member", "type": "enum"}]
+            )
         items = [c for c in self.connectors.values() if source_type in (None, c["type"])]
         return self._json([self._public(c) for c in items])
 
     def _salesforce_errors(self, config: Any) -> list[dict[str, Any]]:
-        return [dict(e, loc=["body", "config", *e["loc"][1:]])
-                for e in self._validate(config, "SalesforceSourceConnectorConfigInput")]
+        return [
+            dict(e, loc=["body", "config", *e["loc"][1:]])
+            for e in self._validate(config, "SalesforceSourceConnectorConfigInput")
+        ]
 
     def _create(self, body: Any) -> Response:
         errors = self._validate(body, "CreateSourceConnector")
@@ -167,9 +180,15 @@ class FakePlatform:
             return self._unprocessable(errors)
         if any(c["name"] == body["name"] for c in self.connectors.values()):
             return self._json({"detail": f"Source connector with name {body['name']} already exists"}, 409)
-        now = dt.datetime.now(dt.timezone.utc).isoformat()
-        connector = {"id": str(uuid.uuid4()), "name": body["name"], "type": body["type"],
-                     "config": body["config"], "created_at": now, "updated_at": None}
+        now = dt.datetime.now(dt.UTC).isoformat()
+        connector = {
+            "id": str(uuid.uuid4()),
+            "name": body["name"],
+            "type": body["type"],
+            "config": body["config"],
+            "created_at": now,
+            "updated_at": None,
+        }
         self.connectors[connector["id"]] = connector
         return self._json(self._public(connector))
 
@@ -190,7 +209,7 @@ class FakePlatform:
                 self.spec_violations.append(json.dumps(errors))
                 return self._unprocessable(errors)
             connector["config"] = body["config"]
-            connector["updated_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+            connector["updated_at"] = dt.datetime.now(dt.UTC).isoformat()
             return self._json(self._public(connector))
         return self._json({"detail": "Method Not Allowed"}, 405)
 
@@ -208,10 +227,16 @@ class FakePlatform:
         connector = self.connectors.get(source_id)
         if connector is None:
             return self._json({"detail": f"Source connector with id {source_id} not found"}, 404)
-        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        now = dt.datetime.now(dt.UTC).isoformat()
         if method == "POST":
-            check = {"id": str(uuid.uuid4()), "status": "SCHEDULED", "reason": None, "created_at": now,
-                     "reported_at": None, "_polls": 0}
+            check = {
+                "id": str(uuid.uuid4()),
+                "status": "SCHEDULED",
+                "reason": None,
+                "created_at": now,
+                "reported_at": None,
+                "_polls": 0,
+            }
             self.checks[source_id] = check
             return self._json(self._check_public(check), 202)
         check = self.checks.get(source_id)
@@ -241,12 +266,18 @@ class FakePlatform:
             return None
         import jwt  # the connector's simple_salesforce uses PyJWT
 
-        claims = {"iss": config["consumer_key"], "sub": config["username"], "aud": PRODUCTION_AUDIENCE,
-                  "exp": int(time.time()) + 180}
+        claims = {
+            "iss": config["consumer_key"],
+            "sub": config["username"],
+            "aud": PRODUCTION_AUDIENCE,
+            "exp": int(time.time()) + 180,
+        }
         assertion = jwt.encode(claims, key, algorithm="RS256")  # type: ignore[arg-type]
-        response = requests.post(f"{self.salesforce_url}/services/oauth2/token", timeout=10,
-                                 data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                                       "assertion": assertion})
+        response = requests.post(
+            f"{self.salesforce_url}/services/oauth2/token",
+            timeout=10,
+            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
+        )
         if response.status_code != 200:
             return f"SalesforceAuthenticationFailed: {response.text}"
         return None

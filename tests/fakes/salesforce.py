@@ -82,7 +82,9 @@ class FakeSalesforce:
         self.apps[consumer_key] = app
         return app
 
-    def fail_next(self, status: int, body: object, *, content_type: str = "application/json", delay: float = 0.0) -> None:
+    def fail_next(
+        self, status: int, body: object, *, content_type: str = "application/json", delay: float = 0.0
+    ) -> None:
         text = body if isinstance(body, str) else json.dumps(body)
         self.scripted.append(Scripted(status, text, content_type, delay))
 
@@ -108,15 +110,20 @@ class FakeSalesforce:
 
     @staticmethod
     def _error(error: str, description: str, status: int = 400) -> Response:
-        return Response(json.dumps({"error": error, "error_description": description}), status=status,
-                        content_type="application/json")
+        return Response(
+            json.dumps({"error": error, "error_description": description}),
+            status=status,
+            content_type="application/json",
+        )
 
     def _token(self, request: Request) -> Response:
         if request.mimetype != "application/x-www-form-urlencoded":
             return self._error("unsupported_grant_type", "grant type not supported")
         form = parse_qs(request.get_data(as_text=True))
         self.token_requests.append({k: v[0] for k, v in form.items()})
-        if set(form) != {"grant_type", "assertion"} or form["grant_type"] != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+        if set(form) != {"grant_type", "assertion"} or form["grant_type"] != [
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        ]:
             return self._error("unsupported_grant_type", "grant type not supported")
         assertion = form["assertion"][0]
         try:
@@ -131,8 +138,12 @@ class FakeSalesforce:
         if header.get("alg") != "RS256":
             return self._error("invalid_grant", "invalid assertion")
         try:
-            jwt.decode(assertion, public_key, algorithms=["RS256"],
-                       options={"verify_aud": False, "verify_exp": False, "verify_iat": False})
+            jwt.decode(
+                assertion,
+                public_key,
+                algorithms=["RS256"],
+                options={"verify_aud": False, "verify_exp": False, "verify_iat": False},
+            )
         except jwt.PyJWTError:
             return self._error("invalid_grant", "invalid assertion")
         if claims.get("aud") != self.audience:
@@ -156,8 +167,11 @@ class FakeSalesforce:
         token = secrets.token_urlsafe(24)
         self._tokens[token] = username
         body = {
-            "access_token": token, "scope": "api", "instance_url": self.url,
-            "id": f"{self.url}/id/{self.org_id}/{user['id']}", "token_type": "Bearer",
+            "access_token": token,
+            "scope": "api",
+            "instance_url": self.url,
+            "id": f"{self.url}/id/{self.org_id}/{user['id']}",
+            "token_type": "Bearer",
         }
         return Response(json.dumps(body), status=200, content_type="application/json")
 
@@ -165,11 +179,19 @@ class FakeSalesforce:
         auth = request.headers.get("Authorization", "")
         username = self._tokens.get(auth.removeprefix("Bearer ").strip())
         if username is None:
-            return Response(json.dumps([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]),
-                            status=401, content_type="application/json")
+            return Response(
+                json.dumps([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]),
+                status=401,
+                content_type="application/json",
+            )
         user = self.users[username]
-        body = {"preferred_username": username, "name": user["name"], "user_id": user["id"],
-                "organization_id": self.org_id, "email": username}
+        body = {
+            "preferred_username": username,
+            "name": user["name"],
+            "user_id": user["id"],
+            "organization_id": self.org_id,
+            "email": username,
+        }
         return Response(json.dumps(body), status=200, content_type="application/json")
 
     def _authorize(self, request: Request) -> Response:

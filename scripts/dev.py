@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""One-command set-up for people working from source (Windows, macOS, Linux).
+
+    python3 scripts/dev.py run [ARGS...]     the wizard (no ARGS) or the CLI (e.g. ARGS = keygen --out keys)
+    python3 scripts/dev.py test [PYTEST...]  lint, type check and the whole test suite, with a real keyring
+    python3 scripts/dev.py bench             the benchmark figures
+    python3 scripts/dev.py screenshots       render every wizard page to docs/screenshots/
+
+Creates .venv beside the project and installs the pinned requirements the first time (and
+again whenever a requirements file changes). On Linux, `test` runs inside a private D-Bus
+session with a throwaway, unlocked GNOME Keyring, so the real Secret Service backend is used;
+as root on Debian/Ubuntu it installs the system packages it needs with apt-get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+STAMP = VENV / ".requirements.sha256"
+LINUX_TEST_PACKAGES = [
+    "gnome-keyring",
+    "dbus",
+    "dbus-x11",
+    "openssl",
+    # Qt's offscreen and xcb platforms
+    "libegl1",
+    "libgl1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libfontconfig1",
+    "libdbus-1-3",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-shape0",
+    "libxcb-xinerama0",
+    "libxcb-randr0",
+    "libxcb-render-util0",
+    "libxcb-image0",
+]
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv(requirements: str) -> Path:
+    """Create .venv and install ``requirements`` unless already installed at this content."""
+    req = ROOT / requirements
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", requirements):
+        digest.update((ROOT / name).read_bytes())
+    wanted = f"{requirements}:{digest.hexdigest()}"
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating {VENV} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    installed = STAMP.read_text().split() if STAMP.exists() else []
+    if wanted not in installed:
+        print(f"Installing {requirements} into {VENV} (first run takes a few minutes) ...", file=sys.stderr)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(req)], check=True
+        )
+        keep = [line for line in installed if not line.startswith(f"{requirements}:")]
+        STAMP.write_text("\n".join([*keep, wanted]) + "\n")
+    return python
+
+
+def ensure_linux_packages() -> None:
+    missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon", "openssl") if not shutil.which(tool)]
+    if not missing or not sys.platform.startswith("linux"):
+        return
+    command = ["apt-get", "install", "-y", "-q", *LINUX_TEST_PACKAGES]
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        print(f"Installing {', '.join(missing)} and Qt's libraries with apt-get ...", file=sys.stderr)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+        return
+    sys.exit(
+        f"The tests need {', '.join(missing)}. On Debian/Ubuntu run:\n  sudo {' '.join(command)}\n"
+        "then run this command again."
+    )
+
+
+def with_real_keyring(command: list[str]) -> list[str]:
+    """On Linux, wrap ``command`` in a private D-Bus session with an unlocked throwaway GNOME Keyring."""
+    if not sys.platform.startswith("linux"):
+        return command
+    home = tempfile.mkdtemp(prefix="sfcw-keyring-")
+    script = (
+        f'export HOME="{home}" XDG_DATA_HOME="{home}/.local/share"; '
+        "echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null; "
+        'exec "$@"'
+    )
+    return ["dbus-run-session", "--", "sh", "-c", script, "sh", *command]
+
+
+def run(args: list[str]) -> int:
+    python = ensure_venv("requirements.txt")
+    return subprocess.call([str(python), str(ROOT / "main.py"), *args])
+
+
+def test(args: list[str]) -> int:
+    ensure_linux_packages()
+    python = ensure_venv("requirements-dev.txt")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    steps = [
+        ("ruff", [str(python), "-m", "ruff", "check", "."]),
+        ("mypy", [str(python), "-m", "mypy", "core"]),
+        ("pytest", with_real_keyring([str(python), "-m", "pytest", *args])),
+    ]
+    for name, command in steps:
+        print(f"== {name}", file=sys.stderr, flush=True)
+        code = subprocess.call(command, cwd=ROOT, env=env)
+        if code != 0:
+            print(f"== {name} failed (exit {code})", file=sys.stderr)
+            return code
+    return 0
+
+
+def bench(args: list[str]) -> int:
+    python = ensure_venv("requirements-dev.txt")
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    return subprocess.call([str(python), str(ROOT / "benchmarks" / "bench.py"), *args], cwd=ROOT, env=env)
+
+
+def screenshots(args: list[str]) -> int:
+    python = ensure_venv("requirements-dev.txt")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.call([str(python), str(ROOT / "scripts" / "screenshots.py"), *args], cwd=ROOT, env=env)
+
+
+def main(argv: list[str]) -> int:
+    commands = {"run": run, "test": test, "bench": bench, "screenshots": screenshots}
+    if not argv or argv[0] not in commands:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,376 @@
+"""The CLI in-process (real core, real loopback services) and as a real subprocess."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import Cli
+from core.keys import KeyBundle, fingerprint_sha256, load_certificate
+from core.secret_store import API_KEY_NAME, SecretStore
+from core.settings import Settings
+from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
+from tests.fakes.keyrings import MemoryKeyring
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce import FakeSalesforce
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+def cli(*argv: str, stdin: str = "", store: SecretStore | None = None) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin)).run(list(argv))
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, key_bundle: KeyBundle) -> Path:
+    path = tmp_path / "salesforce.pem"
+    path.write_bytes(key_bundle.private_key_pem)
+    return path
+
+
+@pytest.fixture
+def api_key_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+
+
+# --- keygen ----------------------------------------------------------------------------------
+
+
+def test_keygen_writes_files_and_prints_fingerprint(tmp_path: Path) -> None:
+    run = cli("keygen", "--out", str(tmp_path), "--csr")
+    assert run.code == 0, run.err
+    assert stat.S_IMODE((tmp_path / "salesforce.pem").stat().st_mode) == 0o600
+    cert = load_certificate((tmp_path / "salesforce.crt").read_bytes())
+    assert fingerprint_sha256(cert) in run.out and "Expires:" in run.out
+    assert (tmp_path / "salesforce.csr").read_bytes().startswith(b"-----BEGIN CERTIFICATE REQUEST-----")
+    assert "PRIVATE KEY" not in run.out + run.err
+    record = Settings.load().keys[0]
+    assert record.fingerprint_sha256 == fingerprint_sha256(cert) and record.not_after
+
+
+def test_keygen_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    assert cli("keygen", "--out", str(tmp_path)).code == 0
+    before = (tmp_path / "salesforce.pem").read_bytes()
+    run = cli("keygen", "--out", str(tmp_path))
+    assert run.code == 2 and "already exist" in run.err and "--force" in run.err
+    assert (tmp_path / "salesforce.pem").read_bytes() == before
+    assert cli("keygen", "--out", str(tmp_path), "--force").code == 0
+    assert (tmp_path / "salesforce.pem").read_bytes() != before
+
+
+def test_keygen_store_puts_the_key_in_the_keyring(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    run = cli("keygen", "--out", str(tmp_path), "--name", "prod", "--store", "--bits", "3072")
+    assert run.code == 0 and "keyring:prod" in run.out
+    assert SecretStore().get("private-key:prod") == (tmp_path / "prod.pem").read_text()
+
+
+@pytest.mark.parametrize("args", [["--bits", "1024"], ["--days", "0"], ["--country", "Germany"]])
+def test_keygen_bad_options_exit_2(tmp_path: Path, args: list[str]) -> None:
+    run = cli("keygen", "--out", str(tmp_path), *args)
+    assert run.code == 2 and run.err.startswith("error:")
+    assert not (tmp_path / "salesforce.pem").exists()
+
+
+# --- approval URL, verify ----------------------------------------------------------------------
+
+
+def test_approval_url_prints_the_url_and_what_to_expect() -> None:
+    run = cli("approval-url", "--consumer-key", CONSUMER_KEY)
+    assert run.code == 0
+    assert run.out.strip() == (
+        "https://login.salesforce.com/services/oauth2/authorize?response_type=code"
+        f"&client_id={CONSUMER_KEY}&redirect_uri=https%3A%2F%2Flocalhost"
+    )
+    assert "does not load" in run.err
+
+
+def test_verify_success(salesforce: FakeSalesforce, key_file: Path) -> None:
+    run = cli(
+        "verify",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--login-url",
+        salesforce.url,
+    )
+    assert run.code == 0, run.err
+    assert USERNAME in run.out and salesforce.org_id in run.out
+    assert "always logs in through https://login.salesforce.com" in run.err
+
+
+def test_verify_not_approved_prints_the_fix_and_the_approval_url(salesforce: FakeSalesforce, key_file: Path) -> None:
+    next(iter(salesforce.apps.values())).approved.clear()
+    run = cli(
+        "verify",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--login-url",
+        salesforce.url,
+    )
+    assert run.code == 1
+    assert "user hasn't approved this consumer" in run.err and "Approval URL:" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_verify_with_a_key_from_the_keyring(salesforce: FakeSalesforce, key_bundle: KeyBundle) -> None:
+    SecretStore().set("private-key:prod", key_bundle.private_key_pem.decode())
+    run = cli(
+        "verify",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        "keyring:prod",
+        "--login-url",
+        salesforce.url,
+    )
+    assert run.code == 0, run.err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--username", "nope"], "not a Salesforce username"),
+        (["--private-key", "/no/such/file.pem"], "does not exist"),
+        (["--private-key", "keyring:missing"], "No private key named 'missing'"),
+    ],
+)
+def test_verify_bad_input_exits_2_without_network(salesforce: FakeSalesforce, key_file: Path, args, words) -> None:
+    base = {"--username": USERNAME, "--consumer-key": CONSUMER_KEY, "--private-key": str(key_file)}
+    base.update(dict(zip(args[::2], args[1::2])))
+    run = cli("verify", *[x for kv in base.items() for x in kv], "--login-url", salesforce.url)
+    assert run.code == 2 and words in run.err
+    assert salesforce.token_requests == []
+
+
+# --- submit and the lifecycle ----------------------------------------------------------------------
+
+
+def test_submit_prints_the_id_and_records_the_connector(
+    platform: FakePlatform, key_file: Path, api_key_env, tmp_path: Path
+) -> None:
+    assert cli("keygen", "--out", str(tmp_path / "keys")).code == 0
+    key = tmp_path / "keys" / "salesforce.pem"
+    run = cli(
+        "submit",
+        "--name",
+        "sf-prod",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key),
+        "--categories",
+        "Account,Case",
+        "--api-url",
+        platform.api_url,
+    )
+    assert run.code == 0, run.err
+    connector_id = run.out.strip()
+    assert connector_id in platform.connectors
+    assert platform.connectors[connector_id]["config"]["categories"] == ["Account", "Case"]
+    record = Settings.load().connector(connector_id)
+    assert record is not None and record.fingerprint_sha256 == Settings.load().keys[0].fingerprint_sha256
+
+
+def test_submit_json_is_one_redacted_object(platform: FakePlatform, key_file: Path, api_key_env) -> None:
+    run = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--api-url",
+        platform.api_url,
+        "--json",
+    )
+    data = json.loads(run.out)
+    assert data["name"] == "sf" and data["config"]["private_key"] == "<redacted>"
+    assert "PRIVATE KEY" not in run.out
+
+
+def test_submit_uses_the_api_key_from_the_keyring(platform: FakePlatform, key_file: Path) -> None:
+    assert cli("set-api-key", stdin=API_KEY + "\n").code == 0
+    assert SecretStore().get(API_KEY_NAME) == API_KEY
+    run = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--api-url",
+        platform.api_url,
+    )
+    assert run.code == 0, run.err
+
+
+def test_submit_without_api_key_exits_2_before_network(platform: FakePlatform, key_file: Path) -> None:
+    run = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--api-url",
+        platform.api_url,
+    )
+    assert run.code == 2 and "UNSTRUCTURED_API_KEY" in run.err and platform.requests == []
+
+
+def test_submit_refused_key_exits_1(platform: FakePlatform, key_file: Path, monkeypatch) -> None:
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", "bad-key-value")
+    run = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--api-url",
+        platform.api_url,
+    )
+    assert run.code == 1 and "refused the API key" in run.err and "bad-key-value" not in run.err
+
+
+def test_no_option_takes_the_api_key_on_the_command_line() -> None:
+    run = cli(
+        "submit", "--api-key", "x", "--name", "a", "--username", "a@b.c", "--consumer-key", "k", "--private-key", "f"
+    )
+    assert run.code == 2 and "unrecognized arguments: --api-key" in run.err
+
+
+def test_list_check_update_delete(
+    platform: FakePlatform, key_file: Path, api_key_env, other_bundle: KeyBundle, tmp_path: Path
+) -> None:
+    created = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--api-url",
+        platform.api_url,
+    ).out.strip()
+    listed = json.loads(cli("list", "--api-url", platform.api_url, "--json").out)
+    assert [c["id"] for c in listed] == [created]
+    check = cli("check", created, "--api-url", platform.api_url, "--timeout", "30")
+    assert check.code == 0 and "SUCCESS" in check.out
+    # the service returns the key redacted: an update without a key must refuse, not send garbage
+    assert cli("update", created, "--categories", "Lead", "--api-url", platform.api_url).code == 2
+    new_key = tmp_path / "new.pem"
+    new_key.write_bytes(other_bundle.private_key_pem)
+    run = cli("update", created, "--private-key", str(new_key), "--categories", "Lead", "--api-url", platform.api_url)
+    assert run.code == 0, run.err
+    sent = platform.requests_of("PUT")[-1][2]["config"]
+    assert sent["username"] == USERNAME and sent["categories"] == ["Lead"]
+    assert sent["private_key"] == other_bundle.private_key_pem.decode()
+    failed = cli("check", created, "--api-url", platform.api_url, "--timeout", "30")
+    assert failed.code == 1 and "invalid assertion" in failed.out  # Salesforce has the old certificate
+    assert cli("delete", created, "--api-url", platform.api_url).code == 2  # no tty, no --yes
+    assert cli("delete", created, "--api-url", platform.api_url, "--yes").code == 0
+    missing = cli("check", created, "--api-url", platform.api_url)
+    assert missing.code == 1 and "No source connector with id" in missing.err
+
+
+# --- as a real process -------------------------------------------------------------------------
+
+
+def run_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_version_and_no_qt_import_on_the_cli_path() -> None:
+    main_py = str(ROOT / "main.py")
+    probe = (
+        "import runpy, sys; sys.argv=['main.py','--version']\n"
+        f"try:\n runpy.run_path({main_py!r}, run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "print('QT', any(m.startswith('PySide6') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "Salesforce Connector Wizard" in result.stdout and "QT False" in result.stdout
+
+
+def test_process_exit_codes_and_no_tracebacks(tmp_path: Path) -> None:
+    usage = run_process("keygen")
+    assert usage.returncode == 2 and "--out" in usage.stderr and "Traceback" not in usage.stderr
+    ok = run_process("keygen", "--out", str(tmp_path))
+    assert ok.returncode == 0 and "SHA-256" in ok.stdout
+    refused = run_process(
+        "submit",
+        "--name",
+        "n",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(tmp_path / "salesforce.pem"),
+        "--api-url",
+        "http://example.com",
+    )
+    assert refused.returncode == 2 and "https" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_doctor_offline_names_the_keyring_backend() -> None:
+    result = run_process("doctor", "--offline")
+    assert "Keyring" in result.stdout and "Config folder" in result.stdout and "OpenSSL" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_online_reports_clock_and_reachability(salesforce: FakeSalesforce, platform: FakePlatform) -> None:
+    from core import doctor
+
+    findings = {f.label: f for f in doctor.online_findings(api_url=platform.api_url, login_url=salesforce.url)}
+    assert findings["Clock offset"].ok and "s against" in findings["Clock offset"].value
+    assert findings["Unstructured API"].ok and "HTTP 401" in findings["Unstructured API"].value
