@@ -15,32 +15,21 @@ import getpass
 import json
 import logging
 import sys
-import webbrowser
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from core import APP_NAME, __version__, salesforce
-from core.credentials import read_private_key_source, resolve_api_key
+from core import APP_NAME, __version__, defaults
 from core.errors import AppError, InvalidInputError
-from core.keyfiles import bundle_paths, write_key_bundle
-from core.keys import (
-    ALLOWED_KEY_SIZES,
-    DEFAULT_COMMON_NAME,
-    DEFAULT_VALIDITY_DAYS,
-    Subject,
-    create_key_bundle,
-    load_private_key,
-    public_key_id,
-)
-from core.logs import setup_logging
-from core.secret_store import API_KEY_NAME, SecretStore, private_key_name
-from core.settings import ConnectorRecord, KeyRecord, Settings, log_dir
-from core.unstructured import PlatformClient, default_api_url, normalise_api_url
-from core.validation import parse_categories, validate_config, validate_consumer_key, validate_username
+
+if TYPE_CHECKING:
+    from core.secret_store import SecretStore
+    from core.unstructured import PlatformClient
+
+# Command modules are imported inside each command: `--version` and `keygen` must not pay for
+# requests, PyJWT or keyring (see benchmarks/bench.py), and nothing here may import Qt.
 
 log = logging.getLogger(__name__)
-EXPIRY_WARN_DAYS = 30
 
 
 class UsageError(InvalidInputError):
@@ -63,10 +52,18 @@ class Cli:
         stderr: TextIO | None = None,
         stdin: TextIO | None = None,
     ) -> None:
-        self.store = store or SecretStore()
+        self._store = store
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
         self.stdin = stdin or sys.stdin
+
+    @property
+    def store(self) -> SecretStore:
+        if self._store is None:
+            from core.secret_store import SecretStore
+
+            self._store = SecretStore()
+        return self._store
 
     # --- output ----------------------------------------------------------------------------
 
@@ -95,6 +92,9 @@ class Cli:
         if not getattr(args, "command", None):
             parser.print_help(self.err)
             return 2
+        from core.logs import setup_logging
+        from core.settings import log_dir
+
         setup_logging(log_dir())
         handler: Callable[[argparse.Namespace], int] = getattr(self, f"cmd_{args.command.replace('-', '_')}")
         try:
@@ -109,6 +109,10 @@ class Cli:
     # --- commands --------------------------------------------------------------------------
 
     def cmd_keygen(self, args: argparse.Namespace) -> int:
+        from core.keyfiles import bundle_paths, write_key_bundle
+        from core.keys import Subject, create_key_bundle
+        from core.settings import KeyRecord, Settings
+
         folder = Path(args.out).expanduser()
         subject = Subject(
             common_name=args.common_name,
@@ -132,15 +136,16 @@ class Cli:
         bundle = create_key_bundle(bits=args.bits, days=args.days, subject=subject, with_csr=args.csr)
         written = write_key_bundle(bundle, folder, name=args.name, overwrite=args.force)
         if args.store:
+            from core.secret_store import private_key_name
+
             self.store.set(private_key_name(args.name), bundle.private_key_pem.decode("ascii"))
         info = bundle.certificate_info
         assert info is not None
-        key = load_private_key(bundle.private_key_pem)
         settings = Settings.load()
         settings.remember_key(
             KeyRecord(
                 name=args.name,
-                public_key_id=public_key_id(key),
+                public_key_id=info.public_key_id,
                 fingerprint_sha256=info.fingerprint_sha256,
                 not_after=info.not_after.isoformat(),
                 certificate_path=str(written.certificate),
@@ -160,6 +165,9 @@ class Cli:
         return 0
 
     def cmd_approval_url(self, args: argparse.Namespace) -> int:
+        from core import salesforce
+        from core.validation import validate_consumer_key
+
         url = salesforce.approval_url(
             validate_consumer_key(args.consumer_key), callback_url=args.callback_url, login_url=args.login_url
         )
@@ -168,16 +176,20 @@ class Cli:
             "Open it in a browser logged in as the connector's Salesforce user and allow access. "
             "The browser then shows a page at https://localhost that does not load: that is expected."
         )
-        if args.open and not webbrowser.open(url):
+        if args.open and not _open_browser(url):
             self.note("No browser could be opened here; copy the URL above into one.")
         return 0
 
     def cmd_verify(self, args: argparse.Namespace) -> int:
+        from core import salesforce
+        from core.credentials import read_private_key_source
+        from core.validation import validate_config, validate_consumer_key, validate_username
+
         username = validate_username(args.username)
         consumer_key = validate_consumer_key(args.consumer_key)
         key_text = read_private_key_source(args.private_key, self.store)
         pem = validate_config(username=username, consumer_key=consumer_key, private_key=key_text).private_key
-        login_url = salesforce.CONNECTOR_LOGIN_URL if args.login_url is None else args.login_url
+        login_url = defaults.CONNECTOR_LOGIN_URL if args.login_url is None else args.login_url
         self._warn_login_url(login_url)
         try:
             result = salesforce.verify_jwt_login(
@@ -193,6 +205,9 @@ class Cli:
         return 0
 
     def cmd_submit(self, args: argparse.Namespace) -> int:
+        from core.credentials import read_private_key_source
+        from core.validation import validate_config
+
         key_text = read_private_key_source(args.private_key, self.store)
         config = validate_config(
             username=args.username, consumer_key=args.consumer_key, private_key=key_text, categories=args.categories
@@ -211,6 +226,7 @@ class Cli:
 
     def cmd_doctor(self, args: argparse.Namespace) -> int:
         from core import doctor
+        from core.unstructured import default_api_url
 
         findings = doctor.offline_findings(self.store)
         if not args.offline:
@@ -222,6 +238,8 @@ class Cli:
         return 0 if all(f.ok for f in findings) else 1
 
     def cmd_set_api_key(self, args: argparse.Namespace) -> int:
+        from core.secret_store import API_KEY_NAME
+
         if self.stdin.isatty():
             value = getpass.getpass("Unstructured API key (input hidden): ")
         else:
@@ -234,6 +252,8 @@ class Cli:
         return 0
 
     def cmd_list(self, args: argparse.Namespace) -> int:
+        from core.settings import Settings
+
         client = self._client(args.api_url)
         connectors = client.list_sources()
         settings = Settings.load()
@@ -252,7 +272,7 @@ class Cli:
                     "fingerprint_sha256": record.fingerprint_sha256 if record else None,
                     "not_after": expiry or None,
                     "days_left": days,
-                    "expiring": days is not None and days <= EXPIRY_WARN_DAYS,
+                    "expiring": days is not None and days <= defaults.EXPIRY_WARN_DAYS,
                 }
             )
         if args.json:
@@ -285,6 +305,10 @@ class Cli:
         return 1
 
     def cmd_update(self, args: argparse.Namespace) -> int:
+        from core.credentials import read_private_key_source
+        from core.keys import load_private_key
+        from core.validation import parse_categories, validate_config, validate_consumer_key, validate_username
+
         if not any([args.private_key, args.username, args.consumer_key, args.categories]):
             raise InvalidInputError(
                 "Nothing to update.", hint="Give --private-key, --username, --consumer-key or --categories."
@@ -320,6 +344,8 @@ class Cli:
         return 0
 
     def cmd_delete(self, args: argparse.Namespace) -> int:
+        from core.settings import Settings
+
         client = self._client(args.api_url)
         connector = client.get_source(args.id)
         if not args.yes:
@@ -344,18 +370,26 @@ class Cli:
     # --- helpers ---------------------------------------------------------------------------
 
     def _client(self, api_url: str | None) -> PlatformClient:
+        from core.credentials import resolve_api_key
+        from core.settings import Settings
+        from core.unstructured import PlatformClient, default_api_url, normalise_api_url
+
         url = normalise_api_url(api_url or Settings.load().api_url or default_api_url())
         api_key, _ = resolve_api_key(self.store)
         return PlatformClient(api_url=url, api_key=api_key)
 
     def _warn_login_url(self, login_url: str) -> None:
-        if login_url.rstrip("/") != salesforce.CONNECTOR_LOGIN_URL:
+        if login_url.rstrip("/") != defaults.CONNECTOR_LOGIN_URL:
             self.note(
                 f"warning: checking against {login_url}. The connector itself always logs in through "
-                f"{salesforce.CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work."
+                f"{defaults.CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work."
             )
 
     def _usable_stored_key(self, old_config: dict[str, Any], connector_id: str) -> str:
+        from core.keys import load_private_key
+        from core.secret_store import private_key_name
+        from core.settings import Settings
+
         old_key = str(old_config.get("private_key") or "")
         try:
             load_private_key(old_key)
@@ -376,6 +410,9 @@ class Cli:
         )
 
     def _record_connector(self, client: PlatformClient, connector_id: str, name: str, pem: str, updated: str) -> None:
+        from core.keys import load_private_key, public_key_id
+        from core.settings import ConnectorRecord, Settings
+
         settings = Settings.load()
         key_id = public_key_id(load_private_key(pem))
         key_record = settings.key_by_public_id(key_id)
@@ -402,7 +439,7 @@ def _days_left(iso: str, now: dt.datetime) -> int | None:
         return None
 
 
-def _save_quietly(settings: Settings, cli: Cli) -> None:
+def _save_quietly(settings: Any, cli: Cli) -> None:
     try:
         settings.save()
     except AppError as exc:
@@ -419,9 +456,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("keygen", help="generate an RSA key and self-signed certificate (works offline)")
     p.add_argument("--out", required=True, help="folder for NAME.pem, NAME.crt (and NAME.csr)")
     p.add_argument("--name", default="salesforce", help="file name stem (default: salesforce)")
-    p.add_argument("--bits", type=int, choices=ALLOWED_KEY_SIZES, default=2048)
-    p.add_argument("--days", type=int, default=DEFAULT_VALIDITY_DAYS, help="certificate validity (default 365)")
-    p.add_argument("--common-name", default=DEFAULT_COMMON_NAME)
+    p.add_argument("--bits", type=int, choices=defaults.ALLOWED_KEY_SIZES, default=defaults.DEFAULT_KEY_SIZE)
+    p.add_argument(
+        "--days", type=int, default=defaults.DEFAULT_VALIDITY_DAYS, help="certificate validity (default 365)"
+    )
+    p.add_argument("--common-name", default=defaults.DEFAULT_COMMON_NAME)
     p.add_argument("--organization", default="")
     p.add_argument("--org-unit", default="")
     p.add_argument("--country", default="", help="two-letter country code")
@@ -432,8 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("approval-url", help="print the one-time approval URL")
     p.add_argument("--consumer-key", required=True)
-    p.add_argument("--callback-url", default=salesforce.DEFAULT_CALLBACK_URL)
-    p.add_argument("--login-url", default=salesforce.CONNECTOR_LOGIN_URL)
+    p.add_argument("--callback-url", default=defaults.DEFAULT_CALLBACK_URL)
+    p.add_argument("--login-url", default=defaults.CONNECTOR_LOGIN_URL)
     p.add_argument("--open", action="store_true", help="open it in the default browser")
 
     p = sub.add_parser("verify", help="make the connector's JWT login to prove the Salesforce setup")
@@ -485,3 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str]) -> int:
     """Run the CLI with ``argv`` (without the program name); return the exit code."""
     return Cli().run(argv)
+
+
+def _open_browser(url: str) -> bool:
+    import webbrowser
+
+    return webbrowser.open(url)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.defaults import API_KEY_ENV
 from core.errors import FileRefusedError, InvalidInputError
 from core.logs import register_secret
 from core.secret_store import API_KEY_NAME, SecretStore, private_key_name
-from core.unstructured import API_KEY_ENV
 
 KEYRING_PREFIX = "keyring:"
 MAX_KEY_FILE_BYTES = 64 * 1024

@@ -14,8 +14,8 @@ from importlib import metadata
 import requests
 
 from core import APP_NAME, __version__
+from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError
-from core.salesforce import CONNECTOR_LOGIN_URL
 from core.secret_store import SecretStore
 from core.settings import config_dir, log_dir
 from core.transport import make_session, network_error, require_safe_url

@@ -18,14 +18,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_KEY_SIZE, DEFAULT_VALIDITY_DAYS
 from core.errors import EncryptedKeyError, KeyMaterialError, KeyMismatchError
 
-ALLOWED_KEY_SIZES = (2048, 3072, 4096)
-DEFAULT_KEY_SIZE = 2048
 MIN_KEY_SIZE = 2048
-DEFAULT_VALIDITY_DAYS = 365
 MAX_VALIDITY_DAYS = 3650
-DEFAULT_COMMON_NAME = "Unstructured Salesforce connector"
 # Salesforce asks for certificates under 4 KB.
 MAX_CERT_PEM_BYTES = 4096
 
@@ -83,6 +80,7 @@ class CertificateInfo:
     not_after: dt.datetime
     subject: str
     serial_number: int
+    public_key_id: str  # identifies the key pair (see public_key_id())
 
     def days_left(self, *, now: dt.datetime | None = None) -> int:
         now = now or dt.datetime.now(dt.UTC)
@@ -377,6 +375,7 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
         not_after=cert.not_valid_after_utc,
         subject=cert.subject.rfc4514_string(),
         serial_number=cert.serial_number,
+        public_key_id=public_key_id(cert.public_key()),  # type: ignore[arg-type]
     )
 
 

@@ -14,13 +14,11 @@ from urllib.parse import quote, urlencode, urlsplit
 import jwt
 import requests
 
+from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOGIN_URL
 from core.errors import InvalidInputError, SalesforceLoginError
 from core.keys import load_private_key, private_key_pem
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 
-CONNECTOR_LOGIN_URL = "https://login.salesforce.com"
-SANDBOX_LOGIN_URL = "https://test.salesforce.com"
-DEFAULT_CALLBACK_URL = "https://localhost"
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Salesforce accepts exp at most 3 minutes ahead; simple_salesforce uses exactly 3.
 JWT_LIFETIME_SECONDS = 180

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import requests
 import urllib3
 
+from core.defaults import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL
 from core.errors import (
     ApiKeyRefusedError,
     CancelledError,
@@ -33,9 +34,6 @@ from core.logs import redact
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 from core.validation import SalesforceConfig, validate_connector_name
 
-DEFAULT_API_URL = "https://platform.unstructuredapp.io/api/v1"
-API_URL_ENV = "UNSTRUCTURED_API_URL"
-API_KEY_ENV = "UNSTRUCTURED_API_KEY"
 API_PREFIX = "/api/v1"
 SOURCE_TYPE = "salesforce"
 

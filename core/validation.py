@@ -6,11 +6,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from core.defaults import CATEGORIES
 from core.errors import InvalidInputError
 from core.keys import connector_loads_key, load_private_key, private_key_pem
-
-#: The connector's categories, exactly (case-sensitive); anything else fails at run time.
-CATEGORIES = ("Account", "Campaign", "Case", "EmailMessage", "Lead")
 
 _USERNAME = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONSUMER_KEY = re.compile(r"^[A-Za-z0-9._]+$")
