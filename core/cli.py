@@ -109,9 +109,10 @@ class Cli:
     # --- commands --------------------------------------------------------------------------
 
     def cmd_keygen(self, args: argparse.Namespace) -> int:
-        from core.keyfiles import bundle_paths, write_key_bundle
+        from core.key_setup import save_key_bundle
+        from core.keyfiles import bundle_paths
         from core.keys import Subject, create_key_bundle
-        from core.settings import KeyRecord, Settings
+        from core.settings import Settings
 
         folder = Path(args.out).expanduser()
         subject = Subject(
@@ -121,11 +122,10 @@ class Cli:
             country=args.country,
             email=args.email,
         )
-        paths = bundle_paths(folder, args.name)
         if not args.force:
-            existing = [str(p) for p in (paths.private_key, paths.certificate) if p and p.exists()]
-            if args.csr and paths.csr and paths.csr.exists():
-                existing.append(str(paths.csr))
+            paths = bundle_paths(folder, args.name)
+            candidates = [paths.private_key, paths.certificate, paths.csr if args.csr else None]
+            existing = [str(p) for p in candidates if p is not None and p.exists()]
             if existing:
                 raise InvalidInputError(
                     f"{', '.join(existing)} already exist(s); nothing was generated.",
@@ -134,31 +134,24 @@ class Cli:
         if args.store:
             _ = self.store.backend  # fail early, before the slow generation, if there is no keyring
         bundle = create_key_bundle(bits=args.bits, days=args.days, subject=subject, with_csr=args.csr)
-        written = write_key_bundle(bundle, folder, name=args.name, overwrite=args.force)
-        if args.store:
-            from core.secret_store import private_key_name
-
-            self.store.set(private_key_name(args.name), bundle.private_key_pem.decode("ascii"))
-        info = bundle.certificate_info
-        assert info is not None
         settings = Settings.load()
-        settings.remember_key(
-            KeyRecord(
-                name=args.name,
-                public_key_id=info.public_key_id,
-                fingerprint_sha256=info.fingerprint_sha256,
-                not_after=info.not_after.isoformat(),
-                certificate_path=str(written.certificate),
-                in_keyring=args.store,
-            )
+        saved = save_key_bundle(
+            bundle,
+            folder=folder,
+            name=args.name,
+            settings=settings,
+            save_secret=self.store.set if args.store else None,
+            write_private_key_file=True,
+            overwrite=args.force,
         )
-        settings.output_dir = str(folder)
         _save_quietly(settings, self)
-        self.say(f"Private key:  {written.private_key} (owner-only, keep it secret)")
-        self.say(f"Certificate:  {written.certificate} (upload this to the Salesforce app)")
-        if written.csr:
-            self.say(f"CSR:          {written.csr} (send this to your CA if you need a CA-signed certificate)")
-        if args.store:
+        info = saved.info
+        assert info is not None
+        self.say(f"Private key:  {saved.files.private_key} (owner-only, keep it secret)")
+        self.say(f"Certificate:  {saved.files.certificate} (upload this to the Salesforce app)")
+        if saved.files.csr:
+            self.say(f"CSR:          {saved.files.csr} (send this to your CA if you need a CA-signed certificate)")
+        if saved.keyring_entry:
             self.say(f"Keyring:      stored as keyring:{args.name}")
         self.say(f"SHA-256:      {info.fingerprint_sha256}")
         self.say(f"Expires:      {info.not_after:%Y-%m-%d %H:%M} UTC ({args.days} days)")

@@ -25,3 +25,11 @@ CATEGORIES = ("Account", "Campaign", "Case", "EmailMessage", "Lead")
 
 #: Certificates expiring within this many days are flagged.
 EXPIRY_WARN_DAYS = 30
+
+#: Keyring entry for the Unstructured API key; private keys are ``private-key:NAME``.
+API_KEY_ENTRY = "unstructured-api-key"
+
+
+def private_key_name(key_name: str) -> str:
+    """The keyring entry name of a private key, e.g. ``private-key:salesforce``."""
+    return f"private-key:{key_name}"

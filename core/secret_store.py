@@ -16,10 +16,13 @@ import keyring.backend
 import keyring.errors
 
 from core import APP_ID
+from core.defaults import API_KEY_ENTRY, private_key_name
 from core.errors import SecretStoreError
 
+__all__ = ["API_KEY_NAME", "SecretStore", "private_key_name"]
+
 SERVICE = APP_ID
-API_KEY_NAME = "unstructured-api-key"
+API_KEY_NAME = API_KEY_ENTRY
 #: Below Windows' 1280-character limit, with room for backends that count bytes.
 CHUNK_CHARS = 1000
 _INDEX = re.compile(r"^sfcw-chunks:v1:(\d+):([0-9a-f]{16})$")
@@ -30,11 +33,6 @@ _NO_BACKEND_HINT = (
     "a desktop session; on Windows and macOS the system keyring is used. Secrets are never saved "
     "to a plain file."
 )
-
-
-def private_key_name(key_name: str) -> str:
-    """The keyring entry name of a private key, e.g. ``private-key:salesforce``."""
-    return f"private-key:{key_name}"
 
 
 def _digest(value: str) -> str:

@@ -46,11 +46,20 @@ def test_unknown_fields_from_newer_versions_are_ignored() -> None:
 
 def test_redaction_of_keys_tokens_and_registered_secrets(key_bundle: KeyBundle) -> None:
     register_secret("my-very-secret-api-key")
-    text = (f"key={key_bundle.private_key_pem.decode()} unstructured-api-key: abc123 "
-            "Authorization: Bearer 00Dxx!AQ4AQ.token {\"access_token\": \"tok\"} "
-            "assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl also my-very-secret-api-key")
+    text = (
+        f"key={key_bundle.private_key_pem.decode()} unstructured-api-key: abc123 "
+        'Authorization: Bearer 00Dxx!AQ4AQ.token {"access_token": "tok"} '
+        "assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJl also my-very-secret-api-key"
+    )
     out = redact(text)
-    for secret in ["BEGIN RSA PRIVATE KEY", "abc123", "00Dxx!AQ4AQ.token", '"tok"', "eyJhbGci", "my-very-secret-api-key"]:
+    for secret in [
+        "BEGIN RSA PRIVATE KEY",
+        "abc123",
+        "00Dxx!AQ4AQ.token",
+        '"tok"',
+        "eyJhbGci",
+        "my-very-secret-api-key",
+    ]:
         assert secret not in out
     assert out.count("[REDACTED") >= 6
 

@@ -1,0 +1,115 @@
+"""Putting a key bundle where it belongs: the private key in the keyring (and a file only if
+asked), the certificate (and CSR) in a folder, and a record of it in the settings.
+
+The CLI's ``keygen`` and the wizard's key page both call :func:`save_key_bundle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.defaults import private_key_name
+from core.errors import FileRefusedError
+from core.keyfiles import WrittenFiles, bundle_paths, write_file_atomic, write_key_bundle
+from core.keys import CertificateInfo, KeyBundle
+from core.settings import KeyRecord, Settings
+
+
+@dataclass(frozen=True)
+class SavedKey:
+    name: str
+    files: WrittenFiles
+    keyring_entry: str | None
+    info: CertificateInfo | None
+
+
+def unique_key_name(folder: Path, base: str = "salesforce") -> str:
+    """``base``, or ``base-2``, ``base-3``... whichever has no files in ``folder`` yet."""
+    candidate, number = base, 1
+    while True:
+        paths = bundle_paths(folder, candidate)
+        if not any(p is not None and p.exists() for p in (paths.private_key, paths.certificate, paths.csr)):
+            return candidate
+        number += 1
+        candidate = f"{base}-{number}"
+
+
+def save_key_bundle(
+    bundle: KeyBundle,
+    *,
+    folder: Path,
+    name: str,
+    settings: Settings,
+    save_secret: Callable[[str, str], None] | None,
+    write_private_key_file: bool,
+    overwrite: bool = False,
+) -> SavedKey:
+    """Store the private key (keyring via ``save_secret``) and write the public files.
+
+    The keyring goes first, so a refused keyring leaves no files behind; every file target is
+    checked before that. The settings object gets a :class:`KeyRecord` (the caller saves it).
+
+    Raises:
+        FileRefusedError: a target file exists and ``overwrite`` is false, or the folder is not writable.
+        SecretStoreError: the keyring refused.
+    """
+    paths = bundle_paths(folder, name)
+    if not overwrite:
+        targets = [
+            paths.certificate if bundle.cert_pem else None,
+            paths.csr if bundle.csr_pem else None,
+            paths.private_key if write_private_key_file else None,
+        ]
+        existing = [str(p) for p in targets if p is not None and p.exists()]
+        if existing:
+            raise FileRefusedError(
+                f"{', '.join(existing)} already exist(s); nothing was written.",
+                field="name",
+                hint="Choose another name or folder, or confirm that the files may be replaced.",
+            )
+    entry = None
+    if save_secret is not None:
+        entry = private_key_name(name)
+        save_secret(entry, bundle.private_key_pem.decode("ascii"))
+    files = write_key_bundle(bundle, folder, name=name, overwrite=overwrite, include_private_key=write_private_key_file)
+    info = bundle.certificate_info
+    if info is not None:
+        settings.remember_key(
+            KeyRecord(
+                name=name,
+                public_key_id=info.public_key_id,
+                fingerprint_sha256=info.fingerprint_sha256,
+                not_after=info.not_after.isoformat(),
+                certificate_path=str(files.certificate or ""),
+                in_keyring=entry is not None,
+            )
+        )
+    settings.output_dir = str(folder)
+    return SavedKey(name=name, files=files, keyring_entry=entry, info=info)
+
+
+def save_issued_certificate(
+    bundle: KeyBundle, *, folder: Path, name: str, settings: Settings, in_keyring: bool
+) -> SavedKey:
+    """Write the certificate a CA issued (already attached to ``bundle``) and record it."""
+    if bundle.cert_pem is None:
+        raise FileRefusedError("There is no certificate to save yet.")
+    paths = bundle_paths(folder, name)
+    assert paths.certificate is not None
+    write_file_atomic(paths.certificate, bundle.cert_pem, mode=0o644, overwrite=True)
+    info = bundle.certificate_info
+    assert info is not None
+    settings.remember_key(
+        KeyRecord(
+            name=name,
+            public_key_id=info.public_key_id,
+            fingerprint_sha256=info.fingerprint_sha256,
+            not_after=info.not_after.isoformat(),
+            certificate_path=str(paths.certificate),
+            in_keyring=in_keyring,
+        )
+    )
+    files = WrittenFiles(private_key=None, certificate=paths.certificate, csr=paths.csr)
+    return SavedKey(name=name, files=files, keyring_entry=private_key_name(name) if in_keyring else None, info=info)

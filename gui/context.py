@@ -1,0 +1,58 @@
+"""What the pages share beyond Qt's fields: key material, results, the secret store, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import SecretStoreError
+from core.keys import KeyBundle
+from core.salesforce import LoginResult
+from core.secret_store import SecretStore
+from core.settings import Settings
+from core.unstructured import ConnectionCheck, SourceConnector
+
+
+@dataclass
+class WizardContext:
+    store: SecretStore
+    settings: Settings
+    settings_path: Path | None = None
+    bundle: KeyBundle | None = None
+    key_name: str = ""
+    cert_path: Path | None = None
+    #: Set when the admin chose to go on without a keyring: secrets live only in memory.
+    session_only: bool = False
+    session_secrets: dict[str, str] = field(default_factory=dict)
+    login: LoginResult | None = None
+    verification_skipped: bool = False
+    connector: SourceConnector | None = None
+    check: ConnectionCheck | None = None
+
+    def save_secret(self, name: str, value: str) -> None:
+        """Keep a secret in the keyring, or in memory only if the admin accepted that.
+
+        Raises SecretStoreError when the keyring fails and the admin has not chosen session-only.
+        """
+        if self.session_only:
+            self.session_secrets[name] = value
+            return
+        self.store.set(name, value)
+
+    def read_secret(self, name: str) -> str | None:
+        if name in self.session_secrets:
+            return self.session_secrets[name]
+        if self.session_only:
+            return None
+        try:
+            return self.store.get(name)
+        except SecretStoreError:
+            return None
+
+    def save_settings(self) -> None:
+        try:
+            self.settings.save(self.settings_path)
+        except Exception:  # noqa: BLE001 - preferences are a convenience; never block the admin on them
+            import logging
+
+            logging.getLogger(__name__).warning("Could not save the settings", exc_info=True)

@@ -1,0 +1,123 @@
+"""Step 1: what the admin needs, what happens, and whether to create or manage connectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout, QWizardPage
+
+from core.defaults import EXPIRY_WARN_DAYS
+from gui.context import WizardContext
+from gui.page_ids import PageId
+from gui.widgets import MessageLabel, describe
+
+STEP_NAMES = {
+    PageId.KEY: "Key and certificate",
+    PageId.SALESFORCE_APP: "Salesforce app",
+    PageId.CREDENTIALS: "Credentials",
+    PageId.VERIFY: "Approve and verify",
+    PageId.UNSTRUCTURED: "Unstructured",
+    PageId.REVIEW: "Review and create",
+}
+
+
+class WelcomePage(QWizardPage):
+    resume_requested = Signal(int)
+    start_over_requested = Signal()
+
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setTitle(self.tr("Set up an Unstructured Salesforce connector"))
+        intro = QLabel(
+            self.tr(
+                "This wizard takes you from nothing to a working Salesforce source connector in Unstructured.\n\n"
+                "You will need:\n"
+                "  \u2022 a Salesforce user with admin rights in a production org (sandboxes cannot be used),\n"
+                "  \u2022 an Unstructured API key (Unstructured UI \u2192 API Keys).\n\n"
+                "What happens:\n"
+                "  1. A key and certificate are made on this computer (no network needed for this step).\n"
+                "     The private key is kept in your system keyring.\n"
+                "  2. You create a Salesforce app that trusts the certificate, following a checklist.\n"
+                "  3. You enter the app's consumer key and the Salesforce username.\n"
+                "  4. You approve the app once in your browser; the wizard then proves the login works.\n"
+                "  5. You enter your Unstructured details; the wizard creates the connector and checks it."
+            )
+        )
+        intro.setWordWrap(True)
+        self.create_radio = QRadioButton(self.tr("&Create a new connector"))
+        self.create_radio.setChecked(True)
+        describe(self.create_radio, "Create a new connector", "Go through every step to create a new connector")
+        self.manage_radio = QRadioButton(self.tr("&Manage existing connectors (check, rotate key, delete)"))
+        describe(
+            self.manage_radio,
+            "Manage existing connectors",
+            "List the account's Salesforce connectors, check them, rotate their key or delete them",
+        )
+        self.expiry = MessageLabel()
+        self.resume_label = MessageLabel()
+        self.resume_button = QPushButton(self.tr("&Resume"))
+        describe(self.resume_button, "Resume", "Continue at the step where you left off")
+        self.start_over_button = QPushButton(self.tr("&Start over"))
+        describe(self.start_over_button, "Start over", "Forget the saved answers and start from the first step")
+        self.resume_button.clicked.connect(self._resume)
+        self.start_over_button.clicked.connect(self.start_over_requested)
+        resume_row = QHBoxLayout()
+        resume_row.addWidget(self.resume_button)
+        resume_row.addWidget(self.start_over_button)
+        resume_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.create_radio)
+        layout.addWidget(self.manage_radio)
+        layout.addWidget(self.expiry)
+        layout.addWidget(self.resume_label)
+        layout.addLayout(resume_row)
+        layout.addStretch(1)
+
+    def saved_page(self) -> int | None:
+        page = self.context.settings.wizard.get("page")
+        return page if isinstance(page, int) and page in STEP_NAMES and page != PageId.KEY else None
+
+    def initializePage(self) -> None:
+        saved = self.saved_page()
+        has_saved = saved is not None
+        if has_saved:
+            self.resume_label.show_info(
+                self.tr("Last time you reached the step \u201c{0}\u201d. Resume there, or start over.").format(
+                    STEP_NAMES[PageId(saved)]
+                )
+            )
+        else:
+            self.resume_label.clear_message()
+        self.resume_button.setVisible(has_saved)
+        self.start_over_button.setVisible(has_saved)
+        self._show_expiry()
+
+    def _show_expiry(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        soon = []
+        for record in self.context.settings.connectors:
+            try:
+                days = (dt.datetime.fromisoformat(record.not_after) - now).days
+            except ValueError:
+                continue
+            if days <= EXPIRY_WARN_DAYS:
+                soon.append(f"{record.name} ({'expired' if days < 0 else f'{days} days left'})")
+        if soon:
+            self.expiry.show_warning(
+                self.tr(
+                    "Certificates expiring soon: {0}. Choose \u201cManage existing connectors\u201d to rotate the key."
+                ).format(", ".join(soon))
+            )
+        else:
+            self.expiry.clear_message()
+
+    def _resume(self) -> None:
+        saved = self.saved_page()
+        if saved is not None:
+            self.resume_requested.emit(saved)
+
+    def nextId(self) -> int:
+        return int(PageId.MANAGE if self.manage_radio.isChecked() else PageId.KEY)

@@ -1,0 +1,82 @@
+"""Running one core call off the GUI thread.
+
+A :class:`Task` wraps one function, runs it on Qt's thread pool and reports with typed
+signals. It never touches a widget. Cancelling sets an event the function may watch and, in
+any case, makes the task drop its result, so the page can move on at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from core.errors import AppError
+
+log = logging.getLogger(__name__)
+
+
+class Task(QObject):
+    succeeded = Signal(object)
+    failed = Signal(object)  # an AppError: its str() is the message to show
+    progress = Signal(object)
+    done = Signal()  # after succeeded/failed, or when cancelled
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+        self.cancel_event = threading.Event()
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        QThreadPool.globalInstance().start(_Runnable(self))
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        if self.running:
+            self.running = False
+            self.done.emit()
+
+    def report(self, value: Any) -> None:
+        """Callable from the worker thread, e.g. as an ``on_status`` callback."""
+        if not self.cancel_event.is_set():
+            self.progress.emit(value)
+
+    # Runs on the pool thread; emitting queues the signals to the GUI thread.
+    def _run(self) -> None:
+        try:
+            result = self._fn(*self._args, **self._kwargs)
+        except AppError as exc:
+            self._finish(self.failed, exc)
+        except Exception as exc:  # noqa: BLE001 - reported to the user, logged with its traceback
+            log.exception("Unexpected error in a background task")
+            self._finish(
+                self.failed,
+                AppError(
+                    "Something unexpected went wrong.", hint=f"Details are in the log file. ({type(exc).__name__})"
+                ),
+            )
+        else:
+            self._finish(self.succeeded, result)
+
+    def _finish(self, signal: Any, value: Any) -> None:
+        if self.cancel_event.is_set():
+            return
+        signal.emit(value)
+        self.running = False
+        self.done.emit()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, task: Task) -> None:
+        super().__init__()
+        self._task = task
+
+    def run(self) -> None:
+        self._task._run()
