@@ -49,8 +49,12 @@ def bench_cli(runs: int) -> None:
     for _ in range(runs):
         out = tempfile.mkdtemp(prefix="sfcw-keygen-")
         started = time.perf_counter()
-        subprocess.run([sys.executable, MAIN, "keygen", "--out", out, "--bits", "2048"], check=True,
-                       stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            [sys.executable, MAIN, "keygen", "--out", out, "--bits", "2048"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
         keygen_times.append(time.perf_counter() - started)
         shutil.rmtree(out)
         if have_openssl:

@@ -143,6 +143,7 @@ class Cli:
             save_secret=self.store.set if args.store else None,
             write_private_key_file=True,
             overwrite=args.force,
+            stored=self.store.get if args.store else None,
         )
         _save_quietly(settings, self)
         info = saved.info

@@ -25,12 +25,13 @@ class SavedKey:
     info: CertificateInfo | None
 
 
-def unique_key_name(folder: Path, base: str = "salesforce") -> str:
-    """``base``, or ``base-2``, ``base-3``... whichever has no files in ``folder`` yet."""
+def unique_key_name(folder: Path, base: str = "salesforce", stored: Callable[[str], str | None] | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``... whichever has no files in ``folder`` and no keyring entry."""
     candidate, number = base, 1
     while True:
         paths = bundle_paths(folder, candidate)
-        if not any(p is not None and p.exists() for p in (paths.private_key, paths.certificate, paths.csr)):
+        on_disk = any(p is not None and p.exists() for p in (paths.private_key, paths.certificate, paths.csr))
+        if not on_disk and (stored is None or stored(private_key_name(candidate)) is None):
             return candidate
         number += 1
         candidate = f"{base}-{number}"
@@ -45,11 +46,13 @@ def save_key_bundle(
     save_secret: Callable[[str, str], None] | None,
     write_private_key_file: bool,
     overwrite: bool = False,
+    stored: Callable[[str], str | None] | None = None,
 ) -> SavedKey:
     """Store the private key (keyring via ``save_secret``) and write the public files.
 
-    The keyring goes first, so a refused keyring leaves no files behind; every file target is
-    checked before that. The settings object gets a :class:`KeyRecord` (the caller saves it).
+    The keyring goes first, so a refused keyring leaves no files behind; every file target, and
+    (through ``stored``) the keyring entry, is checked before that: nothing is replaced unless
+    ``overwrite``. The settings object gets a :class:`KeyRecord` (the caller saves it).
 
     Raises:
         FileRefusedError: a target file exists and ``overwrite`` is false, or the folder is not writable.
@@ -72,6 +75,12 @@ def save_key_bundle(
     entry = None
     if save_secret is not None:
         entry = private_key_name(name)
+        if not overwrite and stored is not None and stored(entry) is not None:
+            raise FileRefusedError(
+                f"A private key named '{name}' is already in the keyring; it was left untouched.",
+                field="name",
+                hint="Choose another name, or confirm that it may be replaced.",
+            )
         save_secret(entry, bundle.private_key_pem.decode("ascii"))
     files = write_key_bundle(bundle, folder, name=name, overwrite=overwrite, include_private_key=write_private_key_file)
     info = bundle.certificate_info

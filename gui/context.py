@@ -10,6 +10,7 @@ from core.keys import KeyBundle
 from core.salesforce import LoginResult
 from core.secret_store import SecretStore
 from core.settings import Settings
+from core.transport import DEFAULT_TIMEOUT
 from core.unstructured import ConnectionCheck, SourceConnector
 
 
@@ -28,6 +29,11 @@ class WizardContext:
     verification_skipped: bool = False
     connector: SourceConnector | None = None
     check: ConnectionCheck | None = None
+    #: (connect, read) seconds for every HTTP call the pages make.
+    http_timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    #: Seconds to wait for a connection check's verdict, and between polls.
+    check_timeout: float = 120.0
+    check_poll_interval: float = 2.0
 
     def save_secret(self, name: str, value: str) -> None:
         """Keep a secret in the keyring, or in memory only if the admin accepted that.

@@ -94,6 +94,10 @@ class WelcomePage(QWizardPage):
         self.resume_button.setVisible(has_saved)
         self.start_over_button.setVisible(has_saved)
         self._show_expiry()
+        has_manage = getattr(self.wizard(), "manage_page", None) is not None
+        self.manage_radio.setEnabled(has_manage)
+        if not has_manage:
+            self.create_radio.setChecked(True)
 
     def _show_expiry(self) -> None:
         now = dt.datetime.now(dt.UTC)

@@ -374,3 +374,12 @@ def test_doctor_online_reports_clock_and_reachability(salesforce: FakeSalesforce
     findings = {f.label: f for f in doctor.online_findings(api_url=platform.api_url, login_url=salesforce.url)}
     assert findings["Clock offset"].ok and "s against" in findings["Clock offset"].value
     assert findings["Unstructured API"].ok and "HTTP 401" in findings["Unstructured API"].value
+
+
+def test_keygen_store_never_replaces_a_key_in_the_keyring(tmp_path: Path) -> None:
+    assert cli("keygen", "--out", str(tmp_path / "a"), "--name", "prod", "--store").code == 0
+    before = SecretStore().get("private-key:prod")
+    run = cli("keygen", "--out", str(tmp_path / "b"), "--name", "prod", "--store")
+    assert run.code == 2 and "already in the keyring" in run.err
+    assert SecretStore().get("private-key:prod") == before
+    assert not (tmp_path / "b" / "prod.pem").exists()

@@ -1,0 +1,58 @@
+"""Start the wizard: application object, icon, logging, crash reporter, context, window."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QThreadPool
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from core import APP_ID, APP_NAME
+from core.logs import setup_logging
+from core.secret_store import SecretStore
+from core.settings import Settings, log_dir
+from gui.context import WizardContext
+from gui.crash import CrashReporter
+from gui.resources import resource_path
+from gui.wizard import ConnectorWizard
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resource_path("icon.png")))
+
+
+def build_wizard(context: WizardContext | None = None) -> ConnectorWizard:
+    """The wizard with its pages; also what tests and the screenshot script create."""
+    if context is None:
+        context = WizardContext(store=SecretStore(), settings=Settings.load())
+    wizard = ConnectorWizard(context, icon=app_icon())
+    try:
+        from gui.pages.manage import ManagePage
+    except ImportError:  # pragma: no cover - until connector management lands
+        pass
+    else:
+        from gui.page_ids import PageId
+
+        wizard.manage_page = ManagePage(context)
+        wizard.add_page(PageId.MANAGE, wizard.manage_page)
+    return wizard
+
+
+def run_wizard() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName(APP_ID)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setWindowIcon(app_icon())
+    log_path = setup_logging(log_dir())
+    CrashReporter(log_path).install()
+    wizard = build_wizard()
+    wizard.show()
+    code = app.exec()
+    # A network call still running in the pool cannot hold the process open past its close.
+    if not QThreadPool.globalInstance().waitForDone(1500):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -1,0 +1,48 @@
+"""Unexpected errors: logged with their traceback, shown with copyable details and the log path.
+
+Nothing is uploaded anywhere. The traceback is redacted before it is shown or logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.logs import redact
+
+log = logging.getLogger(__name__)
+
+
+class CrashReporter:
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.last_dialog: QMessageBox | None = None
+
+    def install(self) -> None:
+        sys.excepthook = self.handle
+
+    def handle(self, kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        details = redact("".join(traceback.format_exception(kind, error, tb)))
+        log.error("Unexpected error:\n%s", details)
+        if QApplication.instance() is None:
+            sys.__excepthook__(kind, error, tb)
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Unexpected error",
+            "Something unexpected went wrong. Your work so far is saved where possible.\n\n"
+            f"The details are in the log file:\n{self.log_path}\n\n"
+            "If you report this problem, attach that file (it contains no secrets).",
+        )
+        box.setDetailedText(details)
+        box.setAccessibleName("Unexpected error")
+        self.last_dialog = box
+        box.open()

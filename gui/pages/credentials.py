@@ -1,0 +1,137 @@
+"""Step 4: the Salesforce username and the app's consumer key, validated as they are typed."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWizardPage
+
+from core.defaults import CONNECTOR_LOGIN_URL
+from core.errors import InvalidInputError
+from core.transport import require_safe_url
+from core.validation import validate_consumer_key, validate_username
+from gui.context import WizardContext
+from gui.widgets import MessageLabel, describe
+
+
+class CredentialsPage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setTitle(self.tr("Salesforce credentials"))
+        self.setSubTitle(self.tr("The connector logs in as this Salesforce user, through the app you just made."))
+        self.username = QLineEdit()
+        self.username.setPlaceholderText("integration.user@example.com")
+        describe(
+            self.username,
+            "Salesforce username",
+            "The Salesforce username the connector logs in as (looks like an e-mail address)",
+        )
+        self.username_message = MessageLabel()
+        self.consumer_key = QLineEdit()
+        self.consumer_key.setPlaceholderText("3MVG9...")
+        describe(self.consumer_key, "Consumer key", "The app's Consumer Key (not the secret)")
+        self.consumer_key_message = MessageLabel()
+        note = QLabel(
+            self.tr(
+                "The connector always logs in through {0}, so it works with production orgs only: sandboxes cannot "
+                "be used."
+            ).format(CONNECTOR_LOGIN_URL)
+        )
+        note.setWordWrap(True)
+        self.advanced = QCheckBox(self.tr("&Diagnose against another login host (advanced)"))
+        describe(
+            self.advanced,
+            "Diagnose against another login host",
+            "Check the login against your My Domain or a sandbox host; the connector itself still uses "
+            "login.salesforce.com",
+        )
+        self.login_url = QLineEdit()
+        self.login_url.setPlaceholderText("https://yourdomain.my.salesforce.com")
+        describe(self.login_url, "Login host for diagnosis")
+        self.login_url.hide()
+        self.login_url_message = MessageLabel()
+
+        username_label = QLabel(self.tr("Salesforce &username:"))
+        username_label.setBuddy(self.username)
+        key_label = QLabel(self.tr("Consumer &key:"))
+        key_label.setBuddy(self.consumer_key)
+        form = QFormLayout()
+        form.addRow(username_label, self.username)
+        form.addRow("", self.username_message)
+        form.addRow(key_label, self.consumer_key)
+        form.addRow("", self.consumer_key_message)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.advanced)
+        layout.addWidget(self.login_url)
+        layout.addWidget(self.login_url_message)
+        layout.addStretch(1)
+
+        self.registerField("username*", self.username)
+        self.registerField("consumer_key*", self.consumer_key)
+        self.registerField("login_url", self.login_url)
+        self.username.textChanged.connect(self._validate)
+        self.consumer_key.textChanged.connect(self._validate)
+        self.login_url.textChanged.connect(self._validate)
+        self.advanced.toggled.connect(self._toggle_advanced)
+
+    def initializePage(self) -> None:
+        settings = self.context.settings
+        if not self.username.text() and settings.username:
+            self.username.setText(settings.username)
+        if not self.consumer_key.text() and settings.consumer_key:
+            self.consumer_key.setText(settings.consumer_key)
+        if settings.login_url and not self.login_url.text():
+            self.login_url.setText(settings.login_url)
+            self.advanced.setChecked(True)
+
+    def _toggle_advanced(self, on: bool) -> None:
+        self.login_url.setVisible(on)
+        if not on:
+            self.login_url_message.clear_message()
+        self._validate()
+
+    def _check(self, text: str, validate, message: MessageLabel) -> bool:  # type: ignore[no-untyped-def]
+        if not text.strip():
+            message.clear_message()
+            return False
+        try:
+            validate(text)
+        except InvalidInputError as exc:
+            message.show_error(str(exc))
+            return False
+        message.clear_message()
+        return True
+
+    def _validate(self) -> None:
+        self.completeChanged.emit()
+
+    def login_host(self) -> str:
+        """The host to verify against: the connector's, unless diagnosing another one."""
+        if self.advanced.isChecked() and self.login_url.text().strip():
+            return self.login_url.text().strip().rstrip("/")
+        return CONNECTOR_LOGIN_URL
+
+    def isComplete(self) -> bool:
+        ok_user = self._check(self.username.text(), validate_username, self.username_message)
+        ok_key = self._check(self.consumer_key.text(), validate_consumer_key, self.consumer_key_message)
+        ok_url = True
+        if self.advanced.isChecked() and self.login_url.text().strip():
+            ok_url = self._check(
+                self.login_url.text(), lambda u: require_safe_url(u, what="login host"), self.login_url_message
+            )
+        return ok_user and ok_key and ok_url
+
+    def show_error(self, field: str, message: str) -> None:
+        target = {"username": self.username_message, "consumer_key": self.consumer_key_message}.get(
+            field, self.consumer_key_message
+        )
+        target.show_error(message)
+
+    def validatePage(self) -> bool:
+        settings = self.context.settings
+        settings.username = self.username.text().strip()
+        settings.consumer_key = self.consumer_key.text().strip()
+        settings.login_url = self.login_url.text().strip() if self.advanced.isChecked() else ""
+        self.context.save_settings()
+        return True

@@ -1,0 +1,509 @@
+"""Step 2: make a key and certificate, import an existing pair, or go through a corporate CA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_VALIDITY_DAYS
+from core.errors import AppError, EncryptedKeyError, SecretStoreError
+from core.key_setup import SavedKey, save_issued_certificate, save_key_bundle, unique_key_name
+from core.keys import MAX_VALIDITY_DAYS, KeyBundle, Subject, attach_certificate, create_key_bundle, import_key_bundle
+from core.settings import default_output_dir
+from gui.context import WizardContext
+from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.workers import Task
+
+MODES = ("generate", "import", "csr")
+
+
+class KeyPage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+        self._task: Task | None = None
+        self._pending_csr: KeyBundle | None = None  # key made, waiting for the CA's certificate
+        self.setTitle(self.tr("Key and certificate"))
+        self.setSubTitle(
+            self.tr(
+                "Salesforce trusts the connector through a certificate; the connector signs its login with the "
+                "matching private key. This step works without a network connection."
+            )
+        )
+
+        # --- mode --------------------------------------------------------------------------
+        self.generate_radio = QRadioButton(self.tr("&Generate a new key and self-signed certificate (recommended)"))
+        self.import_radio = QRadioButton(self.tr("&Import an existing key and certificate"))
+        self.csr_radio = QRadioButton(self.tr("Use my organisation's certificate &authority (make a CSR)"))
+        for radio, tip in (
+            (self.generate_radio, "Make a new RSA key and a self-signed certificate on this computer"),
+            (self.import_radio, "Use a key and certificate you already have"),
+            (
+                self.csr_radio,
+                "Make a key and a certificate signing request for your CA, then import the certificate it issues",
+            ),
+        ):
+            describe(radio, radio.text().replace("&", ""), tip)
+        self.mode_group = QButtonGroup(self)
+        for index, radio in enumerate((self.generate_radio, self.import_radio, self.csr_radio)):
+            self.mode_group.addButton(radio, index)
+        self.generate_radio.setChecked(True)
+
+        # --- generate / CSR options ---------------------------------------------------------
+        self.bits = QComboBox()
+        for bits in ALLOWED_KEY_SIZES:
+            self.bits.addItem(self.tr("{0} bits").format(bits), bits)
+        describe(self.bits, "Key size", "2048 bits is what Salesforce documents; larger keys are slower to make")
+        self.days = QSpinBox()
+        self.days.setRange(1, MAX_VALIDITY_DAYS)
+        self.days.setValue(DEFAULT_VALIDITY_DAYS)
+        self.days.setSuffix(self.tr(" days"))
+        describe(self.days, "Certificate validity", "How long the certificate is valid; rotate the key before it ends")
+        self.common_name = QLineEdit(DEFAULT_COMMON_NAME)
+        describe(self.common_name, "Common name", "The certificate's name, shown in Salesforce")
+        self.organization = QLineEdit()
+        describe(self.organization, "Organisation (optional)")
+        self.org_unit = QLineEdit()
+        describe(self.org_unit, "Organisational unit (optional)")
+        self.country = QLineEdit()
+        self.country.setMaxLength(2)
+        describe(self.country, "Country code (optional)", "Two letters, e.g. US or DE")
+        self.email = QLineEdit()
+        describe(self.email, "E-mail (optional)")
+        options = QGroupBox(self.tr("Key and certificate options"))
+        form = QFormLayout(options)
+        form.addRow(self._buddy(self.tr("Key &size:"), self.bits), self.bits)
+        form.addRow(self._buddy(self.tr("&Validity:"), self.days), self.days)
+        form.addRow(self._buddy(self.tr("Common &name:"), self.common_name), self.common_name)
+        form.addRow(self._buddy(self.tr("&Organisation:"), self.organization), self.organization)
+        form.addRow(self._buddy(self.tr("Organisational &unit:"), self.org_unit), self.org_unit)
+        form.addRow(self._buddy(self.tr("Countr&y:"), self.country), self.country)
+        form.addRow(self._buddy(self.tr("&E-mail:"), self.email), self.email)
+        self.options_box = options
+
+        # --- import -------------------------------------------------------------------------
+        self.key_text = QPlainTextEdit()
+        self.key_text.setPlaceholderText("-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----")
+        describe(self.key_text, "Private key", "Paste the private key (PEM), or choose its file")
+        self.key_file_button = QPushButton(self.tr("Choose key &file..."))
+        describe(self.key_file_button, "Choose private key file")
+        self.cert_text = QPlainTextEdit()
+        self.cert_text.setPlaceholderText("-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----")
+        describe(self.cert_text, "Certificate", "Paste the certificate (PEM), or choose its .crt file")
+        self.cert_file_button = QPushButton(self.tr("Choose certificate fi&le..."))
+        describe(self.cert_file_button, "Choose certificate file")
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        describe(self.passphrase, "Key passphrase", "The passphrase that protects the private key")
+        self.passphrase_label = self._buddy(self.tr("&Passphrase:"), self.passphrase)
+        self.passphrase.hide()
+        self.passphrase_label.hide()
+        import_box = QWidget()
+        import_form = QFormLayout(import_box)
+        import_form.setContentsMargins(0, 0, 0, 0)
+        import_form.addRow(
+            self._buddy(self.tr("Private &key:"), self.key_text), self._with_button(self.key_text, self.key_file_button)
+        )
+        import_form.addRow(
+            self._buddy(self.tr("&Certificate:"), self.cert_text),
+            self._with_button(self.cert_text, self.cert_file_button),
+        )
+        import_form.addRow(self.passphrase_label, self.passphrase)
+
+        # --- CSR: the issued certificate ----------------------------------------------------
+        self.csr_path = CopyField(name="CSR file")
+        self.issued_text = QPlainTextEdit()
+        self.issued_text.setPlaceholderText(self.tr("Paste the certificate your CA issued, or choose its file"))
+        describe(self.issued_text, "Issued certificate", "The certificate your CA issued for the CSR")
+        self.issued_file_button = QPushButton(self.tr("Choose issued certificate..."))
+        describe(self.issued_file_button, "Choose issued certificate file")
+        self.use_issued_button = QPushButton(self.tr("&Use issued certificate"))
+        describe(self.use_issued_button, "Use issued certificate", "Check that it matches the key and save it")
+        self.csr_box = QGroupBox(self.tr("Certificate from your CA"))
+        csr_form = QFormLayout(self.csr_box)
+        csr_form.addRow(QLabel(self.tr("Send this CSR to your certificate authority:")), self.csr_path)
+        csr_form.addRow(
+            self._buddy(self.tr("Issued certificate:"), self.issued_text),
+            self._with_button(self.issued_text, self.issued_file_button),
+        )
+        csr_form.addRow("", self.use_issued_button)
+        self.csr_box.hide()
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(options)
+        self.stack.addWidget(import_box)
+        self.stack.addWidget(QWidget())  # CSR mode reuses the options box, moved in _mode_changed
+
+        # --- where things go ----------------------------------------------------------------
+        self.folder = QLineEdit()
+        describe(self.folder, "Folder for the certificate", "Where the certificate (.crt) is saved for upload")
+        self.folder_button = QPushButton(self.tr("&Browse..."))
+        describe(self.folder_button, "Browse for folder")
+        self.key_name = QLineEdit()
+        describe(self.key_name, "Key name", "File name stem and keyring name, e.g. salesforce")
+        self.export_key = QCheckBox(
+            self.tr("Also save the private key as a file (owner-only). Not needed: the key is kept in your keyring.")
+        )
+        describe(self.export_key, "Also save the private key as a file")
+        where = QFormLayout()
+        where.addRow(self._buddy(self.tr("Save &in:"), self.folder), self._with_button(self.folder, self.folder_button))
+        where.addRow(self._buddy(self.tr("Key na&me:"), self.key_name), self.key_name)
+        where.addRow("", self.export_key)
+
+        self.action_button = QPushButton()
+        self.action_button.setDefault(False)
+        self.busy = BusyRow()
+        self.message = MessageLabel()
+        self.keyring_message = MessageLabel()
+        self.session_only_button = QPushButton(self.tr("Continue &without saving (this session only)"))
+        describe(
+            self.session_only_button,
+            "Continue without saving",
+            "Keep the private key in memory only; it is lost when the wizard closes unless you save it as a file",
+        )
+        self.session_only_button.hide()
+
+        # --- result -------------------------------------------------------------------------
+        self.fingerprint = CopyField(name="Certificate SHA-256 fingerprint")
+        self.expiry = QLabel()
+        self.cert_path = CopyField(name="Certificate file")
+        self.reveal_button = QPushButton(self.tr("Show in &folder"))
+        describe(self.reveal_button, "Show the certificate in the file manager")
+        self.result_box = QGroupBox(self.tr("Your certificate"))
+        result_form = QFormLayout(self.result_box)
+        result_form.addRow(self.tr("SHA-256:"), self.fingerprint)
+        result_form.addRow(self.tr("Expires:"), self.expiry)
+        result_form.addRow(self.tr("File:"), self.cert_path)
+        result_form.addRow("", self.reveal_button)
+        self.result_box.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.generate_radio)
+        layout.addWidget(self.import_radio)
+        layout.addWidget(self.csr_radio)
+        layout.addWidget(self.stack)
+        layout.addLayout(where)
+        layout.addWidget(self.action_button)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.message)
+        layout.addWidget(self.keyring_message)
+        layout.addWidget(self.session_only_button)
+        layout.addWidget(self.csr_box)
+        layout.addWidget(self.result_box)
+        layout.addStretch(1)
+
+        self.mode_group.idToggled.connect(lambda _id, on: on and self._mode_changed())
+        self.action_button.clicked.connect(self._act)
+        self.busy.cancel_requested.connect(self._cancel)
+        self.key_file_button.clicked.connect(lambda: self._load_file_into(self.key_text, "Choose the private key"))
+        self.cert_file_button.clicked.connect(lambda: self._load_file_into(self.cert_text, "Choose the certificate"))
+        self.issued_file_button.clicked.connect(
+            lambda: self._load_file_into(self.issued_text, "Choose the issued certificate")
+        )
+        self.folder_button.clicked.connect(self._choose_folder)
+        self.reveal_button.clicked.connect(self._reveal)
+        self.use_issued_button.clicked.connect(self._use_issued)
+        self.session_only_button.clicked.connect(self._continue_without_keyring)
+        self._mode_changed()
+
+    # --- layout helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _buddy(text: str, widget: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(widget)
+        return label
+
+    @staticmethod
+    def _with_button(field: QWidget, button: QPushButton) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(field, 1)
+        row.addWidget(button)
+        return box
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def mode(self) -> str:
+        return MODES[max(self.mode_group.checkedId(), 0)]
+
+    def initializePage(self) -> None:
+        settings = self.context.settings
+        if not self.folder.text():
+            self.folder.setText(settings.output_dir or str(default_output_dir()))
+        if not self.key_name.text():
+            self.key_name.setText(unique_key_name(Path(self.folder.text()), stored=self.context.read_secret))
+        if self.context.bundle is not None and self.result_box.isHidden():
+            self._show_result()
+            self.message.show_info(
+                self.tr("Using the key “{0}” from your keyring. Make a new one only if you want to replace it.").format(
+                    self.context.key_name
+                )
+            )
+
+    def isComplete(self) -> bool:
+        return (
+            self.context.bundle is not None and self.context.bundle.cert_pem is not None and not self.busy.isVisible()
+        )
+
+    def _mode_changed(self) -> None:
+        mode = self.mode()
+        self.stack.setCurrentIndex(0 if mode in ("generate", "csr") else 1)
+        self.action_button.setText(
+            {
+                "generate": self.tr("&Generate key and certificate"),
+                "import": self.tr("Check and &import"),
+                "csr": self.tr("Generate key and &CSR"),
+            }[mode]
+        )
+        describe(self.action_button, self.action_button.text().replace("&", ""))
+        self.days.setEnabled(mode == "generate")
+        self.bits.setEnabled(mode != "import")
+        self.message.clear_message()
+
+    def _busy(self, text: str) -> None:
+        self.busy.start(text)
+        self.action_button.setEnabled(False)
+        self.completeChanged.emit()
+
+    def _idle(self) -> None:
+        self.busy.stop()
+        self.action_button.setEnabled(True)
+        self.completeChanged.emit()
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def _act(self) -> None:
+        self.message.clear_message()
+        self.keyring_message.clear_message()
+        self.session_only_button.hide()
+        folder = Path(self.folder.text().strip()).expanduser()
+        name = self.key_name.text().strip()
+        if not self.folder.text().strip():
+            self.message.show_error(self.tr("Choose a folder for the certificate."))
+            return
+        if not name:
+            self.message.show_error(self.tr("Give the key a name, e.g. salesforce."))
+            return
+        mode = self.mode()
+        settings = self.context.settings
+        save_secret = self.context.save_secret
+        stored = self.context.read_secret
+        export = self.export_key.isChecked()
+        if mode == "import":
+            key_text, cert_text = self.key_text.toPlainText(), self.cert_text.toPlainText()
+            passphrase = self.passphrase.text() or None
+            if not cert_text.strip() and "CERTIFICATE" not in key_text:
+                self.message.show_error(self.tr("Also give the certificate (.crt) that belongs to this key."))
+                return
+
+            def work() -> tuple[KeyBundle, SavedKey]:
+                bundle = import_key_bundle(key_text, cert_text or None, passphrase=passphrase)
+                return bundle, save_key_bundle(
+                    bundle,
+                    folder=folder,
+                    name=name,
+                    settings=settings,
+                    save_secret=save_secret,
+                    write_private_key_file=export,
+                    stored=stored,
+                )
+
+            self._run(work, self.tr("Checking the key and certificate..."))
+            return
+        subject = Subject(
+            common_name=self.common_name.text(),
+            organization=self.organization.text(),
+            organizational_unit=self.org_unit.text(),
+            country=self.country.text(),
+            email=self.email.text(),
+        )
+        bits, days = int(self.bits.currentData()), self.days.value()
+        with_csr = mode == "csr"
+
+        def make() -> tuple[KeyBundle, SavedKey]:
+            bundle = create_key_bundle(bits=bits, days=days, subject=subject, with_csr=with_csr)
+            if with_csr:  # the self-signed certificate is not used: the CA's will be
+                bundle = KeyBundle(private_key_pem=bundle.private_key_pem, cert_pem=None, csr_pem=bundle.csr_pem)
+            return bundle, save_key_bundle(
+                bundle,
+                folder=folder,
+                name=name,
+                settings=settings,
+                save_secret=save_secret,
+                write_private_key_file=export,
+                stored=stored,
+            )
+
+        self._run(make, self.tr("Generating a {0}-bit key...").format(bits))
+
+    def _run(self, fn, text: str) -> None:  # type: ignore[no-untyped-def]
+        task = Task(fn)
+        self._task = task
+        task.succeeded.connect(lambda result: self._done(task, result))
+        task.failed.connect(lambda error: self._failed(task, error))
+        self._busy(text)
+        task.start()
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._idle()
+        self.message.show_info(self.tr("Cancelled. Nothing was saved."))
+
+    def _done(self, task: Task, result: tuple[KeyBundle, SavedKey]) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        bundle, saved = result
+        self.context.key_name = saved.name
+        self.context.save_settings()
+        self.passphrase.hide()
+        self.passphrase_label.hide()
+        if bundle.cert_pem is None:  # CSR mode: wait for the CA
+            self._pending_csr = bundle
+            self.context.bundle = None
+            self.csr_path.set_value(str(saved.files.csr))
+            self.csr_box.show()
+            self.message.show_ok(
+                self.tr(
+                    "Key saved in your keyring and CSR written. When your CA sends the "
+                    "certificate, paste or choose it below."
+                )
+            )
+        else:
+            self._accept(bundle, saved.files.certificate, saved.files.private_key)
+        self._idle()
+
+    def _accept(self, bundle: KeyBundle, cert_path: Path | None, key_file: Path | None) -> None:
+        self.context.bundle = bundle
+        self.context.cert_path = cert_path
+        self._show_result()
+        where = (
+            self.tr("only in memory for this session")
+            if self.context.session_only
+            else self.tr("in your system keyring")
+        )
+        extra = self.tr(" A copy is in {0} (owner-only).").format(key_file) if key_file else ""
+        self.message.show_ok(self.tr("Done. The private key is kept {0}.{1}").format(where, extra))
+        self.completeChanged.emit()
+
+    def _show_result(self) -> None:
+        info = self.context.bundle.certificate_info if self.context.bundle else None
+        if info is None:
+            self.result_box.hide()
+            return
+        self.fingerprint.set_value(info.fingerprint_sha256)
+        self.expiry.setText(
+            self.tr("{0} UTC ({1} days from now)").format(f"{info.not_after:%Y-%m-%d %H:%M}", info.days_left())
+        )
+        self.cert_path.set_value(str(self.context.cert_path or ""))
+        self.result_box.show()
+
+    def _failed(self, task: Task, error: AppError) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self._idle()
+        if isinstance(error, EncryptedKeyError):
+            self.passphrase.show()
+            self.passphrase_label.show()
+            self.passphrase.setFocus()
+        if isinstance(error, SecretStoreError):
+            self.keyring_message.show_error(
+                self.tr(
+                    "Your keyring could not store the private key: {0}\nYou can fix the keyring and try again, or "
+                    "continue for this session without saving (tick \u201cAlso save the private key as a file\u201d "
+                    "to keep a copy)."
+                ).format(error)
+            )
+            self.session_only_button.show()
+            return
+        self.message.show_error(str(error))
+
+    def _continue_without_keyring(self) -> None:
+        self.context.session_only = True
+        self.session_only_button.hide()
+        self.keyring_message.show_warning(
+            self.tr("Continuing without the keyring: secrets are kept in memory until the wizard closes.")
+        )
+        self._act()
+
+    def _use_issued(self) -> None:
+        if self._pending_csr is None:
+            self.message.show_error(self.tr("Generate the key and CSR first."))
+            return
+        try:
+            bundle = attach_certificate(self._pending_csr, self.issued_text.toPlainText())
+            saved = save_issued_certificate(
+                bundle,
+                folder=Path(self.folder.text()).expanduser(),
+                name=self.context.key_name,
+                settings=self.context.settings,
+                in_keyring=not self.context.session_only,
+            )
+        except AppError as exc:
+            self.message.show_error(str(exc))
+            return
+        self.context.save_settings()
+        self._accept(bundle, saved.files.certificate, None)
+
+    # --- files ------------------------------------------------------------------------------------
+
+    def _load_file_into(self, target: QPlainTextEdit, caption: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr(caption),
+            self.folder.text(),
+            self.tr("Keys and certificates (*.pem *.key *.crt *.cer *.der);;All files (*)"),
+        )
+        if path:
+            self.load_file(target, Path(path))
+
+    def load_file(self, target: QPlainTextEdit, path: Path) -> None:
+        try:
+            data = path.read_bytes()[:65536]
+        except OSError as exc:
+            self.message.show_error(self.tr("Cannot read {0}: {1}").format(path, exc.strerror))
+            return
+        if data[:1] == b"\x30":  # DER: show it as PEM so the admin sees what will be used
+            import base64
+
+            body = base64.encodebytes(data).decode().replace("\n", "")
+            label = "CERTIFICATE" if target is not self.key_text else "PRIVATE KEY"
+            target.setPlainText(f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+        else:
+            target.setPlainText(data.decode("utf-8", errors="replace"))
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, self.tr("Folder for the certificate"), self.folder.text())
+        if path:
+            self.folder.setText(path)
+            self.key_name.setText(unique_key_name(Path(path), stored=self.context.read_secret))
+
+    def _reveal(self) -> None:
+        if self.context.cert_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.cert_path.parent)))

@@ -1,0 +1,305 @@
+"""Step 7: everything that will be sent (secrets hidden), then create and check the connector."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWizardPage
+
+from core.errors import (
+    ApiKeyRefusedError,
+    AppError,
+    InvalidInputError,
+    KeyMaterialError,
+    NetworkError,
+    PlatformApiError,
+    RequestMayHaveReachedServerError,
+)
+from core.keys import load_private_key, public_key_id
+from core.settings import ConnectorRecord
+from core.snippets import curl_command, python_sdk_code
+from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
+from core.validation import SalesforceConfig, validate_config
+from gui.context import WizardContext
+from gui.page_ids import PageId
+from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.workers import Task
+
+
+def route_error(error: AppError) -> tuple[PageId, str] | None:
+    """The step (and field) that can fix a failed create, or None to stay on the review."""
+    if isinstance(error, ApiKeyRefusedError):
+        return PageId.UNSTRUCTURED, "api_key"
+    if isinstance(error, KeyMaterialError):
+        return PageId.KEY, ""
+    if isinstance(error, InvalidInputError):
+        if error.field in ("username", "consumer_key"):
+            return PageId.CREDENTIALS, error.field
+        return PageId.UNSTRUCTURED, error.field or "name"
+    if isinstance(error, RequestMayHaveReachedServerError):
+        return None
+    if isinstance(error, NetworkError):
+        return PageId.UNSTRUCTURED, "api_url"
+    if isinstance(error, PlatformApiError):
+        text = error.message.lower()
+        if error.status == 409 or "name" in text and "exist" in text:
+            return PageId.UNSTRUCTURED, "name"
+        if error.status == 404:
+            return PageId.UNSTRUCTURED, "api_url"
+        if error.status in (400, 412, 422):
+            for words, target in (
+                ("categories", (PageId.UNSTRUCTURED, "categories")),
+                ("username", (PageId.CREDENTIALS, "username")),
+                ("consumer_key", (PageId.CREDENTIALS, "consumer_key")),
+                ("private_key", (PageId.KEY, "")),
+            ):
+                if words in text:
+                    return target
+            return PageId.UNSTRUCTURED, "name"
+    return None
+
+
+class ReviewPage(QWizardPage):
+    #: The create failed and another step can fix it: (page, field, message).
+    fix_requested = Signal(int, str, str)
+
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+        self._task: Task | None = None
+        self.setTitle(self.tr("Review and create"))
+        self.setSubTitle(self.tr("This is what will be sent to Unstructured. Secrets are hidden here."))
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        describe(self.summary, "Request summary", "What will be sent, with the private key and API key hidden")
+        self.copy_curl = QPushButton(self.tr("Copy as c&url"))
+        describe(
+            self.copy_curl,
+            "Copy as curl",
+            "A shell command that makes the same request; secrets come from environment variables",
+        )
+        self.copy_python = QPushButton(self.tr("Copy as &Python SDK"))
+        describe(
+            self.copy_python,
+            "Copy as Python SDK",
+            "Code for the unstructured-client SDK; secrets come from environment variables",
+        )
+        self.create_button = QPushButton(self.tr("C&reate connector"))
+        describe(self.create_button, "Create connector", "Create the connector, then run its connection check")
+        self.busy = BusyRow()
+        self.message = MessageLabel()
+        self.connector_id = CopyField(name="Connector id")
+        self.connector_id.hide()
+        self.check_message = MessageLabel()
+        self.check_again = QPushButton(self.tr("Run the connection check &again"))
+        describe(self.check_again, "Run the connection check again")
+        self.check_again.hide()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_curl)
+        buttons.addWidget(self.copy_python)
+        buttons.addStretch(1)
+        buttons.addWidget(self.create_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.message)
+        layout.addWidget(self.connector_id)
+        layout.addWidget(self.check_message)
+        layout.addWidget(self.check_again)
+        self.copy_curl.clicked.connect(lambda: self._copy(curl_command))
+        self.copy_python.clicked.connect(lambda: self._copy(python_sdk_code))
+        self.create_button.clicked.connect(self._create)
+        self.check_again.clicked.connect(self._check)
+        self.busy.cancel_requested.connect(self._cancel)
+
+    # --- what will be sent ----------------------------------------------------------------------
+
+    def _values(self) -> dict[str, object]:
+        wizard = self.wizard()
+        return {
+            "api_url": str(self.field("api_url")).strip(),
+            "name": str(self.field("connector_name")).strip(),
+            "username": str(self.field("username")).strip(),
+            "consumer_key": str(self.field("consumer_key")).strip(),
+            "categories": wizard.unstructured_page.categories() if wizard else [],  # type: ignore[attr-defined]
+        }
+
+    def initializePage(self) -> None:
+        values = self._values()
+        info = self.context.bundle.certificate_info if self.context.bundle else None
+        body = {
+            "name": values["name"],
+            "type": "salesforce",
+            "config": {
+                "username": values["username"],
+                "consumer_key": values["consumer_key"],
+                "private_key": "<hidden: the RSA private key from your keyring>",
+                "categories": values["categories"],
+            },
+        }
+        lines = [
+            self.tr("POST {0}/sources/").format(str(values["api_url"]).rstrip("/")),
+            self.tr("Header unstructured-api-key: <hidden>"),
+            "",
+            json.dumps(body, indent=2),
+            "",
+            self.tr("Certificate SHA-256: {0}").format(info.fingerprint_sha256 if info else "-"),
+            self.tr("Login verified: {0}").format(
+                self.context.login.username if self.context.login else self.tr("no (skipped)")
+            ),
+        ]
+        self.summary.setPlainText("\n".join(lines))
+        self.create_button.setEnabled(self.context.connector is None)
+
+    def _copy(self, make) -> None:  # type: ignore[no-untyped-def]
+        values = self._values()
+        try:
+            text = make(**values)
+        except AppError as exc:
+            self.message.show_error(str(exc))
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.message.show_info(
+            self.tr("Copied. Set UNSTRUCTURED_API_KEY and SALESFORCE_PRIVATE_KEY_FILE before running it.")
+        )
+
+    # --- create and check -------------------------------------------------------------------------
+
+    def _client(self) -> PlatformClient:
+        return PlatformClient(
+            api_url=str(self.field("api_url")), api_key=str(self.field("api_key")), timeout=self.context.http_timeout
+        )
+
+    def _create(self) -> None:
+        bundle = self.context.bundle
+        if bundle is None:
+            self.fix_requested.emit(int(PageId.KEY), "", self.tr("Make or import the key first."))
+            return
+        values = self._values()
+        api_url, api_key = str(self.field("api_url")), str(self.field("api_key"))
+        timeout = self.context.http_timeout
+
+        def create() -> tuple[SourceConnector, SalesforceConfig]:
+            config = validate_config(
+                username=str(values["username"]),
+                consumer_key=str(values["consumer_key"]),
+                private_key=bundle.private_key_pem,
+                categories=values["categories"],
+            )  # type: ignore[arg-type]
+            client = PlatformClient(api_url=api_url, api_key=api_key, timeout=timeout)
+            return client.create_source(name=str(values["name"]), config=config), config
+
+        task = Task(create)
+        self._task = task
+        task.succeeded.connect(lambda result: self._created(task, *result))
+        task.failed.connect(lambda error: self._failed(task, error))
+        self.message.clear_message()
+        self.create_button.setEnabled(False)
+        self.busy.start(self.tr("Creating the connector..."), cancellable=False)  # never abandon a create
+        self.completeChanged.emit()
+        task.start()
+
+    def _created(self, task: Task, connector: SourceConnector, config: SalesforceConfig) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.context.connector = connector
+        info = self.context.bundle.certificate_info if self.context.bundle else None
+        self.context.settings.remember_connector(
+            ConnectorRecord(
+                id=connector.id,
+                name=connector.name,
+                api_url=self._client().base_url,
+                public_key_id=public_key_id(load_private_key(config.private_key)),
+                fingerprint_sha256=info.fingerprint_sha256 if info else "",
+                not_after=info.not_after.isoformat() if info else "",
+                updated_at=connector.created_at,
+            )
+        )
+        self.context.save_settings()
+        self.busy.stop()
+        self.connector_id.set_value(connector.id)
+        self.connector_id.show()
+        self.message.show_ok(self.tr("Created the connector \u201c{0}\u201d.").format(connector.name))
+        self._check()
+
+    def _check(self) -> None:
+        connector = self.context.connector
+        if connector is None:
+            return
+        client = self._client()
+        timeout, interval = self.context.check_timeout, self.context.check_poll_interval
+        task = Task(
+            lambda: client.run_connection_check(
+                connector.id, timeout=timeout, poll_interval=interval, on_status=task.report, cancel=task.cancel_event
+            )
+        )
+        self._task = task
+        task.progress.connect(lambda check: self._progress(task, check))
+        task.succeeded.connect(lambda check: self._checked(task, check))
+        task.failed.connect(lambda error: self._check_failed(task, error))
+        self.check_again.hide()
+        self.check_message.clear_message()
+        self.busy.start(self.tr("Checking the connection (this can take a minute)..."))
+        self.completeChanged.emit()
+        task.start()
+
+    def _progress(self, task: Task, check: ConnectionCheck) -> None:
+        if task is self._task:
+            self.busy.status.setText(self.tr("Connection check: {0}...").format(check.status.lower()))
+
+    def _checked(self, task: Task, check: ConnectionCheck) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.context.check = check
+        self.busy.stop()
+        if check.status == "SUCCESS":
+            self.check_message.show_ok(self.tr("Connection check passed: the connector can read Salesforce."))
+        else:
+            self.check_message.show_error(
+                self.tr(
+                    "Connection check failed: {0}\nThe connector exists; fix the cause (see the troubleshooting "
+                    "table in the README) and run the check again, or rotate the key from Manage connectors."
+                ).format(check.reason or self.tr("no reason given"))
+            )
+            self.check_again.show()
+        self.completeChanged.emit()
+
+    def _check_failed(self, task: Task, error: AppError) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.busy.stop()
+        self.check_message.show_warning(self.tr("The connection check did not finish: {0}").format(error))
+        self.check_again.show()
+        self.completeChanged.emit()
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.busy.stop()
+        self.check_message.show_info(self.tr("Stopped waiting; the check may still finish in Unstructured."))
+        self.check_again.setVisible(self.context.connector is not None)
+        self.completeChanged.emit()
+
+    def _failed(self, task: Task, error: AppError) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.busy.stop()
+        self.create_button.setEnabled(True)
+        self.completeChanged.emit()
+        target = route_error(error)
+        if target is None:
+            self.message.show_error(str(error))
+            return
+        page, field = target
+        self.fix_requested.emit(int(page), field, str(error))
+
+    def isComplete(self) -> bool:
+        return self.context.connector is not None and not self.busy.isVisible()

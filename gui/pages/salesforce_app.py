@@ -1,0 +1,224 @@
+"""Step 3: create the Salesforce app that trusts the certificate, following a checklist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from core.defaults import DEFAULT_CALLBACK_URL
+from gui.context import WizardContext
+from gui.widgets import CopyField, MessageLabel, describe
+
+APP_NAME_SUGGESTION = "Unstructured Salesforce Connector"
+SCOPES = "Manage user data via APIs (api); Perform requests at any time (refresh_token, offline_access)"
+CERTIFICATE = "<certificate>"  # placeholder replaced by the certificate's path
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str
+    values: tuple[tuple[str, str], ...] = ()
+
+
+EXTERNAL_STEPS = (
+    Step(
+        "In Salesforce Setup, search for External Client App Manager and click New External Client App. "
+        "Enter a name and your contact e-mail.",
+        (("App name", APP_NAME_SUGGESTION),),
+    ),
+    Step(
+        "Under API (Enable OAuth Settings), tick Enable OAuth and enter the callback URL.",
+        (("Callback URL", DEFAULT_CALLBACK_URL),),
+    ),
+    Step(
+        "Add the OAuth scopes \u201cManage user data via APIs (api)\u201d and \u201cPerform requests at any "
+        "time (refresh_token, offline_access)\u201d.",
+        (("OAuth scopes", SCOPES),),
+    ),
+    Step(
+        "Under Flow Enablement, tick Enable JWT Bearer Flow and upload the certificate. Leave \u201cIssue JSON "
+        "Web Token (JWT)-based access tokens\u201d off (that is a different feature). Click Create.",
+        (("Certificate file", CERTIFICATE),),
+    ),
+    Step(
+        "On the app's Policies tab, edit OAuth Policies: set Permitted Users to \u201cAdmin approved users are "
+        "pre-authorized\u201d, then under App Policies select the profile or permission set of the Salesforce "
+        "user the connector will use. Save."
+    ),
+    Step(
+        "On the Settings tab, open OAuth Settings \u2192 Consumer Key and Secret (Salesforce e-mails you a "
+        "verification code) and copy the Consumer Key for the next step. You do not need the secret."
+    ),
+)
+
+CONNECTED_STEPS = (
+    Step(
+        "In Salesforce Setup, open App Manager and click New Connected App. Enter a name and your contact e-mail.",
+        (("App name", APP_NAME_SUGGESTION),),
+    ),
+    Step("Tick Enable OAuth Settings and enter the callback URL.", (("Callback URL", DEFAULT_CALLBACK_URL),)),
+    Step("Tick Use digital signatures and upload the certificate.", (("Certificate file", CERTIFICATE),)),
+    Step(
+        "Add the selected OAuth scopes \u201cManage user data via APIs (api)\u201d and \u201cPerform requests "
+        "at any time (refresh_token, offline_access)\u201d.",
+        (("OAuth scopes", SCOPES),),
+    ),
+    Step(
+        "Untick Require Proof Key for Code Exchange (PKCE); keep Require Secret for Web Server Flow and Require "
+        "Secret for Refresh Token Flow ticked; tick Enable Authorization Code and Credentials Flow. Save, then "
+        "Continue."
+    ),
+    Step(
+        "Click Manage \u2192 Edit Policies: Permitted Users \u201cAll users may self-authorize\u201d, IP Relaxation "
+        "\u201cRelax IP restrictions\u201d, Refresh Token Policy \u201cRefresh token is valid until revoked\u201d. Save."
+    ),
+    Step(
+        "Click View \u2192 Manage Consumer Details (Salesforce e-mails you a verification code) and copy the "
+        "Consumer Key for the next step. You do not need the secret."
+    ),
+)
+
+KINDS = {"external": EXTERNAL_STEPS, "connected": CONNECTED_STEPS}
+
+
+class SalesforceAppPage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setTitle(self.tr("Create the Salesforce app"))
+        self.setSubTitle(
+            self.tr(
+                "Follow the checklist in Salesforce Setup and tick each step when it is done. "
+                "Every value you need has a Copy button."
+            )
+        )
+        self.external_radio = QRadioButton(self.tr("E&xternal Client App (for new apps; recommended)"))
+        describe(
+            self.external_radio,
+            "External Client App",
+            "Since Spring '26 new orgs cannot create Connected Apps; Salesforce directs admins to External Client Apps",
+        )
+        self.connected_radio = QRadioButton(self.tr("Co&nnected App (existing setups, or if Support enabled it)"))
+        describe(self.connected_radio, "Connected App", "The classic kind of app, as in the original instructions")
+        self.kind_group = QButtonGroup(self)
+        self.kind_group.addButton(self.external_radio, 0)
+        self.kind_group.addButton(self.connected_radio, 1)
+        self.external_radio.setChecked(True)
+        explain = QLabel(
+            self.tr(
+                "Since Spring '26, new Salesforce orgs cannot create Connected Apps unless Salesforce Support enables "
+                "them; Salesforce now directs admins to External Client Apps. Existing Connected Apps keep working."
+            )
+        )
+        explain.setWordWrap(True)
+        self.progress = MessageLabel()
+        self.propagation = QLabel(
+            self.tr(
+                "Salesforce can take 2\u201310 minutes to apply a new or changed app: if the check on a later step "
+                "says \u201cclient identifier invalid\u201d, wait and retry."
+            )
+        )
+        self.propagation.setWordWrap(True)
+        self.reveal_button = QPushButton(self.tr("Show certificate in &folder"))
+        describe(self.reveal_button, "Show the certificate in the file manager")
+        self.reveal_button.clicked.connect(self._reveal)
+
+        self.checklist_host = QWidget()
+        self.checklist_layout = QGridLayout(self.checklist_host)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.checklist_host)
+        self.ticks: list[QCheckBox] = []
+        self.copy_fields: dict[str, CopyField] = {}
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.external_radio)
+        layout.addWidget(self.connected_radio)
+        layout.addWidget(explain)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.reveal_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.propagation)
+        self.kind_group.idToggled.connect(lambda _id, on: on and self._rebuild())
+
+    def kind(self) -> str:
+        return "connected" if self.connected_radio.isChecked() else "external"
+
+    def initializePage(self) -> None:
+        saved = self.context.settings.app_kind
+        (self.connected_radio if saved == "connected" else self.external_radio).setChecked(True)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        while self.checklist_layout.count():
+            item = self.checklist_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.ticks, self.copy_fields = [], {}
+        kind = self.kind()
+        saved_ticks = self.context.settings.wizard.get("ticks", {}).get(kind, [])
+        cert = str(self.context.cert_path or self.tr("(the .crt file from the previous step)"))
+        row = 0
+        for number, step in enumerate(KINDS[kind], start=1):
+            tick = QCheckBox(f"&{number}" if number < 10 else str(number))
+            describe(tick, f"Step {number} done", step.text)
+            tick.setChecked(number - 1 < len(saved_ticks) and bool(saved_ticks[number - 1]))
+            tick.toggled.connect(self._ticked)
+            text = QLabel(step.text)
+            text.setWordWrap(True)
+            text.setBuddy(tick)
+            body = QWidget()
+            body_layout = QFormLayout(body)
+            body_layout.setContentsMargins(0, 0, 0, 8)
+            body_layout.addRow(text)
+            for label, value in step.values:
+                field = CopyField(cert if value == CERTIFICATE else value, name=label)
+                self.copy_fields[label] = field
+                body_layout.addRow(label + ":", field)
+            self.checklist_layout.addWidget(tick, row, 0, Qt.AlignmentFlag.AlignTop)
+            self.checklist_layout.addWidget(body, row, 1)
+            self.ticks.append(tick)
+            row += 1
+        self.checklist_layout.setColumnStretch(1, 1)
+        self.context.settings.app_kind = kind
+        self._ticked()
+
+    def _ticked(self) -> None:
+        done = sum(t.isChecked() for t in self.ticks)
+        ticks = self.context.settings.wizard.setdefault("ticks", {})
+        ticks[self.kind()] = [t.isChecked() for t in self.ticks]
+        if done == len(self.ticks):
+            self.progress.show_ok(self.tr("All {0} steps done.").format(done))
+        else:
+            self.progress.show_info(
+                self.tr("{0} of {1} steps done. Tick each step when it is done in Salesforce.").format(
+                    done, len(self.ticks)
+                )
+            )
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return bool(self.ticks) and all(t.isChecked() for t in self.ticks)
+
+    def validatePage(self) -> bool:
+        self.context.save_settings()
+        return True
+
+    def _reveal(self) -> None:
+        if self.context.cert_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.cert_path.parent)))

@@ -1,0 +1,183 @@
+"""Step 5: approve the app once in the browser, then prove the connector's login works."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
+
+from core.defaults import CONNECTOR_LOGIN_URL
+from core.errors import AppError, SalesforceLoginError
+from core.salesforce import LoginResult, approval_url, verify_jwt_login
+from gui.context import WizardContext
+from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.workers import Task
+
+
+class VerifyPage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+        self._task: Task | None = None
+        self._verified_for: tuple[str, str, str, bytes] | None = None
+        self.setTitle(self.tr("Approve the app and verify the login"))
+        self.setSubTitle(
+            self.tr(
+                "Approve the app once as the connector's user, then let the wizard make the "
+                "same login the connector will make."
+            )
+        )
+        steps = QLabel(
+            self.tr(
+                "1. Open the approval page while logged in to Salesforce as the connector's user, and click Allow.\n"
+                "2. The browser then lands on a page at https://localhost that does not load. That is expected: "
+                "the approval is already recorded, and you can close that tab.\n"
+                "3. Click Verify login."
+            )
+        )
+        steps.setWordWrap(True)
+        self.url = CopyField(name="Approval URL")
+        self.open_button = QPushButton(self.tr("&Open approval page in browser"))
+        describe(self.open_button, "Open approval page in browser", "Opens the approval URL in your default browser")
+        self.verify_button = QPushButton(self.tr("&Verify login"))
+        describe(self.verify_button, "Verify login", "Make the connector's JWT login with the key and consumer key")
+        self.busy = BusyRow()
+        self.result = MessageLabel()
+        self.diagnosis = MessageLabel()
+        self.skip = QCheckBox(self.tr("&Skip verification (e.g. this computer is offline)"))
+        describe(
+            self.skip,
+            "Skip verification",
+            "Continue without proving the login; a mistake will only show in the connection check",
+        )
+        self.skip_warning = MessageLabel()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.verify_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(steps)
+        layout.addWidget(self.url)
+        layout.addLayout(buttons)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.diagnosis)
+        layout.addWidget(self.result)
+        layout.addWidget(self.skip)
+        layout.addWidget(self.skip_warning)
+        layout.addStretch(1)
+        self.open_button.clicked.connect(self._open)
+        self.verify_button.clicked.connect(self._verify)
+        self.busy.cancel_requested.connect(self._cancel)
+        self.skip.toggled.connect(self._skip_toggled)
+
+    def _inputs(self) -> tuple[str, str, str]:
+        wizard = self.wizard()
+        login = CONNECTOR_LOGIN_URL
+        credentials = getattr(wizard, "credentials_page", None)
+        if credentials is not None:
+            login = credentials.login_host()
+        return str(self.field("username")).strip(), str(self.field("consumer_key")).strip(), login
+
+    def initializePage(self) -> None:
+        username, consumer_key, login = self._inputs()
+        try:
+            self.url.set_value(approval_url(consumer_key, login_url=login))
+        except AppError as exc:
+            self.url.set_value("")
+            self.result.show_error(str(exc))
+        key = self.context.bundle.private_key_pem if self.context.bundle else b""
+        if self._verified_for != (username, consumer_key, login, key):
+            self.context.login = None  # inputs changed since the last success
+            self.result.clear_message()
+        if login != CONNECTOR_LOGIN_URL:
+            self.diagnosis.show_warning(
+                self.tr(
+                    "Diagnosing against {0}. The connector itself always logs in through {1}, so a success here "
+                    "does not prove the connector will work."
+                ).format(login, CONNECTOR_LOGIN_URL)
+            )
+        else:
+            self.diagnosis.clear_message()
+        self.completeChanged.emit()
+
+    def _open(self) -> None:
+        if self.url.value() and not QDesktopServices.openUrl(QUrl(self.url.value())):
+            self.result.show_error(self.tr("No browser could be opened. Copy the approval URL into a browser."))
+
+    def _verify(self) -> None:
+        bundle = self.context.bundle
+        if bundle is None:
+            self.result.show_error(self.tr("Make or import the key first (step 2)."))
+            return
+        username, consumer_key, login = self._inputs()
+        task = Task(
+            verify_jwt_login,
+            username=username,
+            consumer_key=consumer_key,
+            private_key=bundle.private_key_pem,
+            login_url=login,
+            timeout=self.context.http_timeout,
+        )
+        self._task = task
+        inputs = (username, consumer_key, login, bundle.private_key_pem)
+        task.succeeded.connect(lambda result: self._succeeded(task, inputs, result))
+        task.failed.connect(lambda error: self._failed(task, error))
+        self.result.clear_message()
+        self.verify_button.setEnabled(False)
+        self.busy.start(self.tr("Logging in to Salesforce..."))
+        task.start()
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._idle()
+        self.result.show_info(self.tr("Cancelled."))
+
+    def _idle(self) -> None:
+        self.busy.stop()
+        self.verify_button.setEnabled(True)
+        self.completeChanged.emit()
+
+    def _succeeded(self, task: Task, inputs: tuple[str, str, str, bytes], result: LoginResult) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.context.login = result
+        self._verified_for = inputs
+        who = result.username + (f" ({result.display_name})" if result.display_name else "")
+        self.result.show_ok(
+            self.tr("The login works: {0}, org {1}, instance {2}.").format(
+                who, result.org_id or self.tr("unknown"), result.instance_url
+            )
+        )
+        self._idle()
+
+    def _failed(self, task: Task, error: AppError) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.context.login = None
+        text = str(error)
+        if isinstance(error, SalesforceLoginError):
+            text = self.tr("Salesforce said: {0}: {1}\n\nWhat to do: {2}").format(
+                error.error, error.description or self.tr("(no description)"), error.fix
+            )
+        self.result.show_error(text + "\n\n" + self.tr("Fix it, then click Verify login again."))
+        self._idle()
+
+    def _skip_toggled(self, on: bool) -> None:
+        self.context.verification_skipped = on
+        if on:
+            self.skip_warning.show_warning(
+                self.tr(
+                    "Without verification, a wrong consumer key, a missing approval or a certificate that does not "
+                    "match will only show up in the connection check after the connector is created."
+                )
+            )
+        else:
+            self.skip_warning.clear_message()
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return not self.busy.isVisible() and (self.context.login is not None or self.skip.isChecked())

@@ -1,0 +1,145 @@
+"""The wizard window: pages registered by id, resumable, errors routed to the step that can fix them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QWizard, QWizardPage
+
+from core import APP_NAME
+from core.defaults import private_key_name
+from core.errors import AppError
+from core.keys import import_key_bundle
+from gui.context import WizardContext
+from gui.page_ids import PageId
+from gui.pages.credentials import CredentialsPage
+from gui.pages.done import DonePage
+from gui.pages.key import KeyPage
+from gui.pages.review import ReviewPage
+from gui.pages.salesforce_app import SalesforceAppPage
+from gui.pages.unstructured import UnstructuredPage
+from gui.pages.verify import VerifyPage
+from gui.pages.welcome import STEP_NAMES, WelcomePage
+
+log = logging.getLogger(__name__)
+
+
+class ConnectorWizard(QWizard):
+    def __init__(self, context: WizardContext, *, icon: QIcon | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.setWindowTitle(APP_NAME)
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
+        self.setButtonText(QWizard.WizardButton.CustomButton1, self.tr("&About"))
+        self.button(QWizard.WizardButton.CustomButton1).setAccessibleName("About")
+        self.setMinimumSize(760, 600)
+
+        self.welcome_page = WelcomePage(context)
+        self.key_page = KeyPage(context)
+        self.salesforce_app_page = SalesforceAppPage(context)
+        self.credentials_page = CredentialsPage(context)
+        self.verify_page = VerifyPage(context)
+        self.unstructured_page = UnstructuredPage(context)
+        self.review_page = ReviewPage(context)
+        self.done_page = DonePage(context)
+        for page_id, page in (
+            (PageId.WELCOME, self.welcome_page),
+            (PageId.KEY, self.key_page),
+            (PageId.SALESFORCE_APP, self.salesforce_app_page),
+            (PageId.CREDENTIALS, self.credentials_page),
+            (PageId.VERIFY, self.verify_page),
+            (PageId.UNSTRUCTURED, self.unstructured_page),
+            (PageId.REVIEW, self.review_page),
+            (PageId.DONE, self.done_page),
+        ):
+            self.setPage(int(page_id), page)
+        self.manage_page: QWizardPage | None = None
+        self.setStartId(int(PageId.WELCOME))
+
+        self.currentIdChanged.connect(self._remember_page)
+        self.welcome_page.resume_requested.connect(self.resume)
+        self.welcome_page.start_over_requested.connect(self.start_over)
+        self.review_page.fix_requested.connect(self.go_fix)
+        self.customButtonClicked.connect(self._custom_button)
+        self._restore_key()
+
+    def add_page(self, page_id: PageId, page: QWizardPage) -> None:
+        self.setPage(int(page_id), page)
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    def _restore_key(self) -> None:
+        """Reload the key made in an earlier session: private key from the keyring, certificate from disk."""
+        name = str(self.context.settings.wizard.get("key_name") or "")
+        if not name or self.context.bundle is not None:
+            return
+        record = next((k for k in self.context.settings.keys if k.name == name), None)
+        pem = self.context.read_secret(private_key_name(name))
+        if record is None or not pem or not record.certificate_path:
+            return
+        try:
+            bundle = import_key_bundle(pem, Path(record.certificate_path).read_bytes())
+        except (AppError, OSError):
+            log.info("The saved key %s could not be restored; the key step starts afresh", name)
+            return
+        self.context.bundle = bundle
+        self.context.key_name = name
+        self.context.cert_path = Path(record.certificate_path)
+
+    def _remember_page(self, page_id: int) -> None:
+        wizard = self.context.settings.wizard
+        if page_id in STEP_NAMES:
+            wizard["page"] = page_id
+        if self.context.key_name:
+            wizard["key_name"] = self.context.key_name
+        self.context.save_settings()
+
+    def resume(self, target: int) -> None:
+        """Walk forward to ``target``, stopping early at the first step that is not complete."""
+
+        def step() -> None:
+            page = self.currentPage()
+            if self.currentId() == target or page is None or not page.isComplete():
+                return
+            before = self.currentId()
+            self.next()
+            if self.currentId() != before:
+                QTimer.singleShot(0, step)
+
+        step()
+
+    def start_over(self) -> None:
+        self.context.settings.wizard = {}
+        self.context.bundle = None
+        self.context.save_settings()
+        self.welcome_page.initializePage()
+
+    def go_fix(self, page_id: int, field: str, message: str) -> None:
+        """Go back to ``page_id`` and show ``message`` next to ``field`` there."""
+        while self.currentId() != page_id and self.currentId() != int(PageId.WELCOME):
+            before = self.currentId()
+            self.back()
+            if self.currentId() == before:
+                break
+        page = self.currentPage()
+        show = getattr(page, "show_error", None)
+        if callable(show):
+            show(field, message)
+        elif hasattr(page, "message"):
+            page.message.show_error(message)
+
+    # --- about ----------------------------------------------------------------------------------
+
+    def _custom_button(self, which: int) -> None:
+        if which == int(QWizard.WizardButton.CustomButton1):
+            from gui.about import AboutDialog
+
+            dialog = AboutDialog(self)
+            dialog.open()

@@ -1,0 +1,175 @@
+"""Driving the real wizard offscreen, as a person would: typing, ticking, clicking real buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QAbstractButton, QCheckBox, QLineEdit, QPlainTextEdit, QRadioButton, QWizard
+
+from core.secret_store import SecretStore
+from core.settings import Settings
+from gui.app import build_wizard
+from gui.context import WizardContext
+from gui.page_ids import PageId
+from gui.wizard import ConnectorWizard
+from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
+from tests.fakes.keyrings import MemoryKeyring
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce import FakeSalesforce
+
+
+class Browser(QObject):
+    """Stands in for the default browser: records the URLs the wizard opens and can visit them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
+
+    @staticmethod
+    def visit(url: str) -> requests.Response:
+        return requests.get(url, allow_redirects=False, timeout=5)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    handler = Browser()
+    for scheme in ("http", "https", "file"):
+        QDesktopServices.setUrlHandler(scheme, handler, "open")
+    yield handler
+    for scheme in ("http", "https", "file"):
+        QDesktopServices.unsetUrlHandler(scheme)
+
+
+@pytest.fixture
+def context(memory_keyring: MemoryKeyring) -> WizardContext:
+    return WizardContext(
+        store=SecretStore(memory_keyring),
+        settings=Settings.load(),
+        http_timeout=(2.0, 3.0),
+        check_timeout=30.0,
+        check_poll_interval=0.05,
+    )
+
+
+@pytest.fixture
+def wizard(qtbot, context: WizardContext, browser: Browser) -> ConnectorWizard:
+    wizard = build_wizard(context)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitExposed(wizard)
+    return wizard
+
+
+class Person:
+    """What a person does with the wizard, in the words of the tests."""
+
+    def __init__(self, qtbot, wizard: ConnectorWizard) -> None:
+        self.qtbot = qtbot
+        self.wizard = wizard
+
+    def click(self, button: QAbstractButton) -> None:
+        assert button.isVisible() and button.isEnabled(), f"{button.text()!r} cannot be clicked"
+        if isinstance(button, (QCheckBox, QRadioButton)):
+            # A person clicks the box itself; a wide check box's centre can be empty space.
+            self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
+        else:
+            self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def next(self) -> None:
+        self.click(self.wizard.button(QWizard.WizardButton.NextButton))
+
+    def type(self, field: QLineEdit | QPlainTextEdit, text: str, *, replace: bool = True) -> None:
+        if replace:
+            field.selectAll() if isinstance(field, QLineEdit) else field.clear()
+            if isinstance(field, QLineEdit):
+                self.qtbot.keyClick(field, Qt.Key.Key_Delete)
+        if isinstance(field, QPlainTextEdit):
+            field.insertPlainText(text)  # keyClicks is slow for a whole PEM; insertion is what a paste does
+        else:
+            self.qtbot.keyClicks(field, text)
+
+    def at(self, page: PageId) -> bool:
+        return self.wizard.currentId() == int(page)
+
+    def next_enabled(self) -> bool:
+        return self.wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+    # --- whole steps --------------------------------------------------------------------------
+
+    def generate_key(self, folder: Path, *, bits: int = 2048) -> None:
+        page = self.wizard.key_page
+        self.type(page.folder, str(folder))
+        page.bits.setCurrentIndex(page.bits.findData(bits))
+        self.click(page.action_button)
+        self.qtbot.waitUntil(page.isComplete, timeout=20000)
+
+    def tick_checklist(self) -> None:
+        for tick in self.wizard.salesforce_app_page.ticks:
+            self.click(tick)
+
+    def enter_credentials(self, login_url: str, *, username: str = USERNAME, consumer_key: str = CONSUMER_KEY) -> None:
+        page = self.wizard.credentials_page
+        self.type(page.username, username)
+        self.type(page.consumer_key, consumer_key)
+        self.click(page.advanced)
+        self.type(page.login_url, login_url)
+
+    def verify(self) -> None:
+        page = self.wizard.verify_page
+        self.click(page.verify_button)
+        self.qtbot.waitUntil(lambda: page.result.kind in ("ok", "error"), timeout=10000)
+
+    def enter_unstructured(self, api_url: str, api_key: str = API_KEY, name: str = "sf-prod") -> None:
+        page = self.wizard.unstructured_page
+        self.type(page.api_url, api_url)
+        self.type(page.api_key, api_key)
+        self.type(page.name, name)
+
+    def upload_certificate(self, salesforce: FakeSalesforce, **app_options: object) -> None:
+        """What the admin does in Salesforce Setup: create the app with the wizard's certificate."""
+        cert_path = self.wizard.context.cert_path
+        assert cert_path is not None
+        salesforce.register_app(CONSUMER_KEY, cert_path.read_bytes(), **app_options)
+
+    def approve_in_browser(self, salesforce: FakeSalesforce) -> None:
+        page = self.wizard.verify_page
+        self.click(page.open_button)
+        salesforce.browser_user = USERNAME
+        response = Browser.visit(self.wizard.browser_opened()[-1])
+        assert response.status_code == 302
+
+    def reach_verify(self, tmp_path: Path, salesforce: FakeSalesforce, **app_options: object) -> None:
+        self.next()
+        self.generate_key(tmp_path / "keys")
+        self.next()
+        self.upload_certificate(salesforce, **app_options)
+        self.tick_checklist()
+        self.next()
+        self.enter_credentials(salesforce.url)
+        self.next()
+        assert self.at(PageId.VERIFY)
+
+    def reach_review(self, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, **unstructured) -> None:
+        self.reach_verify(tmp_path, salesforce)
+        self.approve_in_browser(salesforce)
+        self.verify()
+        assert self.wizard.verify_page.result.kind == "ok", self.wizard.verify_page.result.text()
+        self.next()
+        self.enter_unstructured(platform.api_url, **unstructured)
+        self.next()
+        assert self.at(PageId.REVIEW)
+
+
+@pytest.fixture
+def person(qtbot, wizard: ConnectorWizard, browser: Browser) -> Person:
+    wizard.browser_opened = lambda: browser.opened  # type: ignore[attr-defined]
+    return Person(qtbot, wizard)
