@@ -138,7 +138,7 @@ class ConnectorWizard(QWizard):
     # --- about ----------------------------------------------------------------------------------
 
     def _custom_button(self, which: int) -> None:
-        if which == int(QWizard.WizardButton.CustomButton1):
+        if which == QWizard.WizardButton.CustomButton1.value:
             from gui.about import AboutDialog
 
             dialog = AboutDialog(self)

@@ -1,0 +1,266 @@
+"""Every failure a user can meet in the wizard ends in a clear message where it happened."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import keyring.backends.fail
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from core.errors import AppError
+from core.keys import KeyBundle
+from core.secret_store import SecretStore
+from gui.crash import CrashReporter
+from gui.page_ids import PageId
+from tests.conftest import CONSUMER_KEY
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce import FakeSalesforce
+from tests.gui.conftest import Person
+
+
+# --- key step ------------------------------------------------------------------------------------
+
+
+def test_keyring_unavailable_says_so_and_allows_a_session_without_saving(person: Person, tmp_path: Path) -> None:
+    person.wizard.context.store = SecretStore(keyring.backends.fail.Keyring())
+    person.next()
+    page = person.wizard.key_page
+    person.type(page.folder, str(tmp_path))
+    person.click(page.action_button)
+    person.qtbot.waitUntil(lambda: page.keyring_message.kind == "error", timeout=20000)
+    assert "No system keyring" in page.keyring_message.text() and "GNOME Keyring" in page.keyring_message.text()
+    assert not person.next_enabled() and not (tmp_path / "salesforce.crt").exists()  # nothing half-done
+    person.click(page.session_only_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=20000)
+    assert "only in memory" in page.message.text()
+    assert person.wizard.context.session_secrets["private-key:salesforce"].startswith("-----BEGIN RSA PRIVATE")
+    assert not list(tmp_path.glob("*.pem"))  # never a silent plaintext fallback
+
+
+def test_cancel_during_generation_keeps_the_window_responsive_and_saves_nothing(person: Person, tmp_path: Path) -> None:
+    person.next()
+    page = person.wizard.key_page
+    person.type(page.folder, str(tmp_path))
+    page.bits.setCurrentIndex(page.bits.findData(4096))
+    person.click(page.action_button)
+    assert page.busy.isVisible() and page.busy.cancel_button.isVisible()
+    person.click(page.busy.cancel_button)
+    assert "Cancelled" in page.message.text() and page.action_button.isEnabled()
+    person.qtbot.wait(1500)  # let the abandoned generation finish in the background
+    assert not page.isComplete() and person.wizard.context.bundle is None and not page.result_box.isVisible()
+
+
+def test_import_of_a_mismatched_pair_is_refused(person: Person, tmp_path: Path, key_bundle: KeyBundle,
+                                                other_bundle: KeyBundle) -> None:
+    person.next()
+    page = person.wizard.key_page
+    person.click(page.import_radio)
+    person.type(page.folder, str(tmp_path))
+    person.type(page.key_text, key_bundle.private_key_pem.decode().replace("\n", "\r\n"))
+    person.type(page.cert_text, (other_bundle.cert_pem or b"").decode())
+    person.click(page.action_button)
+    person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=10000)
+    assert "do not belong together" in page.message.text() and not person.next_enabled()
+    person.type(page.cert_text, (key_bundle.cert_pem or b"").decode())
+    person.click(page.action_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=10000)
+    assert person.wizard.context.bundle.private_key_pem == key_bundle.private_key_pem  # type: ignore[union-attr]
+
+
+def test_import_of_an_encrypted_key_asks_for_the_passphrase(person: Person, tmp_path: Path, key_bundle: KeyBundle) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from core.keys import load_private_key
+
+    encrypted = load_private_key(key_bundle.private_key_pem).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"open sesame")).decode()
+    person.next()
+    page = person.wizard.key_page
+    person.click(page.import_radio)
+    person.type(page.folder, str(tmp_path))
+    person.type(page.key_text, encrypted)
+    person.type(page.cert_text, (key_bundle.cert_pem or b"").decode())
+    assert not page.passphrase.isVisible()
+    person.click(page.action_button)
+    person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=10000)
+    assert page.passphrase.isVisible() and "passphrase" in page.message.text()
+    person.type(page.passphrase, "open sesame")
+    person.click(page.action_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=10000)
+
+
+def test_existing_files_are_never_overwritten(person: Person, tmp_path: Path) -> None:
+    person.next()
+    page = person.wizard.key_page
+    person.type(page.folder, str(tmp_path))
+    (tmp_path / "mine.crt").write_text("keep")
+    person.type(page.key_name, "mine")
+    person.click(page.action_button)
+    person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=20000)
+    assert "already exist" in page.message.text() and (tmp_path / "mine.crt").read_text() == "keep"
+
+
+# --- verify step ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("app_options", "words", "fix"), [
+    ({"approved": set()}, "hasn't approved", "approval URL"),
+    ({"policy": "admin"}, "admin approved", "permission set"),
+])
+def test_verify_errors_show_salesforces_words_and_the_fix(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
+                                                          app_options: dict, words: str, fix: str) -> None:
+    person.reach_verify(tmp_path, salesforce, **app_options)
+    person.verify()
+    result = person.wizard.verify_page.result
+    assert result.kind == "error" and words in result.text() and fix in result.text()
+    assert "Verify login again" in result.text() and not person.next_enabled()
+    assert person.wizard.verify_page.verify_button.isEnabled()  # retry is possible
+
+
+def test_wrong_certificate_uploaded_is_explained(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
+                                                 other_bundle: KeyBundle) -> None:
+    person.reach_verify(tmp_path, salesforce)
+    salesforce.register_app(CONSUMER_KEY, other_bundle.cert_pem or b"", approved={"integration@example.com"})
+    person.verify()
+    assert "invalid assertion" in person.wizard.verify_page.result.text()
+    assert "fingerprint" in person.wizard.verify_page.result.text()
+
+
+def test_just_created_app_suggests_waiting(person: Person, tmp_path: Path, salesforce: FakeSalesforce) -> None:
+    person.reach_verify(tmp_path, salesforce)
+    salesforce.apps.clear()  # not propagated yet
+    person.verify()
+    text = person.wizard.verify_page.result.text()
+    assert "client identifier invalid" in text and "wait a few minutes" in text
+
+
+def test_unreachable_salesforce_and_skipping_with_a_warning(person: Person, tmp_path: Path,
+                                                            salesforce: FakeSalesforce) -> None:
+    person.reach_verify(tmp_path, salesforce)
+    salesforce.fail_next(503, "<html>down for maintenance</html>", content_type="text/html")
+    person.verify()
+    assert "HTTP 503" in person.wizard.verify_page.result.text()
+    page = person.wizard.verify_page
+    person.click(page.skip)
+    assert page.skip_warning.kind == "warning" and "connection check" in page.skip_warning.text()
+    assert person.next_enabled()
+
+
+# --- create step ---------------------------------------------------------------------------------
+
+
+def test_refused_api_key_returns_to_the_api_key_field(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
+                                                      platform: FakePlatform) -> None:
+    person.reach_review(tmp_path, salesforce, platform, api_key="not-the-right-key")
+    person.click(person.wizard.review_page.create_button)
+    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    message = person.wizard.unstructured_page.api_key_message
+    assert message.kind == "error" and "refused the API key" in message.text()
+    assert "not-the-right-key" not in message.text() and platform.connectors == {}
+
+
+def test_duplicate_name_returns_to_the_name_field(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
+                                                  platform: FakePlatform) -> None:
+    person.reach_review(tmp_path, salesforce, platform)
+    platform.fail_next(409, {"detail": "Source connector with name sf-prod already exists"}, method="POST")
+    person.click(person.wizard.review_page.create_button)
+    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    assert "already exists" in person.wizard.unstructured_page.name_message.text()
+
+
+def test_validation_error_on_categories_returns_to_the_categories(person: Person, tmp_path: Path,
+                                                                  salesforce: FakeSalesforce, platform: FakePlatform) -> None:
+    person.reach_review(tmp_path, salesforce, platform)
+    platform.fail_next(422, {"detail": [{"loc": ["body", "config", "categories"], "msg": "bad", "type": "x"}]},
+                       method="POST")
+    person.click(person.wizard.review_page.create_button)
+    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    assert "config.categories: bad" in person.wizard.unstructured_page.categories_message.text()
+
+
+def test_server_error_stays_on_review_with_the_words_and_allows_retry(person: Person, tmp_path: Path,
+                                                                      salesforce: FakeSalesforce,
+                                                                      platform: FakePlatform) -> None:
+    person.reach_review(tmp_path, salesforce, platform)
+    platform.fail_next(500, "Internal Server Error", content_type="text/plain", method="POST")
+    review = person.wizard.review_page
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.message.kind == "error", timeout=10000)
+    assert person.at(PageId.REVIEW) and "HTTP 500: Internal Server Error" in review.message.text()
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.check_message.kind == "ok", timeout=20000)
+    assert len(platform.connectors) == 1
+
+
+def test_create_timeout_is_not_resent_and_says_to_check_first(person: Person, tmp_path: Path,
+                                                              salesforce: FakeSalesforce, platform: FakePlatform) -> None:
+    person.reach_review(tmp_path, salesforce, platform)
+    person.wizard.context.http_timeout = (1.0, 0.5)
+    platform.fail_next(200, "{}", delay=2, method="POST")
+    review = person.wizard.review_page
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.message.kind == "error", timeout=10000)
+    assert "may have reached" in review.message.text() and "Check the connector list" in review.message.text()
+    person.qtbot.wait(1600)
+    assert len([r for r in platform.requests if r[:2] == ("POST", "/api/v1/sources/")]) == 1
+
+
+def test_failed_connection_check_shows_the_reason(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
+                                                  platform: FakePlatform) -> None:
+    person.reach_review(tmp_path, salesforce, platform)
+    salesforce.apps[CONSUMER_KEY].approved.clear()  # approval revoked after verification
+    review = person.wizard.review_page
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.check_message.kind == "error", timeout=20000)
+    assert "hasn't approved" in review.check_message.text() and review.check_again.isVisible()
+    salesforce.apps[CONSUMER_KEY].approved.add("integration@example.com")
+    person.click(review.check_again)
+    person.qtbot.waitUntil(lambda: review.check_message.kind == "ok", timeout=20000)
+
+
+# --- whole application ----------------------------------------------------------------------------
+
+
+def test_unexpected_errors_are_logged_and_shown_with_details_and_log_path(qtbot, tmp_path: Path,
+                                                                          key_bundle: KeyBundle) -> None:
+    log_file = tmp_path / "wizard.log"
+    reporter = CrashReporter(log_file)
+    try:
+        raise RuntimeError(f"boom {key_bundle.private_key_pem.decode()}")
+    except RuntimeError:
+        reporter.handle(*sys.exc_info())  # type: ignore[arg-type]
+    box = reporter.last_dialog
+    assert box is not None and box.isVisible() and box.icon() == QMessageBox.Icon.Critical
+    assert str(log_file) in box.text() and "RuntimeError: boom" in box.detailedText()
+    assert "PRIVATE KEY" not in box.detailedText().replace("[REDACTED PRIVATE KEY]", "")
+    box.close()
+
+
+def test_about_dialog_shows_version_and_licences(person: Person) -> None:
+    from PySide6.QtWidgets import QWizard
+
+    from core import __version__
+    from gui.about import AboutDialog
+
+    person.click(person.wizard.button(QWizard.WizardButton.CustomButton1))
+    dialog = person.wizard.findChild(AboutDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert "cryptography" in dialog.licenses.toPlainText() and "PySide6" in dialog.licenses.toPlainText()
+    assert __version__ in dialog.findChildren(type(dialog.layout().itemAt(0).widget()))[0].text()
+    dialog.close()
+
+
+def test_task_failure_is_an_app_error_even_for_unexpected_exceptions(qtbot) -> None:
+    from gui.workers import Task
+
+    def broken() -> None:
+        raise ZeroDivisionError("secret-ish detail")
+
+    task = Task(broken)
+    with qtbot.waitSignal(task.failed, timeout=5000) as blocker:
+        task.start()
+    error = blocker.args[0]
+    assert isinstance(error, AppError) and "unexpected" in str(error) and "secret-ish" not in str(error)
