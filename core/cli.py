@@ -10,7 +10,6 @@ This module must not import Qt.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import getpass
 import json
 import logging
@@ -208,9 +207,7 @@ class Cli:
         )
         client = self._client(args.api_url)
         connector = client.create_source(name=args.name, config=config)
-        self._record_connector(
-            client, connector.id, connector.name, config.private_key, connector.updated_at or connector.created_at
-        )
+        self._record_connector(client, connector, config.private_key)
         if args.json:
             self.say(json.dumps(connector.redacted(), indent=2))
         else:
@@ -246,43 +243,26 @@ class Cli:
         return 0
 
     def cmd_list(self, args: argparse.Namespace) -> int:
+        from core.connectors import inventory
         from core.settings import Settings
 
         client = self._client(args.api_url)
-        connectors = client.list_sources()
-        settings = Settings.load()
-        now = dt.datetime.now(dt.UTC)
-        rows: list[dict[str, Any]] = []
-        for c in connectors:
-            record = settings.connector(c.id)
-            expiry = record.not_after if record else ""
-            days = _days_left(expiry, now)
-            rows.append(
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "created_at": c.created_at,
-                    "updated_at": c.updated_at,
-                    "fingerprint_sha256": record.fingerprint_sha256 if record else None,
-                    "not_after": expiry or None,
-                    "days_left": days,
-                    "expiring": days is not None and days <= defaults.EXPIRY_WARN_DAYS,
-                }
-            )
+        rows = inventory(client.list_sources(), Settings.load())
         if args.json:
-            self.say(json.dumps(rows, indent=2))
+            self.say(json.dumps([row.to_json() for row in rows], indent=2))
             return 0
         if not rows:
             self.note("No Salesforce source connectors in this account.")
             return 0
         for row in rows:
-            line = f"{row['id']}  {row['name']}  created {str(row['created_at'])[:10]}"
-            if row["updated_at"]:
-                line += f"  updated {str(row['updated_at'])[:10]}"
-            if row["not_after"]:
-                line += f"  certificate expires {str(row['not_after'])[:10]}"
-                if row["expiring"]:
-                    line += f"  EXPIRES IN {row['days_left']} DAYS - rotate the key (update --private-key)"
+            line = f"{row.id}  {row.name}  created {row.created_at[:10]}"
+            if row.updated_at:
+                line += f"  updated {row.updated_at[:10]}"
+            if row.not_after:
+                line += f"  certificate expires {row.not_after[:10]}"
+                if row.expiring:
+                    left = "EXPIRED" if (row.days_left or 0) < 0 else f"EXPIRES IN {row.days_left} DAYS"
+                    line += f"  {left} - rotate the key (update ID --private-key NEW.pem)"
             self.say(line)
         return 0
 
@@ -299,9 +279,10 @@ class Cli:
         return 1
 
     def cmd_update(self, args: argparse.Namespace) -> int:
+        from core.connectors import merged_config
         from core.credentials import read_private_key_source
         from core.keys import load_private_key
-        from core.validation import parse_categories, validate_config, validate_consumer_key, validate_username
+        from core.validation import parse_categories, validate_consumer_key, validate_username
 
         if not any([args.private_key, args.username, args.consumer_key, args.categories]):
             raise InvalidInputError(
@@ -315,21 +296,13 @@ class Cli:
             load_private_key(key_text)
         client = self._client(args.api_url)
         current = client.get_source(args.id)
-        if current.type and current.type != "salesforce":
-            raise InvalidInputError(f"Connector {args.id} is a {current.type} connector, not Salesforce.")
-        old = current.config
         if key_text is None:
-            key_text = self._usable_stored_key(old, args.id)
-        config = validate_config(
-            username=username or str(old.get("username", "")),
-            consumer_key=consumer_key or str(old.get("consumer_key", "")),
-            private_key=key_text,
-            categories=categories if categories is not None else old.get("categories") or None,
+            key_text = self._stored_key_of(args.id)
+        config = merged_config(
+            current, private_key=key_text, username=username, consumer_key=consumer_key, categories=categories
         )
         updated = client.update_source(args.id, config=config)
-        self._record_connector(
-            client, updated.id, updated.name, config.private_key, updated.updated_at or updated.created_at
-        )
+        self._record_connector(client, updated, config.private_key)
         if args.json:
             self.say(json.dumps(updated.redacted(), indent=2))
         else:
@@ -379,58 +352,25 @@ class Cli:
                 f"{defaults.CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work."
             )
 
-    def _usable_stored_key(self, old_config: dict[str, Any], connector_id: str) -> str:
-        from core.keys import load_private_key
+    def _stored_key_of(self, connector_id: str) -> str | None:
+        """The key this machine recorded for the connector, if it is in the keyring."""
         from core.secret_store import private_key_name
         from core.settings import Settings
 
-        old_key = str(old_config.get("private_key") or "")
-        try:
-            load_private_key(old_key)
-            return old_key
-        except AppError:
-            pass
-        record = Settings.load().connector(connector_id)
         settings = Settings.load()
-        if record and record.public_key_id:
-            key_record = settings.key_by_public_id(record.public_key_id)
-            if key_record and key_record.in_keyring:
-                stored = self.store.get(private_key_name(key_record.name))
-                if stored:
-                    return stored
-        raise InvalidInputError(
-            "The service does not return the connector's private key, and none was found in the keyring.",
-            hint="Give the key with --private-key FILE (or keyring:NAME); the API needs every setting on update.",
-        )
+        record = settings.connector(connector_id)
+        key_record = settings.key_by_public_id(record.public_key_id) if record and record.public_key_id else None
+        if key_record and key_record.in_keyring:
+            return self.store.get(private_key_name(key_record.name))
+        return None
 
-    def _record_connector(self, client: PlatformClient, connector_id: str, name: str, pem: str, updated: str) -> None:
-        from core.keys import load_private_key, public_key_id
-        from core.settings import ConnectorRecord, Settings
+    def _record_connector(self, client: PlatformClient, connector: Any, pem: str) -> None:
+        from core.connectors import remember_connector
+        from core.settings import Settings
 
         settings = Settings.load()
-        key_id = public_key_id(load_private_key(pem))
-        key_record = settings.key_by_public_id(key_id)
-        settings.remember_connector(
-            ConnectorRecord(
-                id=connector_id,
-                name=name,
-                api_url=client.base_url,
-                public_key_id=key_id,
-                fingerprint_sha256=key_record.fingerprint_sha256 if key_record else "",
-                not_after=key_record.not_after if key_record else "",
-                updated_at=updated or "",
-            )
-        )
+        remember_connector(settings, connector=connector, private_key_pem=pem, api_url=client.base_url)
         _save_quietly(settings, self)
-
-
-def _days_left(iso: str, now: dt.datetime) -> int | None:
-    if not iso:
-        return None
-    try:
-        return (dt.datetime.fromisoformat(iso) - now).days
-    except ValueError:
-        return None
 
 
 def _save_quietly(settings: Any, cli: Cli) -> None:

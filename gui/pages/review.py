@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWizardPage
 
+from core.connectors import remember_connector
 from core.errors import (
     ApiKeyRefusedError,
     AppError,
@@ -17,8 +18,6 @@ from core.errors import (
     PlatformApiError,
     RequestMayHaveReachedServerError,
 )
-from core.keys import load_private_key, public_key_id
-from core.settings import ConnectorRecord
 from core.snippets import curl_command, python_sdk_code
 from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
 from core.validation import SalesforceConfig, validate_config
@@ -207,17 +206,11 @@ class ReviewPage(QWizardPage):
             return
         self._task = None
         self.context.connector = connector
-        info = self.context.bundle.certificate_info if self.context.bundle else None
-        self.context.settings.remember_connector(
-            ConnectorRecord(
-                id=connector.id,
-                name=connector.name,
-                api_url=self._client().base_url,
-                public_key_id=public_key_id(load_private_key(config.private_key)),
-                fingerprint_sha256=info.fingerprint_sha256 if info else "",
-                not_after=info.not_after.isoformat() if info else "",
-                updated_at=connector.created_at,
-            )
+        remember_connector(
+            self.context.settings,
+            connector=connector,
+            private_key_pem=config.private_key,
+            api_url=self._client().base_url,
         )
         self.context.save_settings()
         self.busy.stop()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QToolButton,
     QVBoxLayout,
     QWizardPage,
 )
@@ -46,6 +47,8 @@ class UnstructuredPage(QWizardPage):
         self.show_key.setToolTip(self.tr("Show or hide the API key"))
         self.api_key.addAction(self.show_key, QLineEdit.ActionPosition.TrailingPosition)
         self.show_key.toggled.connect(self._toggle_shown)
+        for button in self.api_key.findChildren(QToolButton):  # the button Qt made for the action
+            describe(button, "Show or hide the API key")
         self.remember_key = QCheckBox(self.tr("&Remember the API key in my keyring"))
         describe(self.remember_key, "Remember the API key in my keyring")
         self.api_key_message = MessageLabel()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout, QWizardPage
 
-from core.defaults import EXPIRY_WARN_DAYS
+from core.connectors import expiring_records
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.widgets import MessageLabel, describe
@@ -100,15 +98,10 @@ class WelcomePage(QWizardPage):
             self.create_radio.setChecked(True)
 
     def _show_expiry(self) -> None:
-        now = dt.datetime.now(dt.UTC)
-        soon = []
-        for record in self.context.settings.connectors:
-            try:
-                days = (dt.datetime.fromisoformat(record.not_after) - now).days
-            except ValueError:
-                continue
-            if days <= EXPIRY_WARN_DAYS:
-                soon.append(f"{record.name} ({'expired' if days < 0 else f'{days} days left'})")
+        soon = [
+            f"{record.name} ({'expired' if days < 0 else f'{days} days left'})"
+            for record, days in expiring_records(self.context.settings)
+        ]
         if soon:
             self.expiry.show_warning(
                 self.tr(

@@ -19,7 +19,6 @@ from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
 from tests.gui.conftest import Person
 
-
 # --- key step ------------------------------------------------------------------------------------
 
 
@@ -52,8 +51,9 @@ def test_cancel_during_generation_keeps_the_window_responsive_and_saves_nothing(
     assert not page.isComplete() and person.wizard.context.bundle is None and not page.result_box.isVisible()
 
 
-def test_import_of_a_mismatched_pair_is_refused(person: Person, tmp_path: Path, key_bundle: KeyBundle,
-                                                other_bundle: KeyBundle) -> None:
+def test_import_of_a_mismatched_pair_is_refused(
+    person: Person, tmp_path: Path, key_bundle: KeyBundle, other_bundle: KeyBundle
+) -> None:
     person.next()
     page = person.wizard.key_page
     person.click(page.import_radio)
@@ -69,14 +69,22 @@ def test_import_of_a_mismatched_pair_is_refused(person: Person, tmp_path: Path, 
     assert person.wizard.context.bundle.private_key_pem == key_bundle.private_key_pem  # type: ignore[union-attr]
 
 
-def test_import_of_an_encrypted_key_asks_for_the_passphrase(person: Person, tmp_path: Path, key_bundle: KeyBundle) -> None:
+def test_import_of_an_encrypted_key_asks_for_the_passphrase(
+    person: Person, tmp_path: Path, key_bundle: KeyBundle
+) -> None:
     from cryptography.hazmat.primitives import serialization
 
     from core.keys import load_private_key
 
-    encrypted = load_private_key(key_bundle.private_key_pem).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"open sesame")).decode()
+    encrypted = (
+        load_private_key(key_bundle.private_key_pem)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"open sesame"),
+        )
+        .decode()
+    )
     person.next()
     page = person.wizard.key_page
     person.click(page.import_radio)
@@ -106,12 +114,16 @@ def test_existing_files_are_never_overwritten(person: Person, tmp_path: Path) ->
 # --- verify step ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("app_options", "words", "fix"), [
-    ({"approved": set()}, "hasn't approved", "approval URL"),
-    ({"policy": "admin"}, "admin approved", "permission set"),
-])
-def test_verify_errors_show_salesforces_words_and_the_fix(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
-                                                          app_options: dict, words: str, fix: str) -> None:
+@pytest.mark.parametrize(
+    ("app_options", "words", "fix"),
+    [
+        ({"approved": set()}, "hasn't approved", "approval URL"),
+        ({"policy": "admin"}, "admin approved", "permission set"),
+    ],
+)
+def test_verify_errors_show_salesforces_words_and_the_fix(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, app_options: dict, words: str, fix: str
+) -> None:
     person.reach_verify(tmp_path, salesforce, **app_options)
     person.verify()
     result = person.wizard.verify_page.result
@@ -120,8 +132,9 @@ def test_verify_errors_show_salesforces_words_and_the_fix(person: Person, tmp_pa
     assert person.wizard.verify_page.verify_button.isEnabled()  # retry is possible
 
 
-def test_wrong_certificate_uploaded_is_explained(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
-                                                 other_bundle: KeyBundle) -> None:
+def test_wrong_certificate_uploaded_is_explained(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, other_bundle: KeyBundle
+) -> None:
     person.reach_verify(tmp_path, salesforce)
     salesforce.register_app(CONSUMER_KEY, other_bundle.cert_pem or b"", approved={"integration@example.com"})
     person.verify()
@@ -137,8 +150,9 @@ def test_just_created_app_suggests_waiting(person: Person, tmp_path: Path, sales
     assert "client identifier invalid" in text and "wait a few minutes" in text
 
 
-def test_unreachable_salesforce_and_skipping_with_a_warning(person: Person, tmp_path: Path,
-                                                            salesforce: FakeSalesforce) -> None:
+def test_unreachable_salesforce_and_skipping_with_a_warning(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce
+) -> None:
     person.reach_verify(tmp_path, salesforce)
     salesforce.fail_next(503, "<html>down for maintenance</html>", content_type="text/html")
     person.verify()
@@ -152,8 +166,9 @@ def test_unreachable_salesforce_and_skipping_with_a_warning(person: Person, tmp_
 # --- create step ---------------------------------------------------------------------------------
 
 
-def test_refused_api_key_returns_to_the_api_key_field(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
-                                                      platform: FakePlatform) -> None:
+def test_refused_api_key_returns_to_the_api_key_field(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
     person.reach_review(tmp_path, salesforce, platform, api_key="not-the-right-key")
     person.click(person.wizard.review_page.create_button)
     person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
@@ -162,8 +177,9 @@ def test_refused_api_key_returns_to_the_api_key_field(person: Person, tmp_path: 
     assert "not-the-right-key" not in message.text() and platform.connectors == {}
 
 
-def test_duplicate_name_returns_to_the_name_field(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
-                                                  platform: FakePlatform) -> None:
+def test_duplicate_name_returns_to_the_name_field(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
     person.reach_review(tmp_path, salesforce, platform)
     platform.fail_next(409, {"detail": "Source connector with name sf-prod already exists"}, method="POST")
     person.click(person.wizard.review_page.create_button)
@@ -171,19 +187,21 @@ def test_duplicate_name_returns_to_the_name_field(person: Person, tmp_path: Path
     assert "already exists" in person.wizard.unstructured_page.name_message.text()
 
 
-def test_validation_error_on_categories_returns_to_the_categories(person: Person, tmp_path: Path,
-                                                                  salesforce: FakeSalesforce, platform: FakePlatform) -> None:
+def test_validation_error_on_categories_returns_to_the_categories(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
     person.reach_review(tmp_path, salesforce, platform)
-    platform.fail_next(422, {"detail": [{"loc": ["body", "config", "categories"], "msg": "bad", "type": "x"}]},
-                       method="POST")
+    platform.fail_next(
+        422, {"detail": [{"loc": ["body", "config", "categories"], "msg": "bad", "type": "x"}]}, method="POST"
+    )
     person.click(person.wizard.review_page.create_button)
     person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
     assert "config.categories: bad" in person.wizard.unstructured_page.categories_message.text()
 
 
-def test_server_error_stays_on_review_with_the_words_and_allows_retry(person: Person, tmp_path: Path,
-                                                                      salesforce: FakeSalesforce,
-                                                                      platform: FakePlatform) -> None:
+def test_server_error_stays_on_review_with_the_words_and_allows_retry(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
     person.reach_review(tmp_path, salesforce, platform)
     platform.fail_next(500, "Internal Server Error", content_type="text/plain", method="POST")
     review = person.wizard.review_page
@@ -195,8 +213,9 @@ def test_server_error_stays_on_review_with_the_words_and_allows_retry(person: Pe
     assert len(platform.connectors) == 1
 
 
-def test_create_timeout_is_not_resent_and_says_to_check_first(person: Person, tmp_path: Path,
-                                                              salesforce: FakeSalesforce, platform: FakePlatform) -> None:
+def test_create_timeout_is_not_resent_and_says_to_check_first(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
     person.reach_review(tmp_path, salesforce, platform)
     person.wizard.context.http_timeout = (1.0, 0.5)
     platform.fail_next(200, "{}", delay=2, method="POST")
@@ -208,8 +227,9 @@ def test_create_timeout_is_not_resent_and_says_to_check_first(person: Person, tm
     assert len([r for r in platform.requests if r[:2] == ("POST", "/api/v1/sources/")]) == 1
 
 
-def test_failed_connection_check_shows_the_reason(person: Person, tmp_path: Path, salesforce: FakeSalesforce,
-                                                  platform: FakePlatform) -> None:
+def test_failed_connection_check_shows_the_reason(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
     person.reach_review(tmp_path, salesforce, platform)
     salesforce.apps[CONSUMER_KEY].approved.clear()  # approval revoked after verification
     review = person.wizard.review_page
@@ -224,8 +244,9 @@ def test_failed_connection_check_shows_the_reason(person: Person, tmp_path: Path
 # --- whole application ----------------------------------------------------------------------------
 
 
-def test_unexpected_errors_are_logged_and_shown_with_details_and_log_path(qtbot, tmp_path: Path,
-                                                                          key_bundle: KeyBundle) -> None:
+def test_unexpected_errors_are_logged_and_shown_with_details_and_log_path(
+    qtbot, tmp_path: Path, key_bundle: KeyBundle
+) -> None:
     log_file = tmp_path / "wizard.log"
     reporter = CrashReporter(log_file)
     try:

@@ -1,0 +1,143 @@
+"""Connector lifecycle logic shared by the CLI and the wizard: the inventory, updates, records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from core.defaults import EXPIRY_WARN_DAYS
+from core.errors import AppError, InvalidInputError
+from core.keys import load_private_key, public_key_id
+from core.settings import ConnectorRecord, Settings
+from core.unstructured import SourceConnector
+from core.validation import SalesforceConfig, validate_config
+
+
+@dataclass(frozen=True)
+class ConnectorRow:
+    """One line of the inventory: what the service says, plus what this machine recorded."""
+
+    id: str
+    name: str
+    created_at: str
+    updated_at: str | None
+    fingerprint_sha256: str | None
+    not_after: str | None
+    days_left: int | None
+
+    @property
+    def expiring(self) -> bool:
+        return self.days_left is not None and self.days_left <= EXPIRY_WARN_DAYS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "fingerprint_sha256": self.fingerprint_sha256,
+            "not_after": self.not_after,
+            "days_left": self.days_left,
+            "expiring": self.expiring,
+        }
+
+
+def days_until(iso: str | None, *, now: dt.datetime | None = None) -> int | None:
+    if not iso:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment - (now or dt.datetime.now(dt.UTC))).days
+
+
+def inventory(
+    connectors: Iterable[SourceConnector], settings: Settings, *, now: dt.datetime | None = None
+) -> list[ConnectorRow]:
+    """The service's connectors, with certificate fingerprint and expiry where this machine knows them."""
+    rows = []
+    for connector in connectors:
+        record = settings.connector(connector.id)
+        not_after = record.not_after if record and record.not_after else None
+        rows.append(
+            ConnectorRow(
+                id=connector.id,
+                name=connector.name,
+                created_at=connector.created_at,
+                updated_at=connector.updated_at,
+                fingerprint_sha256=(record.fingerprint_sha256 or None) if record else None,
+                not_after=not_after,
+                days_left=days_until(not_after, now=now),
+            )
+        )
+    return rows
+
+
+def expiring_records(settings: Settings, *, now: dt.datetime | None = None) -> list[tuple[ConnectorRecord, int]]:
+    """Connectors recorded here whose certificate expires within the warning window (or has expired)."""
+    soon = []
+    for record in settings.connectors:
+        days = days_until(record.not_after, now=now)
+        if days is not None and days <= EXPIRY_WARN_DAYS:
+            soon.append((record, days))
+    return soon
+
+
+def merged_config(
+    current: SourceConnector,
+    *,
+    private_key: str | bytes | None,
+    username: str | None = None,
+    consumer_key: str | None = None,
+    categories: list[str] | None = None,
+) -> SalesforceConfig:
+    """The full config to PUT: the current settings with the given ones replaced.
+
+    The API replaces every setting on update and may return the stored key redacted, so a key
+    must be given unless the service returned a usable one.
+
+    Raises:
+        InvalidInputError: not a Salesforce connector, no usable key, or an invalid value.
+    """
+    if current.type and current.type != "salesforce":
+        raise InvalidInputError(f"Connector {current.id} is a {current.type} connector, not Salesforce.")
+    old = current.config
+    key = private_key
+    if key is None:
+        try:
+            load_private_key(str(old.get("private_key") or ""))
+            key = str(old["private_key"])
+        except AppError:
+            raise InvalidInputError(
+                "The service does not return the connector's private key, and none was given.",
+                field="private_key",
+                hint="Give the key (--private-key FILE or keyring:NAME); the API needs every setting on update.",
+            ) from None
+    return validate_config(
+        username=username or str(old.get("username", "")),
+        consumer_key=consumer_key or str(old.get("consumer_key", "")),
+        private_key=key,
+        categories=categories if categories is not None else (old.get("categories") or None),
+    )
+
+
+def remember_connector(settings: Settings, *, connector: SourceConnector, private_key_pem: str, api_url: str) -> None:
+    """Record a connector created or rotated here, with the certificate of the key it now uses."""
+    key_id = public_key_id(load_private_key(private_key_pem))
+    key_record = settings.key_by_public_id(key_id)
+    settings.remember_connector(
+        ConnectorRecord(
+            id=connector.id,
+            name=connector.name,
+            api_url=api_url,
+            public_key_id=key_id,
+            fingerprint_sha256=key_record.fingerprint_sha256 if key_record else "",
+            not_after=key_record.not_after if key_record else "",
+            updated_at=connector.updated_at or connector.created_at or "",
+        )
+    )

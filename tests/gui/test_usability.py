@@ -1,0 +1,111 @@
+"""Resuming, keyboard-only use, accessible names, palettes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+)
+
+from core.secret_store import SecretStore
+from core.settings import Settings
+from gui.app import build_wizard
+from gui.context import WizardContext
+from gui.page_ids import PageId
+from gui.widgets import MessageLabel
+from tests.conftest import CONSUMER_KEY, USERNAME
+from tests.fakes.salesforce import FakeSalesforce
+from tests.gui.conftest import Person
+
+
+def test_a_restarted_wizard_resumes_where_the_admin_left(
+    person: Person, qtbot, tmp_path: Path, salesforce: FakeSalesforce, memory_keyring, browser
+) -> None:
+    person.reach_verify(tmp_path, salesforce)
+    fingerprint = person.wizard.key_page.fingerprint.value()
+    person.wizard.close()
+
+    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
+    qtbot.addWidget(again)
+    again.show()
+    returning = Person(qtbot, again)
+    welcome = again.welcome_page
+    assert welcome.resume_button.isVisible() and "Approve and verify" in welcome.resume_label.text()
+    returning.click(welcome.resume_button)
+    qtbot.waitUntil(lambda: returning.at(PageId.VERIFY), timeout=5000)
+    assert again.key_page.fingerprint.value() == fingerprint  # the key came back from the keyring
+    assert again.credentials_page.username.text() == USERNAME
+    assert again.credentials_page.consumer_key.text() == CONSUMER_KEY
+    assert all(t.isChecked() for t in again.salesforce_app_page.ticks)
+    assert "Settings" not in again.key_page.message.text()
+
+
+def test_start_over_forgets_the_saved_answers(
+    person: Person, qtbot, tmp_path: Path, salesforce: FakeSalesforce, memory_keyring
+) -> None:
+    person.reach_verify(tmp_path, salesforce)
+    person.wizard.close()
+    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
+    qtbot.addWidget(again)
+    again.show()
+    Person(qtbot, again).click(again.welcome_page.start_over_button)
+    assert not again.welcome_page.resume_button.isVisible()
+    assert Settings.load().wizard == {}
+
+
+def _inputs(widget):
+    kinds = (QLineEdit, QPlainTextEdit, QAbstractButton, QComboBox, QSpinBox)
+    found = [w for kind in kinds for w in widget.findChildren(kind)]
+    return [w for w in found if not isinstance(w.parent(), (QComboBox, QSpinBox))]
+
+
+def test_every_input_has_an_accessible_name_and_a_tooltip(wizard) -> None:
+    for page_id in wizard.pageIds():
+        page = wizard.page(page_id)
+        page.initializePage()
+        for widget in _inputs(page):
+            if isinstance(widget, QLineEdit) and isinstance(widget.parent(), QSpinBox):
+                continue
+            assert widget.accessibleName(), f"{type(page).__name__}: {type(widget).__name__} {widget!r} has no name"
+            if not isinstance(widget, QLineEdit) or not widget.isReadOnly():
+                assert widget.toolTip(), f"{type(page).__name__}: {widget.accessibleName()} has no tooltip"
+
+
+def test_keyboard_only_entry_of_credentials(person: Person, qtbot, tmp_path: Path, salesforce: FakeSalesforce) -> None:
+    person.next()
+    person.generate_key(tmp_path)
+    person.next()
+    person.tick_checklist()
+    person.next()
+    page = person.wizard.credentials_page
+    qtbot.keyClick(person.wizard, Qt.Key.Key_U, Qt.KeyboardModifier.AltModifier)  # the &username mnemonic
+    assert page.username.hasFocus()
+    qtbot.keyClicks(page.username, USERNAME)
+    qtbot.keyClick(page.username, Qt.Key.Key_Tab)
+    assert page.consumer_key.hasFocus()
+    qtbot.keyClicks(page.consumer_key, CONSUMER_KEY)
+    assert person.next_enabled()
+    qtbot.keyClick(person.wizard, Qt.Key.Key_Return)  # Next is the default button
+    assert person.at(PageId.VERIFY)
+
+
+def test_messages_stay_readable_in_light_and_dark_palettes(qtbot) -> None:
+    label = MessageLabel()
+    qtbot.addWidget(label)
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#eeeeee"))
+    label.setPalette(dark)
+    label.show_error("x")
+    assert "#ff8080" in label.styleSheet()
+    label.setPalette(QApplication.style().standardPalette())
+    label.show_error("x")
+    assert "#b00020" in label.styleSheet()
