@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
-
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QToolButton,
     QVBoxLayout,
     QWizardPage,
 )
 
-from core.defaults import API_KEY_ENTRY, API_KEY_ENV, CATEGORIES
+from core.defaults import CATEGORIES
 from core.errors import InvalidInputError
-from core.unstructured import default_api_url, normalise_api_url
 from core.validation import validate_connector_name
+from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.widgets import MessageLabel, describe
 
@@ -32,26 +27,10 @@ class UnstructuredPage(QWizardPage):
         self.api_key_source = ""
         self.setTitle(self.tr("Unstructured"))
         self.setSubTitle(self.tr("Where to create the connector, and what it should read."))
-        self.api_url = QLineEdit()
-        describe(
-            self.api_url,
-            "Unstructured API URL",
-            "Usually https://platform.unstructuredapp.io/api/v1; your account may have its own",
-        )
-        self.api_url_message = MessageLabel()
-        self.api_key = QLineEdit()
-        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        describe(self.api_key, "Unstructured API key", "From the Unstructured UI, API Keys")
-        self.show_key = QAction(self.tr("Show"), self.api_key)
-        self.show_key.setCheckable(True)
-        self.show_key.setToolTip(self.tr("Show or hide the API key"))
-        self.api_key.addAction(self.show_key, QLineEdit.ActionPosition.TrailingPosition)
-        self.show_key.toggled.connect(self._toggle_shown)
-        for button in self.api_key.findChildren(QToolButton):  # the button Qt made for the action
-            describe(button, "Show or hide the API key")
-        self.remember_key = QCheckBox(self.tr("&Remember the API key in my keyring"))
-        describe(self.remember_key, "Remember the API key in my keyring")
-        self.api_key_message = MessageLabel()
+        self.access = ApiAccessForm(context)
+        self.api_url, self.api_key = self.access.api_url, self.access.api_key
+        self.api_url_message, self.api_key_message = self.access.api_url_message, self.access.api_key_message
+        self.remember_key = self.access.remember_key
         self.name = QLineEdit()
         describe(self.name, "Connector name", "A unique name for the connector in your Unstructured account")
         self.name_message = MessageLabel()
@@ -67,53 +46,29 @@ class UnstructuredPage(QWizardPage):
             row.addWidget(box)
         self.categories_message = MessageLabel()
 
-        form = QFormLayout()
-        for text, widget, message in (
-            (self.tr("API &URL:"), self.api_url, self.api_url_message),
-            (self.tr("API &key:"), self.api_key, self.api_key_message),
-            (self.tr("Connector &name:"), self.name, self.name_message),
-        ):
-            label = QLabel(text)
-            label.setBuddy(widget)
-            form.addRow(label, widget)
-            if widget is self.api_key:
-                form.addRow("", self.remember_key)
-            form.addRow("", message)
+        form = self.access.form
+        name_label = QLabel(self.tr("Connector &name:"))
+        name_label.setBuddy(self.name)
+        form.addRow(name_label, self.name)
+        form.addRow("", self.name_message)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.access)
         layout.addWidget(categories)
         layout.addWidget(self.categories_message)
         layout.addStretch(1)
         self.registerField("api_url*", self.api_url)
         self.registerField("api_key*", self.api_key)
         self.registerField("connector_name*", self.name)
-        for edit in (self.api_url, self.api_key, self.name):
-            edit.textChanged.connect(self.completeChanged)
-
-    def _toggle_shown(self, shown: bool) -> None:
-        self.api_key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        self.show_key.setText(self.tr("Hide") if shown else self.tr("Show"))
+        self.access.changed.connect(self.completeChanged)
+        self.name.textChanged.connect(self.completeChanged)
 
     def initializePage(self) -> None:
-        if not self.api_url.text():
-            self.api_url.setText(self.context.settings.api_url or default_api_url())
+        self.access.prefill()
         if not self.name.text():
             self.name.setText(
                 str(self.context.settings.wizard.get("connector_name", ""))
                 or f"salesforce-{self.context.key_name or 'connector'}"
             )
-        if not self.api_key.text():
-            from_env = os.environ.get(API_KEY_ENV, "").strip()
-            stored = None if from_env else self.context.read_secret(API_KEY_ENTRY)
-            if from_env:
-                self.api_key.setText(from_env)
-                self.api_key_source = "environment"
-                self.api_key_message.show_info(self.tr("Using the key from {0}.").format(API_KEY_ENV))
-            elif stored:
-                self.api_key.setText(stored)
-                self.api_key_source = "keyring"
-                self.remember_key.setChecked(True)
-                self.api_key_message.show_info(self.tr("Using the key saved in your keyring."))
         saved = self.context.settings.wizard.get("categories")
         if isinstance(saved, list) and saved:
             for category, box in self.category_boxes.items():
@@ -123,15 +78,7 @@ class UnstructuredPage(QWizardPage):
         return [c for c, box in self.category_boxes.items() if box.isChecked()]
 
     def isComplete(self) -> bool:
-        ok = True
-        try:
-            normalise_api_url(self.api_url.text())
-            self.api_url_message.clear_message()
-        except InvalidInputError as exc:
-            self.api_url_message.show_error(str(exc))
-            ok = False
-        if self.api_key.text().strip() == "":
-            ok = False
+        ok = self.access.is_valid()
         if self.name.text().strip():
             try:
                 validate_connector_name(self.name.text())
@@ -159,18 +106,8 @@ class UnstructuredPage(QWizardPage):
 
     def validatePage(self) -> bool:
         settings = self.context.settings
-        settings.api_url = self.api_url.text().strip()
         settings.wizard["connector_name"] = self.name.text().strip()
         settings.wizard["categories"] = self.categories()
-        if self.remember_key.isChecked() and self.api_key_source != "keyring":
-            try:
-                self.context.save_secret(API_KEY_ENTRY, self.api_key.text().strip())
-                self.api_key_source = "keyring"
-            except Exception as exc:  # noqa: BLE001 - a keyring failure must not block creating the connector
-                self.api_key_message.show_warning(
-                    self.tr(
-                        "The API key could not be saved in your keyring ({0}); it is used for this session only."
-                    ).format(exc)
-                )
+        self.access.remember()
         self.context.save_settings()
         return True

@@ -1,0 +1,109 @@
+"""The Unstructured API URL and API key inputs, shared by the create and manage pages."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QToolButton, QWidget
+
+from core.defaults import API_KEY_ENTRY, API_KEY_ENV
+from core.errors import InvalidInputError, SecretStoreError
+from core.unstructured import PlatformClient, default_api_url, normalise_api_url
+from gui.context import WizardContext
+from gui.widgets import MessageLabel, describe
+
+
+class ApiAccessForm(QWidget):
+    """API URL and masked API key (show/hide), prefilled from settings, environment or keyring."""
+
+    changed = Signal()
+
+    def __init__(self, context: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.api_key_source = ""
+        self.api_url = QLineEdit()
+        describe(
+            self.api_url,
+            "Unstructured API URL",
+            "Usually https://platform.unstructuredapp.io/api/v1; your account may have its own",
+        )
+        self.api_url_message = MessageLabel()
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        describe(self.api_key, "Unstructured API key", "From the Unstructured UI, API Keys")
+        self.show_key = QAction(self.tr("Show"), self.api_key)
+        self.show_key.setCheckable(True)
+        self.show_key.setToolTip(self.tr("Show or hide the API key"))
+        self.api_key.addAction(self.show_key, QLineEdit.ActionPosition.TrailingPosition)
+        self.show_key.toggled.connect(self._toggle_shown)
+        for button in self.api_key.findChildren(QToolButton):  # the button Qt made for the action
+            describe(button, "Show or hide the API key")
+        self.remember_key = QCheckBox(self.tr("&Remember the API key in my keyring"))
+        describe(self.remember_key, "Remember the API key in my keyring")
+        self.api_key_message = MessageLabel()
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        url_label = QLabel(self.tr("API &URL:"))
+        url_label.setBuddy(self.api_url)
+        key_label = QLabel(self.tr("API &key:"))
+        key_label.setBuddy(self.api_key)
+        self.form.addRow(url_label, self.api_url)
+        self.form.addRow("", self.api_url_message)
+        self.form.addRow(key_label, self.api_key)
+        self.form.addRow("", self.remember_key)
+        self.form.addRow("", self.api_key_message)
+        self.api_url.textChanged.connect(self.changed)
+        self.api_key.textChanged.connect(self.changed)
+
+    def _toggle_shown(self, shown: bool) -> None:
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        self.show_key.setText(self.tr("Hide") if shown else self.tr("Show"))
+
+    def prefill(self) -> None:
+        if not self.api_url.text():
+            self.api_url.setText(self.context.settings.api_url or default_api_url())
+        if self.api_key.text():
+            return
+        from_env = os.environ.get(API_KEY_ENV, "").strip()
+        stored = None if from_env else self.context.read_secret(API_KEY_ENTRY)
+        if from_env:
+            self.api_key.setText(from_env)
+            self.api_key_source = "environment"
+            self.api_key_message.show_info(self.tr("Using the key from {0}.").format(API_KEY_ENV))
+        elif stored:
+            self.api_key.setText(stored)
+            self.api_key_source = "keyring"
+            self.remember_key.setChecked(True)
+            self.api_key_message.show_info(self.tr("Using the key saved in your keyring."))
+
+    def is_valid(self) -> bool:
+        try:
+            normalise_api_url(self.api_url.text())
+            self.api_url_message.clear_message()
+        except InvalidInputError as exc:
+            self.api_url_message.show_error(str(exc))
+            return False
+        return bool(self.api_key.text().strip())
+
+    def client(self) -> PlatformClient:
+        """Raises InvalidInputError for an unsafe URL or an empty key."""
+        return PlatformClient(
+            api_url=self.api_url.text(), api_key=self.api_key.text(), timeout=self.context.http_timeout
+        )
+
+    def remember(self) -> None:
+        """Save the URL in the settings and, with consent, the key in the keyring (never blocks)."""
+        self.context.settings.api_url = self.api_url.text().strip()
+        if self.remember_key.isChecked() and self.api_key_source != "keyring":
+            try:
+                self.context.save_secret(API_KEY_ENTRY, self.api_key.text().strip())
+                self.api_key_source = "keyring"
+            except SecretStoreError as exc:
+                self.api_key_message.show_warning(
+                    self.tr(
+                        "The API key could not be saved in your keyring ({0}); it is used for this session only."
+                    ).format(exc)
+                )
