@@ -1,0 +1,280 @@
+"""Manage existing connectors: the inventory with expiry warnings, connection checks, key rotation, deletion."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWizardPage,
+)
+
+from core.connectors import ConnectorRow, inventory
+from core.errors import AppError
+from core.unstructured import ConnectionCheck
+from gui.api_access import ApiAccessForm
+from gui.context import WizardContext
+from gui.widgets import BusyRow, MessageLabel, describe
+from gui.workers import Task
+
+COLUMNS = ("Name", "Id", "Created", "Updated", "Certificate expires")
+
+
+class ManagePage(QWizardPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+        self._task: Task | None = None
+        self.rows: list[ConnectorRow] = []
+        self.confirm_box: QMessageBox | None = None
+        self.rotation = None
+        self.setTitle(self.tr("Manage connectors"))
+        self.setSubTitle(
+            self.tr(
+                "Your account's Salesforce source connectors. Check them, rotate their key before "
+                "the certificate expires, or delete them."
+            )
+        )
+        self.access = ApiAccessForm(context)
+        self.load_button = QPushButton(self.tr("&Load connectors"))
+        describe(self.load_button, "Load connectors", "List the account's Salesforce source connectors")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        describe(self.table, "Connectors", "Select a connector, then choose an action below")
+        self.table.setCornerButtonEnabled(False)  # one row at a time: "select all" has no use here
+        for corner in self.table.findChildren(QAbstractButton):
+            describe(corner, "Table corner")
+        self.check_button = QPushButton(self.tr("Check &connection"))
+        describe(self.check_button, "Check connection", "Run the connector's connection check and show the verdict")
+        self.rotate_button = QPushButton(self.tr("&Rotate key..."))
+        describe(
+            self.rotate_button,
+            "Rotate key",
+            "Make a new key, replace the certificate in Salesforce, verify, then update the connector",
+        )
+        self.delete_button = QPushButton(self.tr("&Delete..."))
+        describe(self.delete_button, "Delete connector", "Delete the selected connector (asks first)")
+        self.busy = BusyRow()
+        self.message = MessageLabel()
+        actions = QHBoxLayout()
+        actions.addWidget(self.load_button)
+        actions.addStretch(1)
+        for button in (self.check_button, self.rotate_button, self.delete_button):
+            actions.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.access)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.message)
+        self.load_button.clicked.connect(self.load)
+        self.check_button.clicked.connect(self._check)
+        self.rotate_button.clicked.connect(self._rotate)
+        self.delete_button.clicked.connect(self._confirm_delete)
+        self.busy.cancel_requested.connect(self._cancel)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self._selection_changed()
+
+    def initializePage(self) -> None:
+        self.access.prefill()
+        if self.access.is_valid():
+            self.load()
+
+    def nextId(self) -> int:
+        return -1
+
+    def isFinalPage(self) -> bool:
+        return True
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def selected(self) -> ConnectorRow | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        return self.rows[rows[0].row()] if rows else None
+
+    def select(self, connector_id: str) -> None:
+        for index, row in enumerate(self.rows):
+            if row.id == connector_id:
+                self.table.selectRow(index)
+
+    def _selection_changed(self) -> None:
+        has = self.selected() is not None and self._task is None
+        for button in (self.check_button, self.rotate_button, self.delete_button):
+            button.setEnabled(has)
+
+    def _run(self, task: Task, text: str, *, cancellable: bool = True) -> None:
+        self._task = task
+        task.failed.connect(lambda error: self._failed(task, error))
+        self.message.clear_message()
+        self.load_button.setEnabled(False)
+        self.busy.start(text, cancellable=cancellable)
+        self._selection_changed()
+        task.start()
+
+    def _idle(self) -> None:
+        self._task = None
+        self.busy.stop()
+        self.load_button.setEnabled(True)
+        self._selection_changed()
+
+    def _failed(self, task: Task, error: AppError) -> None:
+        if task is self._task:
+            self._idle()
+            self.message.show_error(str(error))
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self._idle()
+        self.message.show_info(self.tr("Stopped waiting."))
+
+    # --- load --------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        if not self.access.is_valid():
+            self.message.show_error(self.tr("Enter the API URL and API key first."))
+            return
+        try:
+            client = self.access.client()
+        except AppError as exc:
+            self.message.show_error(str(exc))
+            return
+        settings = self.context.settings
+        task = Task(lambda: inventory(client.list_sources(), settings))
+        task.succeeded.connect(lambda rows: self._loaded(task, rows))
+        self._run(task, self.tr("Loading connectors..."))
+
+    def _loaded(self, task: Task, rows: list[ConnectorRow]) -> None:
+        if task is not self._task:
+            return
+        self._idle()
+        self.access.remember()
+        self.context.save_settings()
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        warn = QColor("#b00020")
+        for index, row in enumerate(rows):
+            expiry = self.tr("unknown (not made here)")
+            if row.not_after:
+                left = row.days_left if row.days_left is not None else 0
+                expiry = (
+                    f"{row.not_after[:10]} ({self.tr('expired') if left < 0 else self.tr('{0} days').format(left)})"
+                )
+            cells = (row.name, row.id, row.created_at[:10], (row.updated_at or "")[:10], expiry)
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 4 and row.expiring:
+                    item.setForeground(warn)
+                    item.setToolTip(self.tr("Expires within 30 days: rotate the key"))
+                self.table.setItem(index, column, item)
+        expiring = [r.name for r in rows if r.expiring]
+        if not rows:
+            self.message.show_info(self.tr("No Salesforce source connectors in this account."))
+        elif expiring:
+            self.message.show_warning(
+                self.tr("Certificates expiring within 30 days: {0}. Select one and choose Rotate key.").format(
+                    ", ".join(expiring)
+                )
+            )
+        else:
+            self.message.show_ok(self.tr("{0} connector(s) loaded.").format(len(rows)))
+        self._selection_changed()
+
+    # --- check -------------------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        client = self.access.client()
+        timeout, interval = self.context.check_timeout, self.context.check_poll_interval
+        task = Task(
+            lambda: client.run_connection_check(
+                row.id, timeout=timeout, poll_interval=interval, on_status=task.report, cancel=task.cancel_event
+            )
+        )
+        task.progress.connect(
+            lambda c: (
+                task is self._task
+                and self.busy.status.setText(self.tr("Connection check: {0}...").format(c.status.lower()))
+            )
+        )
+        task.succeeded.connect(lambda check: self._checked(task, row, check))
+        self._run(task, self.tr("Checking {0}...").format(row.name))
+
+    def _checked(self, task: Task, row: ConnectorRow, check: ConnectionCheck) -> None:
+        if task is not self._task:
+            return
+        self._idle()
+        if check.status == "SUCCESS":
+            self.message.show_ok(self.tr("{0}: the connection check passed.").format(row.name))
+        else:
+            self.message.show_error(
+                self.tr("{0}: the connection check failed: {1}").format(
+                    row.name, check.reason or self.tr("no reason given")
+                )
+            )
+
+    # --- delete ------------------------------------------------------------------------------------
+
+    def _confirm_delete(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Delete connector"),
+            self.tr(
+                "Delete the connector \u201c{0}\u201d ({1})? Workflows that use it stop working. This cannot be undone."
+            ).format(row.name, row.id),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda result: result == QMessageBox.StandardButton.Yes.value and self._delete(row))
+        self.confirm_box = box
+        box.open()
+
+    def _delete(self, row: ConnectorRow) -> None:
+        client = self.access.client()
+        task = Task(client.delete_source, row.id)
+        task.succeeded.connect(lambda _: self._deleted(task, row))
+        self._run(task, self.tr("Deleting {0}...").format(row.name), cancellable=False)
+
+    def _deleted(self, task: Task, row: ConnectorRow) -> None:
+        if task is not self._task:
+            return
+        self._idle()
+        self.context.settings.forget_connector(row.id)
+        self.context.save_settings()
+        self.rows = [r for r in self.rows if r.id != row.id]
+        for index in range(self.table.rowCount()):
+            item = self.table.item(index, 1)
+            if item is not None and item.text() == row.id:
+                self.table.removeRow(index)
+                break
+        self.message.show_ok(self.tr("Deleted {0}.").format(row.name))
+
+    # --- rotate ------------------------------------------------------------------------------------
+
+    def _rotate(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        from gui.rotation import RotationWizard
+
+        self.rotation = RotationWizard(self.context, row, self.access.client(), parent=self)
+        self.rotation.rotated.connect(lambda: self.load())
+        self.rotation.open()

@@ -1,0 +1,285 @@
+"""Key rotation, guided: new key → replace the certificate in Salesforce → verify → update → check.
+
+Nothing changes in Unstructured until the new key is verified (or the admin explicitly skips
+verification and confirms). The key, credentials and verify steps are the same pages as in the
+create flow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from core.connectors import ConnectorRow, merged_config, remember_connector
+from core.errors import AppError
+from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
+from gui.context import WizardContext
+from gui.pages.credentials import CredentialsPage
+from gui.pages.key import KeyPage
+from gui.pages.verify import VerifyPage
+from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.workers import Task
+
+REPLACE_STEPS = {
+    "external": (
+        "In Salesforce Setup, open External Client App Manager and the app the connector uses.",
+        "On the Settings tab, edit OAuth Settings. Under Flow Enablement (Enable JWT Bearer Flow), upload the "
+        "new certificate below, then Save.",
+    ),
+    "connected": (
+        "In Salesforce Setup, open App Manager; on the connector's app choose Edit.",
+        "Under Use digital signatures, choose the new certificate below, then Save.",
+    ),
+}
+
+
+class ReplaceCertificatePage(QWizardPage):
+    def __init__(self, context: WizardContext, old_certificate: str) -> None:
+        super().__init__()
+        self.context = context
+        self.setTitle(self.tr("Replace the certificate in Salesforce"))
+        self.setSubTitle(self.tr("The app keeps one certificate. Upload the new one on the same app."))
+        self.external_radio = QRadioButton(self.tr("E&xternal Client App"))
+        self.connected_radio = QRadioButton(self.tr("Co&nnected App"))
+        describe(self.external_radio, "External Client App")
+        describe(self.connected_radio, "Connected App")
+        group = QButtonGroup(self)
+        group.addButton(self.external_radio)
+        group.addButton(self.connected_radio)
+        (self.connected_radio if context.settings.app_kind == "connected" else self.external_radio).setChecked(True)
+        self.steps = QLabel()
+        self.steps.setWordWrap(True)
+        self.new_cert = CopyField(name="New certificate file")
+        warning = QLabel(
+            self.tr(
+                "From the moment you save the new certificate, the connector's current key no longer logs in until the "
+                "connector is updated in the last step: continue right away. To undo, upload the old certificate "
+                "again: {0}"
+            ).format(old_certificate or self.tr("(its file was not recorded on this computer)"))
+        )
+        warning.setWordWrap(True)
+        self.done_box = QCheckBox(self.tr("I &uploaded the new certificate and saved the app"))
+        describe(self.done_box, "I uploaded the new certificate")
+        layout = QVBoxLayout(self)
+        for widget in (self.external_radio, self.connected_radio, self.steps, self.new_cert, warning, self.done_box):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.external_radio.toggled.connect(self._show_steps)
+        self.done_box.toggled.connect(self.completeChanged)
+
+    def _show_steps(self) -> None:
+        kind = "external" if self.external_radio.isChecked() else "connected"
+        self.steps.setText("\n".join(f"{n}. {self.tr(text)}" for n, text in enumerate(REPLACE_STEPS[kind], 1)))
+
+    def initializePage(self) -> None:
+        self._show_steps()
+        self.new_cert.set_value(str(self.context.cert_path or ""))
+
+    def isComplete(self) -> bool:
+        return self.done_box.isChecked()
+
+
+class ApplyRotationPage(QWizardPage):
+    rotated = Signal()
+
+    def __init__(self, context: WizardContext, row: ConnectorRow, client: PlatformClient) -> None:
+        super().__init__()
+        self.context = context
+        self.row = row
+        self.client = client
+        self._task: Task | None = None
+        self.updated: SourceConnector | None = None
+        self.setTitle(self.tr("Update the connector"))
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        describe(self.summary, "What will change")
+        self.confirm_unverified = QCheckBox(
+            self.tr("I skipped verification and understand the connector stops working if the new key is wrong")
+        )
+        describe(self.confirm_unverified, "Confirm update without verification")
+        self.update_button = QPushButton(self.tr("&Update connector"))
+        describe(self.update_button, "Update connector", "Send the new key (with every other setting) to Unstructured")
+        self.busy = BusyRow()
+        self.message = MessageLabel()
+        self.check_message = MessageLabel()
+        layout = QVBoxLayout(self)
+        for widget in (
+            self.summary,
+            self.confirm_unverified,
+            self.update_button,
+            self.busy,
+            self.message,
+            self.check_message,
+        ):
+            layout.addWidget(widget)
+        self.update_button.clicked.connect(self._update)
+        self.confirm_unverified.toggled.connect(self._refresh)
+        self.busy.cancel_requested.connect(self._cancel)
+
+    def initializePage(self) -> None:
+        info = self.context.bundle.certificate_info if self.context.bundle else None
+        verified = self.context.login is not None
+        self.summary.setPlainText(
+            "\n".join(
+                [
+                    self.tr("Connector: {0} ({1})").format(self.row.name, self.row.id),
+                    self.tr("Old certificate SHA-256: {0}").format(self.row.fingerprint_sha256 or self.tr("unknown")),
+                    self.tr("New certificate SHA-256: {0}").format(info.fingerprint_sha256 if info else "-"),
+                    self.tr("New key verified with Salesforce: {0}").format(
+                        self.tr("yes") if verified else self.tr("NO (skipped)")
+                    ),
+                    self.tr("Username: {0}").format(self.field("username")),
+                    self.tr("Consumer key: {0}").format(self.field("consumer_key")),
+                    self.tr("Categories and other settings are kept as they are."),
+                ]
+            )
+        )
+        self.confirm_unverified.setVisible(not verified)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        allowed = self.updated is None and (self.context.login is not None or self.confirm_unverified.isChecked())
+        self.update_button.setEnabled(allowed and self._task is None)
+
+    def _update(self) -> None:
+        bundle = self.context.bundle
+        if bundle is None:
+            return
+        client, connector_id = self.client, self.row.id
+        username, consumer_key = str(self.field("username")).strip(), str(self.field("consumer_key")).strip()
+        settings = self.context.settings
+
+        def update() -> SourceConnector:
+            current = client.get_source(connector_id)
+            config = merged_config(
+                current, private_key=bundle.private_key_pem, username=username, consumer_key=consumer_key
+            )
+            updated = client.update_source(connector_id, config=config)
+            remember_connector(settings, connector=updated, private_key_pem=config.private_key, api_url=client.base_url)
+            return updated
+
+        task = Task(update)
+        self._task = task
+        task.succeeded.connect(lambda updated: self._updated(task, updated))
+        task.failed.connect(lambda error: self._failed(task, error))
+        self.message.clear_message()
+        self.busy.start(self.tr("Updating the connector..."), cancellable=False)
+        self._refresh()
+        task.start()
+
+    def _updated(self, task: Task, updated: SourceConnector) -> None:
+        if task is not self._task:
+            return
+        self.updated = updated
+        self.context.save_settings()
+        self.message.show_ok(self.tr("The connector now uses the new key."))
+        self.rotated.emit()
+        timeout, interval = self.context.check_timeout, self.context.check_poll_interval
+        check_task = Task(
+            lambda: self.client.run_connection_check(
+                updated.id, timeout=timeout, poll_interval=interval, cancel=check_task.cancel_event
+            )
+        )
+        self._task = check_task
+        check_task.succeeded.connect(lambda check: self._checked(check_task, check))
+        check_task.failed.connect(lambda error: self._failed(check_task, error))
+        self.busy.start(self.tr("Checking the connection..."))
+        check_task.start()
+
+    def _checked(self, task: Task, check: ConnectionCheck) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.busy.stop()
+        if check.status == "SUCCESS":
+            self.check_message.show_ok(self.tr("Connection check passed with the new key."))
+        else:
+            self.check_message.show_error(self.tr("Connection check failed: {0}").format(check.reason or "-"))
+        self._refresh()
+        self.completeChanged.emit()
+
+    def _failed(self, task: Task, error: AppError) -> None:
+        if task is not self._task:
+            return
+        self._task = None
+        self.busy.stop()
+        target = self.check_message if self.updated is not None else self.message
+        target.show_error(
+            str(error) if self.updated is None else self.tr("The connection check did not finish: {0}").format(error)
+        )
+        self._refresh()
+        self.completeChanged.emit()
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.busy.stop()
+        self._refresh()
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.updated is not None and self._task is None
+
+
+class RotationWizard(QWizard):
+    """A window of its own over the manage page; shares the store and settings with the main wizard."""
+
+    rotated = Signal()
+
+    def __init__(
+        self, context: WizardContext, row: ConnectorRow, client: PlatformClient, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.context = dataclasses.replace(
+            context,
+            bundle=None,
+            key_name="",
+            cert_path=None,
+            login=None,
+            verification_skipped=False,
+            connector=None,
+            check=None,
+        )
+        self.row = row
+        self.setWindowTitle(self.tr("Rotate the key of {0}").format(row.name))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setMinimumSize(720, 560)
+        old_cert = ""
+        if row.fingerprint_sha256:
+            old = next((k for k in context.settings.keys if k.fingerprint_sha256 == row.fingerprint_sha256), None)
+            old_cert = old.certificate_path if old else ""
+        self.key_page = KeyPage(self.context)
+        self.replace_page = ReplaceCertificatePage(self.context, old_cert)
+        self.credentials_page = CredentialsPage(self.context)
+        self.verify_page = VerifyPage(self.context)
+        self.apply_page = ApplyRotationPage(self.context, row, client)
+        for index, page in enumerate(
+            (self.key_page, self.replace_page, self.credentials_page, self.verify_page, self.apply_page)
+        ):
+            self.setPage(index, page)
+        self.apply_page.rotated.connect(self.rotated)
+        # Fill in the connector's own username and consumer key (the service returns them).
+        self._prefill = Task(client.get_source, row.id)
+        self._prefill.succeeded.connect(self._prefilled)
+        self._prefill.start()
+
+    def _prefilled(self, connector: SourceConnector) -> None:
+        page = self.credentials_page
+        if not page.username.text():
+            page.username.setText(str(connector.config.get("username", "")))
+        if not page.consumer_key.text():
+            page.consumer_key.setText(str(connector.config.get("consumer_key", "")))

@@ -1,0 +1,177 @@
+"""Manage connectors in the wizard: inventory with expiry warnings, check, delete, and guided key rotation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox, QWizard
+
+from core.connectors import remember_connector
+from core.keys import KeyBundle
+from core.settings import KeyRecord
+from core.unstructured import PlatformClient
+from core.validation import validate_config
+from gui.page_ids import PageId
+from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce import FakeSalesforce
+from tests.gui.conftest import Person
+
+
+@pytest.fixture
+def existing(platform: FakePlatform, key_bundle: KeyBundle, person: Person, tmp_path: Path, monkeypatch):
+    """A connector made earlier from this machine, whose certificate expires in 10 days."""
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+    client = PlatformClient(api_url=platform.api_url, api_key=API_KEY)
+    config = validate_config(username=USERNAME, consumer_key=CONSUMER_KEY, private_key=key_bundle.private_key_pem)
+    connector = client.create_source(name="sf-old", config=config)
+    info = key_bundle.certificate_info
+    assert info is not None
+    cert = tmp_path / "old.crt"
+    cert.write_bytes(key_bundle.cert_pem or b"")
+    settings = person.wizard.context.settings
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10, hours=1)).isoformat()
+    settings.remember_key(
+        KeyRecord(
+            name="old",
+            public_key_id=info.public_key_id,
+            fingerprint_sha256=info.fingerprint_sha256,
+            not_after=soon,
+            certificate_path=str(cert),
+        )
+    )
+    remember_connector(settings, connector=connector, private_key_pem=config.private_key, api_url=platform.url)
+    settings.api_url = platform.api_url
+    return connector
+
+
+def open_manage(person: Person) -> None:
+    person.wizard.welcome_page.initializePage()
+    assert person.wizard.welcome_page.expiry.kind == "warning"  # said on start
+    person.click(person.wizard.welcome_page.manage_radio)
+    person.next()
+    assert person.at(PageId.MANAGE)
+    page = person.wizard.manage_page
+    person.qtbot.waitUntil(lambda: page.table.rowCount() > 0, timeout=10000)
+
+
+def test_inventory_flags_expiring_certificates(person: Person, existing) -> None:
+    open_manage(person)
+    page = person.wizard.manage_page
+    assert page.table.item(0, 0).text() == "sf-old" and page.table.item(0, 1).text() == existing.id
+    assert "10 days" in page.table.item(0, 4).text()
+    assert page.message.kind == "warning" and "sf-old" in page.message.text()
+    assert person.wizard.button(QWizard.WizardButton.FinishButton).isVisible()
+
+
+def test_check_and_delete_with_confirmation(person: Person, existing, platform: FakePlatform) -> None:
+    open_manage(person)
+    page = person.wizard.manage_page
+    page.table.selectRow(0)
+    person.click(page.check_button)
+    person.qtbot.waitUntil(lambda: page.message.kind in ("ok", "error"), timeout=20000)
+    assert page.message.kind == "ok" and "passed" in page.message.text()
+    person.click(page.delete_button)
+    box = page.confirm_box
+    assert box is not None and box.isVisible() and "sf-old" in box.text()
+    person.click(box.button(QMessageBox.StandardButton.Cancel))
+    assert existing.id in platform.connectors  # cancelled: nothing deleted
+    person.click(page.delete_button)
+    person.click(page.confirm_box.button(QMessageBox.StandardButton.Yes))
+    person.qtbot.waitUntil(lambda: page.table.rowCount() == 0, timeout=10000)
+    assert platform.connectors == {} and person.wizard.context.settings.connector(existing.id) is None
+
+
+def test_failed_check_shows_the_reason(person: Person, existing, salesforce: FakeSalesforce) -> None:
+    salesforce.apps.clear()
+    open_manage(person)
+    page = person.wizard.manage_page
+    page.table.selectRow(0)
+    person.click(page.check_button)
+    person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=20000)
+    assert "client identifier invalid" in page.message.text()
+
+
+def test_key_rotation_end_to_end(
+    person: Person, existing, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
+) -> None:
+    open_manage(person)
+    page = person.wizard.manage_page
+    page.table.selectRow(0)
+    person.click(page.rotate_button)
+    rotation = page.rotation
+    assert rotation is not None and rotation.isVisible()
+    rot = Person(person.qtbot, rotation)
+
+    rot.qtbot.waitUntil(lambda: rotation.credentials_page.username.text() == USERNAME, timeout=5000)
+    rot.generate_key(tmp_path / "new")
+    new_cert = rotation.context.cert_path
+    assert new_cert is not None and new_cert.read_bytes() != key_bundle.cert_pem
+    rot.next()
+    assert "old.crt" in " ".join(
+        lbl.text() for lbl in rotation.replace_page.findChildren(type(rotation.replace_page.steps))
+    )
+    assert not rot.next_enabled()
+    salesforce.register_app(CONSUMER_KEY, new_cert.read_bytes(), approved={USERNAME})  # the admin uploads it
+    rot.click(rotation.replace_page.done_box)
+    rot.next()
+    credentials = rotation.credentials_page
+    assert credentials.consumer_key.text() == CONSUMER_KEY
+    rot.click(credentials.advanced)
+    rot.type(credentials.login_url, salesforce.url)
+    rot.next()
+    rot.click(rotation.verify_page.verify_button)
+    rot.qtbot.waitUntil(lambda: rotation.verify_page.result.kind == "ok", timeout=10000)
+    assert platform.connectors[existing.id]["config"]["private_key"] == key_bundle.private_key_pem.decode()  # untouched
+    rot.next()
+    apply = rotation.apply_page
+    assert "yes" in apply.summary.toPlainText() and not apply.confirm_unverified.isVisible()
+    rot.click(apply.update_button)
+    rot.qtbot.waitUntil(lambda: apply.check_message.kind in ("ok", "error"), timeout=20000)
+    assert apply.check_message.kind == "ok", apply.check_message.text()
+    stored = platform.connectors[existing.id]["config"]
+    assert stored["private_key"] == rotation.context.bundle.private_key_pem.decode()
+    assert stored["username"] == USERNAME and stored["categories"] == [
+        "Account",
+        "Campaign",
+        "Case",
+        "EmailMessage",
+        "Lead",
+    ]
+    info = rotation.context.bundle.certificate_info
+    record = person.wizard.context.settings.connector(existing.id)
+    assert record is not None and record.fingerprint_sha256 == info.fingerprint_sha256
+    # the inventory reloads and no longer warns
+    rot.qtbot.waitUntil(lambda: page.message.kind == "ok", timeout=10000)
+
+
+def test_rotation_does_not_touch_the_connector_until_the_new_key_is_verified(
+    person: Person, existing, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
+) -> None:
+    open_manage(person)
+    page = person.wizard.manage_page
+    page.table.selectRow(0)
+    person.click(page.rotate_button)
+    rotation = page.rotation
+    rot = Person(person.qtbot, rotation)
+    rot.qtbot.waitUntil(lambda: rotation.credentials_page.username.text() == USERNAME, timeout=5000)
+    rot.generate_key(tmp_path / "new")
+    rot.next()
+    rot.click(rotation.replace_page.done_box)  # claims to, but the certificate was not replaced
+    rot.next()
+    rot.click(rotation.credentials_page.advanced)
+    rot.type(rotation.credentials_page.login_url, salesforce.url)
+    rot.next()
+    rot.click(rotation.verify_page.verify_button)
+    rot.qtbot.waitUntil(lambda: rotation.verify_page.result.kind == "error", timeout=10000)
+    assert "invalid assertion" in rotation.verify_page.result.text() and not rot.next_enabled()
+    # skipping needs an explicit confirmation on the last step
+    rot.click(rotation.verify_page.skip)
+    rot.next()
+    apply = rotation.apply_page
+    assert apply.confirm_unverified.isVisible() and not apply.update_button.isEnabled()
+    rotation.close()
+    assert platform.connectors[existing.id]["config"]["private_key"] == key_bundle.private_key_pem.decode()
+    assert platform.requests_of("PUT") == []
