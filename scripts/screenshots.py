@@ -1,0 +1,135 @@
+"""Render every wizard page offscreen to PNG (docs/screenshots/), walking the real flow.
+
+    python3 scripts/dev.py screenshots [OUT_DIR]
+
+The pages are filled in against the loopback Salesforce and Platform API from the tests, so the
+pictures show real results (fingerprint, verified login, created connector), never a mock-up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["SFCW_HOME"] = tempfile.mkdtemp(prefix="sfcw-screens-")
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+
+import keyring  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from core.secret_store import SecretStore  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from gui.app import app_icon, build_wizard  # noqa: E402
+from gui.context import WizardContext  # noqa: E402
+from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME  # noqa: E402
+from tests.fakes.keyrings import MemoryKeyring  # noqa: E402
+from tests.fakes.platform import FakePlatform  # noqa: E402
+from tests.fakes.salesforce import FakeSalesforce  # noqa: E402
+
+SIZE = (900, 720)
+
+
+def wait_until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    loop_deadline = QTimer()
+    loop_deadline.setSingleShot(True)
+    loop_deadline.start(int(timeout * 1000))
+    while not condition():
+        if not loop_deadline.isActive():
+            raise TimeoutError("the wizard did not reach the expected state")
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def render_all(out_dir: Path) -> list[Path]:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setWindowIcon(app_icon())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    salesforce = FakeSalesforce().start()
+    salesforce.add_user(USERNAME, name="Ada Admin")
+    salesforce.browser_user = USERNAME
+    platform = FakePlatform(api_key=API_KEY, salesforce_url=salesforce.url).start()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    context = WizardContext(store=SecretStore(backend), settings=Settings.load(), check_poll_interval=0.2)
+    wizard = build_wizard(context)
+    wizard.resize(*SIZE)
+    wizard.show()
+    shots: list[Path] = []
+
+    def shot(name: str) -> None:
+        QCoreApplication.processEvents()
+        path = out_dir / f"{len(shots) + 1:02d}-{name}.png"
+        wizard.grab().save(str(path))
+        shots.append(path)
+
+    try:
+        shot("welcome")
+        wizard.next()
+        key = wizard.key_page
+        key.folder.setText(str(Path(os.environ["SFCW_HOME"]) / "keys"))
+        key.action_button.click()
+        wait_until(key.isComplete)
+        shot("key-and-certificate")
+        wizard.next()
+        assert context.cert_path is not None
+        salesforce.register_app(CONSUMER_KEY, context.cert_path.read_bytes())
+        for tick in wizard.salesforce_app_page.ticks[:3]:
+            tick.setChecked(True)
+        shot("salesforce-app-checklist")
+        for tick in wizard.salesforce_app_page.ticks:
+            tick.setChecked(True)
+        wizard.next()
+        credentials = wizard.credentials_page
+        credentials.username.setText(USERNAME)
+        credentials.consumer_key.setText(CONSUMER_KEY)
+        shot("credentials")
+        credentials.login_url.setText(salesforce.url)  # the loopback stand-in for login.salesforce.com
+        credentials.advanced.setChecked(True)
+        wizard.next()
+        verify = wizard.verify_page
+        verify.diagnosis.clear_message()
+        verify.verify_button.click()
+        wait_until(lambda: verify.result.kind == "error")
+        shot("verify-not-yet-approved")
+        import requests
+
+        requests.get(verify.url.value(), allow_redirects=False, timeout=5)  # the admin approves in the browser
+        verify.verify_button.click()
+        wait_until(lambda: verify.result.kind == "ok")
+        verify.diagnosis.clear_message()
+        shot("verify-login-works")
+        wizard.next()
+        unstructured = wizard.unstructured_page
+        unstructured.api_url.setText(platform.api_url)
+        unstructured.api_key.setText(API_KEY)
+        unstructured.name.setText("salesforce-production")
+        shot("unstructured")
+        wizard.next()
+        review = wizard.review_page
+        shot("review")
+        review.create_button.click()
+        wait_until(lambda: review.check_message.kind in ("ok", "error"))
+        shot("created-and-checked")
+        wizard.next()
+        shot("done")
+    finally:
+        wizard.close()
+        platform.stop()
+        salesforce.stop()
+    return shots
+
+
+def main(argv: list[str]) -> int:
+    out_dir = Path(argv[0]) if argv else ROOT / "docs" / "screenshots"
+    for path in render_all(out_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

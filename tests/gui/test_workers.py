@@ -1,0 +1,57 @@
+"""Background tasks report to the GUI thread safely, however often they report."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QThread
+
+from gui.workers import Task
+
+
+def test_thousands_of_progress_reports_arrive_on_the_gui_thread(qtbot) -> None:
+    """Guards against PySide6 6.12.0's cross-thread signal refcount bug (it aborts the process)."""
+    received: list[object] = []
+    threads: set[object] = set()
+
+    def work() -> str:
+        for index in range(3000):
+            task.report(("SCHEDULED", index, None))
+        return "done"
+
+    task = Task(work)
+
+    def on_progress(value: object) -> None:
+        received.append(value)
+        threads.add(QThread.currentThread())
+
+    task.progress.connect(on_progress)
+    with qtbot.waitSignal(task.succeeded, timeout=20000) as blocker:
+        task.start()
+    qtbot.waitUntil(lambda: len(received) == 3000, timeout=20000)
+    assert blocker.args == ["done"]
+    assert threads == {qtbot_app_thread()} and received[-1] == ("SCHEDULED", 2999, None)
+
+
+def qtbot_app_thread() -> object:
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance().thread()
+
+
+def test_a_cancelled_task_reports_nothing_more(qtbot) -> None:
+    release = threading.Event()
+    results: list[object] = []
+
+    def work() -> str:
+        release.wait(5)
+        return "late"
+
+    task = Task(work)
+    task.succeeded.connect(results.append)
+    with qtbot.waitSignal(task.done, timeout=2000):
+        task.start()
+        task.cancel()
+    release.set()
+    qtbot.wait(300)
+    assert results == []
