@@ -1,0 +1,133 @@
+"""GUI benchmarks: event-loop stalls during slow work, and launch to first page. Prints; asserts nothing.
+
+Goals: longest stall <= 50 ms while a 4096-bit key generates and while a slow server answers;
+launch to first page <= 1 s from source. Run: python3 scripts/dev.py bench --only gui
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("SFCW_HOME", tempfile.mkdtemp(prefix="sfcw-bench-"))
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+
+FIRST_PAGE_PROBE = """
+import sys, time
+sys.path.insert(0, {root!r})
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from gui.app import app_icon, build_wizard
+app = QApplication(sys.argv)
+app.setWindowIcon(app_icon())
+wizard = build_wizard()
+wizard.show()
+def shown():
+    import resource
+    print(time.time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+    app.quit()
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+
+def measure_stall(start_work, is_done, *, timeout: float = 60.0) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Run the event loop while work runs; return (longest gap between 5 ms timer ticks, duration) in ms."""
+    from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QTimer
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    started = time.perf_counter()
+    start_work()
+    while not is_done():
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        if time.perf_counter() - started > timeout:
+            break
+    duration = (time.perf_counter() - started) * 1000
+    timer.stop()
+    return (max(gaps) if gaps else 0.0), duration
+
+
+def main() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from core.keys import create_key_bundle
+    from core.unstructured import PlatformClient
+    from gui.workers import Task
+    from tests.fakes.platform import FakePlatform
+
+    app = QApplication.instance() or QApplication(sys.argv)  # noqa: F841
+    print("== GUI")
+    results: list[object] = []
+    stall, took = measure_stall(
+        lambda: (
+            setattr(main, "task", Task(create_key_bundle, bits=4096)),
+            main.task.succeeded.connect(results.append),
+            main.task.start(),
+        ),  # type: ignore[attr-defined]
+        lambda: bool(results),
+    )
+    verdict = "meets" if stall <= 50 else "MISSES"
+    print(f"longest stall, 4096-bit keygen      {stall:6.1f} ms over {took:6.0f} ms  ({verdict} goal <= 50 ms)")
+
+    platform = FakePlatform(api_key="bench-key-0123456789").start()
+    platform.delay = 2.0
+    try:
+        answered: list[object] = []
+        client = PlatformClient(api_url=platform.api_url, api_key="bench-key-0123456789")
+        stall, took = measure_stall(
+            lambda: (
+                setattr(main, "task", Task(client.list_sources)),
+                main.task.succeeded.connect(answered.append),
+                main.task.start(),
+            ),  # type: ignore[attr-defined]
+            lambda: bool(answered),
+        )
+    finally:
+        platform.stop()
+    verdict = "meets" if stall <= 50 else "MISSES"
+    print(f"longest stall, 2 s slow server      {stall:6.1f} ms over {took:6.0f} ms  ({verdict} goal <= 50 ms)")
+
+    times, memory = [], []
+    for _ in range(5):
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", FIRST_PAGE_PROBE.format(root=str(ROOT))],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ),
+        )
+        shown_at, max_rss_kb = out.stdout.split()
+        times.append((float(shown_at) - started) * 1000)
+        memory.append(int(max_rss_kb) / 1024)
+    verdict = "meets" if statistics.median(times) <= 1000 else "MISSES"
+    print(
+        f"launch to first page (from source)  median {statistics.median(times):6.0f} ms (min {min(times):.0f}, "
+        f"n={len(times)})  ({verdict} goal <= 1000 ms)"
+    )
+    print(f"peak memory at first page           {statistics.median(memory):6.1f} MB (goal <= 120 MB)")
+
+
+if __name__ == "__main__":
+    main()
