@@ -12,8 +12,23 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        from gui.app import run_wizard
+        try:
+            from gui.app import run_wizard
+        except ImportError as exc:
+            if exc.name in ("gui", "gui.app"):  # the packaged CLI-only program (sfcw) has no wizard in it
+                print("This is the command-line program; the wizard is salesforce-connector-wizard.\n", file=sys.stderr)
+                from core.cli import run
 
+                run(["--help"])
+                return 2
+            # Qt's libraries are missing, e.g. on a headless Linux machine.
+            print(
+                f"The wizard cannot start here ({exc}).\n"
+                "The command line works without it: add --help to see the commands. On Linux desktops, install "
+                "Qt's libraries as the README's Troubleshooting section says.",
+                file=sys.stderr,
+            )
+            return 2
         return run_wizard()
     from core.cli import run
 

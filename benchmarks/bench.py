@@ -4,7 +4,7 @@
 
 CLI: `keygen` (2048) whole-process time against `openssl genrsa -traditional 2048` (goal <= 1.0x),
 `--version` start-up, and whether the CLI path imported any Qt module (goal: none).
-GUI: see gui_bench.py (event-loop stalls, time to first page).
+GUI: gui_bench.py (event-loop stalls, time to first page). Package: package_bench.py (after a build).
 """
 
 from __future__ import annotations
@@ -85,14 +85,14 @@ def bench_cli(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=41)
-    parser.add_argument("--only", choices=["cli", "gui"], default=None)
+    parser.add_argument("--only", choices=["cli", "gui", "package"], default=None)
     args = parser.parse_args()
     if args.only in (None, "cli"):
         bench_cli(args.runs)
     if args.only in (None, "gui"):
-        gui_bench = ROOT / "benchmarks" / "gui_bench.py"
-        if gui_bench.exists():
-            subprocess.run([sys.executable, str(gui_bench)], check=False, cwd=ROOT)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gui_bench.py")], check=False, cwd=ROOT)
+    if args.only in (None, "package"):
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "package_bench.py")], check=False, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -49,6 +50,7 @@ def run_wizard() -> int:
     CrashReporter(log_path).install()
     wizard = build_wizard()
     wizard.show()
+    logging.getLogger(__name__).info("Wizard shown")
     code = app.exec()
     # A network call still running in the pool cannot hold the process open past its close.
     if not QThreadPool.globalInstance().waitForDone(1500):

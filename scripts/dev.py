@@ -5,6 +5,8 @@
     python3 scripts/dev.py test [PYTEST...]  lint, type check and the whole test suite, with a real keyring
     python3 scripts/dev.py bench             the benchmark figures
     python3 scripts/dev.py screenshots       render every wizard page to docs/screenshots/
+    python3 scripts/dev.py build             the packaged app (PyInstaller, build.spec) and its archive in dist/
+    python3 scripts/dev.py smoke             smoke-test the packaged app (after build)
 
 Creates .venv beside the project and installs the pinned requirements the first time (and
 again whenever a requirements file changes). On Linux, `test` runs inside a private D-Bus
@@ -141,8 +143,37 @@ def screenshots(args: list[str]) -> int:
     return subprocess.call([str(python), str(ROOT / "scripts" / "screenshots.py"), *args], cwd=ROOT, env=env)
 
 
+def build(args: list[str]) -> int:
+    python = ensure_venv("requirements-dev.txt")
+    code = subprocess.call(
+        [
+            str(python),
+            "-m",
+            "PyInstaller",
+            str(ROOT / "build.spec"),
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(ROOT / "dist"),
+            "--workpath",
+            str(ROOT / "build" / "pyinstaller"),
+        ],
+        cwd=ROOT,
+    )
+    if code != 0:
+        return code
+    return subprocess.call([str(python), str(ROOT / "scripts" / "archive.py")], cwd=ROOT)
+
+
+def smoke(args: list[str]) -> int:
+    python = ensure_venv("requirements-dev.txt")
+    return subprocess.call(with_real_keyring([str(python), str(ROOT / "scripts" / "smoke_frozen.py")]), cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
-    commands = {"run": run, "test": test, "bench": bench, "screenshots": screenshots}
+    commands = {"run": run, "test": test, "bench": bench, "screenshots": screenshots, "build": build, "smoke": smoke}
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

@@ -383,3 +383,20 @@ def test_keygen_store_never_replaces_a_key_in_the_keyring(tmp_path: Path) -> Non
     assert run.code == 2 and "already in the keyring" in run.err
     assert SecretStore().get("private-key:prod") == before
     assert not (tmp_path / "b" / "prod.pem").exists()
+
+
+@pytest.mark.parametrize(
+    ("blocked", "words"),
+    [
+        ("gui", "This is the command-line program"),
+        ("PySide6", "The wizard cannot start here"),
+    ],
+)
+def test_no_arguments_without_the_wizard_explains_instead_of_a_traceback(blocked: str, words: str) -> None:
+    main_py = str(ROOT / "main.py")
+    probe = (
+        f"import sys; sys.modules[{blocked!r}] = None; sys.argv = [{main_py!r}]\n"
+        f"import runpy\nrunpy.run_path({main_py!r}, run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,41 @@
+"""Pack dist/ into the release archive (tar.gz; zip on Windows) and print its size."""
+
+from __future__ import annotations
+
+import lzma
+import platform
+import re
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_ID = "salesforce-connector-wizard"
+
+
+def main() -> int:
+    version = re.search(r'__version__ = "([^"]+)"', (ROOT / "core" / "__init__.py").read_text()).group(1)
+    dist = ROOT / "dist"
+    system = {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
+    base = dist / f"{APP_ID}-{version}-{system}-{platform.machine().lower()}"
+    if sys.platform == "darwin":
+        root, folder = dist, "Salesforce Connector Wizard.app"
+    else:
+        root, folder = dist, APP_ID
+        if sys.platform.startswith("linux"):
+            shutil.copy2(ROOT / "resources" / f"{APP_ID}.desktop", dist / APP_ID / f"{APP_ID}.desktop")
+            shutil.copy2(ROOT / "resources" / "icon.png", dist / APP_ID / f"{APP_ID}.png")
+    if sys.platform == "win32":  # zip is what Windows opens natively
+        archive = Path(shutil.make_archive(str(base), "zip", root, folder))
+    else:  # xz at its strongest packs the Qt and ICU libraries a third smaller than gzip
+        archive = base.with_name(base.name + ".tar.xz")
+        with tarfile.open(archive, "w:xz", preset=9 | lzma.PRESET_EXTREME) as tar:
+            tar.add(root / folder, arcname=folder)
+    size = archive.stat().st_size / 1e6
+    print(f"{archive}  {size:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
