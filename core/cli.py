@@ -157,6 +157,50 @@ class Cli:
         self.say(f"Expires:      {info.not_after:%Y-%m-%d %H:%M} UTC ({args.days} days)")
         return 0
 
+    def cmd_import_cert(self, args: argparse.Namespace) -> int:
+        from core.key_setup import save_issued_certificate
+        from core.keys import KeyBundle, attach_certificate
+        from core.settings import KeyRecord, Settings
+
+        cert_path = Path(args.cert).expanduser()
+        try:
+            cert_bytes = cert_path.read_bytes()[:65536]
+        except OSError as exc:
+            raise InvalidInputError(f"Cannot read {cert_path}: {exc.strerror or exc}.", field="cert") from exc
+        key_text = self._key_text(args.private_key)
+        bundle = attach_certificate(KeyBundle(private_key_pem=key_text.encode(), cert_pem=None), cert_bytes)
+        info = bundle.certificate_info
+        assert info is not None
+        settings = Settings.load()
+        in_keyring = args.private_key.startswith("keyring:")
+        if args.out:
+            saved = save_issued_certificate(
+                bundle,
+                folder=Path(args.out).expanduser(),
+                name=args.name,
+                settings=settings,
+                in_keyring=in_keyring,
+                overwrite=args.force,
+            )
+            where = str(saved.files.certificate)
+        else:
+            settings.remember_key(
+                KeyRecord(
+                    name=args.name,
+                    public_key_id=info.public_key_id,
+                    fingerprint_sha256=info.fingerprint_sha256,
+                    not_after=info.not_after.isoformat(),
+                    certificate_path=str(cert_path.resolve()),
+                    in_keyring=in_keyring,
+                )
+            )
+            where = str(cert_path)
+        _save_quietly(settings, self)
+        self.say(f"Certificate:  {where} (matches the private key; upload it to the Salesforce app)")
+        self.say(f"SHA-256:      {info.fingerprint_sha256}")
+        self.say(f"Expires:      {info.not_after:%Y-%m-%d %H:%M} UTC")
+        return 0
+
     def cmd_approval_url(self, args: argparse.Namespace) -> int:
         from core import salesforce
         from core.validation import validate_consumer_key
@@ -175,12 +219,11 @@ class Cli:
 
     def cmd_verify(self, args: argparse.Namespace) -> int:
         from core import salesforce
-        from core.credentials import read_private_key_source
         from core.validation import validate_config, validate_consumer_key, validate_username
 
         username = validate_username(args.username)
         consumer_key = validate_consumer_key(args.consumer_key)
-        key_text = read_private_key_source(args.private_key, self.store)
+        key_text = self._key_text(args.private_key)
         pem = validate_config(username=username, consumer_key=consumer_key, private_key=key_text).private_key
         login_url = defaults.CONNECTOR_LOGIN_URL if args.login_url is None else args.login_url
         self._warn_login_url(login_url)
@@ -198,10 +241,9 @@ class Cli:
         return 0
 
     def cmd_submit(self, args: argparse.Namespace) -> int:
-        from core.credentials import read_private_key_source
         from core.validation import validate_config
 
-        key_text = read_private_key_source(args.private_key, self.store)
+        key_text = self._key_text(args.private_key)
         config = validate_config(
             username=args.username, consumer_key=args.consumer_key, private_key=key_text, categories=args.categories
         )
@@ -280,7 +322,6 @@ class Cli:
 
     def cmd_update(self, args: argparse.Namespace) -> int:
         from core.connectors import merged_config
-        from core.credentials import read_private_key_source
         from core.keys import load_private_key
         from core.validation import parse_categories, validate_consumer_key, validate_username
 
@@ -291,7 +332,7 @@ class Cli:
         username = validate_username(args.username) if args.username else None
         consumer_key = validate_consumer_key(args.consumer_key) if args.consumer_key else None
         categories = parse_categories(args.categories) if args.categories else None
-        key_text = read_private_key_source(args.private_key, self.store) if args.private_key else None
+        key_text = self._key_text(args.private_key) if args.private_key else None
         if key_text is not None:
             load_private_key(key_text)
         client = self._client(args.api_url)
@@ -352,6 +393,34 @@ class Cli:
                 f"{defaults.CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work."
             )
 
+    def _key_text(self, spec: str) -> str:
+        """The private key from a file or the keyring; an encrypted key asks for its passphrase on a terminal."""
+        from core.credentials import read_private_key_source
+        from core.errors import EncryptedKeyError
+        from core.keys import load_private_key, private_key_pem
+
+        text = read_private_key_source(spec, self.store)
+        try:
+            load_private_key(text)
+            return text
+        except EncryptedKeyError as exc:
+            if not self.stdin.isatty():
+                raise EncryptedKeyError(
+                    "This private key is protected by a passphrase, and there is no terminal to ask for it.",
+                    field="private_key",
+                    hint="Run the command in a terminal, or decrypt the key first (the connector needs it "
+                    "unencrypted): openssl pkey -in encrypted.pem -out key.pem",
+                ) from exc
+        for attempt in range(3):
+            passphrase = getpass.getpass("Passphrase for the private key: ")
+            try:
+                return private_key_pem(load_private_key(text, passphrase=passphrase)).decode("ascii")
+            except EncryptedKeyError as exc:
+                if attempt == 2:
+                    raise exc
+                self.note("The passphrase is wrong; try again.")
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _stored_key_of(self, connector_id: str) -> str | None:
         """The key this machine recorded for the connector, if it is in the keyring."""
         from core.secret_store import private_key_name
@@ -402,6 +471,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csr", action="store_true", help="also write a CSR for a corporate CA")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.add_argument("--store", action="store_true", help="also keep the private key in the OS keyring")
+
+    p = sub.add_parser(
+        "import-cert", help="check a certificate (e.g. from your CA for the CSR) against its key, record it"
+    )
+    p.add_argument("--cert", required=True, help="the certificate file (PEM or DER)")
+    p.add_argument("--private-key", required=True, help="key file, or keyring:NAME")
+    p.add_argument("--out", default=None, help="also write it as PEM to OUT/NAME.crt")
+    p.add_argument("--name", default="salesforce")
+    p.add_argument("--force", action="store_true", help="replace an existing OUT/NAME.crt")
 
     p = sub.add_parser("approval-url", help="print the one-time approval URL")
     p.add_argument("--consumer-key", required=True)

@@ -100,14 +100,14 @@ def save_key_bundle(
 
 
 def save_issued_certificate(
-    bundle: KeyBundle, *, folder: Path, name: str, settings: Settings, in_keyring: bool
+    bundle: KeyBundle, *, folder: Path, name: str, settings: Settings, in_keyring: bool, overwrite: bool = False
 ) -> SavedKey:
     """Write the certificate a CA issued (already attached to ``bundle``) and record it."""
     if bundle.cert_pem is None:
         raise FileRefusedError("There is no certificate to save yet.")
     paths = bundle_paths(folder, name)
     assert paths.certificate is not None
-    write_file_atomic(paths.certificate, bundle.cert_pem, mode=0o644, overwrite=True)
+    write_file_atomic(paths.certificate, bundle.cert_pem, mode=0o644, overwrite=overwrite)
     info = bundle.certificate_info
     assert info is not None
     settings.remember_key(

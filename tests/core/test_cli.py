@@ -400,3 +400,96 @@ def test_no_arguments_without_the_wizard_explains_instead_of_a_traceback(blocked
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_csr_then_import_of_the_issued_certificate(
+    tmp_path: Path, key_bundle: KeyBundle, other_bundle: KeyBundle
+) -> None:
+    assert cli("keygen", "--out", str(tmp_path), "--name", "corp", "--csr", "--store").code == 0
+    # the CA signs the CSR: openssl stands in for the corporate CA
+    ca_key, ca_cert, issued = tmp_path / "ca.key", tmp_path / "ca.crt", tmp_path / "issued.crt"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(ca_key),
+            "-out",
+            str(ca_cert),
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Corp CA",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            str(tmp_path / "corp.csr"),
+            "-CA",
+            str(ca_cert),
+            "-CAkey",
+            str(ca_key),
+            "-CAcreateserial",
+            "-out",
+            str(issued),
+            "-days",
+            "200",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    run = cli(
+        "import-cert",
+        "--cert",
+        str(issued),
+        "--private-key",
+        "keyring:corp",
+        "--out",
+        str(tmp_path / "out"),
+        "--name",
+        "corp",
+    )
+    assert run.code == 0, run.err
+    assert (tmp_path / "out" / "corp.crt").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    record = next(k for k in Settings.load().keys if k.name == "corp")
+    assert record.certificate_path.endswith("corp.crt") and record.fingerprint_sha256 in run.out
+    wrong = cli("import-cert", "--cert", str(ca_cert), "--private-key", "keyring:corp")
+    assert wrong.code == 2 and "do not belong together" in wrong.err
+
+
+def test_an_encrypted_key_without_a_terminal_explains_how_to_decrypt(
+    tmp_path: Path, key_bundle: KeyBundle, salesforce
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from core.keys import load_private_key
+
+    encrypted = tmp_path / "enc.pem"
+    encrypted.write_bytes(
+        load_private_key(key_bundle.private_key_pem).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+        )
+    )
+    run = cli(
+        "verify",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(encrypted),
+        "--login-url",
+        salesforce.url,
+    )
+    assert run.code == 2 and "passphrase" in run.err and "openssl pkey" in run.err
+    assert salesforce.token_requests == []

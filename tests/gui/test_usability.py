@@ -109,3 +109,30 @@ def test_messages_stay_readable_in_light_and_dark_palettes(qtbot) -> None:
     label.setPalette(QApplication.style().standardPalette())
     label.show_error("x")
     assert "#b00020" in label.styleSheet()
+
+
+def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    probe = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication(sys.argv)\n"
+        "def close():\n"
+        "    windows = [w for w in app.topLevelWidgets() if w.isVisible()]\n"
+        "    print('visible:', [type(w).__name__ for w in windows], flush=True)\n"
+        "    for w in windows: w.close()\n"
+        "QTimer.singleShot(1500, close)\n"
+        "import main\n"
+        "sys.exit(main.main([]))\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SFCW_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "visible: ['ConnectorWizard']" in result.stdout
+    assert "Wizard shown" in (tmp_path / "logs" / "wizard.log").read_text()
