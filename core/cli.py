@@ -158,9 +158,9 @@ class Cli:
         return 0
 
     def cmd_import_cert(self, args: argparse.Namespace) -> int:
-        from core.key_setup import save_issued_certificate
+        from core.key_setup import remember_certificate, save_issued_certificate
         from core.keys import KeyBundle, attach_certificate
-        from core.settings import KeyRecord, Settings
+        from core.settings import Settings
 
         cert_path = Path(args.cert).expanduser()
         try:
@@ -184,15 +184,8 @@ class Cli:
             )
             where = str(saved.files.certificate)
         else:
-            settings.remember_key(
-                KeyRecord(
-                    name=args.name,
-                    public_key_id=info.public_key_id,
-                    fingerprint_sha256=info.fingerprint_sha256,
-                    not_after=info.not_after.isoformat(),
-                    certificate_path=str(cert_path.resolve()),
-                    in_keyring=in_keyring,
-                )
+            remember_certificate(
+                settings, name=args.name, info=info, certificate_path=cert_path.resolve(), in_keyring=in_keyring
             )
             where = str(cert_path)
         _save_quietly(settings, self)

@@ -17,6 +17,22 @@ from core.keys import CertificateInfo, KeyBundle
 from core.settings import KeyRecord, Settings
 
 
+def remember_certificate(
+    settings: Settings, *, name: str, info: CertificateInfo, certificate_path: Path | None, in_keyring: bool
+) -> None:
+    """Record a key pair by its certificate, so expiry and fingerprint can be shown later."""
+    settings.remember_key(
+        KeyRecord(
+            name=name,
+            public_key_id=info.public_key_id,
+            fingerprint_sha256=info.fingerprint_sha256,
+            not_after=info.not_after.isoformat(),
+            certificate_path=str(certificate_path or ""),
+            in_keyring=in_keyring,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class SavedKey:
     name: str
@@ -85,15 +101,8 @@ def save_key_bundle(
     files = write_key_bundle(bundle, folder, name=name, overwrite=overwrite, include_private_key=write_private_key_file)
     info = bundle.certificate_info
     if info is not None:
-        settings.remember_key(
-            KeyRecord(
-                name=name,
-                public_key_id=info.public_key_id,
-                fingerprint_sha256=info.fingerprint_sha256,
-                not_after=info.not_after.isoformat(),
-                certificate_path=str(files.certificate or ""),
-                in_keyring=entry is not None,
-            )
+        remember_certificate(
+            settings, name=name, info=info, certificate_path=files.certificate, in_keyring=entry is not None
         )
     settings.output_dir = str(folder)
     return SavedKey(name=name, files=files, keyring_entry=entry, info=info)
@@ -110,15 +119,6 @@ def save_issued_certificate(
     write_file_atomic(paths.certificate, bundle.cert_pem, mode=0o644, overwrite=overwrite)
     info = bundle.certificate_info
     assert info is not None
-    settings.remember_key(
-        KeyRecord(
-            name=name,
-            public_key_id=info.public_key_id,
-            fingerprint_sha256=info.fingerprint_sha256,
-            not_after=info.not_after.isoformat(),
-            certificate_path=str(paths.certificate),
-            in_keyring=in_keyring,
-        )
-    )
+    remember_certificate(settings, name=name, info=info, certificate_path=paths.certificate, in_keyring=in_keyring)
     files = WrittenFiles(private_key=None, certificate=paths.certificate, csr=paths.csr)
     return SavedKey(name=name, files=files, keyring_entry=private_key_name(name) if in_keyring else None, info=info)

@@ -308,10 +308,19 @@ class KeyPage(QWizardPage):
             self.message.show_error(self.tr("Give the key a name, e.g. salesforce."))
             return
         mode = self.mode()
-        settings = self.context.settings
-        save_secret = self.context.save_secret
-        stored = self.context.read_secret
-        export = self.export_key.isChecked()
+        context, export = self.context, self.export_key.isChecked()
+
+        def save(bundle: KeyBundle) -> SavedKey:  # runs in the worker, after the bundle is made
+            return save_key_bundle(
+                bundle,
+                folder=folder,
+                name=name,
+                settings=context.settings,
+                save_secret=context.save_secret,
+                write_private_key_file=export,
+                stored=context.read_secret,
+            )
+
         if mode == "import":
             key_text, cert_text = self.key_text.toPlainText(), self.cert_text.toPlainText()
             passphrase = self.passphrase.text() or None
@@ -321,15 +330,7 @@ class KeyPage(QWizardPage):
 
             def work() -> tuple[KeyBundle, SavedKey]:
                 bundle = import_key_bundle(key_text, cert_text or None, passphrase=passphrase)
-                return bundle, save_key_bundle(
-                    bundle,
-                    folder=folder,
-                    name=name,
-                    settings=settings,
-                    save_secret=save_secret,
-                    write_private_key_file=export,
-                    stored=stored,
-                )
+                return bundle, save(bundle)
 
             self._run(work, self.tr("Checking the key and certificate..."))
             return
@@ -347,15 +348,7 @@ class KeyPage(QWizardPage):
             bundle = create_key_bundle(bits=bits, days=days, subject=subject, with_csr=with_csr)
             if with_csr:  # the self-signed certificate is not used: the CA's will be
                 bundle = KeyBundle(private_key_pem=bundle.private_key_pem, cert_pem=None, csr_pem=bundle.csr_pem)
-            return bundle, save_key_bundle(
-                bundle,
-                folder=folder,
-                name=name,
-                settings=settings,
-                save_secret=save_secret,
-                write_private_key_file=export,
-                stored=stored,
-            )
+            return bundle, save(bundle)
 
         self._run(make, self.tr("Generating a {0}-bit key...").format(bits))
 

@@ -29,6 +29,22 @@ class Run:
         self.code, self.out, self.err = code, out, err
 
 
+def submit_args(key_file: Path, platform: FakePlatform, name: str = "sf") -> list[str]:
+    return [
+        "submit",
+        "--name",
+        name,
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key_file),
+        "--api-url",
+        platform.api_url,
+    ]
+
+
 def cli(*argv: str, stdin: str = "", store: SecretStore | None = None) -> Run:
     out, err = io.StringIO(), io.StringIO()
     code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin)).run(list(argv))
@@ -198,17 +214,7 @@ def test_submit_prints_the_id_and_records_the_connector(
 
 def test_submit_json_is_one_redacted_object(platform: FakePlatform, key_file: Path, api_key_env) -> None:
     run = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        CONSUMER_KEY,
-        "--private-key",
-        str(key_file),
-        "--api-url",
-        platform.api_url,
+        *submit_args(key_file, platform),
         "--json",
     )
     data = json.loads(run.out)
@@ -220,34 +226,14 @@ def test_submit_uses_the_api_key_from_the_keyring(platform: FakePlatform, key_fi
     assert cli("set-api-key", stdin=API_KEY + "\n").code == 0
     assert SecretStore().get(API_KEY_NAME) == API_KEY
     run = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        CONSUMER_KEY,
-        "--private-key",
-        str(key_file),
-        "--api-url",
-        platform.api_url,
+        *submit_args(key_file, platform),
     )
     assert run.code == 0, run.err
 
 
 def test_submit_without_api_key_exits_2_before_network(platform: FakePlatform, key_file: Path) -> None:
     run = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        CONSUMER_KEY,
-        "--private-key",
-        str(key_file),
-        "--api-url",
-        platform.api_url,
+        *submit_args(key_file, platform),
     )
     assert run.code == 2 and "UNSTRUCTURED_API_KEY" in run.err and platform.requests == []
 
@@ -255,17 +241,7 @@ def test_submit_without_api_key_exits_2_before_network(platform: FakePlatform, k
 def test_submit_refused_key_exits_1(platform: FakePlatform, key_file: Path, monkeypatch) -> None:
     monkeypatch.setenv("UNSTRUCTURED_API_KEY", "bad-key-value")
     run = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        CONSUMER_KEY,
-        "--private-key",
-        str(key_file),
-        "--api-url",
-        platform.api_url,
+        *submit_args(key_file, platform),
     )
     assert run.code == 1 and "refused the API key" in run.err and "bad-key-value" not in run.err
 
