@@ -40,9 +40,11 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def _frozen_version(module: str, dist: str) -> str:
-    mod = sys.modules.get(module)
-    return getattr(mod, "__version__", None) or _version(dist)
+def _cryptography_openssl() -> str:
+    """The OpenSSL that cryptography links (it ships its own), which makes the keys."""
+    from cryptography.hazmat.backends.openssl import backend
+
+    return str(backend.openssl_version_text())
 
 
 def offline_findings(store: SecretStore) -> list[Finding]:
@@ -60,7 +62,8 @@ def offline_findings(store: SecretStore) -> list[Finding]:
             else _version("PySide6"),
         ),
         Finding("cryptography", cryptography.__version__),
-        Finding("OpenSSL", ssl.OPENSSL_VERSION),
+        Finding("OpenSSL (keys)", _cryptography_openssl()),
+        Finding("OpenSSL (TLS)", ssl.OPENSSL_VERSION),
         Finding("requests", _version("requests")),
     ]
     backend = store.backend_name()

@@ -53,6 +53,7 @@ class Task(QObject):
         try:
             result = self._fn(*self._args, **self._kwargs)
         except AppError as exc:
+            log.info("%s failed: %s", getattr(self._fn, "__name__", "task"), exc)  # messages hold no secrets
             self._finish(self.failed, exc)
         except Exception as exc:  # noqa: BLE001 - reported to the user, logged with its traceback
             log.exception("Unexpected error in a background task")

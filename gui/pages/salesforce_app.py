@@ -176,10 +176,10 @@ class SalesforceAppPage(QWizardPage):
         row = 0
         for number, step in enumerate(KINDS[kind], start=1):
             tick = QCheckBox(f"&{number}" if number < 10 else str(number))
-            describe(tick, f"Step {number} done", step.text)
+            describe(tick, f"Step {number} done", self.tr(step.text))
             tick.setChecked(number - 1 < len(saved_ticks) and bool(saved_ticks[number - 1]))
             tick.toggled.connect(self._ticked)
-            text = QLabel(step.text)
+            text = QLabel(self.tr(step.text))
             text.setWordWrap(True)
             text.setBuddy(tick)
             body = QWidget()

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout, QWizardPage
 
 from core.connectors import expiring_records
+from core.errors import SecretStoreError
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.widgets import MessageLabel, describe
@@ -54,6 +55,7 @@ class WelcomePage(QWizardPage):
             "List the account's Salesforce connectors, check them, rotate their key or delete them",
         )
         self.expiry = MessageLabel()
+        self.keyring_warning = MessageLabel()
         self.resume_label = MessageLabel()
         self.resume_button = QPushButton(self.tr("&Resume"))
         describe(self.resume_button, "Resume", "Continue at the step where you left off")
@@ -70,6 +72,7 @@ class WelcomePage(QWizardPage):
         layout.addWidget(self.create_radio)
         layout.addWidget(self.manage_radio)
         layout.addWidget(self.expiry)
+        layout.addWidget(self.keyring_warning)
         layout.addWidget(self.resume_label)
         layout.addLayout(resume_row)
         layout.addStretch(1)
@@ -92,6 +95,15 @@ class WelcomePage(QWizardPage):
         self.resume_button.setVisible(has_saved)
         self.start_over_button.setVisible(has_saved)
         self._show_expiry()
+        try:
+            _ = self.context.store.backend
+            self.keyring_warning.clear_message()
+        except SecretStoreError as exc:
+            self.keyring_warning.show_warning(
+                self.tr("{0} You can still go through the wizard, but secrets are kept only until it closes.").format(
+                    exc
+                )
+            )
         has_manage = getattr(self.wizard(), "manage_page", None) is not None
         self.manage_radio.setEnabled(has_manage)
         if not has_manage:

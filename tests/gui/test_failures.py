@@ -24,6 +24,8 @@ from tests.gui.conftest import Person
 
 def test_keyring_unavailable_says_so_and_allows_a_session_without_saving(person: Person, tmp_path: Path) -> None:
     person.wizard.context.store = SecretStore(keyring.backends.fail.Keyring())
+    person.wizard.welcome_page.initializePage()
+    assert "No system keyring" in person.wizard.welcome_page.keyring_warning.text()
     person.next()
     page = person.wizard.key_page
     person.type(page.folder, str(tmp_path))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from PySide6.QtGui import QGuiApplication
+
 from core.keys import fingerprint_sha256, load_certificate
 from core.secret_store import SecretStore
 from core.settings import Settings
@@ -85,6 +87,13 @@ def test_admin_goes_from_nothing_to_a_checked_connector(
     summary = review.summary.toPlainText()
     assert "PRIVATE KEY" not in summary and API_KEY not in summary and CONSUMER_KEY in summary
     assert not person.next_enabled()
+    person.click(review.copy_curl)
+    curl = QGuiApplication.clipboard().text()
+    assert curl.startswith("# Needs jq") and "$UNSTRUCTURED_API_KEY" in curl and API_KEY not in curl
+    assert "PRIVATE KEY" not in curl and f"{platform.url}/api/v1/sources/" in curl
+    person.click(review.copy_python)
+    assert "UnstructuredClient(" in QGuiApplication.clipboard().text()
+    assert platform.requests_of("POST") == []  # copying sends nothing
     person.click(review.create_button)
     person.qtbot.waitUntil(lambda: review.check_message.kind in ("ok", "error"), timeout=20000)
     assert review.check_message.kind == "ok", review.check_message.text()
