@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QWizard, QWizardPage
+from PySide6.QtWidgets import QMessageBox, QWizard, QWizardPage
 
 from core import APP_NAME
 from core.defaults import private_key_name
@@ -61,6 +61,8 @@ class ConnectorWizard(QWizard):
         ):
             self.setPage(int(page_id), page)
         self.manage_page: QWizardPage | None = None
+        self.close_box: QMessageBox | None = None
+        self._close_confirmed = False
         self.setStartId(int(PageId.WELCOME))
 
         self.currentIdChanged.connect(self._remember_page)
@@ -134,6 +136,37 @@ class ConnectorWizard(QWizard):
             show(field, message)
         elif hasattr(page, "message"):
             page.message.show_error(message)
+
+    # --- closing ----------------------------------------------------------------------------------
+
+    def busy_steps(self) -> list[str]:
+        pages = [self.page(page_id) for page_id in self.pageIds()]
+        return [page.title() for page in pages if getattr(page, "busy", None) is not None and page.busy.isVisible()]
+
+    def reject(self) -> None:
+        """Cancel, Escape and the window's close button: ask first while a step is still running."""
+        busy = self.busy_steps()
+        if not busy or self._close_confirmed:
+            super().reject()
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Close the wizard?"),
+            self.tr(
+                "\u201c{0}\u201d is still running. If you close now it may still complete (a connector may be created) "
+                "without the wizard recording it; look under Manage connectors next time. Close anyway?"
+            ).format(busy[0]),
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda result: result == QMessageBox.StandardButton.Close.value and self._close_now())
+        self.close_box = box
+        box.open()
+
+    def _close_now(self) -> None:
+        self._close_confirmed = True
+        self.reject()
 
     # --- about ----------------------------------------------------------------------------------
 

@@ -287,3 +287,23 @@ def test_task_failure_is_an_app_error_even_for_unexpected_exceptions(qtbot) -> N
         task.start()
     error = blocker.args[0]
     assert isinstance(error, AppError) and "unexpected" in str(error) and "secret-ish" not in str(error)
+
+
+def test_closing_while_creating_asks_first(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
+    from PySide6.QtWidgets import QWizard
+
+    person.reach_review(tmp_path, salesforce, platform)
+    platform.delay = 1.0
+    review = person.wizard.review_page
+    person.click(review.create_button)
+    person.click(person.wizard.button(QWizard.WizardButton.CancelButton))
+    box = person.wizard.close_box
+    assert box is not None and box.isVisible() and "Review and create" in box.text()
+    person.click(box.button(QMessageBox.StandardButton.Cancel))
+    assert person.wizard.isVisible()
+    person.qtbot.waitUntil(lambda: review.check_message.kind == "ok", timeout=20000)
+    platform.delay = 0
+    person.click(person.wizard.button(QWizard.WizardButton.CancelButton))  # idle: closes at once
+    assert not person.wizard.isVisible()
