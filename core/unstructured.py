@@ -39,6 +39,9 @@ SOURCE_TYPE = "salesforce"
 
 READ_ATTEMPTS = 3
 RETRY_AFTER_CAP = 10.0
+#: Seconds one call may take, retries included: a hung or flapping server cannot hold the app longer.
+CALL_BUDGET = 30.0
+_MIN_ATTEMPT = 1.0
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -161,6 +164,7 @@ class PlatformClient:
         session: requests.Session | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
+        budget: float = CALL_BUDGET,
     ) -> None:
         """Raises InvalidInputError for an unsafe URL or an empty API key."""
         self.base_url = normalise_api_url(api_url)
@@ -174,6 +178,7 @@ class PlatformClient:
         self._session = session or make_session()
         self._timeout = timeout
         self._sleep = sleep
+        self._budget = budget
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}{API_PREFIX}{path}"
@@ -182,14 +187,22 @@ class PlatformClient:
         idempotent_read = method == "GET"
         attempts = READ_ATTEMPTS if idempotent_read else 1
         headers = {"unstructured-api-key": self._api_key, "Accept": "application/json"}
+        deadline = time.monotonic() + self._budget
+
+        def worth_retrying(delay: float) -> bool:
+            return time.monotonic() + delay + _MIN_ATTEMPT < deadline
+
         for attempt in range(1, attempts + 1):
+            remaining = max(deadline - time.monotonic(), _MIN_ATTEMPT)
+            timeout = (min(self._timeout[0], remaining), min(self._timeout[1], remaining))
             try:
                 response = self._session.request(
-                    method, self._url(path), headers=headers, json=json, params=params, timeout=self._timeout
+                    method, self._url(path), headers=headers, json=json, params=params, timeout=timeout
                 )
             except requests.RequestException as exc:
-                if idempotent_read and attempt < attempts:
-                    self._sleep(0.5 * 2 ** (attempt - 1))
+                delay = 0.5 * 2 ** (attempt - 1)
+                if idempotent_read and attempt < attempts and worth_retrying(delay):
+                    self._sleep(delay)
                     continue
                 if not idempotent_read and _may_have_been_sent(exc):
                     raise RequestMayHaveReachedServerError(
@@ -199,8 +212,10 @@ class PlatformClient:
                     ) from exc
                 raise network_error(exc, what="the Unstructured API") from exc
             if idempotent_read and response.status_code in _RETRY_STATUSES and attempt < attempts:
-                self._sleep(self._retry_delay(response, attempt))
-                continue
+                delay = self._retry_delay(response, attempt)
+                if worth_retrying(delay):
+                    self._sleep(delay)
+                    continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -228,3 +228,13 @@ def test_error_bodies_are_redacted(client: PlatformClient, platform: FakePlatfor
     with pytest.raises(PlatformApiError) as info:
         client.create_source(name="sf", config=config)
     assert "PRIVATE KEY" not in str(info.value).replace("[REDACTED PRIVATE KEY]", "")
+
+
+def test_a_hung_server_cannot_hold_a_read_beyond_the_call_budget(platform: FakePlatform) -> None:
+    client = PlatformClient(api_url=platform.api_url, api_key=API_KEY, timeout=(1.0, 0.6), budget=1.5)
+    platform.delay = 3.0
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="did not answer in time"):
+        client.list_sources()
+    assert time.monotonic() - started < 2.5
+    assert len(platform.requests_of("GET")) <= 2

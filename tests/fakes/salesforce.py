@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,8 +40,9 @@ class Scripted:
 class FakeSalesforce:
     """Behaves like login.salesforce.com for one org. Use :attr:`url` as the login URL."""
 
-    def __init__(self) -> None:
-        self.server = HTTPServer(host="127.0.0.1", threaded=True)
+    def __init__(self, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.server = HTTPServer(host="127.0.0.1", threaded=True, ssl_context=ssl_context)
+        self.scheme = "https" if ssl_context else "http"
         self._lock = threading.Lock()
         self.reset()
 
@@ -70,7 +72,7 @@ class FakeSalesforce:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
+        return f"{self.scheme}://127.0.0.1:{self.server.port}"
 
     # --- set-up ----------------------------------------------------------------------------
 
