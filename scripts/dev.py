@@ -5,6 +5,7 @@
     python3 scripts/dev.py test [PYTEST...]  lint, type check and the whole test suite, with a real keyring
     python3 scripts/dev.py bench             the benchmark figures
     python3 scripts/dev.py screenshots       render every wizard page to docs/screenshots/
+    python3 scripts/dev.py demo              the wizard against loopback stand-ins for Salesforce and Unstructured
     python3 scripts/dev.py build             the packaged app (PyInstaller, build.spec) and its archive in dist/
     python3 scripts/dev.py smoke             smoke-test the packaged app (after build)
 
@@ -143,6 +144,11 @@ def screenshots(args: list[str]) -> int:
     return subprocess.call([str(python), str(ROOT / "scripts" / "screenshots.py"), *args], cwd=ROOT, env=env)
 
 
+def demo(args: list[str]) -> int:
+    python = ensure_venv("requirements-dev.txt")  # the stand-in services come with the test tools
+    return subprocess.call([str(python), str(ROOT / "scripts" / "demo.py"), *args], cwd=ROOT)
+
+
 def build(args: list[str]) -> int:
     python = ensure_venv("requirements-dev.txt")
     code = subprocess.call(
@@ -173,7 +179,15 @@ def smoke(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"run": run, "test": test, "bench": bench, "screenshots": screenshots, "build": build, "smoke": smoke}
+    commands = {
+        "run": run,
+        "test": test,
+        "bench": bench,
+        "screenshots": screenshots,
+        "build": build,
+        "demo": demo,
+        "smoke": smoke,
+    }
     if not argv or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2
