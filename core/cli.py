@@ -104,6 +104,13 @@ class Cli:
         except KeyboardInterrupt:
             self.note("Interrupted.")
             return 130
+        except Exception as exc:  # noqa: BLE001 - a defect: logged with its traceback, reported in one line
+            log.exception("Unexpected error in %s", args.command)
+            self.note(
+                f"error: something unexpected went wrong ({type(exc).__name__}). "
+                f"The details are in {log_dir() / 'wizard.log'}; please attach that file to a report."
+            )
+            return 1
 
     # --- commands --------------------------------------------------------------------------
 

@@ -469,3 +469,20 @@ def test_an_encrypted_key_without_a_terminal_explains_how_to_decrypt(
     )
     assert run.code == 2 and "passphrase" in run.err and "openssl pkey" in run.err
     assert salesforce.token_requests == []
+
+
+def test_a_defect_is_reported_in_one_line_and_logged_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, key_bundle: KeyBundle
+) -> None:
+    from core import salesforce
+    from core.settings import log_dir
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError(key_bundle.private_key_pem.decode())
+
+    monkeypatch.setattr(salesforce, "approval_url", broken)  # stands in for a bug anywhere in a command
+    run = cli("approval-url", "--consumer-key", CONSUMER_KEY)
+    assert run.code == 1 and "ZeroDivisionError" in run.err and "wizard.log" in run.err
+    assert "Traceback" not in run.err and "PRIVATE KEY" not in run.err
+    logged = (log_dir() / "wizard.log").read_text()
+    assert "Traceback" in logged and "BEGIN RSA PRIVATE KEY" not in logged
