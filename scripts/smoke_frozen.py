@@ -35,10 +35,12 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="sfcw-smoke-"))
     env = dict(os.environ, SFCW_HOME=str(home), QT_QPA_PLATFORM="offscreen")
     failures = 0
+    passes = 0
 
     def check(name: str, ok: bool, detail: str = "") -> None:
-        nonlocal failures
+        nonlocal failures, passes
         failures += not ok
+        passes += ok
         print(f"{'ok  ' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail[-1500:]}", flush=True)
 
     bundled = next(
@@ -90,6 +92,7 @@ def main() -> int:
         process.kill()
         output = process.communicate()[0]
     check("GUI opens the wizard and keeps running", shown and alive, output or "no output")
+    print(f"smoke: {passes} passed, {failures} failed")
     return 1 if failures else 0
 
 
