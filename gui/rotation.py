@@ -31,7 +31,7 @@ from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
 from gui.pages.verify import VerifyPage
 from gui.widgets import BusyRow, CopyField, MessageLabel, describe
-from gui.workers import Task
+from gui.workers import Task, connection_check_task
 
 REPLACE_STEPS = {
     "external": (
@@ -187,12 +187,7 @@ class ApplyRotationPage(QWizardPage):
         self.context.save_settings()
         self.message.show_ok(self.tr("The connector now uses the new key."))
         self.rotated.emit()
-        timeout, interval = self.context.check_timeout, self.context.check_poll_interval
-        check_task = Task(
-            lambda: self.client.run_connection_check(
-                updated.id, timeout=timeout, poll_interval=interval, cancel=check_task.cancel_event
-            )
-        )
+        check_task = connection_check_task(self.client, updated.id, self.context)
         self._task = check_task
         check_task.succeeded.connect(lambda check: self._checked(check_task, check))
         check_task.failed.connect(lambda error: self._failed(check_task, error))

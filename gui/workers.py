@@ -10,11 +10,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import AppError
+
+if TYPE_CHECKING:
+    from core.unstructured import PlatformClient
+    from gui.context import WizardContext
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,20 @@ class Task(QObject):
         signal.emit(value)
         self.running = False
         self.done.emit()
+
+
+def connection_check_task(client: PlatformClient, connector_id: str, context: WizardContext) -> Task:
+    """A Task that runs a connector's connection check to its verdict, reporting each status as progress."""
+    task = Task(
+        lambda: client.run_connection_check(
+            connector_id,
+            timeout=context.check_timeout,
+            poll_interval=context.check_poll_interval,
+            on_status=task.report,
+            cancel=task.cancel_event,
+        )
+    )
+    return task
 
 
 class _Runnable(QRunnable):

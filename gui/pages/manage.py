@@ -22,7 +22,7 @@ from core.unstructured import ConnectionCheck
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.widgets import BusyRow, MessageLabel, describe
-from gui.workers import Task
+from gui.workers import Task, connection_check_task
 
 COLUMNS = ("Name", "Id", "Created", "Updated", "Certificate expires")
 
@@ -198,13 +198,7 @@ class ManagePage(QWizardPage):
         row = self.selected()
         if row is None:
             return
-        client = self.access.client()
-        timeout, interval = self.context.check_timeout, self.context.check_poll_interval
-        task = Task(
-            lambda: client.run_connection_check(
-                row.id, timeout=timeout, poll_interval=interval, on_status=task.report, cancel=task.cancel_event
-            )
-        )
+        task = connection_check_task(self.access.client(), row.id, self.context)
         task.progress.connect(
             lambda c: (
                 task is self._task

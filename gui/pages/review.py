@@ -24,7 +24,7 @@ from core.validation import SalesforceConfig, validate_config
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.widgets import BusyRow, CopyField, MessageLabel, describe
-from gui.workers import Task
+from gui.workers import Task, connection_check_task
 
 
 def route_error(error: AppError) -> tuple[PageId, str] | None:
@@ -223,13 +223,7 @@ class ReviewPage(QWizardPage):
         connector = self.context.connector
         if connector is None:
             return
-        client = self._client()
-        timeout, interval = self.context.check_timeout, self.context.check_poll_interval
-        task = Task(
-            lambda: client.run_connection_check(
-                connector.id, timeout=timeout, poll_interval=interval, on_status=task.report, cancel=task.cancel_event
-            )
-        )
+        task = connection_check_task(self._client(), connector.id, self.context)
         self._task = task
         task.progress.connect(lambda check: self._progress(task, check))
         task.succeeded.connect(lambda check: self._checked(task, check))

@@ -45,6 +45,20 @@ def submit_args(key_file: Path, platform: FakePlatform, name: str = "sf") -> lis
     ]
 
 
+def verify_args(key: Path | str, salesforce: FakeSalesforce) -> list[str]:
+    return [
+        "verify",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        CONSUMER_KEY,
+        "--private-key",
+        str(key),
+        "--login-url",
+        salesforce.url,
+    ]
+
+
 def cli(*argv: str, stdin: str = "", store: SecretStore | None = None) -> Run:
     out, err = io.StringIO(), io.StringIO()
     code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin)).run(list(argv))
@@ -115,17 +129,7 @@ def test_approval_url_prints_the_url_and_what_to_expect() -> None:
 
 
 def test_verify_success(salesforce: FakeSalesforce, key_file: Path) -> None:
-    run = cli(
-        "verify",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        CONSUMER_KEY,
-        "--private-key",
-        str(key_file),
-        "--login-url",
-        salesforce.url,
-    )
+    run = cli(*verify_args(key_file, salesforce))
     assert run.code == 0, run.err
     assert USERNAME in run.out and salesforce.org_id in run.out
     assert "always logs in through https://login.salesforce.com" in run.err
@@ -133,17 +137,7 @@ def test_verify_success(salesforce: FakeSalesforce, key_file: Path) -> None:
 
 def test_verify_not_approved_prints_the_fix_and_the_approval_url(salesforce: FakeSalesforce, key_file: Path) -> None:
     next(iter(salesforce.apps.values())).approved.clear()
-    run = cli(
-        "verify",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        CONSUMER_KEY,
-        "--private-key",
-        str(key_file),
-        "--login-url",
-        salesforce.url,
-    )
+    run = cli(*verify_args(key_file, salesforce))
     assert run.code == 1
     assert "user hasn't approved this consumer" in run.err and "Approval URL:" in run.err
     assert "Traceback" not in run.err

@@ -57,6 +57,17 @@ def open_manage(person: Person) -> None:
     person.qtbot.waitUntil(lambda: page.table.rowCount() > 0, timeout=10000)
 
 
+def start_rotation(person: Person):
+    """Open Manage, select the connector and start Rotate key; returns the page, the rotation wizard and its user."""
+    open_manage(person)
+    page = person.wizard.manage_page
+    page.table.selectRow(0)
+    person.click(page.rotate_button)
+    rotation = page.rotation
+    assert rotation is not None and rotation.isVisible()
+    return page, rotation, Person(person.qtbot, rotation)
+
+
 def test_inventory_flags_expiring_certificates(person: Person, existing) -> None:
     open_manage(person)
     page = person.wizard.manage_page
@@ -97,13 +108,7 @@ def test_failed_check_shows_the_reason(person: Person, existing, salesforce: Fak
 def test_key_rotation_end_to_end(
     person: Person, existing, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
 ) -> None:
-    open_manage(person)
-    page = person.wizard.manage_page
-    page.table.selectRow(0)
-    person.click(page.rotate_button)
-    rotation = page.rotation
-    assert rotation is not None and rotation.isVisible()
-    rot = Person(person.qtbot, rotation)
+    page, rotation, rot = start_rotation(person)
 
     rot.qtbot.waitUntil(lambda: rotation.credentials_page.username.text() == USERNAME, timeout=5000)
     rot.generate_key(tmp_path / "new")
@@ -150,12 +155,7 @@ def test_key_rotation_end_to_end(
 def test_rotation_does_not_touch_the_connector_until_the_new_key_is_verified(
     person: Person, existing, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
 ) -> None:
-    open_manage(person)
-    page = person.wizard.manage_page
-    page.table.selectRow(0)
-    person.click(page.rotate_button)
-    rotation = page.rotation
-    rot = Person(person.qtbot, rotation)
+    page, rotation, rot = start_rotation(person)
     rot.qtbot.waitUntil(lambda: rotation.credentials_page.username.text() == USERNAME, timeout=5000)
     rot.generate_key(tmp_path / "new")
     rot.next()
