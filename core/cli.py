@@ -241,6 +241,7 @@ class Cli:
         return 0
 
     def cmd_submit(self, args: argparse.Namespace) -> int:
+        from core.connectors import create_connector
         from core.validation import validate_config
 
         key_text = self._key_text(args.private_key)
@@ -248,7 +249,7 @@ class Cli:
             username=args.username, consumer_key=args.consumer_key, private_key=key_text, categories=args.categories
         )
         client = self._client(args.api_url)
-        connector = client.create_source(name=args.name, config=config)
+        connector = create_connector(client, name=args.name, config=config)
         self._record_connector(client, connector, config.private_key)
         if args.json:
             self.say(json.dumps(connector.redacted(), indent=2))

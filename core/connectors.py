@@ -11,8 +11,8 @@ from core.defaults import EXPIRY_WARN_DAYS
 from core.errors import AppError, InvalidInputError
 from core.keys import load_private_key, public_key_id
 from core.settings import ConnectorRecord, Settings
-from core.unstructured import SourceConnector
-from core.validation import SalesforceConfig, validate_config
+from core.unstructured import PlatformClient, SourceConnector
+from core.validation import SalesforceConfig, validate_config, validate_connector_name
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,26 @@ def merged_config(
         private_key=key,
         categories=categories if categories is not None else (old.get("categories") or None),
     )
+
+
+def create_connector(client: PlatformClient, *, name: str, config: SalesforceConfig) -> SourceConnector:
+    """Create the connector unless the account already has a Salesforce source with that name.
+
+    The API may accept a second connector with the same name, so the name is checked first.
+
+    Raises:
+        InvalidInputError: the name is taken (field ``name``), before anything is created.
+        PlatformApiError, NetworkError: as the client's calls.
+    """
+    wanted = validate_connector_name(name)
+    taken = next((c for c in client.list_sources() if c.name == wanted), None)
+    if taken is not None:
+        raise InvalidInputError(
+            f"A Salesforce connector named '{wanted}' already exists in this account (id {taken.id}).",
+            field="name",
+            hint="Choose another name, or check or rotate the existing one instead.",
+        )
+    return client.create_source(name=wanted, config=config)
 
 
 def remember_connector(settings: Settings, *, connector: SourceConnector, private_key_pem: str, api_url: str) -> None:

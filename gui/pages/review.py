@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWizardPage
 
-from core.connectors import remember_connector
+from core.connectors import create_connector, remember_connector
 from core.errors import (
     ApiKeyRefusedError,
     AppError,
@@ -189,7 +189,7 @@ class ReviewPage(QWizardPage):
                 categories=values["categories"],
             )  # type: ignore[arg-type]
             client = PlatformClient(api_url=api_url, api_key=api_key, timeout=timeout)
-            return client.create_source(name=str(values["name"]), config=config), config
+            return create_connector(client, name=str(values["name"]), config=config), config
 
         task = Task(create)
         self._task = task

@@ -480,3 +480,12 @@ def test_a_defect_is_reported_in_one_line_and_logged_not_a_traceback(
     assert "Traceback" not in run.err and "PRIVATE KEY" not in run.err
     logged = (log_dir() / "wizard.log").read_text()
     assert "Traceback" in logged and "BEGIN RSA PRIVATE KEY" not in logged
+
+
+def test_submit_refuses_a_name_already_in_the_account_before_creating(
+    platform: FakePlatform, key_file: Path, api_key_env
+) -> None:
+    assert cli(*submit_args(key_file, platform)).code == 0
+    run = cli(*submit_args(key_file, platform))
+    assert run.code == 2 and "already exists in this account" in run.err
+    assert len([r for r in platform.requests if r[:2] == ("POST", "/api/v1/sources/")]) == 1

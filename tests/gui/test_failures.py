@@ -307,3 +307,19 @@ def test_closing_while_creating_asks_first(
     platform.delay = 0
     person.click(person.wizard.button(QWizard.WizardButton.CancelButton))  # idle: closes at once
     assert not person.wizard.isVisible()
+
+
+def test_a_name_already_in_the_account_returns_to_the_name_field_before_creating(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
+) -> None:
+    from core.unstructured import PlatformClient
+    from core.validation import validate_config
+    from tests.conftest import API_KEY, USERNAME
+
+    config = validate_config(username=USERNAME, consumer_key=CONSUMER_KEY, private_key=key_bundle.private_key_pem)
+    PlatformClient(api_url=platform.api_url, api_key=API_KEY).create_source(name="sf-prod", config=config)
+    person.reach_review(tmp_path, salesforce, platform)
+    person.click(person.wizard.review_page.create_button)
+    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    assert "already exists in this account" in person.wizard.unstructured_page.name_message.text()
+    assert len([r for r in platform.requests if r[:2] == ("POST", "/api/v1/sources/")]) == 1  # only the first
