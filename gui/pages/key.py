@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_VALIDITY_DAYS
 from core.errors import AppError, EncryptedKeyError, SecretStoreError
 from core.key_setup import SavedKey, save_issued_certificate, save_key_bundle, unique_key_name
+from core.keyfiles import SECRET_MODE, write_file_atomic
 from core.keys import MAX_VALIDITY_DAYS, KeyBundle, Subject, attach_certificate, create_key_bundle, import_key_bundle
 from core.settings import default_output_dir
 from gui.context import WizardContext
@@ -190,12 +191,22 @@ class KeyPage(QWizardPage):
         self.cert_path = CopyField(name="Certificate file")
         self.reveal_button = QPushButton(self.tr("Show in &folder"))
         describe(self.reveal_button, "Show the certificate in the file manager")
+        self.export_button = QPushButton(self.tr("Save a copy of the private &key..."))
+        describe(
+            self.export_button,
+            "Save a copy of the private key",
+            "Write the private key to a file only you can read (the keyring keeps it anyway)",
+        )
         self.result_box = QGroupBox(self.tr("Your certificate"))
         result_form = QFormLayout(self.result_box)
         result_form.addRow(self.tr("SHA-256:"), self.fingerprint)
         result_form.addRow(self.tr("Expires:"), self.expiry)
         result_form.addRow(self.tr("File:"), self.cert_path)
-        result_form.addRow("", self.reveal_button)
+        result_buttons = QHBoxLayout()
+        result_buttons.addWidget(self.reveal_button)
+        result_buttons.addWidget(self.export_button)
+        result_buttons.addStretch(1)
+        result_form.addRow("", result_buttons)
         self.result_box.hide()
 
         layout = QVBoxLayout(self)
@@ -223,6 +234,7 @@ class KeyPage(QWizardPage):
         )
         self.folder_button.clicked.connect(self._choose_folder)
         self.reveal_button.clicked.connect(self._reveal)
+        self.export_button.clicked.connect(self._choose_export)
         self.use_issued_button.clicked.connect(self._use_issued)
         self.session_only_button.clicked.connect(self._continue_without_keyring)
         self._mode_changed()
@@ -496,6 +508,31 @@ class KeyPage(QWizardPage):
         if path:
             self.folder.setText(path)
             self.key_name.setText(unique_key_name(Path(path), stored=self.context.read_secret))
+
+    def _choose_export(self) -> None:
+        suggested = str(Path(self.folder.text()) / f"{self.context.key_name or 'salesforce'}.pem")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save the private key"), suggested, self.tr("Private key (*.pem)")
+        )
+        if path:  # the dialog has already asked before replacing an existing file
+            self.export_private_key(Path(path), overwrite=True)
+
+    def export_private_key(self, path: Path, *, overwrite: bool = False) -> bool:
+        """Write the private key to ``path``, owner-only from creation and atomically."""
+        if self.context.bundle is None:
+            return False
+        try:
+            write_file_atomic(path, self.context.bundle.private_key_pem, mode=SECRET_MODE, overwrite=overwrite)
+        except AppError as exc:
+            self.message.show_error(str(exc))
+            return False
+        self.message.show_ok(
+            self.tr(
+                "Saved a copy of the private key in {0} (only you can read it). Keep it "
+                "safe, or delete it once the connector works."
+            ).format(path)
+        )
+        return True
 
     def _reveal(self) -> None:
         if self.context.cert_path is not None:

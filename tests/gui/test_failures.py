@@ -323,3 +323,19 @@ def test_a_name_already_in_the_account_returns_to_the_name_field_before_creating
     person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
     assert "already exists in this account" in person.wizard.unstructured_page.name_message.text()
     assert len([r for r in platform.requests if r[:2] == ("POST", "/api/v1/sources/")]) == 1  # only the first
+
+
+def test_the_private_key_can_be_exported_later_owner_only_never_over_a_file(person: Person, tmp_path: Path) -> None:
+    import stat
+
+    person.next()
+    person.generate_key(tmp_path / "keys")
+    page = person.wizard.key_page
+    assert page.export_button.isVisible()
+    target = tmp_path / "copy.pem"
+    assert page.export_private_key(target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_bytes() == person.wizard.context.bundle.private_key_pem  # type: ignore[union-attr]
+    target.write_text("someone else's file")
+    assert not page.export_private_key(target) and "already exists" in page.message.text()
+    assert target.read_text() == "someone else's file"
