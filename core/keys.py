@@ -83,8 +83,9 @@ class CertificateInfo:
     public_key_id: str  # identifies the key pair (see public_key_id())
 
     def days_left(self, *, now: dt.datetime | None = None) -> int:
+        """Whole days until expiry, rounded (a fresh 365-day certificate shows 365, not 364)."""
         now = now or dt.datetime.now(dt.UTC)
-        return (self.not_after - now).days
+        return round((self.not_after - now).total_seconds() / 86400)
 
 
 @dataclass(frozen=True)
