@@ -250,19 +250,7 @@ def test_no_option_takes_the_api_key_on_the_command_line() -> None:
 def test_list_check_update_delete(
     platform: FakePlatform, key_file: Path, api_key_env, other_bundle: KeyBundle, tmp_path: Path
 ) -> None:
-    created = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        CONSUMER_KEY,
-        "--private-key",
-        str(key_file),
-        "--api-url",
-        platform.api_url,
-    ).out.strip()
+    created = cli(*submit_args(key_file, platform)).out.strip()
     listed = json.loads(cli("list", "--api-url", platform.api_url, "--json").out)
     assert [c["id"] for c in listed] == [created]
     check = cli("check", created, "--api-url", platform.api_url, "--timeout", "30")
