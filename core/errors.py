@@ -87,6 +87,14 @@ class ConnectorNotFoundError(PlatformApiError):
     """HTTP 404 for a connector id."""
 
 
+class RedirectRefusedError(NetworkError):
+    """A server answered with a redirect; it was not followed (it would carry secrets elsewhere)."""
+
+    def __init__(self, message: str, *, location: str, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.location = location
+
+
 class RequestMayHaveReachedServerError(NetworkError):
     """A non-idempotent request timed out after it was sent; it must not be resent blindly."""
 

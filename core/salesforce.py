@@ -15,7 +15,7 @@ import jwt
 import requests
 
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOGIN_URL
-from core.errors import InvalidInputError, SalesforceLoginError
+from core.errors import InvalidInputError, RedirectRefusedError, SalesforceLoginError
 from core.keys import load_private_key, private_key_pem
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 
@@ -260,7 +260,7 @@ def verify_jwt_login(
         short = (min(timeout[0], 5.0), min(timeout[1], 5.0))
         info = http.get(info_url, headers={"Authorization": f"Bearer {access_token}"}, timeout=short)
         data = info.json() if info.status_code == 200 else {}
-    except (requests.RequestException, ValueError, InvalidInputError):
+    except (requests.RequestException, ValueError, InvalidInputError, RedirectRefusedError):
         return result  # the login itself worked; the identity details are a bonus
     return LoginResult(
         username=str(data.get("preferred_username") or result.username),

@@ -5,6 +5,10 @@
   corporate TLS-inspecting proxies whose root is installed on the workstation just work.
 - Proxies come from the environment (HTTPS_PROXY, NO_PROXY), as requests reads them.
 - Every call has an explicit (connect, read) timeout.
+- No request ever follows a redirect: a redirect would carry the API key header, a private key
+  in a body or a signed assertion to whatever origin the server names, past the https rule. A
+  redirect is an error that names where it pointed, so the admin can put that address in the
+  settings, where the URL rules apply.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from core import APP_ID, __version__
-from core.errors import InvalidInputError, NetworkError
+from core.errors import InvalidInputError, NetworkError, RedirectRefusedError
 
 #: (connect, read) seconds. A hung server cannot hold a call for longer than this.
 DEFAULT_TIMEOUT = (5.0, 20.0)
@@ -74,10 +79,50 @@ def _use_os_trust_store() -> None:
         _truststore_done = True
 
 
+def _origin(url: str) -> str:
+    """``scheme://host[:port]/path`` of ``url``: no query, fragment or credentials, which may hold tokens."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class NoRedirectSession(requests.Session):
+    """A session that never follows a redirect, whatever the caller asks for.
+
+    ``send`` is where requests decides to follow; forcing ``allow_redirects=False`` there covers
+    ``request``, ``get``, ``post`` and any later helper. A redirect answer is closed unread and
+    raised as :class:`RedirectRefusedError`: nothing was sent to the other address. A caller that
+    says ``allow_redirects=False`` itself (``head`` does by default) gets the 3xx answer to read.
+    """
+
+    max_redirects = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        wants_follow = kwargs.get("allow_redirects", True)
+        kwargs["allow_redirects"] = False
+        response = super().send(request, **kwargs)
+        if response.is_redirect and wants_follow:
+            source = _origin(str(request.url or ""))
+            target = _origin(urljoin(str(request.url or ""), response.headers.get("Location", "")))
+            status = response.status_code
+            response.close()
+            raise RedirectRefusedError(
+                f"{source} answered with a redirect (HTTP {status}) to {target}; "
+                "the app does not follow redirects, so nothing was sent there.",
+                hint="If that address is the right one, enter it in the settings instead (for example as the "
+                "API URL); otherwise check the address and any proxy in between.",
+                location=target,
+            )
+        return response
+
+
 def make_session() -> requests.Session:
-    """A requests session that verifies TLS against the OS trust store and honours proxies."""
+    """A requests session that verifies TLS against the OS trust store, honours proxies and never redirects."""
     _use_os_trust_store()
-    session = requests.Session()
+    session = NoRedirectSession()
     session.headers["User-Agent"] = f"{APP_ID}/{__version__}"
     session.verify = True
     session.trust_env = True

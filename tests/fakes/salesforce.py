@@ -35,6 +35,7 @@ class Scripted:
     body: str
     content_type: str = "application/json"
     delay: float = 0.0
+    headers: dict[str, str] | None = None
 
 
 class FakeSalesforce:
@@ -85,10 +86,16 @@ class FakeSalesforce:
         return app
 
     def fail_next(
-        self, status: int, body: object, *, content_type: str = "application/json", delay: float = 0.0
+        self,
+        status: int,
+        body: object,
+        *,
+        content_type: str = "application/json",
+        delay: float = 0.0,
+        headers: dict[str, str] | None = None,
     ) -> None:
         text = body if isinstance(body, str) else json.dumps(body)
-        self.scripted.append(Scripted(status, text, content_type, delay))
+        self.scripted.append(Scripted(status, text, content_type, delay, headers))
 
     # --- handling ----------------------------------------------------------------------------
 
@@ -99,7 +106,9 @@ class FakeSalesforce:
             scripted = self.scripted.pop(0) if self.scripted else None
         if scripted:
             time.sleep(scripted.delay)
-            return Response(scripted.body, status=scripted.status, content_type=scripted.content_type)
+            return Response(
+                scripted.body, status=scripted.status, content_type=scripted.content_type, headers=scripted.headers
+            )
         if request.path == "/services/oauth2/token" and request.method == "POST":
             return self._token(request)
         if request.path == "/services/oauth2/userinfo" and request.method == "GET":
