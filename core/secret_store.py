@@ -3,13 +3,26 @@
 Windows Credential Manager holds at most 1280 characters per entry and a private key is
 longer, so every value is split into chunks under one index entry (the design of
 trino-python-client's keyring cache). A digest in the index detects a half-written set.
+
+Writes are all-or-nothing: the chunks of a new value go under new entry names (a random
+generation), then one write of the index switches to them, then the old chunks are deleted.
+A reader sees the old value or the new one; a failed write leaves the old value intact.
+Every write is read back before it counts: a keyring that accepts values and keeps nothing
+(``keyring --disable`` configures such a "null" backend) is never reported as having kept one.
 There is never a plaintext fallback: no backend, a locked or a refusing keyring is an error.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import keyring
 import keyring.backend
@@ -25,7 +38,10 @@ SERVICE = APP_ID
 API_KEY_NAME = API_KEY_ENTRY
 #: Below Windows' 1280-character limit, with room for backends that count bytes.
 CHUNK_CHARS = 1000
-_INDEX = re.compile(r"^sfcw-chunks:v1:(\d+):([0-9a-f]{16})$")
+#: v1 (before generations): chunks ``NAME#i``; v2: chunks ``NAME#GEN.i``.
+_INDEX = re.compile(r"^sfcw-chunks:v1:(\d+):([0-9a-f]{16})$|^sfcw-chunks:v2:(\d+):([0-9a-f]{16}):([0-9a-f]{8})$")
+_READ_ATTEMPTS = 3
+_BACKEND_ATTEMPTS = 3
 _INSECURE_BACKEND_MODULES = ("keyrings.alt.file", "keyrings.alt.Windows", "keyrings.alt.pyfs")
 
 _NO_BACKEND_HINT = (
@@ -34,9 +50,53 @@ _NO_BACKEND_HINT = (
     "to a plain file."
 )
 
+T = TypeVar("T")
+
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def _disabled_hint() -> str:
+    """How to switch a keyring back on that was switched off with ``keyring --disable`` or the environment."""
+    if "null" in os.environ.get("PYTHON_KEYRING_BACKEND", ""):
+        return "PYTHON_KEYRING_BACKEND is set to the null keyring: unset it and start the app again."
+    try:
+        from keyring.util import platform_
+
+        config = os.path.join(platform_.config_root(), "keyringrc.cfg")
+    except Exception:  # noqa: BLE001 - the hint still says what to look for
+        config = "keyringrc.cfg"
+    return (
+        f"The command 'keyring --disable' switches it off by writing {config}: delete that file "
+        "(or its default-keyring line) and start the app again."
+    )
+
+
+@dataclass(frozen=True)
+class _Index:
+    count: int
+    digest: str
+    generation: str | None  # None: a v1 index, chunks without a generation
+
+    @classmethod
+    def parse(cls, head: str | None) -> "_Index | None":
+        match = _INDEX.match(head or "")
+        if not match:
+            return None
+        if match.group(1) is not None:
+            return cls(int(match.group(1)), match.group(2), None)
+        return cls(int(match.group(3)), match.group(4), match.group(5))
+
+    def text(self) -> str:
+        if self.generation is None:
+            return f"sfcw-chunks:v1:{self.count}:{self.digest}"
+        return f"sfcw-chunks:v2:{self.count}:{self.digest}:{self.generation}"
+
+    def chunk_names(self, name: str) -> list[str]:
+        if self.generation is None:
+            return [f"{name}#{i}" for i in range(self.count)]
+        return [f"{name}#{self.generation}.{i}" for i in range(self.count)]
 
 
 class SecretStore:
@@ -50,6 +110,11 @@ class SecretStore:
     def backend(self) -> keyring.backend.KeyringBackend:
         backend = self._backend or keyring.get_keyring()
         module = type(backend).__module__
+        if module.startswith("keyring.backends.null"):
+            raise SecretStoreError(
+                "The keyring is switched off on this computer: it accepts secrets and keeps none.",
+                hint=_disabled_hint(),
+            )
         if module.startswith("keyring.backends.fail") or (
             module.startswith("keyring.backends.chainer") and not getattr(backend, "backends", [])
         ):
@@ -71,7 +136,22 @@ class SecretStore:
         module = type(backend).__module__.rsplit(".", 1)[-1]
         return module if name == "Keyring" else name
 
-    def _call(self, action: str, func, *args):  # type: ignore[no-untyped-def]
+    def _call(self, action: str, func: Callable[..., T], *args: Any) -> T:
+        """One backend call with its failure as a sentence. Every call made here is idempotent, so a
+        backend's own error (not locked, not missing) is tried again briefly: Secret Service answers
+        "Item does not exist" when another writer replaces an entry between its search and its use."""
+        for attempt in range(_BACKEND_ATTEMPTS):
+            try:
+                return func(*args)
+            except (keyring.errors.NoKeyringError, keyring.errors.KeyringLocked):
+                return self._call_once(action, func, *args)
+            except Exception:  # noqa: BLE001 - backends raise their own types (pywintypes.error on Windows)
+                if attempt + 1 == _BACKEND_ATTEMPTS:
+                    break
+                time.sleep(0.02 * (attempt + 1))
+        return self._call_once(action, func, *args)
+
+    def _call_once(self, action: str, func: Callable[..., T], *args: Any) -> T:
         try:
             return func(*args)
         except keyring.errors.NoKeyringError as exc:
@@ -92,48 +172,109 @@ class SecretStore:
             ) from exc
 
     def set(self, name: str, value: str) -> None:
-        """Store ``value`` under ``name``, replacing any earlier value. Raises SecretStoreError."""
+        """Store ``value`` under ``name``, replacing any earlier value, and read it back.
+
+        All or nothing: on any failure the earlier value (if any) is still there.
+
+        Raises:
+            SecretStoreError: no usable keyring, it refused, or it did not keep what was written.
+        """
         if not value:
             raise ValueError("refusing to store an empty secret")
         backend = self.backend
-        old_count = self._chunk_count(name)
+        old_head = self._call("read", backend.get_password, self.service, name)
+        old = _Index.parse(old_head)
         chunks = [value[i : i + CHUNK_CHARS] for i in range(0, len(value), CHUNK_CHARS)]
-        for index, chunk in enumerate(chunks):
-            self._call("saved", backend.set_password, self.service, f"{name}#{index}", chunk)
-        # The index goes last: a reader never sees a new index with old chunks.
-        self._call("saved", backend.set_password, self.service, name, f"sfcw-chunks:v1:{len(chunks)}:{_digest(value)}")
-        for index in range(len(chunks), old_count):
-            self._delete_entry(f"{name}#{index}")
+        new = _Index(len(chunks), _digest(value), secrets.token_hex(4))
+        written: list[str] = []
+        try:
+            for entry, chunk in zip(new.chunk_names(name), chunks, strict=True):
+                self._call("saved", backend.set_password, self.service, entry, chunk)
+                written.append(entry)
+            # The switch: one write. Before it readers get the old value, after it the new one.
+            self._call("saved", backend.set_password, self.service, name, new.text())
+            self._read_back(name, new, value)
+        except SecretStoreError:
+            self._undo(name, written, new_head=new.text(), old_head=old_head)
+            raise
+        if old is not None:
+            for entry in old.chunk_names(name):
+                self._delete_quietly(entry)
+
+    def _read_back(self, name: str, new: _Index, value: str) -> None:
+        """Raise unless the keyring returns ``value`` (or a concurrent writer's newer value)."""
+        head = self._call("read", self.backend.get_password, self.service, name)
+        if head != new.text() and _Index.parse(head) is not None:
+            return  # another writer switched after us: last writer wins, both values were kept
+        if head == new.text() and self._chunks(name, new) == value:
+            return
+        raise SecretStoreError(
+            "The keyring did not keep the secret: reading it back returned "
+            + ("nothing." if head is None else "something else."),
+            hint="Check the keyring application (it may be switched off or full), then try again.",
+        )
+
+    def _undo(self, name: str, written: list[str], *, new_head: str, old_head: str | None) -> None:
+        """Best effort after a failed write: point the index back at the old value, drop the new chunks."""
+        try:
+            head = self.backend.get_password(self.service, name)
+            if head == new_head:
+                if old_head is None:
+                    self._delete_quietly(name)
+                else:
+                    self.backend.set_password(self.service, name, old_head)
+        except Exception:  # noqa: BLE001 - the original failure is the one to report
+            logging.getLogger(__name__).warning("Could not restore the keyring index of %s", name)
+        for entry in written:
+            self._delete_quietly(entry)
 
     def get(self, name: str) -> str | None:
         """The stored value, or None if there is none. Raises SecretStoreError."""
         backend = self.backend
         head = self._call("read", backend.get_password, self.service, name)
-        if head is None:
-            return None
-        match = _INDEX.match(head)
-        if not match:
-            return str(head)  # a value stored by another tool, unchunked
-        parts = []
-        for index in range(int(match.group(1))):
-            chunk = self._call("read", backend.get_password, self.service, f"{name}#{index}")
-            if chunk is None:
+        for _attempt in range(_READ_ATTEMPTS):
+            if head is None:
+                return None
+            index = _Index.parse(head)
+            if index is None:
+                return str(head)  # a value stored by another tool, unchunked
+            value = self._chunks(name, index)
+            if value is not None:
+                return value
+            # A writer may have switched and deleted these chunks meanwhile: follow the new index.
+            again = self._call("read", backend.get_password, self.service, name)
+            if again == head:
                 break
+            head = again
+        raise SecretStoreError(
+            f"The keyring entry '{name}' is incomplete or damaged.",
+            hint="Store it again (for a private key: import or generate it again).",
+        )
+
+    def _chunks(self, name: str, index: _Index) -> str | None:
+        """The value the index names, or None if a chunk is missing or the digest does not match."""
+        parts = []
+        for entry in index.chunk_names(name):
+            try:
+                chunk = self._call("read", self.backend.get_password, self.service, entry)
+            except SecretStoreError:
+                # Secret Service raises "Item does not exist" for a chunk deleted between its search
+                # and its read: a writer moved on. Any other failure (locked, refused) is reported.
+                if self._call("read", self.backend.get_password, self.service, name) != index.text():
+                    return None
+                raise
+            if chunk is None:
+                return None
             parts.append(chunk)
         value = "".join(parts)
-        if _digest(value) != match.group(2):
-            raise SecretStoreError(
-                f"The keyring entry '{name}' is incomplete or damaged.",
-                hint="Store it again (for a private key: import or generate it again).",
-            )
-        return value
+        return value if _digest(value) == index.digest else None
 
     def delete(self, name: str) -> bool:
         """Remove ``name`` and its chunks; True if something was there."""
-        count = self._chunk_count(name)
+        index = _Index.parse(self._call("read", self.backend.get_password, self.service, name))
         existed = self._delete_entry(name)
-        for index in range(count):
-            self._delete_entry(f"{name}#{index}")
+        for entry in index.chunk_names(name) if index else []:
+            self._delete_entry(entry)
         return existed
 
     def check(self) -> None:
@@ -146,10 +287,11 @@ class SecretStore:
         finally:
             self.delete("self-test")
 
-    def _chunk_count(self, name: str) -> int:
-        head = self._call("read", self.backend.get_password, self.service, name)
-        match = _INDEX.match(head or "")
-        return int(match.group(1)) if match else 0
+    def _delete_quietly(self, entry: str) -> None:
+        try:
+            self._delete_entry(entry)
+        except Exception:  # noqa: BLE001 - a leftover chunk costs space, never a value
+            logging.getLogger(__name__).info("A stale keyring chunk could not be removed")
 
     def _delete_entry(self, entry: str) -> bool:
         try:

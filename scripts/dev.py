@@ -103,6 +103,11 @@ def with_real_keyring(command: list[str]) -> list[str]:
     script = (
         f'export HOME="{home}" XDG_DATA_HOME="{home}/.local/share"; '
         "echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null; "
+        # The daemon makes its login collection after --unlock returns: wait for it, or the first
+        # keyring call may race it and ask for a prompt nobody can answer.
+        "for i in $(seq 50); do dbus-send --session --print-reply --dest=org.freedesktop.secrets "
+        "/org/freedesktop/secrets/collection/login org.freedesktop.DBus.Properties.Get "
+        "string:org.freedesktop.Secret.Collection string:Locked >/dev/null 2>&1 && break; sleep 0.1; done; "
         'exec "$@"'
     )
     return ["dbus-run-session", "--", "sh", "-c", script, "sh", *command]

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import threading
+
 import keyring.backends.fail
+import keyring.backends.null
 import pytest
 
 from core.errors import SecretStoreError
@@ -51,7 +54,8 @@ def test_a_missing_chunk_is_detected_not_returned_truncated(pem_4096: str) -> No
     backend = MemoryKeyring()
     store = SecretStore(backend)
     store.set("k", pem_4096)
-    del backend.entries[(store.service, "k#1")]
+    chunk = next(user for (_, user) in backend.entries if user.endswith(".1"))
+    del backend.entries[(store.service, chunk)]
     with pytest.raises(SecretStoreError, match="incomplete"):
         store.get("k")
 
@@ -107,3 +111,154 @@ def test_real_system_keyring_round_trips_a_private_key(pem_4096: str) -> None:
         store.delete("pytest-key")
     assert store.get("pytest-key") is None
     store.check()
+
+
+# --- a keyring that keeps nothing, and writes that are all or nothing -------------------------
+
+
+def test_the_null_keyring_of_keyring_disable_is_no_keyring_and_says_how_to_switch_it_back() -> None:
+    store = SecretStore(keyring.backends.null.Keyring())
+    with pytest.raises(SecretStoreError) as info:
+        store.set("k", "v")
+    assert "switched off" in str(info.value) and "keyringrc.cfg" in str(info.value)
+    assert store.backend_name() == "none"
+
+
+def test_the_null_keyring_from_the_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    with pytest.raises(SecretStoreError, match="PYTHON_KEYRING_BACKEND"):
+        SecretStore(keyring.backends.null.Keyring()).get("k")
+
+
+class Forgetful(MemoryKeyring):
+    """Accepts every write and keeps nothing, like the null keyring under another name."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        pass
+
+
+def test_a_keyring_that_keeps_nothing_is_caught_by_reading_back() -> None:
+    with pytest.raises(SecretStoreError, match="did not keep"):
+        SecretStore(Forgetful()).set("k", "value")
+
+
+class FailingOnWrite(MemoryKeyring):
+    """Refuses every write from the Nth on (a keyring that has become full)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_at: int | None = None
+        self.writes = 0
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.writes += 1
+        if self.fail_at is not None and self.writes >= self.fail_at:
+            raise RuntimeError("The keyring is full.")
+        super().set_password(service, username, password)
+
+
+@pytest.mark.parametrize("fail_at", [1, 3, 4, 5])  # chunks 1..4 of a 4096-bit key, then the index
+def test_a_failed_replace_keeps_the_earlier_value_and_leaves_nothing_new(pem_4096: str, fail_at: int) -> None:
+    backend = FailingOnWrite()
+    store = SecretStore(backend)
+    store.set("k", pem_4096)
+    before = dict(backend.entries)
+    backend.writes, backend.fail_at = 0, fail_at
+    with pytest.raises(SecretStoreError, match="full"):
+        store.set("k", pem_4096[::-1])
+    assert store.get("k") == pem_4096
+    assert backend.entries == before
+
+
+def test_a_failed_index_write_keeps_the_stored_api_key() -> None:
+    backend = FailingOnWrite()
+    store = SecretStore(backend)
+    store.set("unstructured-api-key", "old-key")
+    backend.writes, backend.fail_at = 0, 2  # one chunk, then the index
+    with pytest.raises(SecretStoreError):
+        store.set("unstructured-api-key", "new-key")
+    assert store.get("unstructured-api-key") == "old-key"
+
+
+def test_values_written_before_generations_are_read_and_replaced_cleanly() -> None:
+    backend = MemoryKeyring()
+    value = "x" * 1500
+    backend.set_password(
+        "svc", "k", "sfcw-chunks:v1:2:" + __import__("hashlib").sha256(value.encode()).hexdigest()[:16]
+    )
+    backend.set_password("svc", "k#0", value[:1000])
+    backend.set_password("svc", "k#1", value[1000:])
+    store = SecretStore(backend, service="svc")
+    assert store.get("k") == value
+    store.set("k", "new")
+    assert store.get("k") == "new" and len(backend.entries) == 2
+
+
+def _hammer(store: SecretStore, values: list[str], rounds: int) -> list[str]:
+    """Two writers and a reader at once; returns what went wrong (must be nothing)."""
+    problems: list[str] = []
+    stop = threading.Event()
+
+    def write(value: str) -> None:
+        for _ in range(rounds):
+            try:
+                store.set("k", value)
+            except SecretStoreError as exc:
+                problems.append(f"writer: {exc}")
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                if store.get("k") not in values:
+                    problems.append("reader saw a value nobody wrote")
+            except SecretStoreError as exc:
+                problems.append(f"reader: {exc}")
+
+    store.set("k", values[0])
+    reader = threading.Thread(target=read)
+    writers = [threading.Thread(target=write, args=(v,)) for v in values]
+    reader.start()
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    reader.join()
+    if store.get("k") not in values:
+        problems.append("the final value is damaged")
+    return problems
+
+
+def test_concurrent_writers_and_a_reader_never_see_damage(pem_4096: str) -> None:
+    assert _hammer(SecretStore(MemoryKeyring()), [pem_4096, pem_4096[::-1]], rounds=50) == []
+
+
+def test_concurrent_writers_on_the_real_keyring_never_damage_an_entry(pem_4096: str) -> None:
+    """15 pairs of writers replacing one entry at once (the measure of the hardening issue): 0 damaged."""
+    store = SecretStore(REAL_KEYRING, service="salesforce-connector-wizard-tests")
+    assert store.backend_name() not in ("none", "fail"), (
+        "no real keyring is running; run the suite with the README's test command"
+    )
+    values = [pem_4096, pem_4096[::-1]]
+    damaged = 0
+    try:
+        for _pair in range(15):
+            store.set("pair", values[0])
+            start = threading.Barrier(2)
+
+            def write(value: str, start: threading.Barrier = start) -> None:
+                start.wait()
+                store.set("pair", value)
+
+            writers = [threading.Thread(target=write, args=(v,)) for v in values]
+            for t in writers:
+                t.start()
+            for t in writers:
+                t.join()
+            try:
+                damaged += store.get("pair") not in values
+            except SecretStoreError:
+                damaged += 1
+    finally:
+        store.delete("pair")
+    assert damaged == 0
