@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from core import APP_NAME, __version__, defaults
-from core.errors import AppError, InvalidInputError
+from core.errors import AppError, InvalidInputError, SecretStoreError
 
 if TYPE_CHECKING:
     from core.secret_store import SecretStore
@@ -116,7 +116,7 @@ class Cli:
 
     def cmd_keygen(self, args: argparse.Namespace) -> int:
         from core.key_setup import save_key_bundle
-        from core.keyfiles import bundle_paths
+        from core.keyfiles import bundle_paths, refuse_existing
         from core.keys import Subject, create_key_bundle
         from core.settings import Settings
 
@@ -128,17 +128,21 @@ class Cli:
             country=args.country,
             email=args.email,
         )
-        if not args.force:
-            paths = bundle_paths(folder, args.name)
-            candidates = [paths.private_key, paths.certificate, paths.csr if args.csr else None]
-            existing = [str(p) for p in candidates if p is not None and p.exists()]
-            if existing:
-                raise InvalidInputError(
-                    f"{', '.join(existing)} already exist(s); nothing was generated.",
-                    hint="Choose another --name or --out, or add --force to replace them.",
-                )
+        paths = bundle_paths(folder, args.name)
+        refuse_existing(
+            [paths.private_key, paths.certificate, paths.csr if args.csr else None],
+            overwrite=args.force,
+            nothing="nothing was generated",
+            hint="Choose another --name or --out, or add --force to replace them.",
+        )
         if args.store:
-            _ = self.store.backend  # fail early, before the slow generation, if there is no keyring
+            try:
+                _ = self.store.backend  # fail early, before the slow generation, if there is no keyring
+            except SecretStoreError as exc:
+                raise SecretStoreError(
+                    f"{exc.message} Nothing was generated.",
+                    hint=f"{exc.hint} Or run keygen without --store and keep the key file safe.",
+                ) from exc
         bundle = create_key_bundle(bits=args.bits, days=args.days, subject=subject, with_csr=args.csr)
         settings = Settings.load()
         saved = save_key_bundle(
@@ -150,6 +154,7 @@ class Cli:
             write_private_key_file=True,
             overwrite=args.force,
             stored=self.store.get if args.store else None,
+            forget_secret=self.store.delete if args.store else None,
         )
         _save_quietly(settings, self)
         info = saved.info

@@ -6,13 +6,14 @@ The CLI's ``keygen`` and the wizard's key page both call :func:`save_key_bundle`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.defaults import private_key_name
 from core.errors import FileRefusedError
-from core.keyfiles import WrittenFiles, bundle_paths, write_file_atomic, write_key_bundle
+from core.keyfiles import WrittenFiles, bundle_paths, refuse_existing, write_file_atomic, write_key_bundle
 from core.keys import CertificateInfo, KeyBundle
 from core.settings import KeyRecord, Settings
 
@@ -46,7 +47,7 @@ def unique_key_name(folder: Path, base: str = "salesforce", stored: Callable[[st
     candidate, number = base, 1
     while True:
         paths = bundle_paths(folder, candidate)
-        on_disk = any(p is not None and p.exists() for p in (paths.private_key, paths.certificate, paths.csr))
+        on_disk = any(p is not None and os.path.lexists(p) for p in (paths.private_key, paths.certificate, paths.csr))
         if not on_disk and (stored is None or stored(private_key_name(candidate)) is None):
             return candidate
         number += 1
@@ -63,32 +64,33 @@ def save_key_bundle(
     write_private_key_file: bool,
     overwrite: bool = False,
     stored: Callable[[str], str | None] | None = None,
+    forget_secret: Callable[[str], object] | None = None,
 ) -> SavedKey:
     """Store the private key (keyring via ``save_secret``) and write the public files.
 
     The keyring goes first, so a refused keyring leaves no files behind; every file target, and
     (through ``stored``) the keyring entry, is checked before that: nothing is replaced unless
-    ``overwrite``. The settings object gets a :class:`KeyRecord` (the caller saves it).
+    ``overwrite``. If writing the files fails, a keyring entry this call added is removed again
+    through ``forget_secret``. The settings object gets a :class:`KeyRecord` (the caller saves it).
 
     Raises:
         FileRefusedError: a target file exists and ``overwrite`` is false, or the folder is not writable.
         SecretStoreError: the keyring refused.
     """
     paths = bundle_paths(folder, name)
-    if not overwrite:
-        targets = [
+    refuse_existing(
+        [
             paths.certificate if bundle.cert_pem else None,
             paths.csr if bundle.csr_pem else None,
             paths.private_key if write_private_key_file else None,
-        ]
-        existing = [str(p) for p in targets if p is not None and p.exists()]
-        if existing:
-            raise FileRefusedError(
-                f"{', '.join(existing)} already exist(s); nothing was written.",
-                field="name",
-                hint="Choose another name or folder, or confirm that the files may be replaced.",
-            )
+        ],
+        overwrite=overwrite,
+        nothing="nothing was written",
+        field="name",
+        hint="Choose another name or folder, or confirm that the files may be replaced.",
+    )
     entry = None
+    replacing = False
     if save_secret is not None:
         entry = private_key_name(name)
         if not overwrite and stored is not None and stored(entry) is not None:
@@ -97,8 +99,18 @@ def save_key_bundle(
                 field="name",
                 hint="Choose another name, or confirm that it may be replaced.",
             )
+        replacing = stored is not None and stored(entry) is not None
         save_secret(entry, bundle.private_key_pem.decode("ascii"))
-    files = write_key_bundle(bundle, folder, name=name, overwrite=overwrite, include_private_key=write_private_key_file)
+    try:
+        files = write_key_bundle(
+            bundle, folder, name=name, overwrite=overwrite, include_private_key=write_private_key_file
+        )
+    except Exception:
+        # A new keyring entry whose certificate was never written would block the retry ("already in
+        # the keyring") and hold a key nothing uses: take it out again.
+        if entry is not None and forget_secret is not None and not replacing:
+            forget_secret(entry)
+        raise
     info = bundle.certificate_info
     if info is not None:
         remember_certificate(

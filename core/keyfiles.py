@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,20 +22,60 @@ def write_file_atomic(path: Path, data: bytes, *, mode: int, overwrite: bool = F
 
     The data goes to a temporary file in the same folder (created with ``mode`` by mkstemp's
     0600 default, then widened if asked), is fsynced, and is renamed over ``path``. Without
-    ``overwrite`` an existing file is never replaced, even if it appears while writing.
+    ``overwrite`` an existing file (or link, even a dangling one) is never replaced, even if it
+    appears while writing.
 
     Raises:
         FileRefusedError: the file exists and ``overwrite`` is false, or the folder is not writable.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileRefusedError(
-            f"{path} already exists and was left untouched.",
-            hint="Choose another name or folder, or confirm that it may be replaced (--force).",
-        )
+    refuse_existing([path], overwrite=overwrite, nothing="it was left untouched")
+    staged = _stage(path, data, mode=mode)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        _commit(staged, path, overwrite=overwrite)
+    finally:
+        _unlink_quietly(staged)
+    _fsync_dir(path.parent)
+    return path
+
+
+_TEMP_SUFFIX = ".tmp"
+#: A temp file of ours older than this is left over from a killed run, not one being written.
+_STALE_SECONDS = 60.0
+
+
+def refuse_existing(
+    paths: list[Path | None],
+    *,
+    overwrite: bool,
+    nothing: str,
+    field: str = "",
+    hint: str = "Choose another name or folder, or confirm that the files may be replaced (--force).",
+) -> None:
+    """The one "never over an existing file" rule: raise unless ``overwrite`` or none of ``paths`` exists.
+
+    Uses lstat, so a link counts even when it points nowhere (following it would let a dangling
+    link pass the check and fail the write half-way).
+
+    Raises:
+        FileRefusedError: naming every existing path and ``nothing`` (what was not done).
+    """
+    if overwrite:
+        return
+    existing = [str(p) for p in paths if p is not None and os.path.lexists(p)]
+    if existing:
+        raise FileRefusedError(
+            f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; {nothing}.",
+            field=field,
+            hint=hint,
+        )
+
+
+def _stage(path: Path, data: bytes, *, mode: int) -> str:
+    """Write ``data`` to a new hidden temp file beside ``path`` (owner-only from creation); return its name."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     except OSError as exc:
         raise FileRefusedError(
             f"Cannot write into {path.parent}: {exc.strerror or exc}.",
@@ -45,26 +88,59 @@ def write_file_atomic(path: Path, data: bytes, *, mode: int, overwrite: bool = F
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+    except OSError as exc:
+        _unlink_quietly(tmp_name)
+        raise FileRefusedError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    return tmp_name
+
+
+def _commit(tmp_name: str, path: Path, *, overwrite: bool) -> None:
+    """Move a staged file to ``path``; without ``overwrite`` never over anything that appeared meanwhile."""
+    try:
         if overwrite:
             os.replace(tmp_name, path)
-        else:
-            # link() fails if the target appeared meanwhile: no race can clobber a key.
-            try:
-                os.link(tmp_name, path)
-            except FileExistsError as exc:
-                raise FileRefusedError(f"{path} appeared while writing and was left untouched.") from exc
-            except OSError:
-                # File systems without hard links (FAT, some network shares).
-                if path.exists():
-                    raise FileRefusedError(f"{path} already exists and was left untouched.") from None
-                os.replace(tmp_name, path)
+            return
+        # link() fails if the target appeared meanwhile: no race can clobber a key.
+        try:
+            os.link(tmp_name, path)
+        except FileExistsError as exc:
+            raise FileRefusedError(f"{path} appeared while writing and was left untouched.") from exc
+        except OSError:
+            # File systems without hard links (FAT, some network shares).
+            if os.path.lexists(path):
+                raise FileRefusedError(f"{path} already exists and was left untouched.") from None
+            os.replace(tmp_name, path)
+    except FileRefusedError:
+        raise
     except OSError as exc:
         raise FileRefusedError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-    _fsync_dir(path.parent)
-    return path
+
+
+def _unlink_quietly(name: str | Path) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
+
+
+def clear_stale_temps(folder: Path, names: list[str], *, now: float | None = None) -> list[Path]:
+    """Remove temp files this module left beside ``names`` in ``folder`` when a run was killed.
+
+    A killed write leaves ``.NAME.XXXX.tmp`` (for a key: the whole private key). Only files of
+    that exact form, older than a minute (so never one a running write is filling), are removed.
+    """
+    removed = []
+    moment = time.time() if now is None else now
+    for name in names:
+        for candidate in Path(folder).glob(f".{glob.escape(name)}.*{_TEMP_SUFFIX}"):
+            try:
+                if candidate.is_file() and not candidate.is_symlink():
+                    if moment - candidate.stat().st_mtime > _STALE_SECONDS:
+                        candidate.unlink()
+                        removed.append(candidate)
+            except OSError:
+                continue
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -119,18 +195,56 @@ def write_key_bundle(
         planned.append((paths.certificate, bundle.cert_pem, PUBLIC_MODE))
     if bundle.csr_pem is not None:
         planned.append((paths.csr, bundle.csr_pem, PUBLIC_MODE))
-    if not overwrite:
-        existing = [str(p) for p, _, _ in planned if p is not None and p.exists()]
-        if existing:
-            raise FileRefusedError(
-                f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; nothing was written.",
-                hint="Choose another name or folder, or confirm that the files may be replaced (--force).",
-            )
-    for target, data, mode in planned:
-        assert target is not None
-        write_file_atomic(target, data, mode=mode, overwrite=overwrite)
+    targets = [target for target, _, _ in planned if target is not None]
+    refuse_existing(list(targets), overwrite=overwrite, nothing="nothing was written")
+    folder_path = Path(folder)
+    if folder_path.is_dir():
+        clear_stale_temps(folder_path, [t.name for t in targets])
+    # All or nothing: every file is staged first; then each is moved into place (an earlier file
+    # being replaced is kept aside until all are in); any failure undoes this call's moves.
+    staged: list[tuple[str, Path]] = []
+    try:
+        for target, data, mode in planned:
+            assert target is not None
+            staged.append((_stage(target, data, mode=mode), target))
+        _commit_all(staged, overwrite=overwrite)
+    finally:
+        for tmp_name, _ in staged:
+            _unlink_quietly(tmp_name)
+    _fsync_dir(folder_path)
     return WrittenFiles(
         private_key=paths.private_key if include_private_key else None,
         certificate=paths.certificate if bundle.cert_pem is not None else None,
         csr=paths.csr if bundle.csr_pem is not None else None,
     )
+
+
+def _commit_all(staged: list[tuple[str, Path]], *, overwrite: bool) -> None:
+    """Move every staged file into place, or none: on failure, restore what was there before."""
+    moved: list[Path] = []
+    kept_aside: list[tuple[str, Path]] = []
+    try:
+        for tmp_name, target in staged:
+            if overwrite and os.path.lexists(target):
+                # Not a .tmp name: a run killed here leaves the previous file as .NAME.XXXX.previous,
+                # which the stale-temp clean-up never deletes.
+                aside = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.previous")
+                os.replace(target, aside)
+                kept_aside.append((aside, target))
+            _commit(tmp_name, target, overwrite=overwrite)
+            moved.append(target)
+    except (OSError, FileRefusedError) as exc:
+        for target in moved:
+            _unlink_quietly(target)
+        for aside, target in kept_aside:
+            try:
+                os.replace(aside, target)
+            except OSError:
+                pass
+        if isinstance(exc, FileRefusedError):
+            raise FileRefusedError(f"{exc.message} Nothing was written.", hint=exc.hint) from exc
+        raise FileRefusedError(
+            f"Cannot write {exc.filename or 'the files'}: {exc.strerror or exc}. Nothing was written."
+        ) from exc
+    for aside, _ in kept_aside:
+        _unlink_quietly(aside)

@@ -45,6 +45,14 @@ class WizardContext:
             return
         self.store.set(name, value)
 
+    def keyring_works(self) -> bool:
+        """Whether a usable keyring backend is configured (no call to it is made)."""
+        try:
+            _ = self.store.backend
+        except SecretStoreError:
+            return False
+        return True
+
     def read_secret(self, name: str) -> str | None:
         if name in self.session_secrets:
             return self.session_secrets[name]

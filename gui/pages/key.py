@@ -267,6 +267,7 @@ class KeyPage(QWizardPage):
             self.folder.setText(settings.output_dir or str(default_output_dir()))
         if not self.key_name.text():
             self.key_name.setText(unique_key_name(Path(self.folder.text()), stored=self.context.read_secret))
+        self._describe_export()
         if self.context.bundle is not None and self.result_box.isHidden():
             self._show_result()
             self.message.show_info(
@@ -274,6 +275,18 @@ class KeyPage(QWizardPage):
                     self.context.key_name
                 )
             )
+
+    def _describe_export(self) -> None:
+        """Say whether a file copy is optional (a keyring keeps the key) or the only way to keep it."""
+        if self.context.session_only or not self.context.keyring_works():
+            text = self.tr(
+                "Also save the private key as a file (owner-only). Recommended: no keyring can keep it on this computer."
+            )
+        else:
+            text = self.tr(
+                "Also save the private key as a file (owner-only). Not needed: the key is kept in your keyring."
+            )
+        self.export_key.setText(text)
 
     def isComplete(self) -> bool:
         return (
@@ -321,6 +334,8 @@ class KeyPage(QWizardPage):
             return
         mode = self.mode()
         context, export = self.context, self.export_key.isChecked()
+        # Without a keyring the key lives in context.bundle only: nothing may claim it was stored.
+        save_secret = None if context.session_only else context.save_secret
 
         def save(bundle: KeyBundle) -> SavedKey:  # runs in the worker, after the bundle is made
             return save_key_bundle(
@@ -328,7 +343,8 @@ class KeyPage(QWizardPage):
                 folder=folder,
                 name=name,
                 settings=context.settings,
-                save_secret=context.save_secret,
+                save_secret=save_secret,
+                forget_secret=context.store.delete if save_secret is not None else None,
                 write_private_key_file=export,
                 stored=context.read_secret,
             )
@@ -413,7 +429,18 @@ class KeyPage(QWizardPage):
             else self.tr("in your system keyring")
         )
         extra = self.tr(" A copy is in {0} (owner-only).").format(key_file) if key_file else ""
-        self.message.show_ok(self.tr("Done. The private key is kept {0}.{1}").format(where, extra))
+        if self.context.session_only and key_file is None:
+            # The one copy of this key is in memory: make keeping it an explicit choice, now.
+            self.message.show_warning(
+                self.tr(
+                    "Done, but no keyring could keep the private key: it exists only in memory until the wizard "
+                    "closes. Save a copy now with \u201cSave a copy of the private key...\u201d, or you will need a new "
+                    "key (and a new certificate in Salesforce) next time."
+                )
+            )
+            self.export_button.setFocus()
+        else:
+            self.message.show_ok(self.tr("Done. The private key is kept {0}.{1}").format(where, extra))
         self.completeChanged.emit()
 
     def _show_result(self) -> None:
@@ -452,6 +479,7 @@ class KeyPage(QWizardPage):
     def _continue_without_keyring(self) -> None:
         self.context.session_only = True
         self.session_only_button.hide()
+        self._describe_export()
         self.keyring_message.show_warning(
             self.tr("Continuing without the keyring: secrets are kept in memory until the wizard closes.")
         )

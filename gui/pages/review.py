@@ -135,7 +135,9 @@ class ReviewPage(QWizardPage):
             "config": {
                 "username": values["username"],
                 "consumer_key": values["consumer_key"],
-                "private_key": "<hidden: the RSA private key from your keyring>",
+                "private_key": self.tr("<hidden: the RSA private key kept in memory for this session>")
+                if self.context.session_only
+                else self.tr("<hidden: the RSA private key from your keyring>"),
                 "categories": values["categories"],
             },
         }

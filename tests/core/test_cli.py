@@ -108,6 +108,30 @@ def test_keygen_store_puts_the_key_in_the_keyring(tmp_path: Path, memory_keyring
     assert SecretStore().get("private-key:prod") == (tmp_path / "prod.pem").read_text()
 
 
+def test_keygen_store_with_a_switched_off_keyring_stores_nothing_and_says_so(tmp_path: Path) -> None:
+    import keyring.backends.null
+
+    run = cli("keygen", "--out", str(tmp_path), "--store", store=SecretStore(keyring.backends.null.Keyring()))
+    assert run.code == 1 and "switched off" in run.err and "without --store" in run.err
+    assert "stored as" not in run.out and not list(tmp_path.iterdir())
+
+
+def test_set_api_key_with_a_switched_off_keyring_does_not_claim_to_have_stored_it() -> None:
+    import keyring.backends.null
+
+    run = cli("set-api-key", stdin="key-123\n", store=SecretStore(keyring.backends.null.Keyring()))
+    assert run.code == 1 and "Stored" not in run.out and "switched off" in run.err
+
+
+def test_a_failed_keygen_store_leaves_no_orphan_key_in_the_keyring(tmp_path: Path) -> None:
+    (tmp_path / "salesforce.crt").symlink_to(tmp_path / "nowhere" / "salesforce.crt")  # dangling: the write fails
+    run = cli("keygen", "--out", str(tmp_path), "--store")
+    assert run.code != 0
+    assert SecretStore().get("private-key:salesforce") is None
+    (tmp_path / "salesforce.crt").unlink()
+    assert cli("keygen", "--out", str(tmp_path), "--store").code == 0  # the retry is not blocked
+
+
 @pytest.mark.parametrize("args", [["--bits", "1024"], ["--days", "0"], ["--country", "Germany"]])
 def test_keygen_bad_options_exit_2(tmp_path: Path, args: list[str]) -> None:
     run = cli("keygen", "--out", str(tmp_path), *args)

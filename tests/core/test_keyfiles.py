@@ -68,3 +68,70 @@ def test_unwritable_folder_gives_a_clear_error(tmp_path: Path, key_bundle: KeyBu
 def test_bad_names_are_refused(tmp_path: Path, key_bundle: KeyBundle, name: str) -> None:
     with pytest.raises(FileRefusedError):
         write_key_bundle(key_bundle, tmp_path, name=name)
+
+
+# --- a key and its certificate are one unit -----------------------------------------------------
+
+
+def test_a_dangling_link_counts_as_an_existing_file_and_nothing_is_written(
+    tmp_path: Path, key_bundle: KeyBundle
+) -> None:
+    (tmp_path / "salesforce.crt").symlink_to(tmp_path / "elsewhere.crt")
+    with pytest.raises(FileRefusedError, match="salesforce.crt already exists"):
+        write_key_bundle(key_bundle, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["salesforce.crt"]
+    assert not (tmp_path / "elsewhere.crt").exists()  # the link was not followed
+
+
+def _failing_on(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """The OS refuses to put the new ``suffix`` file in place (a share that goes away); moving old files works."""
+    import errno
+
+    real_link, real_replace = os.link, os.replace
+
+    def link(src: str, dst: str | Path) -> None:
+        if str(dst).endswith(suffix) and str(src).endswith(".tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        real_link(src, dst)
+
+    def replace(src: str, dst: str | Path) -> None:
+        if str(dst).endswith(suffix) and str(src).endswith(".tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "link", link)
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_a_failure_on_the_certificate_leaves_no_key_alone(
+    tmp_path: Path, key_bundle: KeyBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failing_on(monkeypatch, ".crt")
+    with pytest.raises(FileRefusedError, match="No space left.*Nothing was written"):
+        write_key_bundle(key_bundle, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # neither the key nor any temp file holding it
+
+
+def test_a_failed_replace_keeps_the_old_key_and_certificate_together(
+    tmp_path: Path, key_bundle: KeyBundle, other_bundle: KeyBundle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_key_bundle(key_bundle, tmp_path)
+    _failing_on(monkeypatch, ".crt")
+    with pytest.raises(FileRefusedError):
+        write_key_bundle(other_bundle, tmp_path, overwrite=True)
+    assert (tmp_path / "salesforce.pem").read_bytes() == key_bundle.private_key_pem
+    assert (tmp_path / "salesforce.crt").read_bytes() == key_bundle.cert_pem
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["salesforce.crt", "salesforce.pem"]
+
+
+def test_a_temp_file_left_by_a_killed_run_is_cleared_on_the_next_write(tmp_path: Path, key_bundle: KeyBundle) -> None:
+    stale = tmp_path / ".salesforce.pem.k3y9x0.tmp"
+    stale.write_bytes(b"-----BEGIN RSA PRIVATE KEY-----\n...")
+    os.utime(stale, (0, 0))
+    fresh = tmp_path / ".salesforce.crt.abcdef.tmp"  # another run may be writing this one right now
+    fresh.write_bytes(b"x")
+    kept_previous = tmp_path / ".salesforce.pem.abcdef.previous"  # an old key set aside: never removed
+    kept_previous.write_bytes(b"old")
+    os.utime(kept_previous, (0, 0))
+    write_key_bundle(key_bundle, tmp_path)
+    assert not stale.exists() and fresh.exists() and kept_previous.exists()

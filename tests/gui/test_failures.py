@@ -6,12 +6,14 @@ import sys
 from pathlib import Path
 
 import keyring.backends.fail
+import keyring.backends.null
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from core.errors import AppError
 from core.keys import KeyBundle
 from core.secret_store import SecretStore
+from core.settings import Settings
 from gui.crash import CrashReporter
 from gui.page_ids import PageId
 from tests.conftest import CONSUMER_KEY
@@ -36,8 +38,39 @@ def test_keyring_unavailable_says_so_and_allows_a_session_without_saving(person:
     person.click(page.session_only_button)
     person.qtbot.waitUntil(page.isComplete, timeout=20000)
     assert "only in memory" in page.message.text()
-    assert person.wizard.context.session_secrets["private-key:salesforce"].startswith("-----BEGIN RSA PRIVATE")
+    bundle = person.wizard.context.bundle
+    assert bundle is not None and bundle.private_key_pem.startswith(b"-----BEGIN RSA PRIVATE")
     assert not list(tmp_path.glob("*.pem"))  # never a silent plaintext fallback
+
+
+def test_a_switched_off_keyring_is_never_called_safe_and_the_key_file_is_offered(
+    person: Person, tmp_path: Path, platform: FakePlatform, salesforce: FakeSalesforce
+) -> None:
+    """keyring --disable: the null backend accepts secrets and keeps none."""
+    person.wizard.context.store = SecretStore(keyring.backends.null.Keyring())
+    person.wizard.welcome_page.initializePage()
+    assert "switched off" in person.wizard.welcome_page.keyring_warning.text()
+    assert "keyringrc.cfg" in person.wizard.welcome_page.keyring_warning.text()
+    person.next()
+    page = person.wizard.key_page
+    assert "Recommended" in page.export_key.text() and "Not needed" not in page.export_key.text()
+    person.type(page.folder, str(tmp_path))
+    person.click(page.action_button)
+    person.qtbot.waitUntil(lambda: page.keyring_message.kind == "error", timeout=20000)
+    assert "switched off" in page.keyring_message.text()
+    assert not (tmp_path / "salesforce.crt").exists()  # no certificate whose key exists nowhere
+    person.click(page.session_only_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=20000)
+    assert page.message.kind == "warning" and "only in memory" in page.message.text()
+    assert "keyring" not in page.message.text().split("Done")[0]
+    assert page.export_button.hasFocus() and page.export_button.isVisible()
+    record = Settings.load().keys[0]
+    assert record.in_keyring is False  # the record tells the truth after a restart
+    assert page.export_private_key(tmp_path / "copy.pem")
+    assert (tmp_path / "copy.pem").read_bytes() == person.wizard.context.bundle.private_key_pem
+    review = person.wizard.review_page
+    review.initializePage()
+    assert "kept in memory" in review.summary.toPlainText() and "from your keyring" not in review.summary.toPlainText()
 
 
 def test_cancel_during_generation_keeps_the_window_responsive_and_saves_nothing(person: Person, tmp_path: Path) -> None:
