@@ -23,6 +23,7 @@ from core.errors import AppError, InvalidInputError, SecretStoreError
 
 if TYPE_CHECKING:
     from core.secret_store import SecretStore
+    from core.settings import Settings
     from core.unstructured import PlatformClient
 
 # Command modules are imported inside each command: `--version` and `keygen` must not pay for
@@ -63,6 +64,15 @@ class Cli:
 
             self._store = SecretStore()
         return self._store
+
+    def load_settings(self) -> Settings:
+        """The settings, saying once on stderr if the file had to be set aside."""
+        from core.settings import Settings
+
+        settings = Settings.load()
+        if settings.notice:
+            self.note(f"note: {settings.notice}")
+        return settings
 
     # --- output ----------------------------------------------------------------------------
 
@@ -118,7 +128,6 @@ class Cli:
         from core.key_setup import save_key_bundle
         from core.keyfiles import bundle_paths, refuse_existing
         from core.keys import Subject, create_key_bundle
-        from core.settings import Settings
 
         folder = Path(args.out).expanduser()
         subject = Subject(
@@ -144,7 +153,7 @@ class Cli:
                     hint=f"{exc.hint} Or run keygen without --store and keep the key file safe.",
                 ) from exc
         bundle = create_key_bundle(bits=args.bits, days=args.days, subject=subject, with_csr=args.csr)
-        settings = Settings.load()
+        settings = self.load_settings()
         saved = save_key_bundle(
             bundle,
             folder=folder,
@@ -172,7 +181,6 @@ class Cli:
     def cmd_import_cert(self, args: argparse.Namespace) -> int:
         from core.key_setup import remember_certificate, save_issued_certificate
         from core.keys import KeyBundle, attach_certificate
-        from core.settings import Settings
 
         cert_path = Path(args.cert).expanduser()
         try:
@@ -183,7 +191,7 @@ class Cli:
         bundle = attach_certificate(KeyBundle(private_key_pem=key_text.encode(), cert_pem=None), cert_bytes)
         info = bundle.certificate_info
         assert info is not None
-        settings = Settings.load()
+        settings = self.load_settings()
         in_keyring = args.private_key.startswith("keyring:")
         if args.out:
             saved = save_issued_certificate(
@@ -292,10 +300,9 @@ class Cli:
 
     def cmd_list(self, args: argparse.Namespace) -> int:
         from core.connectors import inventory
-        from core.settings import Settings
 
         client = self._client(args.api_url)
-        rows = inventory(client.list_sources(), Settings.load())
+        rows = inventory(client.list_sources(), self.load_settings())
         if args.json:
             self.say(json.dumps([row.to_json() for row in rows], indent=2))
             return 0
@@ -358,7 +365,6 @@ class Cli:
         return 0
 
     def cmd_delete(self, args: argparse.Namespace) -> int:
-        from core.settings import Settings
 
         client = self._client(args.api_url)
         connector = client.get_source(args.id)
@@ -375,7 +381,7 @@ class Cli:
                 self.note("Nothing was deleted.")
                 return 1
         client.delete_source(args.id)
-        settings = Settings.load()
+        settings = self.load_settings()
         settings.forget_connector(args.id)
         _save_quietly(settings, self)
         self.say(f"Deleted connector {connector.id} ({connector.name}).")
@@ -385,10 +391,9 @@ class Cli:
 
     def _client(self, api_url: str | None) -> PlatformClient:
         from core.credentials import resolve_api_key
-        from core.settings import Settings
         from core.unstructured import PlatformClient, default_api_url, normalise_api_url
 
-        url = normalise_api_url(api_url or Settings.load().api_url or default_api_url())
+        url = normalise_api_url(api_url or self.load_settings().api_url or default_api_url())
         api_key, _ = resolve_api_key(self.store)
         return PlatformClient(api_url=url, api_key=api_key)
 
@@ -430,9 +435,8 @@ class Cli:
     def _stored_key_of(self, connector_id: str) -> str | None:
         """The key this machine recorded for the connector, if it is in the keyring."""
         from core.secret_store import private_key_name
-        from core.settings import Settings
 
-        settings = Settings.load()
+        settings = self.load_settings()
         record = settings.connector(connector_id)
         key_record = settings.key_by_public_id(record.public_key_id) if record and record.public_key_id else None
         if key_record and key_record.in_keyring:
@@ -441,9 +445,8 @@ class Cli:
 
     def _record_connector(self, client: PlatformClient, connector: Any, pem: str) -> None:
         from core.connectors import remember_connector
-        from core.settings import Settings
 
-        settings = Settings.load()
+        settings = self.load_settings()
         remember_connector(settings, connector=connector, private_key_pem=pem, api_url=client.base_url)
         _save_quietly(settings, self)
 

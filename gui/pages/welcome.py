@@ -56,6 +56,7 @@ class WelcomePage(QWizardPage):
         )
         self.expiry = MessageLabel()
         self.keyring_warning = MessageLabel()
+        self.settings_notice = MessageLabel()
         self.resume_label = MessageLabel()
         self.resume_button = QPushButton(self.tr("&Resume"))
         describe(self.resume_button, "Resume", "Continue at the step where you left off")
@@ -73,6 +74,7 @@ class WelcomePage(QWizardPage):
         layout.addWidget(self.manage_radio)
         layout.addWidget(self.expiry)
         layout.addWidget(self.keyring_warning)
+        layout.addWidget(self.settings_notice)
         layout.addWidget(self.resume_label)
         layout.addLayout(resume_row)
         layout.addStretch(1)
@@ -95,6 +97,9 @@ class WelcomePage(QWizardPage):
         self.resume_button.setVisible(has_saved)
         self.start_over_button.setVisible(has_saved)
         self._show_expiry()
+        if self.context.settings.notice:  # said once: the damaged file is already set aside
+            self.settings_notice.show_warning(self.context.settings.notice)
+            self.context.settings.notice = ""
         try:
             _ = self.context.store.backend
             self.keyring_warning.clear_message()

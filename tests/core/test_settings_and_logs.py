@@ -31,17 +31,86 @@ def test_a_secret_never_reaches_the_settings_file(key_bundle: KeyBundle) -> None
     assert not (config_dir() / "settings.json").exists()
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", json.dumps({"keys": [{"bogus": 1}]})])
-def test_damaged_settings_fall_back_to_defaults(content: str) -> None:
-    config_dir().mkdir(parents=True)
-    (config_dir() / "settings.json").write_text(content)
-    assert Settings.load() == Settings()
+def _write(data: object) -> Path:
+    config_dir().mkdir(parents=True, exist_ok=True)
+    path = config_dir() / "settings.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
 
 
-def test_unknown_fields_from_newer_versions_are_ignored() -> None:
-    config_dir().mkdir(parents=True)
-    (config_dir() / "settings.json").write_text(json.dumps({"username": "u@x.co", "future": True}))
-    assert Settings.load().username == "u@x.co"
+def test_one_broken_record_and_one_from_a_newer_version_cost_nothing_else() -> None:
+    """The data-loss case: a malformed record used to reset the whole file on the next save."""
+    path = _write(
+        {
+            "schema": 2,
+            "username": "u@x.co",
+            "keys": [
+                {"name": "good", "public_key_id": "k1", "in_keyring": True},
+                {"bogus": 1},
+                {"name": "newer", "public_key_id": "k2", "hsm_slot": 7},
+            ],
+            "connectors": [
+                {"id": "c1", "name": "prod"},  # no api_url: malformed
+                {"id": "c2", "name": "dev", "api_url": "https://api.example.com", "owner_team": "data"},
+            ],
+        }
+    )
+    settings = Settings.load()
+    assert [k.name for k in settings.keys] == ["good", "newer"]
+    assert [c.id for c in settings.connectors] == ["c2"]
+    settings.remember_key(KeyRecord(name="added", public_key_id="k3"))
+    settings.save()
+    saved = json.loads(path.read_text())
+    assert {"bogus": 1} in saved["keys"]  # kept as it was, for whoever can read it
+    assert {"name": "newer", "public_key_id": "k2", "hsm_slot": 7}.items() <= next(
+        k for k in saved["keys"] if k.get("name") == "newer"
+    ).items()
+    assert {"id": "c1", "name": "prod"} in saved["connectors"]
+    assert next(c for c in saved["connectors"] if c.get("id") == "c2")["owner_team"] == "data"
+    assert {k.get("name") for k in saved["keys"]} >= {"good", "newer", "added"}
+    assert saved["username"] == "u@x.co" and saved["schema"] == 2
+
+
+def test_fields_and_the_schema_of_a_newer_version_are_written_back() -> None:
+    path = _write({"schema": 9, "username": "u@x.co", "future": {"on": True}, "api_url": 5})
+    settings = Settings.load()
+    assert settings.username == "u@x.co" and settings.api_url == ""
+    settings.save()
+    saved = json.loads(path.read_text())
+    assert saved["schema"] == 9 and saved["future"] == {"on": True} and saved["api_url"] == 5
+
+
+def test_a_file_from_before_the_schema_number_is_migrated_after_a_copy_is_kept() -> None:
+    original = json.dumps({"username": "u@x.co", "keys": [{"name": "k", "public_key_id": "p"}]})
+    path = _write(original)
+    settings = Settings.load()
+    assert settings.keys[0].name == "k"
+    backups = list(path.parent.glob("settings.json.schema1-*"))
+    assert len(backups) == 1 and backups[0].read_text() == original
+    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    settings.save()
+    assert json.loads(path.read_text())["schema"] == 2
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", "{" * 100000])
+def test_a_damaged_file_is_kept_aside_and_said_once(content: str) -> None:
+    path = _write(content)
+    settings = Settings.load()
+    assert settings == Settings() and "damaged" in settings.notice
+    aside = list(path.parent.glob("settings.json.damaged-*"))
+    assert len(aside) == 1 and aside[0].read_text() == content and str(aside[0]) in settings.notice
+    settings.save()
+    assert aside[0].read_text() == content  # the next save cannot replace it
+    assert Settings.load().notice == ""  # said once
+
+
+def test_the_cli_says_when_the_settings_were_set_aside(tmp_path: Path) -> None:
+    from tests.core.test_cli import cli
+
+    _write("{not json")
+    run = cli("keygen", "--out", str(tmp_path))
+    assert run.code == 0 and "note: The settings file was damaged" in run.err
+    assert Settings.load().keys  # the new key is recorded in fresh settings
 
 
 def test_redaction_of_keys_tokens_and_registered_secrets(key_bundle: KeyBundle) -> None:

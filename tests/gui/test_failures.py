@@ -372,3 +372,15 @@ def test_the_private_key_can_be_exported_later_owner_only_never_over_a_file(pers
     target.write_text("someone else's file")
     assert not page.export_private_key(target) and "already exists" in page.message.text()
     assert target.read_text() == "someone else's file"
+
+
+def test_a_damaged_settings_file_is_mentioned_once_on_the_welcome_page(person: Person) -> None:
+    person.wizard.context.settings.notice = (
+        "The settings file was damaged and has been kept as /x/settings.json.damaged-1."
+    )
+    page = person.wizard.welcome_page
+    page.initializePage()
+    assert "kept as /x/settings.json.damaged-1" in page.settings_notice.text()
+    page.settings_notice.clear_message()
+    page.initializePage()
+    assert page.settings_notice.text() == ""
