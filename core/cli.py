@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from core.secret_store import SecretStore
     from core.settings import Settings
     from core.unstructured import PlatformClient
+    from core.usecases import SettingsChange
 
 # Command modules are imported inside each command: `--version` and `keygen` must not pay for
 # requests, PyJWT or keyring (see benchmarks/bench.py), and nothing here may import Qt.
@@ -153,19 +154,17 @@ class Cli:
                     hint=f"{exc.hint} Or run keygen without --store and keep the key file safe.",
                 ) from exc
         bundle = create_key_bundle(bits=args.bits, days=args.days, subject=subject, with_csr=args.csr)
-        settings = self.load_settings()
         saved = save_key_bundle(
             bundle,
             folder=folder,
             name=args.name,
-            settings=settings,
             save_secret=self.store.set if args.store else None,
             write_private_key_file=True,
             overwrite=args.force,
             stored=self.store.get if args.store else None,
             forget_secret=self.store.delete if args.store else None,
         )
-        _save_quietly(settings, self)
+        self._record(saved)
         info = saved.info
         assert info is not None
         self.say(f"Private key:  {saved.files.private_key} (owner-only, keep it secret)")
@@ -179,7 +178,7 @@ class Cli:
         return 0
 
     def cmd_import_cert(self, args: argparse.Namespace) -> int:
-        from core.key_setup import remember_certificate, save_issued_certificate
+        from core.key_setup import certificate_record, save_issued_certificate
         from core.keys import KeyBundle, attach_certificate
 
         cert_path = Path(args.cert).expanduser()
@@ -191,24 +190,22 @@ class Cli:
         bundle = attach_certificate(KeyBundle(private_key_pem=key_text.encode(), cert_pem=None), cert_bytes)
         info = bundle.certificate_info
         assert info is not None
-        settings = self.load_settings()
         in_keyring = args.private_key.startswith("keyring:")
         if args.out:
             saved = save_issued_certificate(
-                bundle,
-                folder=Path(args.out).expanduser(),
-                name=args.name,
-                settings=settings,
-                in_keyring=in_keyring,
-                overwrite=args.force,
+                bundle, folder=Path(args.out).expanduser(), name=args.name, in_keyring=in_keyring, overwrite=args.force
             )
+            self._record(saved)
             where = str(saved.files.certificate)
         else:
-            remember_certificate(
-                settings, name=args.name, info=info, certificate_path=cert_path.resolve(), in_keyring=in_keyring
+            settings = self.load_settings()
+            settings.remember_key(
+                certificate_record(
+                    name=args.name, info=info, certificate_path=cert_path.resolve(), in_keyring=in_keyring
+                )
             )
+            _save_quietly(settings, self)
             where = str(cert_path)
-        _save_quietly(settings, self)
         self.say(f"Certificate:  {where} (matches the private key; upload it to the Salesforce app)")
         self.say(f"SHA-256:      {info.fingerprint_sha256}")
         self.say(f"Expires:      {info.not_after:%Y-%m-%d %H:%M} UTC")
@@ -246,7 +243,7 @@ class Cli:
             )
         except AppError as exc:
             code = self.fail(exc)
-            if "hasn't approved" in getattr(exc, "description", ""):
+            if getattr(exc, "cause", "") == salesforce.LoginCause.NOT_APPROVED.value:
                 self.note("  Approval URL: " + salesforce.approval_url(consumer_key, login_url=login_url))
             return code
         who = f"{result.username}" + (f" ({result.display_name})" if result.display_name else "")
@@ -254,16 +251,27 @@ class Cli:
         return 0
 
     def cmd_submit(self, args: argparse.Namespace) -> int:
-        from core.connectors import create_connector
-        from core.validation import validate_config
+        from core import usecases
+        from core.validation import validate_config, validate_connector_name
 
         key_text = self._key_text(args.private_key)
-        config = validate_config(
+        # Every input is checked before the API key is looked up or anything is sent.
+        validate_connector_name(args.name)
+        validate_config(
             username=args.username, consumer_key=args.consumer_key, private_key=key_text, categories=args.categories
         )
         client = self._client(args.api_url)
-        connector = create_connector(client, name=args.name, config=config)
-        self._record_connector(client, connector, config.private_key)
+        saved = usecases.create_connector(
+            client,
+            name=args.name,
+            username=args.username,
+            consumer_key=args.consumer_key,
+            private_key=key_text,
+            categories=args.categories,
+            keys=self.load_settings().keys,
+        )
+        self._record(saved)
+        connector = saved.connector
         if args.json:
             self.say(json.dumps(connector.redacted(), indent=2))
         else:
@@ -334,29 +342,23 @@ class Cli:
         return 1
 
     def cmd_update(self, args: argparse.Namespace) -> int:
-        from core.connectors import merged_config
-        from core.keys import load_private_key
-        from core.validation import parse_categories, validate_consumer_key, validate_username
+        from core import usecases
 
-        if not any([args.private_key, args.username, args.consumer_key, args.categories]):
-            raise InvalidInputError(
-                "Nothing to update.", hint="Give --private-key, --username, --consumer-key or --categories."
-            )
-        username = validate_username(args.username) if args.username else None
-        consumer_key = validate_consumer_key(args.consumer_key) if args.consumer_key else None
-        categories = parse_categories(args.categories) if args.categories else None
         key_text = self._key_text(args.private_key) if args.private_key else None
-        if key_text is not None:
-            load_private_key(key_text)
+        change = usecases.UpdateRequest(
+            private_key=key_text, username=args.username, consumer_key=args.consumer_key, categories=args.categories
+        ).validated()  # before any network call
         client = self._client(args.api_url)
-        current = client.get_source(args.id)
-        if key_text is None:
-            key_text = self._stored_key_of(args.id)
-        config = merged_config(
-            current, private_key=key_text, username=username, consumer_key=consumer_key, categories=categories
+        settings = self.load_settings()
+        saved = usecases.update_connector(
+            client,
+            args.id,
+            change,
+            keys=settings.keys,
+            stored_key=lambda: usecases.stored_key_of(settings, args.id, self.store.get),
         )
-        updated = client.update_source(args.id, config=config)
-        self._record_connector(client, updated, config.private_key)
+        self._record(saved)
+        updated = saved.connector
         if args.json:
             self.say(json.dumps(updated.redacted(), indent=2))
         else:
@@ -380,10 +382,9 @@ class Cli:
             if self.stdin.readline().strip().lower() != "yes":
                 self.note("Nothing was deleted.")
                 return 1
-        client.delete_source(args.id)
-        settings = self.load_settings()
-        settings.forget_connector(args.id)
-        _save_quietly(settings, self)
+        from core import usecases
+
+        self._record(usecases.delete_connector(client, args.id))
         self.say(f"Deleted connector {connector.id} ({connector.name}).")
         return 0
 
@@ -432,22 +433,10 @@ class Cli:
                 self.note("The passphrase is wrong; try again.")
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _stored_key_of(self, connector_id: str) -> str | None:
-        """The key this machine recorded for the connector, if it is in the keyring."""
-        from core.secret_store import private_key_name
-
+    def _record(self, change: SettingsChange) -> None:
+        """Apply what a use case says to record, and save (this thread is the only one that does)."""
         settings = self.load_settings()
-        record = settings.connector(connector_id)
-        key_record = settings.key_by_public_id(record.public_key_id) if record and record.public_key_id else None
-        if key_record and key_record.in_keyring:
-            return self.store.get(private_key_name(key_record.name))
-        return None
-
-    def _record_connector(self, client: PlatformClient, connector: Any, pem: str) -> None:
-        from core.connectors import remember_connector
-
-        settings = self.load_settings()
-        remember_connector(settings, connector=connector, private_key_pem=pem, api_url=client.base_url)
+        change.apply(settings)
         _save_quietly(settings, self)
 
 

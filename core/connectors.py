@@ -9,7 +9,7 @@ from typing import Any
 
 from core.defaults import EXPIRY_WARN_DAYS
 from core.errors import AppError, InvalidInputError
-from core.keys import load_private_key, public_key_id
+from core.keys import load_private_key
 from core.settings import ConnectorRecord, Settings
 from core.unstructured import PlatformClient, SourceConnector
 from core.validation import SalesforceConfig, validate_config, validate_connector_name
@@ -144,20 +144,3 @@ def create_connector(client: PlatformClient, *, name: str, config: SalesforceCon
             hint="Choose another name, or check or rotate the existing one instead.",
         )
     return client.create_source(name=wanted, config=config)
-
-
-def remember_connector(settings: Settings, *, connector: SourceConnector, private_key_pem: str, api_url: str) -> None:
-    """Record a connector created or rotated here, with the certificate of the key it now uses."""
-    key_id = public_key_id(load_private_key(private_key_pem))
-    key_record = settings.key_by_public_id(key_id)
-    settings.remember_connector(
-        ConnectorRecord(
-            id=connector.id,
-            name=connector.name,
-            api_url=api_url,
-            public_key_id=key_id,
-            fingerprint_sha256=key_record.fingerprint_sha256 if key_record else "",
-            not_after=key_record.not_after if key_record else "",
-            updated_at=connector.updated_at or connector.created_at or "",
-        )
-    )

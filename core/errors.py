@@ -59,24 +59,30 @@ class NetworkError(AppError):
 class SalesforceLoginError(AppError):
     """Salesforce refused the JWT bearer login.
 
-    ``error`` and ``description`` are Salesforce's own words; ``fix`` says what to do.
+    ``error`` and ``description`` are Salesforce's own words; ``fix`` says what to do; ``cause``
+    is the value of a ``core.salesforce.LoginCause``, what callers decide on.
     """
 
-    def __init__(self, *, error: str, description: str, fix: str, status: int = 400) -> None:
+    def __init__(self, *, error: str, description: str, fix: str, status: int = 400, cause: str = "unexpected") -> None:
         words = f"{error}: {description}" if description else error
         super().__init__(f"Salesforce refused the login ({words}).", hint=fix)
         self.error = error
         self.description = description
         self.fix = fix
         self.status = status
+        self.cause = cause
 
 
 class PlatformApiError(AppError):
     """The Unstructured Platform API answered with an error."""
 
-    def __init__(self, message: str, *, status: int | None = None, hint: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, hint: str = "", fields: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+        #: The request fields the API named in its error body (e.g. ``("config", "categories")``).
+        self.fields = fields
 
 
 class ApiKeyRefusedError(PlatformApiError):

@@ -18,28 +18,35 @@ from core.keys import CertificateInfo, KeyBundle
 from core.settings import KeyRecord, Settings
 
 
-def remember_certificate(
-    settings: Settings, *, name: str, info: CertificateInfo, certificate_path: Path | None, in_keyring: bool
-) -> None:
-    """Record a key pair by its certificate, so expiry and fingerprint can be shown later."""
-    settings.remember_key(
-        KeyRecord(
-            name=name,
-            public_key_id=info.public_key_id,
-            fingerprint_sha256=info.fingerprint_sha256,
-            not_after=info.not_after.isoformat(),
-            certificate_path=str(certificate_path or ""),
-            in_keyring=in_keyring,
-        )
+def certificate_record(
+    *, name: str, info: CertificateInfo, certificate_path: Path | None, in_keyring: bool
+) -> KeyRecord:
+    """The record of a key pair by its certificate, so expiry and fingerprint can be shown later."""
+    return KeyRecord(
+        name=name,
+        public_key_id=info.public_key_id,
+        fingerprint_sha256=info.fingerprint_sha256,
+        not_after=info.not_after.isoformat(),
+        certificate_path=str(certificate_path or ""),
+        in_keyring=in_keyring,
     )
 
 
 @dataclass(frozen=True)
 class SavedKey:
+    """Where a key bundle went, and the record to keep of it (applied on the main thread)."""
+
     name: str
     files: WrittenFiles
     keyring_entry: str | None
     info: CertificateInfo | None
+    record: KeyRecord | None
+    folder: Path
+
+    def apply(self, settings: Settings) -> None:
+        if self.record is not None:
+            settings.remember_key(self.record)
+        settings.output_dir = str(self.folder)
 
 
 def unique_key_name(folder: Path, base: str = "salesforce", stored: Callable[[str], str | None] | None = None) -> str:
@@ -59,7 +66,6 @@ def save_key_bundle(
     *,
     folder: Path,
     name: str,
-    settings: Settings,
     save_secret: Callable[[str, str], None] | None,
     write_private_key_file: bool,
     overwrite: bool = False,
@@ -71,7 +77,7 @@ def save_key_bundle(
     The keyring goes first, so a refused keyring leaves no files behind; every file target, and
     (through ``stored``) the keyring entry, is checked before that: nothing is replaced unless
     ``overwrite``. If writing the files fails, a keyring entry this call added is removed again
-    through ``forget_secret``. The settings object gets a :class:`KeyRecord` (the caller saves it).
+    through ``forget_secret``. The result's ``apply(settings)`` records the key (main thread only).
 
     Raises:
         FileRefusedError: a target file exists and ``overwrite`` is false, or the folder is not writable.
@@ -112,18 +118,18 @@ def save_key_bundle(
             forget_secret(entry)
         raise
     info = bundle.certificate_info
-    if info is not None:
-        remember_certificate(
-            settings, name=name, info=info, certificate_path=files.certificate, in_keyring=entry is not None
-        )
-    settings.output_dir = str(folder)
-    return SavedKey(name=name, files=files, keyring_entry=entry, info=info)
+    record = (
+        certificate_record(name=name, info=info, certificate_path=files.certificate, in_keyring=entry is not None)
+        if info is not None
+        else None
+    )
+    return SavedKey(name=name, files=files, keyring_entry=entry, info=info, record=record, folder=folder)
 
 
 def save_issued_certificate(
-    bundle: KeyBundle, *, folder: Path, name: str, settings: Settings, in_keyring: bool, overwrite: bool = False
+    bundle: KeyBundle, *, folder: Path, name: str, in_keyring: bool, overwrite: bool = False
 ) -> SavedKey:
-    """Write the certificate a CA issued (already attached to ``bundle``) and record it."""
+    """Write the certificate a CA issued (already attached to ``bundle``); the result records it."""
     if bundle.cert_pem is None:
         raise FileRefusedError("There is no certificate to save yet.")
     paths = bundle_paths(folder, name)
@@ -131,6 +137,7 @@ def save_issued_certificate(
     write_file_atomic(paths.certificate, bundle.cert_pem, mode=0o644, overwrite=overwrite)
     info = bundle.certificate_info
     assert info is not None
-    remember_certificate(settings, name=name, info=info, certificate_path=paths.certificate, in_keyring=in_keyring)
+    record = certificate_record(name=name, info=info, certificate_path=paths.certificate, in_keyring=in_keyring)
     files = WrittenFiles(private_key=None, certificate=paths.certificate, csr=paths.csr)
-    return SavedKey(name=name, files=files, keyring_entry=private_key_name(name) if in_keyring else None, info=info)
+    entry = private_key_name(name) if in_keyring else None
+    return SavedKey(name=name, files=files, keyring_entry=entry, info=info, record=record, folder=folder)

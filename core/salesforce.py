@@ -7,6 +7,7 @@ POSTs to https://login.salesforce.com/services/oauth2/token with aud=https://log
 
 from __future__ import annotations
 
+import enum
 import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
@@ -22,84 +23,152 @@ from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Salesforce accepts exp at most 3 minutes ahead; simple_salesforce uses exactly 3.
 JWT_LIFETIME_SECONDS = 180
-OAUTH_SCOPES = ("api", "refresh_token, offline_access")
 
 _PROPAGATION = "If you created or changed the app in the last 10 minutes, wait a few minutes and try again: Salesforce takes 2-10 minutes to apply app changes."
 
-# (error, words in error_description) -> what the admin should do. First match wins.
-_FIXES: list[tuple[str, str, str]] = [
+
+class LoginCause(enum.Enum):
+    """Why Salesforce refused a JWT login, decided once here from its ``error`` code (and, where
+    Salesforce uses one code for several causes, its description). Callers route on this, never
+    on the words."""
+
+    NOT_APPROVED = "not_approved"
+    NOT_ADMIN_APPROVED = "not_admin_approved"
+    UNKNOWN_CLIENT = "unknown_client"
+    WRONG_CERTIFICATE = "wrong_certificate"
+    WRONG_AUDIENCE = "wrong_audience"
+    CLOCK = "clock"
+    IP_RESTRICTED = "ip_restricted"
+    LOGIN_HOURS = "login_hours"
+    USER = "user"
+    APP_NOT_INSTALLED = "app_not_installed"
+    SCOPE_MISSING = "scope_missing"
+    DEFECT = "defect"
+    INACTIVE_USER = "inactive_user"
+    INACTIVE_ORG = "inactive_org"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    UNEXPECTED = "unexpected"
+
+    @property
+    def may_clear_by_waiting(self) -> bool:
+        """Answers an app created or changed minutes ago gives until Salesforce has applied it."""
+        return self in (LoginCause.NOT_APPROVED, LoginCause.UNKNOWN_CLIENT, LoginCause.APP_NOT_INSTALLED)
+
+
+# (error, words in error_description, cause, what the admin should do). First match wins.
+_FIXES: list[tuple[str, str, LoginCause, str]] = [
     (
         "invalid_grant",
         "hasn't approved",
+        LoginCause.NOT_APPROVED,
         "Open the approval URL in a browser, logged in as this Salesforce user, and allow access; or set the app's Permitted Users to 'Admin approved users are pre-authorized' and assign the user's profile or permission set. Also check that the username is exactly right.",
     ),
     (
         "invalid_app_access",
         "",
+        LoginCause.NOT_ADMIN_APPROVED,
         "Assign this user's profile or a permission set to the app (app policies), because the app only admits admin-approved users.",
     ),
     (
         "invalid_client_id",
         "",
+        LoginCause.UNKNOWN_CLIENT,
         "Copy the consumer key again from the app (Manage Consumer Details / Consumer Key and Secret) and check that the app is in this user's org. "
         + _PROPAGATION,
     ),
     (
         "invalid_grant",
         "invalid assertion",
+        LoginCause.WRONG_CERTIFICATE,
         "The key does not match the certificate uploaded to the app. Upload the certificate made from this key (compare the SHA-256 fingerprints) and try again.",
     ),
     (
         "invalid_grant",
         "audience",
+        LoginCause.WRONG_AUDIENCE,
         "The connector only logs in to production orgs through login.salesforce.com; a sandbox cannot be used. Use a production org's user.",
     ),
     (
         "invalid_grant",
         "expired",
+        LoginCause.CLOCK,
         "This computer's clock is wrong. Set the date, time and time zone correctly (enable automatic time) and try again.",
     ),
     (
         "invalid_grant",
         "ip restricted",
+        LoginCause.IP_RESTRICTED,
         "Set the app's IP Relaxation to 'Relax IP restrictions', or allow this network's IP range and the login hours in the user's profile.",
     ),
     (
         "invalid_grant",
         "login hours",
+        LoginCause.LOGIN_HOURS,
         "Set the app's IP Relaxation to 'Relax IP restrictions', or allow the login hours in the user's profile.",
     ),
     (
         "invalid_grant",
         "user",
+        LoginCause.USER,
         "Check that the username is exact (it looks like an e-mail address but is the Salesforce username) and that the user is active.",
     ),
     (
         "app_not_found",
         "",
+        LoginCause.APP_NOT_INSTALLED,
         "Check that the External Client App is in this user's org, that its OAuth policy is 'Admin approved users are pre-authorized' with the user's profile or permission set selected. "
         + _PROPAGATION,
     ),
     (
         "invalid_request",
         "refresh_token",
+        LoginCause.SCOPE_MISSING,
         "Add the 'Perform requests at any time (refresh_token, offline_access)' scope to the app, then approve it again.",
     ),
-    ("unsupported_grant_type", "", "This is a defect in this tool; please report it with the log file."),
-    ("inactive_user", "", "The Salesforce user is inactive; activate it or use another user."),
-    ("inactive_org", "", "The Salesforce org is inactive or locked; contact Salesforce support."),
-    ("rate_limit_exceeded", "", "Too many logins in a short time; wait a few minutes and try again."),
+    (
+        "unsupported_grant_type",
+        "",
+        LoginCause.DEFECT,
+        "This is a defect in this tool; please report it with the log file.",
+    ),
+    (
+        "inactive_user",
+        "",
+        LoginCause.INACTIVE_USER,
+        "The Salesforce user is inactive; activate it or use another user.",
+    ),
+    (
+        "inactive_org",
+        "",
+        LoginCause.INACTIVE_ORG,
+        "The Salesforce org is inactive or locked; contact Salesforce support.",
+    ),
+    (
+        "rate_limit_exceeded",
+        "",
+        LoginCause.RATE_LIMITED,
+        "Too many logins in a short time; wait a few minutes and try again.",
+    ),
 ]
+
+
+def classify_login_error(error: str, description: str) -> tuple[LoginCause, str]:
+    """The cause of a Salesforce token endpoint error and what the admin should do (never empty)."""
+    err = (error or "").strip().lower()
+    desc = (description or "").strip().lower()
+    for code, words, cause, fix in _FIXES:
+        if err == code and words in desc:
+            return cause, fix
+    return (
+        LoginCause.UNEXPECTED,
+        "Check the username, the consumer key and the certificate uploaded to the app, then try again.",
+    )
 
 
 def explain_login_error(error: str, description: str) -> str:
     """What the admin should do about a Salesforce token endpoint error (never empty)."""
-    err = (error or "").strip().lower()
-    desc = (description or "").strip().lower()
-    for code, words, fix in _FIXES:
-        if err == code and words in desc:
-            return fix
-    return "Check the username, the consumer key and the certificate uploaded to the app, then try again."
+    return classify_login_error(error, description)[1]
 
 
 def audience_for(login_url: str) -> str:
@@ -167,11 +236,9 @@ def _token_error(response: requests.Response) -> SalesforceLoginError:
     if isinstance(body, dict) and "error" in body:
         error = str(body.get("error", ""))
         description = str(body.get("error_description", ""))
+        cause, fix = classify_login_error(error, description)
         return SalesforceLoginError(
-            error=error,
-            description=description,
-            fix=explain_login_error(error, description),
-            status=response.status_code,
+            error=error, description=description, fix=fix, status=response.status_code, cause=cause.value
         )
     if response.status_code >= 500:
         return SalesforceLoginError(
@@ -179,6 +246,7 @@ def _token_error(response: requests.Response) -> SalesforceLoginError:
             description="Salesforce had a server error",
             fix="This is on Salesforce's side; try again in a few minutes (status.salesforce.com shows incidents).",
             status=response.status_code,
+            cause=LoginCause.SERVER_ERROR.value,
         )
     return SalesforceLoginError(
         error=f"HTTP {response.status_code}",
@@ -234,9 +302,14 @@ def verify_jwt_login(
     try:
         token = response.json()
         access_token = token["access_token"]
-        instance_url = token.get("instance_url", "")
-        identity = token.get("id", "")
-    except (ValueError, KeyError, TypeError) as exc:
+        instance_url = token.get("instance_url") or ""
+        identity = token.get("id") or ""
+        # {"access_token": null} or numbers where strings belong prove nothing.
+        if not isinstance(access_token, str) or not access_token.strip():
+            raise TypeError("no access token")
+        if not isinstance(instance_url, str) or not isinstance(identity, str):
+            raise TypeError("instance_url or id is not a string")
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise SalesforceLoginError(
             error="unexpected answer",
             description="the login host did not return a token",

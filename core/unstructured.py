@@ -30,7 +30,7 @@ from core.errors import (
     PlatformApiError,
     RequestMayHaveReachedServerError,
 )
-from core.logs import redact
+from core.logs import redact, register_secret
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 from core.validation import SalesforceConfig, validate_connector_name
 
@@ -153,6 +153,42 @@ def describe_error_body(response: requests.Response) -> str:
     return message or f"HTTP {response.status_code} with an empty body"
 
 
+def create_source_body(
+    *, name: str, config: SalesforceConfig, private_key_placeholder: str | None = None
+) -> dict[str, Any]:
+    """The body of ``POST /sources/``: what the client sends and what the wizard's review shows.
+
+    With ``private_key_placeholder`` the key is replaced by those words (for display only).
+
+    Raises:
+        InvalidInputError: the name is not one the API accepts.
+    """
+    fields = config.to_api()
+    if private_key_placeholder is not None:
+        fields["private_key"] = private_key_placeholder
+    return {"name": validate_connector_name(name), "type": SOURCE_TYPE, "config": fields}
+
+
+def error_fields(response: requests.Response) -> tuple[str, ...]:
+    """The request fields an error body names: every part of each ``detail[].loc`` (FastAPI's
+    422 shape) and each ``errors[].field``; empty when the body names none."""
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        return ()
+    if not isinstance(body, dict):
+        return ()
+    names: list[str] = []
+    detail, errors = body.get("detail"), body.get("errors")
+    for item in detail if isinstance(detail, list) else []:
+        loc = item.get("loc") if isinstance(item, dict) else None
+        names += [str(part) for part in loc if part != "body"] if isinstance(loc, list) else []
+    for item in errors if isinstance(errors, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("field"), str):
+            names += item["field"].split(".")
+    return tuple(dict.fromkeys(names))
+
+
 class PlatformClient:
     """The source connector endpoints of the Unstructured Platform API."""
 
@@ -175,6 +211,7 @@ class PlatformClient:
                 hint=f"Set {API_KEY_ENV} or store the key in the keyring (set-api-key).",
             )
         self._api_key = api_key.strip()
+        register_secret(self._api_key)  # whichever front end typed or found it, logs never show it
         self._session = session or make_session()
         self._timeout = timeout
         self._sleep = sleep
@@ -268,9 +305,12 @@ class PlatformClient:
                 f"The Unstructured API reported a conflict ({words}).",
                 status=status,
                 hint="A connector with this name may already exist; choose another name.",
+                fields=("name",),
             )
         if status in (412, 422, 400):
-            raise PlatformApiError(f"The Unstructured API rejected the request ({words}).", status=status)
+            raise PlatformApiError(
+                f"The Unstructured API rejected the request ({words}).", status=status, fields=error_fields(response)
+            )
         if status == 429:
             raise PlatformApiError(
                 "The Unstructured API is rate limiting requests.", status=status, hint="Wait a minute and try again."
@@ -287,7 +327,7 @@ class PlatformClient:
 
     def create_source(self, *, name: str, config: SalesforceConfig) -> SourceConnector:
         """POST /sources/ once. Raises PlatformApiError, ApiKeyRefusedError, NetworkError."""
-        body = {"name": validate_connector_name(name), "type": SOURCE_TYPE, "config": config.to_api()}
+        body = create_source_body(name=name, config=config)
         return SourceConnector.from_api(self._check(self._request("POST", "/sources/", json=body)))
 
     def list_sources(self) -> list[SourceConnector]:

@@ -26,6 +26,8 @@ class WizardContext:
     session_only: bool = False
     session_secrets: dict[str, str] = field(default_factory=dict)
     login: LoginResult | None = None
+    #: The categories chosen on the Unstructured page (pages share data here, never by calling each other).
+    categories: list[str] = field(default_factory=list)
     verification_skipped: bool = False
     connector: SourceConnector | None = None
     check: ConnectionCheck | None = None

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from core.connectors import ConnectorRow, merged_config, remember_connector
+from core import usecases
+from core.connectors import ConnectorRow
 from core.errors import AppError
 from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
+from core.usecases import ConnectorSaved
 from gui.context import WizardContext
 from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
@@ -159,17 +161,15 @@ class ApplyRotationPage(QWizardPage):
         if bundle is None:
             return
         client, connector_id = self.client, self.row.id
-        username, consumer_key = str(self.field("username")).strip(), str(self.field("consumer_key")).strip()
-        settings = self.context.settings
+        change = usecases.UpdateRequest(
+            private_key=bundle.private_key_pem,
+            username=str(self.field("username")).strip(),
+            consumer_key=str(self.field("consumer_key")).strip(),
+        )
+        keys = list(self.context.settings.keys)  # a snapshot: the worker never touches shared settings
 
-        def update() -> SourceConnector:
-            current = client.get_source(connector_id)
-            config = merged_config(
-                current, private_key=bundle.private_key_pem, username=username, consumer_key=consumer_key
-            )
-            updated = client.update_source(connector_id, config=config)
-            remember_connector(settings, connector=updated, private_key_pem=config.private_key, api_url=client.base_url)
-            return updated
+        def update() -> ConnectorSaved:
+            return usecases.update_connector(client, connector_id, change, keys=keys)
 
         task = Task(update)
         self._task = task
@@ -180,10 +180,12 @@ class ApplyRotationPage(QWizardPage):
         self._refresh()
         task.start()
 
-    def _updated(self, task: Task, updated: SourceConnector) -> None:
+    def _updated(self, task: Task, saved: ConnectorSaved) -> None:
         if task is not self._task:
             return
+        updated = saved.connector
         self.updated = updated
+        saved.apply(self.context.settings)
         self.context.save_settings()
         self.message.show_ok(self.tr("The connector now uses the new key."))
         self.rotated.emit()

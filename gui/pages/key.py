@@ -342,7 +342,6 @@ class KeyPage(QWizardPage):
                 bundle,
                 folder=folder,
                 name=name,
-                settings=context.settings,
                 save_secret=save_secret,
                 forget_secret=context.store.delete if save_secret is not None else None,
                 write_private_key_file=export,
@@ -400,6 +399,7 @@ class KeyPage(QWizardPage):
             return
         self._task = None
         bundle, saved = result
+        saved.apply(self.context.settings)
         self.context.key_name = saved.name
         self.context.save_settings()
         self.passphrase.hide()
@@ -495,12 +495,12 @@ class KeyPage(QWizardPage):
                 bundle,
                 folder=Path(self.folder.text()).expanduser(),
                 name=self.context.key_name,
-                settings=self.context.settings,
                 in_keyring=not self.context.session_only,
             )
         except AppError as exc:
             self.message.show_error(str(exc))
             return
+        saved.apply(self.context.settings)
         self.context.save_settings()
         self._accept(bundle, saved.files.certificate, None)
 

@@ -16,9 +16,11 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from core import usecases
 from core.connectors import ConnectorRow, inventory
 from core.errors import AppError
 from core.unstructured import ConnectionCheck
+from core.usecases import ConnectorDeleted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.widgets import BusyRow, MessageLabel, describe
@@ -243,15 +245,15 @@ class ManagePage(QWizardPage):
 
     def _delete(self, row: ConnectorRow) -> None:
         client = self.access.client()
-        task = Task(client.delete_source, row.id)
-        task.succeeded.connect(lambda _: self._deleted(task, row))
+        task = Task(usecases.delete_connector, client, row.id)
+        task.succeeded.connect(lambda deleted: self._deleted(task, row, deleted))
         self._run(task, self.tr("Deleting {0}...").format(row.name), cancellable=False)
 
-    def _deleted(self, task: Task, row: ConnectorRow) -> None:
+    def _deleted(self, task: Task, row: ConnectorRow, deleted: ConnectorDeleted) -> None:
         if task is not self._task:
             return
         self._idle()
-        self.context.settings.forget_connector(row.id)
+        deleted.apply(self.context.settings)
         self.context.save_settings()
         self.rows = [r for r in self.rows if r.id != row.id]
         for index in range(self.table.rowCount()):

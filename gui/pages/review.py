@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWizardPage
 
-from core.connectors import create_connector, remember_connector
+from core import usecases
 from core.errors import (
     ApiKeyRefusedError,
     AppError,
@@ -19,12 +22,24 @@ from core.errors import (
     RequestMayHaveReachedServerError,
 )
 from core.snippets import curl_command, python_sdk_code
-from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
-from core.validation import SalesforceConfig, validate_config
+from core.unstructured import ConnectionCheck, PlatformClient, create_source_body
+from core.usecases import ConnectorSaved
+from core.validation import validate_config
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.widgets import BusyRow, CopyField, MessageLabel, describe
 from gui.workers import Task, connection_check_task
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the earlier steps chose for the connector (no secrets)."""
+
+    api_url: str
+    name: str
+    username: str
+    consumer_key: str
+    categories: list[str]
 
 
 def route_error(error: AppError) -> tuple[PageId, str] | None:
@@ -42,21 +57,21 @@ def route_error(error: AppError) -> tuple[PageId, str] | None:
     if isinstance(error, NetworkError):
         return PageId.UNSTRUCTURED, "api_url"
     if isinstance(error, PlatformApiError):
-        text = error.message.lower()
-        if error.status == 409 or "name" in text and "exist" in text:
+        if error.status == 409:
             return PageId.UNSTRUCTURED, "name"
         if error.status == 404:
             return PageId.UNSTRUCTURED, "api_url"
         if error.status in (400, 412, 422):
-            for words, target in (
+            # Route on the fields the API named in its body, never on its wording.
+            for name, target in (
                 ("categories", (PageId.UNSTRUCTURED, "categories")),
                 ("username", (PageId.CREDENTIALS, "username")),
                 ("consumer_key", (PageId.CREDENTIALS, "consumer_key")),
                 ("private_key", (PageId.KEY, "")),
+                ("name", (PageId.UNSTRUCTURED, "name")),
             ):
-                if words in text:
+                if name in error.fields:
                     return target
-            return PageId.UNSTRUCTURED, "name"
     return None
 
 
@@ -116,36 +131,42 @@ class ReviewPage(QWizardPage):
 
     # --- what will be sent ----------------------------------------------------------------------
 
-    def _values(self) -> dict[str, object]:
-        wizard = self.wizard()
-        return {
-            "api_url": str(self.field("api_url")).strip(),
-            "name": str(self.field("connector_name")).strip(),
-            "username": str(self.field("username")).strip(),
-            "consumer_key": str(self.field("consumer_key")).strip(),
-            "categories": wizard.unstructured_page.categories() if wizard else [],  # type: ignore[attr-defined]
-        }
+    def _draft(self) -> Draft:
+        return Draft(
+            api_url=str(self.field("api_url")).strip(),
+            name=str(self.field("connector_name")).strip(),
+            username=str(self.field("username")).strip(),
+            consumer_key=str(self.field("consumer_key")).strip(),
+            categories=list(self.context.categories),
+        )
 
     def initializePage(self) -> None:
-        values = self._values()
+        draft = self._draft()
         info = self.context.bundle.certificate_info if self.context.bundle else None
-        body = {
-            "name": values["name"],
-            "type": "salesforce",
-            "config": {
-                "username": values["username"],
-                "consumer_key": values["consumer_key"],
-                "private_key": self.tr("<hidden: the RSA private key kept in memory for this session>")
-                if self.context.session_only
-                else self.tr("<hidden: the RSA private key from your keyring>"),
-                "categories": values["categories"],
-            },
-        }
+        hidden = (
+            self.tr("<hidden: the RSA private key kept in memory for this session>")
+            if self.context.session_only
+            else self.tr("<hidden: the RSA private key from your keyring>")
+        )
+        try:
+            if self.context.bundle is None:
+                raise InvalidInputError(self.tr("Make or import the key first."))
+            config = validate_config(
+                username=draft.username,
+                consumer_key=draft.consumer_key,
+                private_key=self.context.bundle.private_key_pem,
+                categories=draft.categories,
+            )
+            body = json.dumps(
+                create_source_body(name=draft.name, config=config, private_key_placeholder=hidden), indent=2
+            )
+        except AppError as exc:
+            body = str(exc)
         lines = [
-            self.tr("POST {0}/sources/").format(str(values["api_url"]).rstrip("/")),
+            self.tr("POST {0}/sources/").format(draft.api_url.rstrip("/")),
             self.tr("Header unstructured-api-key: <hidden>"),
             "",
-            json.dumps(body, indent=2),
+            body,
             "",
             self.tr("Certificate SHA-256: {0}").format(info.fingerprint_sha256 if info else "-"),
             self.tr("Login verified: {0}").format(
@@ -155,10 +176,9 @@ class ReviewPage(QWizardPage):
         self.summary.setPlainText("\n".join(lines))
         self.create_button.setEnabled(self.context.connector is None)
 
-    def _copy(self, make) -> None:  # type: ignore[no-untyped-def]
-        values = self._values()
+    def _copy(self, make: Callable[..., str]) -> None:
         try:
-            text = make(**values)
+            text = make(**dataclasses.asdict(self._draft()))
         except AppError as exc:
             self.message.show_error(str(exc))
             return
@@ -179,23 +199,27 @@ class ReviewPage(QWizardPage):
         if bundle is None:
             self.fix_requested.emit(int(PageId.KEY), "", self.tr("Make or import the key first."))
             return
-        values = self._values()
-        api_url, api_key = str(self.field("api_url")), str(self.field("api_key"))
+        draft = self._draft()
+        api_url, api_key = draft.api_url, str(self.field("api_key"))
         timeout = self.context.http_timeout
 
-        def create() -> tuple[SourceConnector, SalesforceConfig]:
-            config = validate_config(
-                username=str(values["username"]),
-                consumer_key=str(values["consumer_key"]),
-                private_key=bundle.private_key_pem,
-                categories=values["categories"],
-            )  # type: ignore[arg-type]
+        keys = list(self.context.settings.keys)  # a snapshot: the worker never reads shared settings
+
+        def create() -> ConnectorSaved:
             client = PlatformClient(api_url=api_url, api_key=api_key, timeout=timeout)
-            return create_connector(client, name=str(values["name"]), config=config), config
+            return usecases.create_connector(
+                client,
+                name=draft.name,
+                username=draft.username,
+                consumer_key=draft.consumer_key,
+                private_key=bundle.private_key_pem,
+                categories=draft.categories,
+                keys=keys,
+            )
 
         task = Task(create)
         self._task = task
-        task.succeeded.connect(lambda result: self._created(task, *result))
+        task.succeeded.connect(lambda result: self._created(task, result))
         task.failed.connect(lambda error: self._failed(task, error))
         self.message.clear_message()
         self.create_button.setEnabled(False)
@@ -203,17 +227,13 @@ class ReviewPage(QWizardPage):
         self.completeChanged.emit()
         task.start()
 
-    def _created(self, task: Task, connector: SourceConnector, config: SalesforceConfig) -> None:
+    def _created(self, task: Task, saved: ConnectorSaved) -> None:
         if task is not self._task:
             return
         self._task = None
+        connector = saved.connector
         self.context.connector = connector
-        remember_connector(
-            self.context.settings,
-            connector=connector,
-            private_key_pem=config.private_key,
-            api_url=self._client().base_url,
-        )
+        saved.apply(self.context.settings)
         self.context.save_settings()
         self.busy.stop()
         self.connector_id.set_value(connector.id)

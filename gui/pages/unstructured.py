@@ -77,6 +77,9 @@ class UnstructuredPage(QWizardPage):
     def categories(self) -> list[str]:
         return [c for c, box in self.category_boxes.items() if box.isChecked()]
 
+    def cleanupPage(self) -> None:
+        self.context.categories = self.categories()
+
     def isComplete(self) -> bool:
         ok = self.access.is_valid()
         if self.name.text().strip():
@@ -107,7 +110,7 @@ class UnstructuredPage(QWizardPage):
     def validatePage(self) -> bool:
         settings = self.context.settings
         settings.wizard["connector_name"] = self.name.text().strip()
-        settings.wizard["categories"] = self.categories()
+        settings.wizard["categories"] = self.context.categories = self.categories()
         self.access.remember()
         self.context.save_settings()
         return True

@@ -13,6 +13,7 @@ from core.errors import InvalidInputError, KeyMaterialError, NetworkError, Sales
 from core.keys import KeyBundle
 from core.salesforce import (
     CONNECTOR_LOGIN_URL,
+    LoginCause,
     approval_url,
     audience_for,
     build_assertion,
@@ -114,32 +115,47 @@ def test_login_works_with_a_pasted_pkcs8_key(salesforce: FakeSalesforce, key_bun
 
 
 @pytest.mark.parametrize(
-    ("setup", "error", "words", "fix_words"),
+    ("setup", "error", "words", "fix_words", "cause"),
     [
-        (lambda sf: sf.apps.clear(), "invalid_client_id", "client identifier invalid", "wait a few minutes"),
-        (lambda sf: next(iter(sf.apps.values())).approved.clear(), "invalid_grant", "hasn't approved", "approval URL"),
+        (
+            lambda sf: sf.apps.clear(),
+            "invalid_client_id",
+            "client identifier invalid",
+            "wait a few minutes",
+            LoginCause.UNKNOWN_CLIENT,
+        ),
+        (
+            lambda sf: next(iter(sf.apps.values())).approved.clear(),
+            "invalid_grant",
+            "hasn't approved",
+            "approval URL",
+            LoginCause.NOT_APPROVED,
+        ),
         (
             lambda sf: setattr(next(iter(sf.apps.values())), "policy", "admin"),
             "invalid_app_access",
             "admin approved",
             "permission set",
+            LoginCause.NOT_ADMIN_APPROVED,
         ),
         (
             lambda sf: setattr(sf, "audience", "https://test.salesforce.com"),
             "invalid_grant",
             "audience is invalid",
             "sandbox cannot be used",
+            LoginCause.WRONG_AUDIENCE,
         ),
         (
             lambda sf: sf.users.__setitem__(USERNAME, dict(sf.users[USERNAME], active=False)),
             "inactive_user",
             "inactive",
             "activate",
+            LoginCause.INACTIVE_USER,
         ),
     ],
 )
-def test_salesforce_refusals_carry_its_words_and_the_fix(
-    salesforce: FakeSalesforce, key_bundle: KeyBundle, setup, error: str, words: str, fix_words: str
+def test_salesforce_refusals_carry_its_words_the_fix_and_the_cause(
+    salesforce: FakeSalesforce, key_bundle: KeyBundle, setup, error: str, words: str, fix_words: str, cause: LoginCause
 ) -> None:
     setup(salesforce)
     with pytest.raises(SalesforceLoginError) as info:
@@ -147,6 +163,30 @@ def test_salesforce_refusals_carry_its_words_and_the_fix(
     assert info.value.error == error and words in info.value.description
     assert fix_words in info.value.fix
     assert words in str(info.value) and fix_words in str(info.value)
+    assert info.value.cause == cause.value
+
+
+def test_only_the_propagation_answers_may_clear_by_waiting() -> None:
+    waiting = {c for c in LoginCause if c.may_clear_by_waiting}
+    assert waiting == {LoginCause.NOT_APPROVED, LoginCause.UNKNOWN_CLIENT, LoginCause.APP_NOT_INSTALLED}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"access_token": None, "instance_url": "https://x.my.salesforce.com"},
+        {"access_token": "", "instance_url": "https://x.my.salesforce.com"},
+        {"access_token": "t", "instance_url": 5},
+        {"access_token": "t", "id": ["not", "a", "string"]},
+        "[" * 50000,
+    ],
+)
+def test_a_token_answer_without_a_usable_token_proves_nothing(
+    salesforce: FakeSalesforce, key_bundle: KeyBundle, body: object
+) -> None:
+    salesforce.fail_next(200, body)
+    with pytest.raises(SalesforceLoginError, match="did not return a token"):
+        verify(salesforce, key_bundle)
 
 
 def test_wrong_certificate_is_invalid_assertion(salesforce: FakeSalesforce, other_bundle: KeyBundle) -> None:

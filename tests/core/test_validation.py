@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +18,7 @@ from core.validation import (
     validate_consumer_key,
     validate_username,
 )
+from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -125,31 +127,60 @@ def test_pem_block_parser_never_crashes(text: str) -> None:
         assert block.text.startswith("-----BEGIN ") and block.text.endswith("-----\n")
 
 
+def _valid(check, value) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        check(value)
+        return True
+    except InvalidInputError:
+        return False
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(max_size=80), st.text(max_size=80), st.text(max_size=40), st.text(max_size=40))
-def test_invalid_submit_input_exits_2_and_sends_nothing(
+@given(
+    st.one_of(st.just(USERNAME), st.text(max_size=80)),
+    st.one_of(st.just(CONSUMER_KEY), st.text(max_size=80)),
+    st.one_of(st.just("Account,Case"), st.text(max_size=40)),
+    st.one_of(st.just("sf-prod"), st.text(max_size=40)),
+)
+def test_submit_input_is_sent_only_when_every_value_is_valid(
     platform, tmp_path, key_bundle: KeyBundle, username: str, consumer_key: str, categories: str, name: str
 ) -> None:
+    """Invalid input exits 2 before any request; valid input reaches the (spec-checking) fake and succeeds."""
+    platform.reset(api_key=API_KEY, salesforce_url=platform.salesforce_url)
     key_file = tmp_path / "k.pem"
     key_file.write_bytes(key_bundle.private_key_pem)
     out, err = io.StringIO(), io.StringIO()
-    code = Cli(stdout=out, stderr=err).run(
-        [
-            "submit",
-            "--name",
-            name,
-            "--username",
-            username,
-            "--consumer-key",
-            consumer_key,
-            "--private-key",
-            str(key_file),
-            "--categories",
-            categories,
-            "--api-url",
-            platform.api_url,
-        ]
+    os.environ["UNSTRUCTURED_API_KEY"] = API_KEY  # so that valid input can really be sent
+    try:
+        code = Cli(stdout=out, stderr=err).run(
+            [
+                "submit",
+                "--name",
+                name,
+                "--username",
+                username,
+                "--consumer-key",
+                consumer_key,
+                "--private-key",
+                str(key_file),
+                "--categories",
+                categories,
+                "--api-url",
+                platform.api_url,
+            ]
+        )
+    finally:
+        del os.environ["UNSTRUCTURED_API_KEY"]
+    valid = (
+        _valid(validate_username, username)
+        and _valid(validate_consumer_key, consumer_key)
+        and _valid(parse_categories, categories)
+        and _valid(validate_connector_name, name)
     )
-    assert code == 2, err.getvalue()
-    assert err.getvalue().startswith("error: ") and "Traceback" not in err.getvalue()
-    assert platform.requests == []
+    if valid:
+        assert code == 0, err.getvalue()
+        assert len(platform.connectors) == 1 and platform.spec_violations == []
+    else:
+        assert code == 2, err.getvalue()
+        assert err.getvalue().startswith("error: ") and "Traceback" not in err.getvalue()
+        assert platform.requests == []

@@ -68,9 +68,20 @@ def test_a_switched_off_keyring_is_never_called_safe_and_the_key_file_is_offered
     assert record.in_keyring is False  # the record tells the truth after a restart
     assert page.export_private_key(tmp_path / "copy.pem")
     assert (tmp_path / "copy.pem").read_bytes() == person.wizard.context.bundle.private_key_pem
-    review = person.wizard.review_page
-    review.initializePage()
-    assert "kept in memory" in review.summary.toPlainText() and "from your keyring" not in review.summary.toPlainText()
+    person.next()
+    person.upload_certificate(salesforce)
+    person.tick_checklist()
+    person.next()
+    person.enter_credentials(salesforce.url)
+    person.next()
+    person.approve_in_browser(salesforce)
+    person.verify()
+    person.next()
+    person.enter_unstructured(platform.api_url)
+    person.next()
+    assert person.at(PageId.REVIEW)
+    summary = person.wizard.review_page.summary.toPlainText()
+    assert "kept in memory for this session" in summary and "from your keyring" not in summary
 
 
 def test_cancel_during_generation_keeps_the_window_responsive_and_saves_nothing(person: Person, tmp_path: Path) -> None:
@@ -232,6 +243,28 @@ def test_validation_error_on_categories_returns_to_the_categories(
     person.click(person.wizard.review_page.create_button)
     person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
     assert "config.categories: bad" in person.wizard.unstructured_page.categories_message.text()
+
+
+def test_a_rejection_naming_the_username_routes_by_the_field_not_the_words(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
+    person.reach_review(tmp_path, salesforce, platform)
+    # Its words mention a name that exists; the field it names is what counts.
+    body = {"detail": [{"loc": ["body", "config", "username"], "msg": "a user by that name exists", "type": "x"}]}
+    platform.fail_next(422, body, method="POST")
+    person.click(person.wizard.review_page.create_button)
+    person.qtbot.waitUntil(lambda: person.at(PageId.CREDENTIALS), timeout=10000)
+
+
+def test_a_rejection_naming_no_field_stays_on_review_even_if_it_speaks_of_names(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
+    person.reach_review(tmp_path, salesforce, platform)
+    platform.fail_next(400, {"detail": "the name of the plan does not exist"}, method="POST")
+    review = person.wizard.review_page
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.message.kind == "error", timeout=10000)
+    assert person.at(PageId.REVIEW) and "plan does not exist" in review.message.text()
 
 
 def test_server_error_stays_on_review_with_the_words_and_allows_retry(

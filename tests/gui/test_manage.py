@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox, QWizard
 
-from core.connectors import remember_connector
 from core.keys import KeyBundle
 from core.settings import KeyRecord
 from core.unstructured import PlatformClient
+from core.usecases import connector_record
 from core.validation import validate_config
 from gui.page_ids import PageId
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
@@ -42,7 +42,9 @@ def existing(platform: FakePlatform, key_bundle: KeyBundle, person: Person, tmp_
             certificate_path=str(cert),
         )
     )
-    remember_connector(settings, connector=connector, private_key_pem=config.private_key, api_url=platform.url)
+    settings.remember_connector(
+        connector_record(connector, private_key_pem=config.private_key, api_url=platform.url, keys=settings.keys)
+    )
     settings.api_url = platform.api_url
     return connector
 
