@@ -16,7 +16,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from core import APP_NAME, __version__, defaults
 from core.errors import AppError, InvalidInputError, SecretStoreError
@@ -38,7 +38,7 @@ class UsageError(InvalidInputError):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}.", hint=f"See '{self.prog} --help'.")
 
 

@@ -15,7 +15,10 @@ APP_ID = "salesforce-connector-wizard"
 
 
 def main() -> int:
-    version = re.search(r'__version__ = "([^"]+)"', (ROOT / "core" / "__init__.py").read_text()).group(1)
+    found = re.search(r'__version__ = "([^"]+)"', (ROOT / "core" / "__init__.py").read_text())
+    if found is None:
+        sys.exit("core/__init__.py has no __version__")
+    version = found.group(1)
     dist = ROOT / "dist"
     system = {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
     base = dist / f"{APP_ID}-{version}-{system}-{platform.machine().lower()}"
@@ -30,7 +33,8 @@ def main() -> int:
         archive = Path(shutil.make_archive(str(base), "zip", root, folder))
     else:  # xz at its strongest packs the Qt and ICU libraries a third smaller than gzip
         archive = base.with_name(base.name + ".tar.xz")
-        with tarfile.open(archive, "w:xz", preset=9 | lzma.PRESET_EXTREME) as tar:
+        # typeshed allows presets 0-9 only; lzma also takes the PRESET_EXTREME flag.
+        with tarfile.open(archive, "w:xz", preset=9 | lzma.PRESET_EXTREME) as tar:  # type: ignore[call-overload]
             tar.add(root / folder, arcname=folder)
     size = archive.stat().st_size / 1e6
     print(f"{archive}  {size:.1f} MB")

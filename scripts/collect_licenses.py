@@ -39,18 +39,22 @@ def runtime_distributions() -> list[str]:
     return sorted(seen, key=str.lower)
 
 
+def _first(meta: metadata.PackageMetadata, field: str) -> str:
+    return str((meta.get_all(field) or [""])[0])
+
+
 def main() -> None:
     parts = ["Salesforce Connector Wizard includes the following third-party software.\n"]
     for name in runtime_distributions():
         dist = metadata.distribution(name)
         meta = dist.metadata
-        licence = meta.get("License-Expression") or meta.get("License") or ""
+        licence = _first(meta, "License-Expression") or _first(meta, "License")
         if len(licence) > 200 or not licence:
             classifiers = [c.split(" :: ")[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License")]
             licence = ", ".join(classifiers) or "see below"
         parts.append("=" * 78)
         parts.append(f"{meta['Name']} {dist.version} - {licence}")
-        home = meta.get("Home-page") or next((u.split(", ", 1)[-1] for u in meta.get_all("Project-URL") or []), "")
+        home = _first(meta, "Home-page") or next((u.split(", ", 1)[-1] for u in meta.get_all("Project-URL") or []), "")
         if home:
             parts.append(home)
         for file in dist.files or []:

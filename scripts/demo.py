@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,8 +35,8 @@ class DemoServices:
         self.key_folder = key_folder
         folder = key_folder
 
-        class UploadedApps(dict):  # type: ignore[type-arg]
-            def get(self, key, default=None):  # type: ignore[no-untyped-def]
+        class UploadedApps(dict[str, FakeApp]):
+            def get(self, key: str, default: Any = None) -> Any:
                 certificates = sorted(folder.glob("*.crt"), key=lambda p: p.stat().st_mtime)
                 if key == DEMO_CONSUMER_KEY and certificates:
                     app = super().get(key) or FakeApp(consumer_key=key, certificate_pem=b"")
@@ -95,7 +96,8 @@ Everything is pre-filled; go through the steps. Close the wizard to stop the dem
         from gui.app import app_icon, build_wizard
         from gui.context import WizardContext
 
-        app = QApplication.instance() or QApplication(sys.argv)
+        existing = QApplication.instance()
+        app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
         app.setWindowIcon(app_icon())
         wizard = build_wizard(WizardContext(store=SecretStore(backend), settings=Settings.load()))
         wizard.setWindowTitle(wizard.windowTitle() + " (demo)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ from tests.fakes.salesforce import FakeSalesforce  # noqa: E402
 SIZE = (900, 720)
 
 
-def wait_until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
     loop_deadline = QTimer()
     loop_deadline.setSingleShot(True)
     loop_deadline.start(int(timeout * 1000))
@@ -46,7 +47,8 @@ def wait_until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-unt
 
 
 def render_all(out_dir: Path) -> list[Path]:
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setWindowIcon(app_icon())
     out_dir.mkdir(parents=True, exist_ok=True)
     salesforce = FakeSalesforce().start()

@@ -31,7 +31,10 @@ def exe(name: str) -> Path:
 
 
 def main() -> int:
-    version = re.search(r'__version__ = "([^"]+)"', (ROOT / "core" / "__init__.py").read_text()).group(1)
+    found = re.search(r'__version__ = "([^"]+)"', (ROOT / "core" / "__init__.py").read_text())
+    if found is None:
+        sys.exit("core/__init__.py has no __version__")
+    version = found.group(1)
     home = Path(tempfile.mkdtemp(prefix="sfcw-smoke-"))
     env = dict(os.environ, SFCW_HOME=str(home), QT_QPA_PLATFORM="offscreen")
     failures = 0

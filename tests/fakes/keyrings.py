@@ -17,7 +17,7 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         raise RuntimeError("test backend; install it explicitly with keyring.set_keyring()")
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's KeyringBackend.__init__ is unannotated
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

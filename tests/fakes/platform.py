@@ -27,7 +27,8 @@ _CHECK = re.compile(r"^/api/v1/sources/([^/]+)/connection-check$")
 
 
 def load_spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    spec: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return spec
 
 
 @dataclass
@@ -229,7 +230,7 @@ class FakePlatform:
             return self._json({"detail": f"Source connector with id {source_id} not found"}, 404)
         now = dt.datetime.now(dt.UTC).isoformat()
         if method == "POST":
-            check = {
+            started: dict[str, Any] = {
                 "id": str(uuid.uuid4()),
                 "status": "SCHEDULED",
                 "reason": None,
@@ -237,8 +238,8 @@ class FakePlatform:
                 "reported_at": None,
                 "_polls": 0,
             }
-            self.checks[source_id] = check
-            return self._json(self._check_public(check), 202)
+            self.checks[source_id] = started
+            return self._json(self._check_public(started), 202)
         check = self.checks.get(source_id)
         if check is None:
             return self._json({"detail": "No connection check found for this connector"}, 404)
@@ -272,7 +273,7 @@ class FakePlatform:
             "aud": PRODUCTION_AUDIENCE,
             "exp": int(time.time()) + 180,
         }
-        assertion = jwt.encode(claims, key, algorithm="RS256")  # type: ignore[arg-type]
+        assertion = jwt.encode(claims, key, algorithm="RS256")  # type: ignore[arg-type]  # any key type loads; RS256 refuses non-RSA at run time, as the connector would
         response = requests.post(
             f"{self.salesforce_url}/services/oauth2/token",
             timeout=10,

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode
 
 import jwt
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -81,7 +82,7 @@ class FakeSalesforce:
         self.users[username] = {"active": active, "id": "005" + secrets.token_hex(6).upper()[:12] + "AAA", "name": name}
 
     def register_app(self, consumer_key: str, certificate_pem: bytes, **options: object) -> FakeApp:
-        app = FakeApp(consumer_key=consumer_key, certificate_pem=certificate_pem, **options)  # type: ignore[arg-type]
+        app = FakeApp(consumer_key=consumer_key, certificate_pem=certificate_pem, **options)  # type: ignore[arg-type]  # tests pass FakeApp's own keyword fields
         self.apps[consumer_key] = app
         return app
 
@@ -146,7 +147,7 @@ class FakeSalesforce:
         if app is None:
             return self._error("invalid_client_id", "client identifier invalid")
         public_key = x509.load_pem_x509_certificate(app.certificate_pem).public_key()
-        if header.get("alg") != "RS256":
+        if header.get("alg") != "RS256" or not isinstance(public_key, rsa.RSAPublicKey):
             return self._error("invalid_grant", "invalid assertion")
         try:
             jwt.decode(
