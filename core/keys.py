@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 
 from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_KEY_SIZE, DEFAULT_VALIDITY_DAYS
@@ -376,7 +377,7 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
         not_after=cert.not_valid_after_utc,
         subject=cert.subject.rfc4514_string(),
         serial_number=cert.serial_number,
-        public_key_id=public_key_id(cert.public_key()),  # type: ignore[arg-type]
+        public_key_id=public_key_id(cert.public_key()),
     )
 
 
@@ -385,7 +386,7 @@ def fingerprint_sha256(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex(":").upper()
 
 
-def public_key_id(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> str:
+def public_key_id(key: rsa.RSAPrivateKey | CertificatePublicKeyTypes) -> str:
     """SHA-256 of the DER SubjectPublicKeyInfo: identifies a key pair without revealing it."""
     public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
     der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -427,6 +428,7 @@ def import_key_bundle(
             cert = load_certificate(embedded[0].text)
     if cert is not None:
         check_pair(key, cert)
+        check_uploadable(cert)
     return KeyBundle(private_key_pem=private_key_pem(key), cert_pem=cert_pem(cert) if cert else None)
 
 
@@ -435,7 +437,20 @@ def attach_certificate(bundle: KeyBundle, cert_text: str | bytes) -> KeyBundle:
     key = load_private_key(bundle.private_key_pem)
     cert = load_certificate(cert_text)
     check_pair(key, cert)
+    check_uploadable(cert)
     return KeyBundle(private_key_pem=bundle.private_key_pem, cert_pem=cert_pem(cert), csr_pem=bundle.csr_pem)
+
+
+def check_uploadable(cert: x509.Certificate) -> None:
+    """Raise KeyMaterialError if Salesforce would refuse to take this certificate (over 4 KB as PEM)."""
+    size = len(cert_pem(cert))
+    if size > MAX_CERT_PEM_BYTES:
+        raise KeyMaterialError(
+            f"This certificate is {size} bytes as PEM; Salesforce accepts at most {MAX_CERT_PEM_BYTES}.",
+            field="certificate",
+            hint="Use a certificate for a 2048- to 4096-bit RSA key without long extension lists, or let "
+            "this app make a self-signed one.",
+        )
 
 
 def connector_loads_key(pem_text: str) -> None:

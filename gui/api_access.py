@@ -13,17 +13,21 @@ from core.errors import InvalidInputError, SecretStoreError
 from core.unstructured import PlatformClient, default_api_url, normalise_api_url
 from gui.context import WizardContext
 from gui.widgets import MessageLabel, describe
+from gui.workers import Task
 
 
 class ApiAccessForm(QWidget):
     """API URL and masked API key (show/hide), prefilled from settings, environment or keyring."""
 
     changed = Signal()
+    #: The key saved in the keyring was found and filled in (the look-up runs off the GUI thread).
+    stored_key_found = Signal()
 
     def __init__(self, context: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.api_key_source = ""
+        self._lookup: Task | None = None
         self.api_url = QLineEdit()
         describe(
             self.api_url,
@@ -68,16 +72,25 @@ class ApiAccessForm(QWidget):
         if self.api_key.text():
             return
         from_env = os.environ.get(API_KEY_ENV, "").strip()
-        stored = None if from_env else self.context.read_secret(API_KEY_ENTRY)
         if from_env:
             self.api_key.setText(from_env)
             self.api_key_source = "environment"
             self.api_key_message.show_info(self.tr("Using the key from {0}.").format(API_KEY_ENV))
-        elif stored:
-            self.api_key.setText(stored)
-            self.api_key_source = "keyring"
-            self.remember_key.setChecked(True)
-            self.api_key_message.show_info(self.tr("Using the key saved in your keyring."))
+            return
+        # A locked keyring may prompt, and D-Bus may be slow: never on the GUI thread.
+        lookup = Task(self.context.read_secret, API_KEY_ENTRY)
+        lookup.succeeded.connect(self._stored_key)
+        self._lookup = lookup
+        lookup.start()
+
+    def _stored_key(self, stored: str | None) -> None:
+        if not stored or self.api_key.text():
+            return  # nothing saved, or the admin typed one meanwhile
+        self.api_key.setText(stored)
+        self.api_key_source = "keyring"
+        self.remember_key.setChecked(True)
+        self.api_key_message.show_info(self.tr("Using the key saved in your keyring."))
+        self.stored_key_found.emit()
 
     def is_valid(self) -> bool:
         try:

@@ -28,21 +28,12 @@ def build_wizard(context: WizardContext | None = None) -> ConnectorWizard:
     """The wizard with its pages; also what tests and the screenshot script create."""
     if context is None:
         context = WizardContext(store=SecretStore(), settings=Settings.load())
-    wizard = ConnectorWizard(context, icon=app_icon())
-    try:
-        from gui.pages.manage import ManagePage
-    except ImportError:  # pragma: no cover - until connector management lands
-        pass
-    else:
-        from gui.page_ids import PageId
-
-        wizard.manage_page = ManagePage(context)
-        wizard.add_page(PageId.MANAGE, wizard.manage_page)
-    return wizard
+    return ConnectorWizard(context, icon=app_icon())
 
 
 def run_wizard() -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setWindowIcon(app_icon())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import SecretStoreError
 from core.keys import KeyBundle
 from core.salesforce import LoginResult
@@ -26,9 +27,10 @@ class WizardContext:
     session_only: bool = False
     session_secrets: dict[str, str] = field(default_factory=dict)
     login: LoginResult | None = None
+    #: The host the Verify step logs in to: the connector's, unless the admin diagnoses another one.
+    login_url: str = CONNECTOR_LOGIN_URL
     #: The categories chosen on the Unstructured page (pages share data here, never by calling each other).
     categories: list[str] = field(default_factory=list)
-    verification_skipped: bool = False
     connector: SourceConnector | None = None
     check: ConnectionCheck | None = None
     #: (connect, read) seconds for every HTTP call the pages make.

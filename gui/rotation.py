@@ -8,6 +8,7 @@ create flow.
 from __future__ import annotations
 
 import dataclasses
+from enum import IntEnum
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -29,10 +30,11 @@ from core.errors import AppError
 from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases import ConnectorSaved
 from gui.context import WizardContext
+from gui.pages.base import TaskPage
 from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
 from gui.pages.verify import VerifyPage
-from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.widgets import CopyField, MessageLabel, describe
 from gui.workers import Task, connection_check_task
 
 REPLACE_STEPS = {
@@ -94,15 +96,13 @@ class ReplaceCertificatePage(QWizardPage):
         return self.done_box.isChecked()
 
 
-class ApplyRotationPage(QWizardPage):
+class ApplyRotationPage(TaskPage):
     rotated = Signal()
 
     def __init__(self, context: WizardContext, row: ConnectorRow, client: PlatformClient) -> None:
-        super().__init__()
-        self.context = context
+        super().__init__(context)
         self.row = row
         self.client = client
-        self._task: Task | None = None
         self.updated: SourceConnector | None = None
         self.setTitle(self.tr("Update the connector"))
         self.summary = QPlainTextEdit()
@@ -114,8 +114,6 @@ class ApplyRotationPage(QWizardPage):
         describe(self.confirm_unverified, "Confirm update without verification")
         self.update_button = QPushButton(self.tr("&Update connector"))
         describe(self.update_button, "Update connector", "Send the new key (with every other setting) to Unstructured")
-        self.busy = BusyRow()
-        self.message = MessageLabel()
         self.check_message = MessageLabel()
         layout = QVBoxLayout(self)
         for widget in (
@@ -129,7 +127,6 @@ class ApplyRotationPage(QWizardPage):
             layout.addWidget(widget)
         self.update_button.clicked.connect(self._update)
         self.confirm_unverified.toggled.connect(self._refresh)
-        self.busy.cancel_requested.connect(self._cancel)
 
     def initializePage(self) -> None:
         info = self.context.bundle.certificate_info if self.context.bundle else None
@@ -154,7 +151,7 @@ class ApplyRotationPage(QWizardPage):
 
     def _refresh(self) -> None:
         allowed = self.updated is None and (self.context.login is not None or self.confirm_unverified.isChecked())
-        self.update_button.setEnabled(allowed and self._task is None)
+        self.update_button.setEnabled(allowed and not self.is_busy())
 
     def _update(self) -> None:
         bundle = self.context.bundle
@@ -171,65 +168,57 @@ class ApplyRotationPage(QWizardPage):
         def update() -> ConnectorSaved:
             return usecases.update_connector(client, connector_id, change, keys=keys)
 
-        task = Task(update)
-        self._task = task
-        task.succeeded.connect(lambda updated: self._updated(task, updated))
-        task.failed.connect(lambda error: self._failed(task, error))
         self.message.clear_message()
-        self.busy.start(self.tr("Updating the connector..."), cancellable=False)
-        self._refresh()
-        task.start()
+        self.run_task(
+            Task(update),
+            self.tr("Updating the connector..."),
+            on_success=self._updated,
+            on_failure=self._failed,
+            cancellable=False,
+        )
 
-    def _updated(self, task: Task, saved: ConnectorSaved) -> None:
-        if task is not self._task:
-            return
+    def busy_changed(self, busy: bool) -> None:
+        self._refresh()
+
+    def _updated(self, saved: ConnectorSaved) -> None:
         updated = saved.connector
         self.updated = updated
         saved.apply(self.context.settings)
         self.context.save_settings()
         self.message.show_ok(self.tr("The connector now uses the new key."))
         self.rotated.emit()
-        check_task = connection_check_task(self.client, updated.id, self.context)
-        self._task = check_task
-        check_task.succeeded.connect(lambda check: self._checked(check_task, check))
-        check_task.failed.connect(lambda error: self._failed(check_task, error))
-        self.busy.start(self.tr("Checking the connection..."))
-        check_task.start()
+        self.run_task(
+            connection_check_task(self.client, updated.id, self.context),
+            self.tr("Checking the connection..."),
+            on_success=self._checked,
+            on_failure=self._failed,
+        )
 
-    def _checked(self, task: Task, check: ConnectionCheck) -> None:
-        if task is not self._task:
-            return
-        self._task = None
-        self.busy.stop()
+    def _checked(self, check: ConnectionCheck) -> None:
         if check.status == "SUCCESS":
             self.check_message.show_ok(self.tr("Connection check passed with the new key."))
         else:
             self.check_message.show_error(self.tr("Connection check failed: {0}").format(check.reason or "-"))
-        self._refresh()
-        self.completeChanged.emit()
 
-    def _failed(self, task: Task, error: AppError) -> None:
-        if task is not self._task:
-            return
-        self._task = None
-        self.busy.stop()
+    def _failed(self, error: AppError) -> None:
         target = self.check_message if self.updated is not None else self.message
         target.show_error(
             str(error) if self.updated is None else self.tr("The connection check did not finish: {0}").format(error)
         )
-        self._refresh()
-        self.completeChanged.emit()
 
-    def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-        self.busy.stop()
-        self._refresh()
-        self.completeChanged.emit()
+    def task_cancelled(self) -> None:
+        self.check_message.show_info(self.tr("Stopped waiting; the check may still finish in Unstructured."))
 
     def isComplete(self) -> bool:
-        return self.updated is not None and self._task is None
+        return self.updated is not None and not self.is_busy()
+
+
+class RotationPageId(IntEnum):
+    KEY = 0
+    REPLACE_CERTIFICATE = 1
+    CREDENTIALS = 2
+    VERIFY = 3
+    APPLY = 4
 
 
 class RotationWizard(QWizard):
@@ -247,7 +236,6 @@ class RotationWizard(QWizard):
             key_name="",
             cert_path=None,
             login=None,
-            verification_skipped=False,
             connector=None,
             check=None,
         )
@@ -264,10 +252,14 @@ class RotationWizard(QWizard):
         self.credentials_page = CredentialsPage(self.context)
         self.verify_page = VerifyPage(self.context)
         self.apply_page = ApplyRotationPage(self.context, row, client)
-        for index, page in enumerate(
-            (self.key_page, self.replace_page, self.credentials_page, self.verify_page, self.apply_page)
+        for page_id, page in (
+            (RotationPageId.KEY, self.key_page),
+            (RotationPageId.REPLACE_CERTIFICATE, self.replace_page),
+            (RotationPageId.CREDENTIALS, self.credentials_page),
+            (RotationPageId.VERIFY, self.verify_page),
+            (RotationPageId.APPLY, self.apply_page),
         ):
-            self.setPage(index, page)
+            self.setPage(int(page_id), page)
         self.apply_page.rotated.connect(self.rotated)
         # Fill in the connector's own username and consumer key (the service returns them).
         self._prefill = Task(client.get_source, row.id)

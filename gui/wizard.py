@@ -7,22 +7,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QMessageBox, QWizard, QWizardPage
+from PySide6.QtWidgets import QMessageBox, QWizard
 
 from core import APP_NAME
 from core.defaults import private_key_name
 from core.errors import AppError
-from core.keys import import_key_bundle
+from core.keys import KeyBundle, import_key_bundle
 from gui.context import WizardContext
 from gui.page_ids import PageId
+from gui.pages.base import StepPage
 from gui.pages.credentials import CredentialsPage
 from gui.pages.done import DonePage
 from gui.pages.key import KeyPage
+from gui.pages.manage import ManagePage
 from gui.pages.review import ReviewPage
 from gui.pages.salesforce_app import SalesforceAppPage
 from gui.pages.unstructured import UnstructuredPage
 from gui.pages.verify import VerifyPage
 from gui.pages.welcome import STEP_NAMES, WelcomePage
+from gui.workers import Task
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +63,11 @@ class ConnectorWizard(QWizard):
             (PageId.DONE, self.done_page),
         ):
             self.setPage(int(page_id), page)
-        self.manage_page: QWizardPage | None = None
+        self.manage_page = ManagePage(context)
+        self.setPage(int(PageId.MANAGE), self.manage_page)
         self.close_box: QMessageBox | None = None
         self._close_confirmed = False
+        self._restoring: Task | None = None
         self.setStartId(int(PageId.WELCOME))
 
         self.currentIdChanged.connect(self._remember_page)
@@ -72,28 +77,45 @@ class ConnectorWizard(QWizard):
         self.customButtonClicked.connect(self._custom_button)
         self._restore_key()
 
-    def add_page(self, page_id: PageId, page: QWizardPage) -> None:
-        self.setPage(int(page_id), page)
-
     # --- persistence ---------------------------------------------------------------------------
 
     def _restore_key(self) -> None:
-        """Reload the key made in an earlier session: private key from the keyring, certificate from disk."""
+        """Reload the key made in an earlier session (keyring and disk are read off the GUI thread)."""
         name = str(self.context.settings.wizard.get("key_name") or "")
         if not name or self.context.bundle is not None:
             return
         record = next((k for k in self.context.settings.keys if k.name == name), None)
-        pem = self.context.read_secret(private_key_name(name))
-        if record is None or not pem or not record.certificate_path:
+        if record is None or not record.certificate_path:
             return
-        try:
-            bundle = import_key_bundle(pem, Path(record.certificate_path).read_bytes())
-        except (AppError, OSError):
-            log.info("The saved key %s could not be restored; the key step starts afresh", name)
-            return
+        certificate_path = Path(record.certificate_path)
+        read_secret = self.context.read_secret
+
+        def restore() -> KeyBundle | None:
+            pem = read_secret(private_key_name(name))
+            if not pem:
+                return None
+            try:
+                return import_key_bundle(pem, certificate_path.read_bytes())
+            except (AppError, OSError):
+                log.info("The saved key %s could not be restored; the key step starts afresh", name)
+                return None
+
+        self._restoring = Task(restore)
+        self._restoring.succeeded.connect(lambda bundle: self._restored(name, certificate_path, bundle))
+        self._restoring.start()
+
+    def _restored(self, name: str, certificate_path: Path, bundle: KeyBundle | None) -> None:
+        if bundle is None or self.context.bundle is not None:
+            return  # nothing to restore, or the admin made a key meanwhile
         self.context.bundle = bundle
         self.context.key_name = name
-        self.context.cert_path = Path(record.certificate_path)
+        self.context.cert_path = certificate_path
+        if self.currentPage() is self.key_page:
+            self.key_page.initializePage()
+            self.key_page.completeChanged.emit()
+
+    def is_restoring(self) -> bool:
+        return self._restoring is not None and self._restoring.running
 
     def _remember_page(self, page_id: int) -> None:
         wizard = self.context.settings.wizard
@@ -105,6 +127,9 @@ class ConnectorWizard(QWizard):
 
     def resume(self, target: int) -> None:
         """Walk forward to ``target``, stopping early at the first step that is not complete."""
+        if self._restoring is not None and self._restoring.running:
+            self._restoring.done.connect(lambda: self.resume(target))  # the key is still being read
+            return
 
         def step() -> None:
             page = self.currentPage()
@@ -131,17 +156,14 @@ class ConnectorWizard(QWizard):
             if self.currentId() == before:
                 break
         page = self.currentPage()
-        show = getattr(page, "show_error", None)
-        if callable(show):
-            show(field, message)
-        elif hasattr(page, "message"):
-            page.message.show_error(message)
+        if isinstance(page, StepPage):
+            page.show_error(field, message)
 
     # --- closing ----------------------------------------------------------------------------------
 
     def busy_steps(self) -> list[str]:
         pages = [self.page(page_id) for page_id in self.pageIds()]
-        return [page.title() for page in pages if getattr(page, "busy", None) is not None and page.busy.isVisible()]
+        return [page.title() for page in pages if isinstance(page, StepPage) and page.is_busy()]
 
     def reject(self) -> None:
         """Cancel, Escape and the window's close button: ask first while a step is still running."""
@@ -160,7 +182,9 @@ class ConnectorWizard(QWizard):
             self,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(lambda result: result == QMessageBox.StandardButton.Close.value and self._close_now())
+        box.finished.connect(
+            lambda result: self._close_now() if result == QMessageBox.StandardButton.Close.value else None
+        )
         self.close_box = box
         box.open()
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWizardPage
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError
 from core.transport import require_safe_url
 from core.validation import validate_consumer_key, validate_username
 from gui.context import WizardContext
+from gui.pages.base import StepPage
 from gui.widgets import MessageLabel, describe
 
 
-class CredentialsPage(QWizardPage):
+class CredentialsPage(StepPage):
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
+        super().__init__(context)
         self.setTitle(self.tr("Salesforce credentials"))
         self.setSubTitle(self.tr("The connector logs in as this Salesforce user, through the app you just made."))
         self.username = QLineEdit()
@@ -91,7 +93,7 @@ class CredentialsPage(QWizardPage):
             self.login_url_message.clear_message()
         self._validate()
 
-    def _check(self, text: str, validate, message: MessageLabel) -> bool:  # type: ignore[no-untyped-def]
+    def _check(self, text: str, validate: Callable[[str], object], message: MessageLabel) -> bool:
         if not text.strip():
             message.clear_message()
             return False
@@ -133,5 +135,6 @@ class CredentialsPage(QWizardPage):
         settings.username = self.username.text().strip()
         settings.consumer_key = self.consumer_key.text().strip()
         settings.login_url = self.login_url.text().strip() if self.advanced.isChecked() else ""
+        self.context.login_url = self.login_host()
         self.context.save_settings()
         return True

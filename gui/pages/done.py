@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from gui.context import WizardContext
+from gui.pages.base import StepPage
 from gui.widgets import CopyField
 
 
-class DonePage(QWizardPage):
+class DonePage(StepPage):
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
+        super().__init__(context)
         self.setTitle(self.tr("Done"))
         self.summary = QLabel()
         self.summary.setWordWrap(True)

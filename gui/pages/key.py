@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
@@ -23,27 +24,35 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_VALIDITY_DAYS
 from core.errors import AppError, EncryptedKeyError, SecretStoreError
 from core.key_setup import SavedKey, save_issued_certificate, save_key_bundle, unique_key_name
 from core.keyfiles import SECRET_MODE, write_file_atomic
-from core.keys import MAX_VALIDITY_DAYS, KeyBundle, Subject, attach_certificate, create_key_bundle, import_key_bundle
+from core.keys import (
+    MAX_VALIDITY_DAYS,
+    KeyBundle,
+    Subject,
+    attach_certificate,
+    cert_pem,
+    create_key_bundle,
+    import_key_bundle,
+    load_certificate,
+)
 from core.settings import default_output_dir
 from gui.context import WizardContext
-from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.pages.base import TaskPage
+from gui.widgets import CopyField, MessageLabel, describe
 from gui.workers import Task
 
 MODES = ("generate", "import", "csr")
 
 
-class KeyPage(QWizardPage):
+class KeyPage(TaskPage):
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
-        self._task: Task | None = None
+        super().__init__(context)
+        self._name_lookup: Task | None = None
         self._pending_csr: KeyBundle | None = None  # key made, waiting for the CA's certificate
         self.setTitle(self.tr("Key and certificate"))
         self.setSubTitle(
@@ -174,8 +183,6 @@ class KeyPage(QWizardPage):
 
         self.action_button = QPushButton()
         self.action_button.setDefault(False)
-        self.busy = BusyRow()
-        self.message = MessageLabel()
         self.keyring_message = MessageLabel()
         self.session_only_button = QPushButton(self.tr("Continue &without saving (this session only)"))
         describe(
@@ -224,9 +231,8 @@ class KeyPage(QWizardPage):
         layout.addWidget(self.result_box)
         layout.addStretch(1)
 
-        self.mode_group.idToggled.connect(lambda _id, on: on and self._mode_changed())
+        self.mode_group.idToggled.connect(lambda _id, on: self._mode_changed() if on else None)
         self.action_button.clicked.connect(self._act)
-        self.busy.cancel_requested.connect(self._cancel)
         self.key_file_button.clicked.connect(lambda: self._load_file_into(self.key_text, "Choose the private key"))
         self.cert_file_button.clicked.connect(lambda: self._load_file_into(self.cert_text, "Choose the certificate"))
         self.issued_file_button.clicked.connect(
@@ -266,7 +272,7 @@ class KeyPage(QWizardPage):
         if not self.folder.text():
             self.folder.setText(settings.output_dir or str(default_output_dir()))
         if not self.key_name.text():
-            self.key_name.setText(unique_key_name(Path(self.folder.text()), stored=self.context.read_secret))
+            self._suggest_name(Path(self.folder.text()))
         self._describe_export()
         if self.context.bundle is not None and self.result_box.isHidden():
             self._show_result()
@@ -275,6 +281,19 @@ class KeyPage(QWizardPage):
                     self.context.key_name
                 )
             )
+
+    def _suggest_name(self, folder: Path, *, replace: bool = False) -> None:
+        """Fill in a key name free on disk and in the keyring; the keyring is asked off the GUI thread."""
+        typed = self.key_name.text()
+        lookup = Task(unique_key_name, folder, stored=self.context.read_secret)
+
+        def found(name: str) -> None:
+            if self.key_name.text() == typed:  # unless the admin typed a name meanwhile
+                self.key_name.setText(name)
+
+        lookup.succeeded.connect(found)
+        self._name_lookup = lookup
+        lookup.start()
 
     def _describe_export(self) -> None:
         """Say whether a file copy is optional (a keyring keeps the key) or the only way to keep it."""
@@ -289,9 +308,7 @@ class KeyPage(QWizardPage):
         self.export_key.setText(text)
 
     def isComplete(self) -> bool:
-        return (
-            self.context.bundle is not None and self.context.bundle.cert_pem is not None and not self.busy.isVisible()
-        )
+        return self.context.bundle is not None and self.context.bundle.cert_pem is not None and not self.is_busy()
 
     def _mode_changed(self) -> None:
         mode = self.mode()
@@ -308,15 +325,8 @@ class KeyPage(QWizardPage):
         self.bits.setEnabled(mode != "import")
         self.message.clear_message()
 
-    def _busy(self, text: str) -> None:
-        self.busy.start(text)
-        self.action_button.setEnabled(False)
-        self.completeChanged.emit()
-
-    def _idle(self) -> None:
-        self.busy.stop()
-        self.action_button.setEnabled(True)
-        self.completeChanged.emit()
+    def busy_changed(self, busy: bool) -> None:
+        self.action_button.setEnabled(not busy)
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -329,19 +339,18 @@ class KeyPage(QWizardPage):
         if not self.folder.text().strip():
             self.message.show_error(self.tr("Choose a folder for the certificate."))
             return
-        if not name:
-            self.message.show_error(self.tr("Give the key a name, e.g. salesforce."))
-            return
         mode = self.mode()
         context, export = self.context, self.export_key.isChecked()
         # Without a keyring the key lives in context.bundle only: nothing may claim it was stored.
         save_secret = None if context.session_only else context.save_secret
 
         def save(bundle: KeyBundle) -> SavedKey:  # runs in the worker, after the bundle is made
+            # No name (cleared, or clicked before the suggestion arrived): the first free one.
+            chosen = name or unique_key_name(folder, stored=context.read_secret)
             return save_key_bundle(
                 bundle,
                 folder=folder,
-                name=name,
+                name=chosen,
                 save_secret=save_secret,
                 forget_secret=context.store.delete if save_secret is not None else None,
                 write_private_key_file=export,
@@ -379,25 +388,13 @@ class KeyPage(QWizardPage):
 
         self._run(make, self.tr("Generating a {0}-bit key...").format(bits))
 
-    def _run(self, fn, text: str) -> None:  # type: ignore[no-untyped-def]
-        task = Task(fn)
-        self._task = task
-        task.succeeded.connect(lambda result: self._done(task, result))
-        task.failed.connect(lambda error: self._failed(task, error))
-        self._busy(text)
-        task.start()
+    def _run(self, fn: Callable[[], tuple[KeyBundle, SavedKey]], text: str) -> None:
+        self.run_task(Task(fn), text, on_success=self._done, on_failure=self._failed)
 
-    def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-        self._idle()
+    def task_cancelled(self) -> None:
         self.message.show_info(self.tr("Cancelled. Nothing was saved."))
 
-    def _done(self, task: Task, result: tuple[KeyBundle, SavedKey]) -> None:
-        if task is not self._task:
-            return
-        self._task = None
+    def _done(self, result: tuple[KeyBundle, SavedKey]) -> None:
         bundle, saved = result
         saved.apply(self.context.settings)
         self.context.key_name = saved.name
@@ -417,7 +414,6 @@ class KeyPage(QWizardPage):
             )
         else:
             self._accept(bundle, saved.files.certificate, saved.files.private_key)
-        self._idle()
 
     def _accept(self, bundle: KeyBundle, cert_path: Path | None, key_file: Path | None) -> None:
         self.context.bundle = bundle
@@ -455,11 +451,7 @@ class KeyPage(QWizardPage):
         self.cert_path.set_value(str(self.context.cert_path or ""))
         self.result_box.show()
 
-    def _failed(self, task: Task, error: AppError) -> None:
-        if task is not self._task:
-            return
-        self._task = None
-        self._idle()
+    def _failed(self, error: AppError) -> None:
         if isinstance(error, EncryptedKeyError):
             self.passphrase.show()
             self.passphrase_label.show()
@@ -522,12 +514,16 @@ class KeyPage(QWizardPage):
         except OSError as exc:
             self.message.show_error(self.tr("Cannot read {0}: {1}").format(path, exc.strerror))
             return
-        if data[:1] == b"\x30":  # DER: show it as PEM so the admin sees what will be used
+        if data[:1] == b"\x30" and target is not self.key_text:  # DER: show the PEM core reads it as
+            try:
+                target.setPlainText(cert_pem(load_certificate(data)).decode("ascii"))
+            except AppError as exc:
+                self.message.show_error(str(exc))
+        elif data[:1] == b"\x30":  # a DER key may be encrypted: core reads its base64 text (bare or in PEM)
             import base64
 
             body = base64.encodebytes(data).decode().replace("\n", "")
-            label = "CERTIFICATE" if target is not self.key_text else "PRIVATE KEY"
-            target.setPlainText(f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+            target.setPlainText(f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
         else:
             target.setPlainText(data.decode("utf-8", errors="replace"))
 
@@ -535,7 +531,7 @@ class KeyPage(QWizardPage):
         path = QFileDialog.getExistingDirectory(self, self.tr("Folder for the certificate"), self.folder.text())
         if path:
             self.folder.setText(path)
-            self.key_name.setText(unique_key_name(Path(path), stored=self.context.read_secret))
+            self._suggest_name(Path(path), replace=True)
 
     def _choose_export(self) -> None:
         suggested = str(Path(self.folder.text()) / f"{self.context.key_name or 'salesforce'}.pem")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -13,30 +16,32 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWizardPage,
 )
 
 from core import usecases
 from core.connectors import ConnectorRow, inventory
+from core.defaults import EXPIRY_WARN_DAYS
 from core.errors import AppError
-from core.unstructured import ConnectionCheck
+from core.unstructured import ConnectionCheck, SourceConnector
 from core.usecases import ConnectorDeleted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
-from gui.widgets import BusyRow, MessageLabel, describe
+from gui.pages.base import TaskPage
+from gui.widgets import describe
 from gui.workers import Task, connection_check_task
+
+if TYPE_CHECKING:
+    from gui.rotation import RotationWizard
 
 COLUMNS = ("Name", "Id", "Created", "Updated", "Certificate expires")
 
 
-class ManagePage(QWizardPage):
+class ManagePage(TaskPage):
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
-        self._task: Task | None = None
+        super().__init__(context)
         self.rows: list[ConnectorRow] = []
         self.confirm_box: QMessageBox | None = None
-        self.rotation = None
+        self.rotation: RotationWizard | None = None
         self.setTitle(self.tr("Manage connectors"))
         self.setSubTitle(
             self.tr(
@@ -68,8 +73,6 @@ class ManagePage(QWizardPage):
         )
         self.delete_button = QPushButton(self.tr("&Delete..."))
         describe(self.delete_button, "Delete connector", "Delete the selected connector (asks first)")
-        self.busy = BusyRow()
-        self.message = MessageLabel()
         actions = QHBoxLayout()
         actions.addWidget(self.load_button)
         actions.addStretch(1)
@@ -82,16 +85,20 @@ class ManagePage(QWizardPage):
         layout.addWidget(self.busy)
         layout.addWidget(self.message)
         self.load_button.clicked.connect(self.load)
+        self.access.stored_key_found.connect(self._stored_key_found)
         self.check_button.clicked.connect(self._check)
         self.rotate_button.clicked.connect(self._rotate)
         self.delete_button.clicked.connect(self._confirm_delete)
-        self.busy.cancel_requested.connect(self._cancel)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
 
     def initializePage(self) -> None:
         self.access.prefill()
         if self.access.is_valid():
+            self.load()
+
+    def _stored_key_found(self) -> None:
+        if not self.rows and not self.is_busy():
             self.load()
 
     def nextId(self) -> int:
@@ -112,34 +119,19 @@ class ManagePage(QWizardPage):
                 self.table.selectRow(index)
 
     def _selection_changed(self) -> None:
-        has = self.selected() is not None and self._task is None
+        has = self.selected() is not None and not self.is_busy()
         for button in (self.check_button, self.rotate_button, self.delete_button):
             button.setEnabled(has)
 
-    def _run(self, task: Task, text: str, *, cancellable: bool = True) -> None:
-        self._task = task
-        task.failed.connect(lambda error: self._failed(task, error))
+    def _run(self, task: Task, text: str, on_success: Callable[[Any], None], *, cancellable: bool = True) -> None:
         self.message.clear_message()
-        self.load_button.setEnabled(False)
-        self.busy.start(text, cancellable=cancellable)
-        self._selection_changed()
-        task.start()
+        self.run_task(task, text, on_success=on_success, cancellable=cancellable)
 
-    def _idle(self) -> None:
-        self._task = None
-        self.busy.stop()
-        self.load_button.setEnabled(True)
+    def busy_changed(self, busy: bool) -> None:
+        self.load_button.setEnabled(not busy)
         self._selection_changed()
 
-    def _failed(self, task: Task, error: AppError) -> None:
-        if task is self._task:
-            self._idle()
-            self.message.show_error(str(error))
-
-    def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        self._idle()
+    def task_cancelled(self) -> None:
         self.message.show_info(self.tr("Stopped waiting."))
 
     # --- load --------------------------------------------------------------------------------------
@@ -153,15 +145,10 @@ class ManagePage(QWizardPage):
         except AppError as exc:
             self.message.show_error(str(exc))
             return
-        settings = self.context.settings
-        task = Task(lambda: inventory(client.list_sources(), settings))
-        task.succeeded.connect(lambda rows: self._loaded(task, rows))
-        self._run(task, self.tr("Loading connectors..."))
+        self._run(Task(client.list_sources), self.tr("Loading connectors..."), self._loaded)
 
-    def _loaded(self, task: Task, rows: list[ConnectorRow]) -> None:
-        if task is not self._task:
-            return
-        self._idle()
+    def _loaded(self, connectors: list[SourceConnector]) -> None:
+        rows = inventory(connectors, self.context.settings)  # settings are read on the GUI thread only
         self.access.remember()
         self.context.save_settings()
         self.rows = rows
@@ -179,15 +166,15 @@ class ManagePage(QWizardPage):
                 item = QTableWidgetItem(text)
                 if column == 4 and row.expiring:
                     item.setForeground(warn)
-                    item.setToolTip(self.tr("Expires within 30 days: rotate the key"))
+                    item.setToolTip(self.tr("Expires within {0} days: rotate the key").format(EXPIRY_WARN_DAYS))
                 self.table.setItem(index, column, item)
         expiring = [r.name for r in rows if r.expiring]
         if not rows:
             self.message.show_info(self.tr("No Salesforce source connectors in this account."))
         elif expiring:
             self.message.show_warning(
-                self.tr("Certificates expiring within 30 days: {0}. Select one and choose Rotate key.").format(
-                    ", ".join(expiring)
+                self.tr("Certificates expiring within {0} days: {1}. Select one and choose Rotate key.").format(
+                    EXPIRY_WARN_DAYS, ", ".join(expiring)
                 )
             )
         else:
@@ -200,20 +187,18 @@ class ManagePage(QWizardPage):
         row = self.selected()
         if row is None:
             return
-        task = connection_check_task(self.access.client(), row.id, self.context)
-        task.progress.connect(
-            lambda c: (
-                task is self._task
-                and self.busy.status.setText(self.tr("Connection check: {0}...").format(c.status.lower()))
-            )
+        self.message.clear_message()
+        self.run_task(
+            connection_check_task(self.access.client(), row.id, self.context),
+            self.tr("Checking {0}...").format(row.name),
+            on_success=lambda check: self._checked(row, check),
+            on_progress=self._progress,
         )
-        task.succeeded.connect(lambda check: self._checked(task, row, check))
-        self._run(task, self.tr("Checking {0}...").format(row.name))
 
-    def _checked(self, task: Task, row: ConnectorRow, check: ConnectionCheck) -> None:
-        if task is not self._task:
-            return
-        self._idle()
+    def _progress(self, check: ConnectionCheck) -> None:
+        self.busy.status.setText(self.tr("Connection check: {0}...").format(check.status.lower()))
+
+    def _checked(self, row: ConnectorRow, check: ConnectionCheck) -> None:
         if check.status == "SUCCESS":
             self.message.show_ok(self.tr("{0}: the connection check passed.").format(row.name))
         else:
@@ -239,20 +224,22 @@ class ManagePage(QWizardPage):
             self,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(lambda result: result == QMessageBox.StandardButton.Yes.value and self._delete(row))
+        box.finished.connect(
+            lambda result: self._delete(row) if result == QMessageBox.StandardButton.Yes.value else None
+        )
         self.confirm_box = box
         box.open()
 
     def _delete(self, row: ConnectorRow) -> None:
         client = self.access.client()
-        task = Task(usecases.delete_connector, client, row.id)
-        task.succeeded.connect(lambda deleted: self._deleted(task, row, deleted))
-        self._run(task, self.tr("Deleting {0}...").format(row.name), cancellable=False)
+        self._run(
+            Task(usecases.delete_connector, client, row.id),
+            self.tr("Deleting {0}...").format(row.name),
+            lambda deleted: self._deleted(row, deleted),
+            cancellable=False,
+        )
 
-    def _deleted(self, task: Task, row: ConnectorRow, deleted: ConnectorDeleted) -> None:
-        if task is not self._task:
-            return
-        self._idle()
+    def _deleted(self, row: ConnectorRow, deleted: ConnectorDeleted) -> None:
         deleted.apply(self.context.settings)
         self.context.save_settings()
         self.rows = [r for r in self.rows if r.id != row.id]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from core import usecases
 from core.errors import (
@@ -27,7 +27,8 @@ from core.usecases import ConnectorSaved
 from core.validation import validate_config
 from gui.context import WizardContext
 from gui.page_ids import PageId
-from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.pages.base import TaskPage
+from gui.widgets import CopyField, MessageLabel, describe
 from gui.workers import Task, connection_check_task
 
 
@@ -75,14 +76,12 @@ def route_error(error: AppError) -> tuple[PageId, str] | None:
     return None
 
 
-class ReviewPage(QWizardPage):
+class ReviewPage(TaskPage):
     #: The create failed and another step can fix it: (page, field, message).
     fix_requested = Signal(int, str, str)
 
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
-        self._task: Task | None = None
+        super().__init__(context)
         self.setTitle(self.tr("Review and create"))
         self.setSubTitle(self.tr("This is what will be sent to Unstructured. Secrets are hidden here."))
         self.summary = QPlainTextEdit()
@@ -102,8 +101,6 @@ class ReviewPage(QWizardPage):
         )
         self.create_button = QPushButton(self.tr("C&reate connector"))
         describe(self.create_button, "Create connector", "Create the connector, then run its connection check")
-        self.busy = BusyRow()
-        self.message = MessageLabel()
         self.connector_id = CopyField(name="Connector id")
         self.connector_id.hide()
         self.check_message = MessageLabel()
@@ -127,7 +124,6 @@ class ReviewPage(QWizardPage):
         self.copy_python.clicked.connect(lambda: self._copy(python_sdk_code))
         self.create_button.clicked.connect(self._create)
         self.check_again.clicked.connect(self._check)
-        self.busy.cancel_requested.connect(self._cancel)
 
     # --- what will be sent ----------------------------------------------------------------------
 
@@ -217,25 +213,23 @@ class ReviewPage(QWizardPage):
                 keys=keys,
             )
 
-        task = Task(create)
-        self._task = task
-        task.succeeded.connect(lambda result: self._created(task, result))
-        task.failed.connect(lambda error: self._failed(task, error))
         self.message.clear_message()
-        self.create_button.setEnabled(False)
-        self.busy.start(self.tr("Creating the connector..."), cancellable=False)  # never abandon a create
-        self.completeChanged.emit()
-        task.start()
+        self.run_task(
+            Task(create),
+            self.tr("Creating the connector..."),
+            on_success=self._created,
+            on_failure=self._failed,
+            cancellable=False,  # never abandon a create: it may still succeed
+        )
 
-    def _created(self, task: Task, saved: ConnectorSaved) -> None:
-        if task is not self._task:
-            return
-        self._task = None
+    def busy_changed(self, busy: bool) -> None:
+        self.create_button.setEnabled(not busy and self.context.connector is None)
+
+    def _created(self, saved: ConnectorSaved) -> None:
         connector = saved.connector
         self.context.connector = connector
         saved.apply(self.context.settings)
         self.context.save_settings()
-        self.busy.stop()
         self.connector_id.set_value(connector.id)
         self.connector_id.show()
         self.message.show_ok(self.tr("Created the connector \u201c{0}\u201d.").format(connector.name))
@@ -245,27 +239,21 @@ class ReviewPage(QWizardPage):
         connector = self.context.connector
         if connector is None:
             return
-        task = connection_check_task(self._client(), connector.id, self.context)
-        self._task = task
-        task.progress.connect(lambda check: self._progress(task, check))
-        task.succeeded.connect(lambda check: self._checked(task, check))
-        task.failed.connect(lambda error: self._check_failed(task, error))
         self.check_again.hide()
         self.check_message.clear_message()
-        self.busy.start(self.tr("Checking the connection (this can take a minute)..."))
-        self.completeChanged.emit()
-        task.start()
+        self.run_task(
+            connection_check_task(self._client(), connector.id, self.context),
+            self.tr("Checking the connection (this can take a minute)..."),
+            on_success=self._checked,
+            on_failure=self._check_failed,
+            on_progress=self._progress,
+        )
 
-    def _progress(self, task: Task, check: ConnectionCheck) -> None:
-        if task is self._task:
-            self.busy.status.setText(self.tr("Connection check: {0}...").format(check.status.lower()))
+    def _progress(self, check: ConnectionCheck) -> None:
+        self.busy.status.setText(self.tr("Connection check: {0}...").format(check.status.lower()))
 
-    def _checked(self, task: Task, check: ConnectionCheck) -> None:
-        if task is not self._task:
-            return
-        self._task = None
+    def _checked(self, check: ConnectionCheck) -> None:
         self.context.check = check
-        self.busy.stop()
         if check.status == "SUCCESS":
             self.check_message.show_ok(self.tr("Connection check passed: the connector can read Salesforce."))
         else:
@@ -276,33 +264,16 @@ class ReviewPage(QWizardPage):
                 ).format(check.reason or self.tr("no reason given"))
             )
             self.check_again.show()
-        self.completeChanged.emit()
 
-    def _check_failed(self, task: Task, error: AppError) -> None:
-        if task is not self._task:
-            return
-        self._task = None
-        self.busy.stop()
+    def _check_failed(self, error: AppError) -> None:
         self.check_message.show_warning(self.tr("The connection check did not finish: {0}").format(error))
         self.check_again.show()
-        self.completeChanged.emit()
 
-    def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-        self.busy.stop()
+    def task_cancelled(self) -> None:
         self.check_message.show_info(self.tr("Stopped waiting; the check may still finish in Unstructured."))
         self.check_again.setVisible(self.context.connector is not None)
-        self.completeChanged.emit()
 
-    def _failed(self, task: Task, error: AppError) -> None:
-        if task is not self._task:
-            return
-        self._task = None
-        self.busy.stop()
-        self.create_button.setEnabled(True)
-        self.completeChanged.emit()
+    def _failed(self, error: AppError) -> None:
         target = route_error(error)
         if target is None:
             self.message.show_error(str(error))
@@ -311,4 +282,4 @@ class ReviewPage(QWizardPage):
         self.fix_requested.emit(int(page), field, str(error))
 
     def isComplete(self) -> bool:
-        return self.context.connector is not None and not self.busy.isVisible()
+        return self.context.connector is not None and not self.is_busy()

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QVBoxLayout,
     QWidget,
-    QWizardPage,
 )
 
 from core.defaults import DEFAULT_CALLBACK_URL
 from gui.context import WizardContext
+from gui.pages.base import StepPage
 from gui.widgets import CopyField, MessageLabel, describe
 
 APP_NAME_SUGGESTION = "Unstructured Salesforce Connector"
@@ -96,10 +96,9 @@ CONNECTED_STEPS = (
 KINDS = {"external": EXTERNAL_STEPS, "connected": CONNECTED_STEPS}
 
 
-class SalesforceAppPage(QWizardPage):
+class SalesforceAppPage(StepPage):
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
+        super().__init__(context)
         self.setTitle(self.tr("Create the Salesforce app"))
         self.setSubTitle(
             self.tr(
@@ -154,7 +153,7 @@ class SalesforceAppPage(QWizardPage):
         layout.addWidget(self.reveal_button)
         layout.addWidget(self.progress)
         layout.addWidget(self.propagation)
-        self.kind_group.idToggled.connect(lambda _id, on: on and self._rebuild())
+        self.kind_group.idToggled.connect(lambda _id, on: self._rebuild() if on else None)
 
     def kind(self) -> str:
         return "connected" if self.connected_radio.isChecked() else "external"
@@ -167,8 +166,9 @@ class SalesforceAppPage(QWizardPage):
     def _rebuild(self) -> None:
         while self.checklist_layout.count():
             item = self.checklist_layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.ticks, self.copy_fields = [], {}
         kind = self.kind()
         saved_ticks = self.context.settings.wizard.get("ticks", {}).get(kind, [])

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QVBoxLayout,
-    QWizardPage,
 )
 
 from core.defaults import CATEGORIES
@@ -17,14 +16,13 @@ from core.errors import InvalidInputError
 from core.validation import validate_connector_name
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
+from gui.pages.base import StepPage
 from gui.widgets import MessageLabel, describe
 
 
-class UnstructuredPage(QWizardPage):
+class UnstructuredPage(StepPage):
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
-        self.api_key_source = ""
+        super().__init__(context)
         self.setTitle(self.tr("Unstructured"))
         self.setSubTitle(self.tr("Where to create the connector, and what it should read."))
         self.access = ApiAccessForm(context)

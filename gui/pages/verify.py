@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, SalesforceLoginError
 from core.salesforce import LoginResult, approval_url, verify_jwt_login
 from gui.context import WizardContext
-from gui.widgets import BusyRow, CopyField, MessageLabel, describe
+from gui.pages.base import TaskPage
+from gui.widgets import CopyField, MessageLabel, describe
 from gui.workers import Task
 
 
-class VerifyPage(QWizardPage):
+class VerifyPage(TaskPage):
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
-        self._task: Task | None = None
+        super().__init__(context)
         self._verified_for: tuple[str, str, str, bytes] | None = None
         self.setTitle(self.tr("Approve the app and verify the login"))
         self.setSubTitle(
@@ -41,8 +40,7 @@ class VerifyPage(QWizardPage):
         describe(self.open_button, "Open approval page in browser", "Opens the approval URL in your default browser")
         self.verify_button = QPushButton(self.tr("&Verify login"))
         describe(self.verify_button, "Verify login", "Make the connector's JWT login with the key and consumer key")
-        self.busy = BusyRow()
-        self.result = MessageLabel()
+        self.result = self.message
         self.diagnosis = MessageLabel()
         self.skip = QCheckBox(self.tr("&Skip verification (e.g. this computer is offline)"))
         describe(
@@ -67,16 +65,10 @@ class VerifyPage(QWizardPage):
         layout.addStretch(1)
         self.open_button.clicked.connect(self._open)
         self.verify_button.clicked.connect(self._verify)
-        self.busy.cancel_requested.connect(self._cancel)
         self.skip.toggled.connect(self._skip_toggled)
 
     def _inputs(self) -> tuple[str, str, str]:
-        wizard = self.wizard()
-        login = CONNECTOR_LOGIN_URL
-        credentials = getattr(wizard, "credentials_page", None)
-        if credentials is not None:
-            login = credentials.login_host()
-        return str(self.field("username")).strip(), str(self.field("consumer_key")).strip(), login
+        return str(self.field("username")).strip(), str(self.field("consumer_key")).strip(), self.context.login_url
 
     def initializePage(self) -> None:
         username, consumer_key, login = self._inputs()
@@ -118,31 +110,19 @@ class VerifyPage(QWizardPage):
             login_url=login,
             timeout=self.context.http_timeout,
         )
-        self._task = task
         inputs = (username, consumer_key, login, bundle.private_key_pem)
-        task.succeeded.connect(lambda result: self._succeeded(task, inputs, result))
-        task.failed.connect(lambda error: self._failed(task, error))
         self.result.clear_message()
-        self.verify_button.setEnabled(False)
-        self.busy.start(self.tr("Logging in to Salesforce..."))
-        task.start()
+        self.run_task(
+            task,
+            self.tr("Logging in to Salesforce..."),
+            on_success=lambda result: self._succeeded(inputs, result),
+            on_failure=self._failed,
+        )
 
-    def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-        self._idle()
-        self.result.show_info(self.tr("Cancelled."))
+    def busy_changed(self, busy: bool) -> None:
+        self.verify_button.setEnabled(not busy)
 
-    def _idle(self) -> None:
-        self.busy.stop()
-        self.verify_button.setEnabled(True)
-        self.completeChanged.emit()
-
-    def _succeeded(self, task: Task, inputs: tuple[str, str, str, bytes], result: LoginResult) -> None:
-        if task is not self._task:
-            return
-        self._task = None
+    def _succeeded(self, inputs: tuple[str, str, str, bytes], result: LoginResult) -> None:
         self.context.login = result
         self._verified_for = inputs
         who = result.username + (f" ({result.display_name})" if result.display_name else "")
@@ -151,12 +131,8 @@ class VerifyPage(QWizardPage):
                 who, result.org_id or self.tr("unknown"), result.instance_url
             )
         )
-        self._idle()
 
-    def _failed(self, task: Task, error: AppError) -> None:
-        if task is not self._task:
-            return
-        self._task = None
+    def _failed(self, error: AppError) -> None:
         self.context.login = None
         text = str(error)
         if isinstance(error, SalesforceLoginError):
@@ -164,10 +140,8 @@ class VerifyPage(QWizardPage):
                 error.error, error.description or self.tr("(no description)"), error.fix
             )
         self.result.show_error(text + "\n\n" + self.tr("Fix it, then click Verify login again."))
-        self._idle()
 
     def _skip_toggled(self, on: bool) -> None:
-        self.context.verification_skipped = on
         if on:
             self.skip_warning.show_warning(
                 self.tr(
@@ -180,4 +154,4 @@ class VerifyPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return not self.busy.isVisible() and (self.context.login is not None or self.skip.isChecked())
+        return not self.is_busy() and (self.context.login is not None or self.skip.isChecked())

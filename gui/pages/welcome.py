@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout
 
 from core.connectors import expiring_records
 from core.errors import SecretStoreError
 from gui.context import WizardContext
 from gui.page_ids import PageId
+from gui.pages.base import StepPage
 from gui.widgets import MessageLabel, describe
 
 STEP_NAMES = {
@@ -21,13 +22,12 @@ STEP_NAMES = {
 }
 
 
-class WelcomePage(QWizardPage):
+class WelcomePage(StepPage):
     resume_requested = Signal(int)
     start_over_requested = Signal()
 
     def __init__(self, context: WizardContext) -> None:
-        super().__init__()
-        self.context = context
+        super().__init__(context)
         self.setTitle(self.tr("Set up an Unstructured Salesforce connector"))
         intro = QLabel(
             self.tr(
@@ -86,7 +86,7 @@ class WelcomePage(QWizardPage):
     def initializePage(self) -> None:
         saved = self.saved_page()
         has_saved = saved is not None
-        if has_saved:
+        if saved is not None:
             self.resume_label.show_info(
                 self.tr("Last time you reached the step \u201c{0}\u201d. Resume there, or start over.").format(
                     STEP_NAMES[PageId(saved)]
@@ -109,10 +109,6 @@ class WelcomePage(QWizardPage):
                     exc
                 )
             )
-        has_manage = getattr(self.wizard(), "manage_page", None) is not None
-        self.manage_radio.setEnabled(has_manage)
-        if not has_manage:
-            self.create_radio.setChecked(True)
 
     def _show_expiry(self) -> None:
         soon = [

@@ -247,3 +247,33 @@ def test_check_pair_accepts_the_right_pair(key_bundle: KeyBundle) -> None:
 def test_connector_loader_rejects_what_ingest_rejects(key_bundle: KeyBundle) -> None:
     with pytest.raises(KeyMaterialError):
         connector_loads_key(key_bundle.private_key_pem.decode().replace("\n", "\\n"))
+
+
+def test_a_certificate_salesforce_would_refuse_for_its_size_is_refused_with_the_figures(key_bundle: KeyBundle) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    from core.keys import import_key_bundle, load_private_key
+
+    key = load_private_key(key_bundle.private_key_pem)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "big")])
+    now = dt.datetime.now(dt.UTC)
+    names = [x509.DNSName(f"host-{i}.example.com") for i in range(200)]  # pushes the PEM past 4 KB
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    assert len(pem) > 4096
+    with pytest.raises(KeyMaterialError, match=r"\d+ bytes as PEM; Salesforce accepts at most 4096"):
+        import_key_bundle(key_bundle.private_key_pem, pem)

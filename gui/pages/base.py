@@ -1,0 +1,122 @@
+"""What every wizard page shares: one task lifecycle and the interface the wizard calls.
+
+A page runs at most one :class:`~gui.workers.Task` at a time through :meth:`TaskPage.run_task`:
+the busy row shows and may offer Cancel, a result that arrives after a cancel (or after a newer
+task started) is dropped, and the page's own controls follow :meth:`busy_changed`. The wizard
+talks to a page only through this class (``is_busy``, ``show_error``), never by looking for
+attributes; pages share data through the context and Qt's fields, never by calling each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QWizardPage
+
+from core.errors import AppError
+from gui.context import WizardContext
+from gui.widgets import BusyRow, MessageLabel
+from gui.workers import Task
+
+
+class StepPage(QWizardPage):
+    """The interface the wizard uses on every page."""
+
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def is_busy(self) -> bool:
+        """Whether a step is still running here (closing the wizard then asks first)."""
+        return False
+
+    def show_error(self, field: str, message: str) -> None:
+        """Show ``message`` next to ``field``. Pages a failure can be routed to implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no field {field!r} to show an error at")
+
+
+class TaskPage(StepPage):
+    """A page that runs slow work: one task at a time, cancellable, stale results dropped."""
+
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__(context)
+        #: Subclasses place these two in their layout.
+        self.busy = BusyRow()
+        self.message = MessageLabel()
+        self._task: Task | None = None
+        self.busy.cancel_requested.connect(self.cancel_task)
+
+    # --- the lifecycle -------------------------------------------------------------------------
+
+    def run_task(
+        self,
+        task: Task,
+        text: str,
+        *,
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[AppError], None] | None = None,
+        on_progress: Callable[[Any], None] | None = None,
+        cancellable: bool = True,
+    ) -> None:
+        """Start ``task``, showing ``text``; exactly one of the handlers runs, unless it is cancelled first."""
+        self._task = task
+        task.succeeded.connect(lambda value: self._task_settled(task, on_success, value))
+        task.failed.connect(lambda error: self._task_settled(task, on_failure or self.task_failed, error))
+        if on_progress is not None:
+            task.progress.connect(lambda value: self._task_progress(task, on_progress, value))
+        self.busy.start(text, cancellable=cancellable)
+        self.busy_changed(True)
+        self.completeChanged.emit()
+        task.start()
+
+    def _task_progress(self, task: Task, handler: Callable[[Any], None], value: Any) -> None:
+        if task is self._task:
+            handler(value)
+
+    def _task_settled(self, task: Task, handler: Callable[[Any], None], value: Any) -> None:
+        if task is not self._task:
+            return  # the result of a task that was cancelled or replaced
+        self._task = None
+        self.busy.stop()
+        self.busy_changed(False)
+        handler(value)
+        self._announce_complete()
+
+    def _announce_complete(self) -> None:
+        # A handler may have routed the wizard to another step (a failed create goes back to the
+        # field that can fix it); the wizard re-reads the *current* page on completeChanged, and
+        # that page's message must not be re-evaluated away.
+        wizard = self.wizard()
+        if wizard is None or wizard.currentPage() is self:
+            self.completeChanged.emit()
+
+    def cancel_task(self) -> None:
+        """Stop waiting for the running task (its late result is dropped)."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        self._task = None
+        self.busy.stop()
+        self.busy_changed(False)
+        self.task_cancelled()
+        self.completeChanged.emit()
+
+    # --- what the wizard and subclasses use ------------------------------------------------------
+
+    def is_busy(self) -> bool:
+        return self._task is not None
+
+    def busy_changed(self, busy: bool) -> None:
+        """Enable or disable the page's own controls; called when a task starts and ends."""
+
+    def task_failed(self, error: AppError) -> None:
+        self.message.show_error(str(error))
+
+    def task_cancelled(self) -> None:
+        self.message.show_info(self.tr("Cancelled."))
+
+    def show_error(self, field: str, message: str) -> None:
+        """Show ``message`` next to ``field`` (a page without such a field shows it in its message)."""
+        del field
+        self.message.show_error(message)
