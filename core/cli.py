@@ -52,8 +52,11 @@ class Cli:
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
         stdin: TextIO | None = None,
+        check_poll_interval: float = 2.0,
     ) -> None:
         self._store = store
+        #: Seconds between polls of a connection check (tests make it short).
+        self.check_poll_interval = check_poll_interval
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
         self.stdin = stdin or sys.stdin
@@ -334,7 +337,7 @@ class Cli:
             raise InvalidInputError("--timeout must be a positive number of seconds.")
         client = self._client(args.api_url)
         self.note("Connection check started; waiting for a verdict...")
-        check = client.run_connection_check(args.id, timeout=args.timeout)
+        check = client.run_connection_check(args.id, timeout=args.timeout, poll_interval=self.check_poll_interval)
         if check.status == "SUCCESS":
             self.say("SUCCESS: the connector can reach Salesforce.")
             return 0

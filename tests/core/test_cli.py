@@ -61,7 +61,7 @@ def verify_args(key: Path | str, salesforce: FakeSalesforce) -> list[str]:
 
 def cli(*argv: str, stdin: str = "", store: SecretStore | None = None) -> Run:
     out, err = io.StringIO(), io.StringIO()
-    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin)).run(list(argv))
+    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin), check_poll_interval=0.05).run(list(argv))
     return Run(code, out.getvalue(), err.getvalue())
 
 

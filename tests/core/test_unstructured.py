@@ -169,7 +169,7 @@ def test_create_timeout_says_it_may_have_arrived_and_is_not_resent(platform: Fak
     platform.fail_next(200, "{}", delay=1.5)
     with pytest.raises(RequestMayHaveReachedServerError, match="may have reached"):
         client.create_source(name="sf", config=config)
-    time.sleep(1.3)
+    assert platform.wait_idle()
     assert len(platform.requests_of("POST")) == 1
 
 

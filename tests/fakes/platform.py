@@ -48,6 +48,8 @@ class FakePlatform:
         self.server = HTTPServer(host="127.0.0.1", threaded=True)
         self.spec = load_spec()
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self._idle = threading.Condition()
         self.reset(api_key=api_key, salesforce_url=salesforce_url)
 
     def reset(self, *, api_key: str = "test-api-key-0123456789", salesforce_url: str | None = None) -> None:
@@ -119,7 +121,22 @@ class FakePlatform:
 
     # --- handling ----------------------------------------------------------------------------
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being answered (e.g. a deliberately slow one has finished)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
     def _handle(self, request: Request) -> Response:
+        with self._idle:
+            self._in_flight += 1
+        try:
+            return self._answer(request)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _answer(self, request: Request) -> Response:
         body = None
         if request.data:
             try:

@@ -8,6 +8,7 @@ from pathlib import Path
 import keyring.backends.fail
 import keyring.backends.null
 import pytest
+from PySide6.QtCore import QCoreApplication, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
 from core.errors import AppError
@@ -93,7 +94,8 @@ def test_cancel_during_generation_keeps_the_window_responsive_and_saves_nothing(
     assert page.busy.isVisible() and page.busy.cancel_button.isVisible()
     person.click(page.busy.cancel_button)
     assert "Cancelled" in page.message.text() and page.action_button.isEnabled()
-    person.qtbot.wait(1500)  # let the abandoned generation finish in the background
+    assert QThreadPool.globalInstance().waitForDone(10000)  # the abandoned generation has finished
+    QCoreApplication.processEvents()  # and whatever it reported has been delivered
     assert not page.isComplete() and person.wizard.context.bundle is None and not page.result_box.isVisible()
 
 
@@ -291,7 +293,7 @@ def test_create_timeout_is_not_resent_and_says_to_check_first(
     person.click(review.create_button)
     person.qtbot.waitUntil(lambda: review.message.kind == "error", timeout=10000)
     assert "may have reached" in review.message.text() and "Check the connector list" in review.message.text()
-    person.qtbot.wait(1600)
+    assert platform.wait_idle()  # the slow answer has been sent: a resend would be in by now
     assert len([r for r in platform.requests if r[:2] == ("POST", "/api/v1/sources/")]) == 1
 
 

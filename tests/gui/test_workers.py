@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QCoreApplication, QThread, QThreadPool
 
 from gui.workers import Task
 
@@ -53,5 +53,6 @@ def test_a_cancelled_task_reports_nothing_more(qtbot) -> None:
         task.start()
         task.cancel()
     release.set()
-    qtbot.wait(300)
+    assert QThreadPool.globalInstance().waitForDone(5000)
+    QCoreApplication.processEvents()  # deliver anything the finished work emitted
     assert results == []
