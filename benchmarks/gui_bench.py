@@ -39,6 +39,68 @@ app.exec()
 """
 
 
+# The first window exposed on screen: the real start (main.main, exactly what `python main.py`
+# runs) against a bare QWizard with one empty page, in the same interpreter and platform.
+EXPOSED_FILTER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+class FirstExpose(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Expose and obj.isExposed():
+            print(time.time(), flush=True)
+            QApplication.instance().exit(0)
+        return False
+app = QApplication(sys.argv)
+first = FirstExpose()
+app.installEventFilter(first)
+"""
+REAL_START = EXPOSED_FILTER + """
+import main
+main.main([])
+"""
+BARE_QWIZARD = EXPOSED_FILTER + """
+from PySide6.QtWidgets import QWizard, QWizardPage
+wizard = QWizard()
+wizard.addPage(QWizardPage())
+wizard.show()
+app.exec()
+"""
+
+
+def first_window_ms(program: str, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", program.format(root=str(ROOT))],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ),
+            timeout=60,
+        )
+        times.append((float(out.stdout.split()[0]) - started) * 1000)
+    return times
+
+
+def startup_pair(runs: int = 15) -> None:
+    """Print both medians and their ratio (goal: the app <= 1.5x the bare QWizard)."""
+    app_times: list[float] = []
+    bare_times: list[float] = []
+    for _ in range(runs):  # interleaved, so that a busy moment hits both alike
+        app_times += first_window_ms(REAL_START, 1)
+        bare_times += first_window_ms(BARE_QWIZARD, 1)
+    app, bare = statistics.median(app_times), statistics.median(bare_times)
+    ratio = app / bare
+    verdict = "meets" if ratio <= 1.5 else "MISSES"
+    platform = os.environ.get("QT_QPA_PLATFORM", "default")
+    print(f"first window, python main.py        median {app:6.0f} ms (n={runs}, platform {platform})")
+    print(f"first window, bare QWizard          median {bare:6.0f} ms")
+    print(f"start-up ratio app / bare QWizard   {ratio:6.2f}x ({verdict} goal <= 1.5x)")
+
+
 def measure_stall(start_work, is_done, *, timeout: float = 60.0) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """Run the event loop while work runs; return (longest gap between 5 ms timer ticks, duration) in ms."""
     from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QTimer
@@ -127,7 +189,11 @@ def main() -> None:
         f"n={len(times)})  ({verdict} goal <= 1000 ms)"
     )
     print(f"peak memory at first page           {statistics.median(memory):6.1f} MB (goal <= 120 MB)")
+    startup_pair()
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--startup"]:
+        startup_pair()
+    else:
+        main()

@@ -1,5 +1,6 @@
 """Connector lifecycle logic shared by the CLI and the wizard: the inventory, updates, records."""
 
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,9 @@ from typing import Any
 
 from core.defaults import EXPIRY_WARN_DAYS
 from core.errors import AppError, InvalidInputError
+from core.expiry import days_until
 from core.keys import load_private_key
-from core.settings import ConnectorRecord, Settings
+from core.settings import Settings
 from core.unstructured import PlatformClient, SourceConnector
 from core.validation import SalesforceConfig, validate_config, validate_connector_name
 
@@ -44,18 +46,6 @@ class ConnectorRow:
         }
 
 
-def days_until(iso: str | None, *, now: dt.datetime | None = None) -> int | None:
-    if not iso:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return (moment - (now or dt.datetime.now(dt.UTC))).days
-
-
 def inventory(
     connectors: Iterable[SourceConnector], settings: Settings, *, now: dt.datetime | None = None
 ) -> list[ConnectorRow]:
@@ -76,16 +66,6 @@ def inventory(
             )
         )
     return rows
-
-
-def expiring_records(settings: Settings, *, now: dt.datetime | None = None) -> list[tuple[ConnectorRecord, int]]:
-    """Connectors recorded here whose certificate expires within the warning window (or has expired)."""
-    soon = []
-    for record in settings.connectors:
-        days = days_until(record.not_after, now=now)
-        if days is not None and days <= EXPIRY_WARN_DAYS:
-            soon.append((record, days))
-    return soon
 
 
 def merged_config(

@@ -9,9 +9,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import FileRefusedError
-from core.keys import KeyBundle
+
+if TYPE_CHECKING:
+    from core.keys import KeyBundle
 
 SECRET_MODE = 0o600
 PUBLIC_MODE = 0o644

@@ -7,7 +7,6 @@ exception text or a server's error body might carry one.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import threading
 from pathlib import Path
@@ -83,7 +82,9 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> Path:
     handler: logging.Handler
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        from logging.handlers import RotatingFileHandler  # sockets, pickle: not before the first window
+
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
     setattr(handler, "_sfcw", True)  # noqa: B010 - marks our handler so a second setup replaces it

@@ -22,15 +22,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import keyring
-import keyring.backend
-import keyring.errors
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core import APP_ID
 from core.defaults import API_KEY_ENTRY, private_key_name
 from core.errors import SecretStoreError
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 __all__ = ["API_KEY_NAME", "SecretStore", "private_key_name"]
 
@@ -51,6 +50,13 @@ _NO_BACKEND_HINT = (
 )
 
 T = TypeVar("T")
+
+
+def _errors() -> Any:
+    """keyring's exception module, imported on first use: the wizard's first window does not wait for it."""
+    import keyring.errors
+
+    return keyring.errors
 
 
 def _digest(value: str) -> str:
@@ -108,7 +114,12 @@ class SecretStore:
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
-        backend = self._backend or keyring.get_keyring()
+        if self._backend is None:
+            import keyring
+
+            backend = keyring.get_keyring()
+        else:
+            backend = self._backend
         module = type(backend).__module__
         if module.startswith("keyring.backends.null"):
             raise SecretStoreError(
@@ -143,7 +154,7 @@ class SecretStore:
         for attempt in range(_BACKEND_ATTEMPTS):
             try:
                 return func(*args)
-            except (keyring.errors.NoKeyringError, keyring.errors.KeyringLocked):
+            except (_errors().NoKeyringError, _errors().KeyringLocked):
                 return self._call_once(action, func, *args)
             except Exception:  # noqa: BLE001 - backends raise their own types (pywintypes.error on Windows)
                 if attempt + 1 == _BACKEND_ATTEMPTS:
@@ -152,16 +163,17 @@ class SecretStore:
         return self._call_once(action, func, *args)
 
     def _call_once(self, action: str, func: Callable[..., T], *args: Any) -> T:
+        errors = _errors()
         try:
             return func(*args)
-        except keyring.errors.NoKeyringError as exc:
+        except errors.NoKeyringError as exc:
             raise SecretStoreError("No system keyring is available on this computer.", hint=_NO_BACKEND_HINT) from exc
-        except keyring.errors.KeyringLocked as exc:
+        except errors.KeyringLocked as exc:
             raise SecretStoreError(
                 f"The keyring is locked, so the secret could not be {action}.",
                 hint="Unlock your keyring (log in to the desktop session or unlock it in your keyring app) and try again.",
             ) from exc
-        except keyring.errors.InitError as exc:
+        except errors.InitError as exc:
             raise SecretStoreError("The keyring could not be opened.", hint=_NO_BACKEND_HINT) from exc
         except Exception as exc:  # noqa: BLE001 - backends raise their own types (pywintypes.error on Windows)
             # Backend messages describe the failure, never the value (e.g. 'The stub received bad data.').
@@ -294,12 +306,13 @@ class SecretStore:
             logging.getLogger(__name__).info("A stale keyring chunk could not be removed")
 
     def _delete_entry(self, entry: str) -> bool:
+        errors = _errors()
         try:
             self.backend.delete_password(self.service, entry)
             return True
-        except keyring.errors.PasswordDeleteError:
+        except errors.PasswordDeleteError:
             return False
-        except keyring.errors.KeyringError as exc:
+        except errors.KeyringError as exc:
             self._call("deleted", _raise, exc)
             return False
 

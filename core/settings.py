@@ -31,7 +31,6 @@ import platformdirs
 
 from core import APP_ID
 from core.errors import AppError
-from core.keyfiles import write_file_atomic
 
 HOME_ENV = "SFCW_HOME"
 SETTINGS_FILE = "settings.json"
@@ -208,6 +207,8 @@ class Settings:
         text = json.dumps(self.to_data(), indent=2, sort_keys=True)
         if "PRIVATE KEY" in text or "unstructured-api-key:" in text:
             raise AppError("Refusing to save settings that contain a secret (this is a defect; please report it).")
+        from core.keyfiles import write_file_atomic  # tempfile, secrets: loaded on the first save
+
         return write_file_atomic(path, text.encode("utf-8"), mode=0o600, overwrite=True)
 
 

@@ -22,10 +22,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from core import APP_ID, __version__
+from core.defaults import HTTP_TIMEOUT
 from core.errors import InvalidInputError, NetworkError, RedirectRefusedError
 
 #: (connect, read) seconds. A hung server cannot hold a call for longer than this.
-DEFAULT_TIMEOUT = (5.0, 20.0)
+DEFAULT_TIMEOUT = HTTP_TIMEOUT
 
 _truststore_lock = threading.Lock()
 _truststore_done = False

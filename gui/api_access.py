@@ -9,11 +9,11 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QToolButton, QWidget
 
 from core.defaults import API_KEY_ENTRY, API_KEY_ENV
-from core.errors import InvalidInputError, SecretStoreError
+from core.errors import AppError, InvalidInputError
 from core.unstructured import PlatformClient, default_api_url, normalise_api_url
 from gui.context import WizardContext
 from gui.widgets import MessageLabel, describe
-from gui.workers import Task
+from gui.workers import Task, while_alive
 
 
 class ApiAccessForm(QWidget):
@@ -28,6 +28,7 @@ class ApiAccessForm(QWidget):
         self.context = context
         self.api_key_source = ""
         self._lookup: Task | None = None
+        self._store_task: Task | None = None
         self.api_url = QLineEdit()
         describe(
             self.api_url,
@@ -79,7 +80,7 @@ class ApiAccessForm(QWidget):
             return
         # A locked keyring may prompt, and D-Bus may be slow: never on the GUI thread.
         lookup = Task(self.context.read_secret, API_KEY_ENTRY)
-        lookup.succeeded.connect(self._stored_key)
+        lookup.succeeded.connect(while_alive(self, self._stored_key))
         self._lookup = lookup
         lookup.start()
 
@@ -108,15 +109,19 @@ class ApiAccessForm(QWidget):
         )
 
     def remember(self) -> None:
-        """Save the URL in the settings and, with consent, the key in the keyring (never blocks)."""
+        """Save the URL in the settings and, with consent, the key in the keyring (off the GUI thread)."""
         self.context.settings.api_url = self.api_url.text().strip()
         if self.remember_key.isChecked() and self.api_key_source != "keyring":
-            try:
-                self.context.save_secret(API_KEY_ENTRY, self.api_key.text().strip())
-                self.api_key_source = "keyring"
-            except SecretStoreError as exc:
-                self.api_key_message.show_warning(
-                    self.tr(
-                        "The API key could not be saved in your keyring ({0}); it is used for this session only."
-                    ).format(exc)
-                )
+            self.api_key_source = "keyring"
+            store = Task(self.context.save_secret, API_KEY_ENTRY, self.api_key.text().strip())
+            store.failed.connect(while_alive(self, self._not_remembered))
+            self._store_task = store
+            store.start()
+
+    def _not_remembered(self, error: AppError) -> None:
+        self.api_key_source = ""
+        self.api_key_message.show_warning(
+            self.tr("The API key could not be saved in your keyring ({0}); it is used for this session only.").format(
+                error
+            )
+        )

@@ -24,11 +24,11 @@ def app_icon() -> QIcon:
     return QIcon(str(resource_path("icon.png")))
 
 
-def build_wizard(context: WizardContext | None = None) -> ConnectorWizard:
+def build_wizard(context: WizardContext | None = None, *, defer_pages: bool = False) -> ConnectorWizard:
     """The wizard with its pages; also what tests and the screenshot script create."""
     if context is None:
         context = WizardContext(store=SecretStore(), settings=Settings.load())
-    return ConnectorWizard(context, icon=app_icon())
+    return ConnectorWizard(context, icon=app_icon(), defer_pages=defer_pages)
 
 
 def run_wizard() -> int:
@@ -39,8 +39,8 @@ def run_wizard() -> int:
     app.setWindowIcon(app_icon())
     log_path = setup_logging(log_dir())
     CrashReporter(log_path).install()
-    wizard = build_wizard()
-    wizard.show()
+    wizard = build_wizard(defer_pages=True)
+    wizard.show()  # the other pages are built once it has been painted (ConnectorWizard.paintEvent)
     logging.getLogger(__name__).info("Wizard shown")
     code = app.exec()
     # A network call still running in the pool cannot hold the process open past its close.

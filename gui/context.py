@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.defaults import CONNECTOR_LOGIN_URL
+from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT
 from core.errors import SecretStoreError
-from core.keys import KeyBundle
-from core.salesforce import LoginResult
-from core.secret_store import SecretStore
-from core.settings import Settings
-from core.transport import DEFAULT_TIMEOUT
-from core.unstructured import ConnectionCheck, SourceConnector
+
+if TYPE_CHECKING:  # the first window must not wait for cryptography, requests and keyring
+    from core.keys import KeyBundle
+    from core.salesforce import LoginResult
+    from core.secret_store import SecretStore
+    from core.settings import Settings
+    from core.unstructured import ConnectionCheck, SourceConnector
 
 
 @dataclass
@@ -34,7 +36,7 @@ class WizardContext:
     connector: SourceConnector | None = None
     check: ConnectionCheck | None = None
     #: (connect, read) seconds for every HTTP call the pages make.
-    http_timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    http_timeout: tuple[float, float] = HTTP_TIMEOUT
     #: Seconds to wait for a connection check's verdict, and between polls.
     check_timeout: float = 120.0
     check_poll_interval: float = 2.0

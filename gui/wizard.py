@@ -4,34 +4,50 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPaintEvent
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 from core import APP_NAME
 from core.defaults import private_key_name
 from core.errors import AppError
-from core.keys import KeyBundle, import_key_bundle
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import StepPage
-from gui.pages.credentials import CredentialsPage
-from gui.pages.done import DonePage
-from gui.pages.key import KeyPage
-from gui.pages.manage import ManagePage
-from gui.pages.review import ReviewPage
-from gui.pages.salesforce_app import SalesforceAppPage
-from gui.pages.unstructured import UnstructuredPage
-from gui.pages.verify import VerifyPage
 from gui.pages.welcome import STEP_NAMES, WelcomePage
-from gui.workers import Task
+
+if TYPE_CHECKING:
+    from core.keys import KeyBundle
+    from gui.pages.credentials import CredentialsPage
+    from gui.pages.done import DonePage
+    from gui.pages.key import KeyPage
+    from gui.pages.manage import ManagePage
+    from gui.pages.review import ReviewPage
+    from gui.pages.salesforce_app import SalesforceAppPage
+    from gui.pages.unstructured import UnstructuredPage
+    from gui.pages.verify import VerifyPage
+from gui.workers import Task, while_alive
 
 log = logging.getLogger(__name__)
 
 
 class ConnectorWizard(QWizard):
-    def __init__(self, context: WizardContext, *, icon: QIcon | None = None) -> None:
+    """The create flow and Manage. With ``defer_pages`` only the Welcome page exists until
+    :meth:`build_pages` runs (the app calls it right after the first window is shown, and moving
+    on from Welcome calls it in any case), so that the first window waits for Qt only."""
+
+    key_page: KeyPage
+    salesforce_app_page: SalesforceAppPage
+    credentials_page: CredentialsPage
+    verify_page: VerifyPage
+    unstructured_page: UnstructuredPage
+    review_page: ReviewPage
+    done_page: DonePage
+    manage_page: ManagePage
+
+    def __init__(self, context: WizardContext, *, icon: QIcon | None = None, defer_pages: bool = False) -> None:
         super().__init__()
         self.context = context
         self.setWindowTitle(APP_NAME)
@@ -44,7 +60,48 @@ class ConnectorWizard(QWizard):
         self.button(QWizard.WizardButton.CustomButton1).setAccessibleName("About")
         self.setMinimumSize(760, 600)
 
-        self.welcome_page = WelcomePage(context)
+        self.welcome_page = WelcomePage(context, check_on_show=not defer_pages)
+        self.setPage(int(PageId.WELCOME), self.welcome_page)
+        self.close_box: QMessageBox | None = None
+        self._close_confirmed = False
+        self._restoring: Task | None = None
+        self._built = False
+        self.setStartId(int(PageId.WELCOME))
+        self.currentIdChanged.connect(self._remember_page)
+        self.welcome_page.resume_requested.connect(self.resume)
+        self.welcome_page.start_over_requested.connect(self.start_over)
+        self.customButtonClicked.connect(self._custom_button)
+        self._painted = False
+        if not defer_pages:
+            self.build_pages()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # The first window is on screen: now the work it did not wait for.
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.welcome_page.check_on_show = True
+        self.welcome_page.check_keyring()
+        self.build_pages()
+
+    def build_pages(self) -> None:
+        """Create every page after Welcome (once), and start restoring last session's key."""
+        if self._built:
+            return
+        self._built = True
+        from gui.pages.credentials import CredentialsPage
+        from gui.pages.done import DonePage
+        from gui.pages.key import KeyPage
+        from gui.pages.manage import ManagePage
+        from gui.pages.review import ReviewPage
+        from gui.pages.salesforce_app import SalesforceAppPage
+        from gui.pages.unstructured import UnstructuredPage
+        from gui.pages.verify import VerifyPage
+
+        context = self.context
         self.key_page = KeyPage(context)
         self.salesforce_app_page = SalesforceAppPage(context)
         self.credentials_page = CredentialsPage(context)
@@ -53,7 +110,6 @@ class ConnectorWizard(QWizard):
         self.review_page = ReviewPage(context)
         self.done_page = DonePage(context)
         for page_id, page in (
-            (PageId.WELCOME, self.welcome_page),
             (PageId.KEY, self.key_page),
             (PageId.SALESFORCE_APP, self.salesforce_app_page),
             (PageId.CREDENTIALS, self.credentials_page),
@@ -65,17 +121,12 @@ class ConnectorWizard(QWizard):
             self.setPage(int(page_id), page)
         self.manage_page = ManagePage(context)
         self.setPage(int(PageId.MANAGE), self.manage_page)
-        self.close_box: QMessageBox | None = None
-        self._close_confirmed = False
-        self._restoring: Task | None = None
-        self.setStartId(int(PageId.WELCOME))
-
-        self.currentIdChanged.connect(self._remember_page)
-        self.welcome_page.resume_requested.connect(self.resume)
-        self.welcome_page.start_over_requested.connect(self.start_over)
         self.review_page.fix_requested.connect(self.go_fix)
-        self.customButtonClicked.connect(self._custom_button)
         self._restore_key()
+
+    def validateCurrentPage(self) -> bool:
+        self.build_pages()  # Welcome's Next needs the page it leads to
+        return super().validateCurrentPage()
 
     # --- persistence ---------------------------------------------------------------------------
 
@@ -91,6 +142,8 @@ class ConnectorWizard(QWizard):
         read_secret = self.context.read_secret
 
         def restore() -> KeyBundle | None:
+            from core.keys import import_key_bundle  # cryptography: loaded in the worker
+
             pem = read_secret(private_key_name(name))
             if not pem:
                 return None
@@ -101,7 +154,9 @@ class ConnectorWizard(QWizard):
                 return None
 
         self._restoring = Task(restore)
-        self._restoring.succeeded.connect(lambda bundle: self._restored(name, certificate_path, bundle))
+        self._restoring.succeeded.connect(
+            while_alive(self, lambda bundle: self._restored(name, certificate_path, bundle))
+        )
         self._restoring.start()
 
     def _restored(self, name: str, certificate_path: Path, bundle: KeyBundle | None) -> None:
@@ -110,7 +165,7 @@ class ConnectorWizard(QWizard):
         self.context.bundle = bundle
         self.context.key_name = name
         self.context.cert_path = certificate_path
-        if self.currentPage() is self.key_page:
+        if self._built and self.currentPage() is self.key_page:
             self.key_page.initializePage()
             self.key_page.completeChanged.emit()
 
@@ -127,6 +182,7 @@ class ConnectorWizard(QWizard):
 
     def resume(self, target: int) -> None:
         """Walk forward to ``target``, stopping early at the first step that is not complete."""
+        self.build_pages()
         if self._restoring is not None and self._restoring.running:
             self._restoring.done.connect(lambda: self.resume(target))  # the key is still being read
             return

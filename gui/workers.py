@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import AppError
@@ -76,6 +77,20 @@ class Task(QObject):
         signal.emit(value)
         self.running = False
         self.done.emit()
+
+
+def while_alive(owner: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A slot that passes a task's result to ``callback`` only while ``owner`` still exists.
+
+    A lambda or closure is not disconnected when the widget it uses is destroyed (a window closed
+    while a look-up was still running); this guard drops such a late result.
+    """
+
+    def deliver(value: Any) -> None:
+        if shiboken6.isValid(owner):
+            callback(value)
+
+    return deliver
 
 
 def connection_check_task(client: PlatformClient, connector_id: str, context: WizardContext) -> Task:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QWizardPage
 from core.errors import AppError
 from gui.context import WizardContext
 from gui.widgets import BusyRow, MessageLabel
-from gui.workers import Task
+from gui.workers import Task, while_alive
 
 
 class StepPage(QWizardPage):
@@ -61,10 +61,12 @@ class TaskPage(StepPage):
     ) -> None:
         """Start ``task``, showing ``text``; exactly one of the handlers runs, unless it is cancelled first."""
         self._task = task
-        task.succeeded.connect(lambda value: self._task_settled(task, on_success, value))
-        task.failed.connect(lambda error: self._task_settled(task, on_failure or self.task_failed, error))
+        task.succeeded.connect(while_alive(self, lambda value: self._task_settled(task, on_success, value)))
+        task.failed.connect(
+            while_alive(self, lambda error: self._task_settled(task, on_failure or self.task_failed, error))
+        )
         if on_progress is not None:
-            task.progress.connect(lambda value: self._task_progress(task, on_progress, value))
+            task.progress.connect(while_alive(self, lambda value: self._task_progress(task, on_progress, value)))
         self.busy.start(text, cancellable=cancellable)
         self.busy_changed(True)
         self.completeChanged.emit()

@@ -44,7 +44,7 @@ from core.settings import default_output_dir
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
 from gui.widgets import CopyField, MessageLabel, describe
-from gui.workers import Task
+from gui.workers import Task, while_alive
 
 MODES = ("generate", "import", "csr")
 
@@ -291,7 +291,7 @@ class KeyPage(TaskPage):
             if self.key_name.text() == typed:  # unless the admin typed a name meanwhile
                 self.key_name.setText(name)
 
-        lookup.succeeded.connect(found)
+        lookup.succeeded.connect(while_alive(self, found))
         self._name_lookup = lookup
         lookup.start()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout
 
-from core.connectors import expiring_records
 from core.errors import SecretStoreError
+from core.expiry import expiring_records
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import StepPage
 from gui.widgets import MessageLabel, describe
+from gui.workers import Task, while_alive
 
 STEP_NAMES = {
     PageId.KEY: "Key and certificate",
@@ -26,8 +27,11 @@ class WelcomePage(StepPage):
     resume_requested = Signal(int)
     start_over_requested = Signal()
 
-    def __init__(self, context: WizardContext) -> None:
+    def __init__(self, context: WizardContext, *, check_on_show: bool = True) -> None:
         super().__init__(context)
+        #: False while the app starts: the wizard calls check_keyring() after its first paint.
+        self.check_on_show = check_on_show
+        self._keyring_probe: Task | None = None
         self.setTitle(self.tr("Set up an Unstructured Salesforce connector"))
         intro = QLabel(
             self.tr(
@@ -100,15 +104,35 @@ class WelcomePage(StepPage):
         if self.context.settings.notice:  # said once: the damaged file is already set aside
             self.settings_notice.show_warning(self.context.settings.notice)
             self.context.settings.notice = ""
-        try:
-            _ = self.context.store.backend
+        if self.check_on_show:
+            self.check_keyring()
+
+    def check_keyring(self) -> None:
+        """Say whether a keyring can keep secrets. Finding it loads its library and may ask D-Bus: off the
+        GUI thread (and, at start-up, after the first window is painted)."""
+        store = self.context.store
+
+        def keyring_problem() -> str:
+            try:
+                _ = store.backend
+            except SecretStoreError as exc:
+                return str(exc)
+            return ""
+
+        probe = Task(keyring_problem)
+        probe.succeeded.connect(while_alive(self, self._keyring_checked))
+        self._keyring_probe = probe
+        probe.start()
+
+    def _keyring_checked(self, problem: str) -> None:
+        if not problem:
             self.keyring_warning.clear_message()
-        except SecretStoreError as exc:
-            self.keyring_warning.show_warning(
-                self.tr("{0} You can still go through the wizard, but secrets are kept only until it closes.").format(
-                    exc
-                )
+            return
+        self.keyring_warning.show_warning(
+            self.tr("{0} You can still go through the wizard, but secrets are kept only until it closes.").format(
+                problem
             )
+        )
 
     def _show_expiry(self) -> None:
         soon = [

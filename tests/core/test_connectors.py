@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from core.connectors import days_until, expiring_records, inventory, merged_config
+from core.connectors import inventory, merged_config
 from core.errors import InvalidInputError
+from core.expiry import days_until, expiring_records
 from core.keys import KeyBundle
 from core.settings import ConnectorRecord, Settings
 from core.unstructured import SourceConnector

@@ -28,7 +28,7 @@ from tests.gui.conftest import Person
 def test_keyring_unavailable_says_so_and_allows_a_session_without_saving(person: Person, tmp_path: Path) -> None:
     person.wizard.context.store = SecretStore(keyring.backends.fail.Keyring())
     person.wizard.welcome_page.initializePage()
-    assert "No system keyring" in person.wizard.welcome_page.keyring_warning.text()
+    person.qtbot.waitUntil(lambda: "No system keyring" in person.wizard.welcome_page.keyring_warning.text())
     person.next()
     page = person.wizard.key_page
     person.type(page.folder, str(tmp_path))
@@ -50,7 +50,7 @@ def test_a_switched_off_keyring_is_never_called_safe_and_the_key_file_is_offered
     """keyring --disable: the null backend accepts secrets and keeps none."""
     person.wizard.context.store = SecretStore(keyring.backends.null.Keyring())
     person.wizard.welcome_page.initializePage()
-    assert "switched off" in person.wizard.welcome_page.keyring_warning.text()
+    person.qtbot.waitUntil(lambda: "switched off" in person.wizard.welcome_page.keyring_warning.text())
     assert "keyringrc.cfg" in person.wizard.welcome_page.keyring_warning.text()
     person.next()
     page = person.wizard.key_page

@@ -136,3 +136,31 @@ def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert "visible: ['ConnectorWizard']" in result.stdout
     assert "Wizard shown" in (tmp_path / "logs" / "wizard.log").read_text()
+
+
+def test_the_first_window_has_only_welcome_and_the_flow_follows_after_its_first_paint(
+    qtbot, context, tmp_path: Path
+) -> None:
+    """run_wizard's start: nothing but Welcome before the window is painted, everything after."""
+    from gui.app import build_wizard
+    from gui.page_ids import PageId
+
+    wizard = build_wizard(context, defer_pages=True)
+    qtbot.addWidget(wizard)
+    assert wizard.pageIds() == [int(PageId.WELCOME)]
+    assert wizard.welcome_page.keyring_warning.text() == ""
+    wizard.show()
+    qtbot.waitUntil(lambda: int(PageId.KEY) in wizard.pageIds(), timeout=5000)
+    assert int(PageId.MANAGE) in wizard.pageIds()
+    wizard.next()
+    assert wizard.currentId() == int(PageId.KEY)
+
+
+def test_next_on_welcome_builds_the_pages_even_before_a_paint(qtbot, context) -> None:
+    from gui.app import build_wizard
+    from gui.page_ids import PageId
+
+    wizard = build_wizard(context, defer_pages=True)
+    qtbot.addWidget(wizard)
+    assert wizard.validateCurrentPage()
+    assert int(PageId.KEY) in wizard.pageIds()
