@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from core.defaults import API_KEY_ENV
@@ -14,21 +15,36 @@ KEYRING_PREFIX = "keyring:"
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 
-def resolve_api_key(store: SecretStore) -> tuple[str, str]:
-    """The Unstructured API key and where it came from (``environment`` or ``keyring``).
+def find_api_key(read_secret: Callable[[str], str | None]) -> tuple[str, str] | None:
+    """The Unstructured API key and where it came from (``environment`` or ``keyring``), or None.
+
+    The environment wins; ``read_secret`` reads the keyring (the CLI's store, or the wizard's,
+    which also knows this session's secrets). Whatever is found is registered for log redaction.
 
     Raises:
-        InvalidInputError: neither is set.
-        SecretStoreError: the keyring failed while looking (only when the environment has none).
+        SecretStoreError: from ``read_secret``, when the environment has none.
     """
     value = os.environ.get(API_KEY_ENV, "").strip()
     if value:
         register_secret(value)
         return value, "environment"
-    stored = store.get(API_KEY_NAME)
+    stored = read_secret(API_KEY_NAME)
     if stored:
         register_secret(stored)
         return stored, "keyring"
+    return None
+
+
+def resolve_api_key(store: SecretStore) -> tuple[str, str]:
+    """:func:`find_api_key` for the CLI: the key and its source, or a sentence saying how to set one.
+
+    Raises:
+        InvalidInputError: neither is set.
+        SecretStoreError: the keyring failed while looking (only when the environment has none).
+    """
+    found = find_api_key(store.get)
+    if found is not None:
+        return found
     raise InvalidInputError(
         "No Unstructured API key is set.",
         field="api_key",

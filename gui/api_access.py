@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QToolButton, QWidget
 
+from core.credentials import find_api_key
 from core.defaults import API_KEY_ENTRY, API_KEY_ENV
 from core.errors import AppError, InvalidInputError
 from core.unstructured import PlatformClient, default_api_url, normalise_api_url
@@ -72,25 +71,23 @@ class ApiAccessForm(QWidget):
             self.api_url.setText(self.context.settings.api_url or default_api_url())
         if self.api_key.text():
             return
-        from_env = os.environ.get(API_KEY_ENV, "").strip()
-        if from_env:
-            self.api_key.setText(from_env)
-            self.api_key_source = "environment"
-            self.api_key_message.show_info(self.tr("Using the key from {0}.").format(API_KEY_ENV))
-            return
-        # A locked keyring may prompt, and D-Bus may be slow: never on the GUI thread.
-        lookup = Task(self.context.read_secret, API_KEY_ENTRY)
-        lookup.succeeded.connect(while_alive(self, self._stored_key))
+        # The same look-up as the CLI's; a locked keyring may prompt and D-Bus may be slow: in a worker.
+        lookup = Task(find_api_key, self.context.read_secret)
+        lookup.succeeded.connect(while_alive(self, self._found_key))
         self._lookup = lookup
         lookup.start()
 
-    def _stored_key(self, stored: str | None) -> None:
-        if not stored or self.api_key.text():
-            return  # nothing saved, or the admin typed one meanwhile
-        self.api_key.setText(stored)
-        self.api_key_source = "keyring"
-        self.remember_key.setChecked(True)
-        self.api_key_message.show_info(self.tr("Using the key saved in your keyring."))
+    def _found_key(self, found: tuple[str, str] | None) -> None:
+        if found is None or self.api_key.text():
+            return  # nothing set, or the admin typed one meanwhile
+        value, source = found
+        self.api_key.setText(value)
+        self.api_key_source = source
+        if source == "environment":
+            self.api_key_message.show_info(self.tr("Using the key from {0}.").format(API_KEY_ENV))
+        else:
+            self.remember_key.setChecked(True)
+            self.api_key_message.show_info(self.tr("Using the key saved in your keyring."))
         self.stored_key_found.emit()
 
     def is_valid(self) -> bool:
