@@ -56,33 +56,42 @@ app = QApplication(sys.argv)
 first = FirstExpose()
 app.installEventFilter(first)
 """
-REAL_START = EXPOSED_FILTER + """
+REAL_START = (
+    EXPOSED_FILTER
+    + """
 import main
 main.main([])
 """
-BARE_QWIZARD = EXPOSED_FILTER + """
+)
+BARE_QWIZARD = (
+    EXPOSED_FILTER
+    + """
 from PySide6.QtWidgets import QWizard, QWizardPage
 wizard = QWizard()
 wizard.addPage(QWizardPage())
 wizard.show()
 app.exec()
 """
+)
+
+
+def launch(program: str) -> tuple[float, list[str]]:
+    """Run a probe program; return ms from launch to the time it printed first, and what it printed."""
+    started = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", program.format(root=str(ROOT))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ),
+        timeout=60,
+    )
+    printed = out.stdout.split()
+    return (float(printed[0]) - started) * 1000, printed
 
 
 def first_window_ms(program: str, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.time()
-        out = subprocess.run(
-            [sys.executable, "-c", program.format(root=str(ROOT))],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=dict(os.environ),
-            timeout=60,
-        )
-        times.append((float(out.stdout.split()[0]) - started) * 1000)
-    return times
+    return [launch(program)[0] for _ in range(runs)]
 
 
 def startup_pair(runs: int = 15) -> None:
@@ -172,17 +181,9 @@ def main() -> None:
 
     times, memory = [], []
     for _ in range(5):
-        started = time.time()
-        out = subprocess.run(
-            [sys.executable, "-c", FIRST_PAGE_PROBE.format(root=str(ROOT))],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=dict(os.environ),
-        )
-        shown_at, max_rss_kb = out.stdout.split()
-        times.append((float(shown_at) - started) * 1000)
-        memory.append(int(max_rss_kb) / 1024)
+        took, printed = launch(FIRST_PAGE_PROBE)
+        times.append(took)
+        memory.append(int(printed[1]) / 1024)
     verdict = "meets" if statistics.median(times) <= 1000 else "MISSES"
     print(
         f"launch to first page (from source)  median {statistics.median(times):6.0f} ms (min {min(times):.0f}, "

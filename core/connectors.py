@@ -1,6 +1,5 @@
 """Connector lifecycle logic shared by the CLI and the wizard: the inventory, updates, records."""
 
-
 from __future__ import annotations
 
 import datetime as dt

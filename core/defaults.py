@@ -34,5 +34,6 @@ def private_key_name(key_name: str) -> str:
     """The keyring entry name of a private key, e.g. ``private-key:salesforce``."""
     return f"private-key:{key_name}"
 
+
 #: (connect, read) seconds for every HTTP call unless a caller says otherwise.
 HTTP_TIMEOUT = (5.0, 20.0)

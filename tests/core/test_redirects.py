@@ -12,12 +12,12 @@ from werkzeug import Request, Response
 
 from core.errors import RedirectRefusedError
 from core.keys import KeyBundle
-from core.salesforce import verify_jwt_login
 from core.transport import make_session
 from core.unstructured import PlatformClient
 from core.validation import validate_config
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
 from tests.core.test_cli import cli, submit_args
+from tests.core.test_transport import login
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
 from tests.fakes.tls import LoopbackTls, make_loopback_tls
@@ -111,13 +111,7 @@ def test_a_redirected_token_request_sends_no_assertion_and_proves_nothing(
 ) -> None:
     salesforce.fail_next(status, "", headers={"Location": f"{thief.url}/services/oauth2/token"})
     with pytest.raises(RedirectRefusedError):
-        verify_jwt_login(
-            username=USERNAME,
-            consumer_key=CONSUMER_KEY,
-            private_key=key_bundle.private_key_pem,
-            login_url=salesforce.url,
-            timeout=(2.0, 2.0),
-        )
+        login(salesforce.url, key_bundle)
     assert thief.received == []
 
 
@@ -136,13 +130,7 @@ def test_https_redirected_to_plain_http_elsewhere_sends_nothing_in_clear(
     try:
         secure.fail_next(307, "", headers={"Location": f"{thief.url}/services/oauth2/token"})
         with pytest.raises(RedirectRefusedError, match="http://127.0.0.1"):
-            verify_jwt_login(
-                username=USERNAME,
-                consumer_key=CONSUMER_KEY,
-                private_key=key_bundle.private_key_pem,
-                login_url=secure.url,
-                timeout=(2.0, 2.0),
-            )
+            login(secure.url, key_bundle)
     finally:
         secure.stop()
     assert thief.received == []
