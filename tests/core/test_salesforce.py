@@ -290,3 +290,44 @@ def test_approval_page_records_approval_then_login_works(salesforce: FakeSalesfo
     response = requests.get(approval_url(CONSUMER_KEY, login_url=salesforce.url), allow_redirects=False, timeout=5)
     assert response.status_code == 302 and response.headers["Location"].startswith("https://localhost/?code=")
     assert verify(salesforce, key_bundle).username == USERNAME
+
+
+# --- the fake accepts exactly the connector's own login ---------------------------------------------
+
+
+def test_the_connectors_own_login_library_logs_in_to_the_fake(
+    salesforce: FakeSalesforce, key_bundle: KeyBundle
+) -> None:
+    """simple_salesforce sends exp as a string; Salesforce accepts it, so must the fake."""
+    from simple_salesforce.login import SalesforceLogin
+
+    from tests.fakes.loopback import routed_session
+
+    session_id, instance = SalesforceLogin(
+        username=USERNAME,
+        consumer_key=CONSUMER_KEY,
+        privatekey=key_bundle.private_key_pem.decode(),
+        domain="login",
+        session=routed_session("login.salesforce.com", salesforce.url),
+    )
+    assert session_id and instance == salesforce.url.removeprefix("http://")  # the instance_url it answered
+    sent = jwt.decode(salesforce.token_requests[-1]["assertion"], options={"verify_signature": False})
+    assert isinstance(sent["exp"], str) and sent["aud"] == "https://login.salesforce.com"
+
+
+def test_the_connectors_own_login_library_is_refused_like_by_salesforce(
+    salesforce: FakeSalesforce, other_bundle: KeyBundle
+) -> None:
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+    from simple_salesforce.login import SalesforceLogin
+
+    from tests.fakes.loopback import routed_session
+
+    with pytest.raises(SalesforceAuthenticationFailed, match="invalid assertion"):
+        SalesforceLogin(
+            username=USERNAME,
+            consumer_key=CONSUMER_KEY,
+            privatekey=other_bundle.private_key_pem.decode(),
+            domain="login",
+            session=routed_session("login.salesforce.com", salesforce.url),
+        )

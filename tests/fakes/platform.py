@@ -8,17 +8,17 @@ import re
 import threading
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import requests
 from cryptography.hazmat.primitives import serialization
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.fakes.salesforce import PRODUCTION_AUDIENCE
+from tests.fakes.loopback import routed_session
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "unstructured-platform-openapi.json"
 CATEGORIES = {"Account", "Campaign", "Case", "EmailMessage", "Lead"}
@@ -277,25 +277,26 @@ class FakePlatform:
         if bad:
             return f"invalid categories: {bad}"
         try:
-            key = serialization.load_pem_private_key(config["private_key"].encode(), password=None)
+            serialization.load_pem_private_key(config["private_key"].encode(), password=None)
         except (ValueError, TypeError) as exc:
             return f"failed to load private key: {exc}"
         if self.salesforce_url is None:
             return None
-        import jwt  # the connector's simple_salesforce uses PyJWT
+        # The connector's own login: simple_salesforce, sent to login.salesforce.com, which the
+        # loopback Salesforce stands in for.
+        from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+        from simple_salesforce.login import SalesforceLogin
 
-        claims = {
-            "iss": config["consumer_key"],
-            "sub": config["username"],
-            "aud": PRODUCTION_AUDIENCE,
-            "exp": int(time.time()) + 180,
-        }
-        assertion = jwt.encode(claims, key, algorithm="RS256")  # type: ignore[arg-type]  # any key type loads; RS256 refuses non-RSA at run time, as the connector would
-        response = requests.post(
-            f"{self.salesforce_url}/services/oauth2/token",
-            timeout=10,
-            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
-        )
-        if response.status_code != 200:
-            return f"SalesforceAuthenticationFailed: {response.text}"
+        try:
+            with warnings.catch_warnings():  # its 'browse to the approval URL' hint goes to the worker's log
+                warnings.simplefilter("ignore", UserWarning)
+                SalesforceLogin(
+                    username=config["username"],
+                    consumer_key=config["consumer_key"],
+                    privatekey=config["private_key"],
+                    domain="login",
+                    session=routed_session("login.salesforce.com", self.salesforce_url),
+                )
+        except SalesforceAuthenticationFailed as exc:
+            return f"SalesforceAuthenticationFailed: {exc}"
         return None

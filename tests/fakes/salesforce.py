@@ -163,6 +163,8 @@ class FakeSalesforce:
                 return self._error("app_not_found", "External client app is not installed in this org")
             return self._error("invalid_grant", "audience is invalid")
         exp = claims.get("exp")
+        if isinstance(exp, str) and exp.isdigit():
+            exp = int(exp)  # Salesforce takes a numeric string, which is what simple_salesforce sends
         if not isinstance(exp, int) or exp < time.time():
             return self._error("invalid_grant", "expired authorization code")
         username = str(claims.get("sub", ""))
