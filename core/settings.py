@@ -97,6 +97,22 @@ class ConnectorRecord:
 
 
 @dataclass
+class SalesforceAppRecord:
+    """An External Client App this app created in an org (for Manage, rotation and removal)."""
+
+    app_name: str
+    consumer_key: str
+    instance_url: str
+    org_id: str = ""
+    username: str = ""
+    permission_set: str = ""
+    created_permission_set: bool = False
+    created_at: str = ""
+    #: Fields a newer version wrote, kept as they were.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
 class Settings:
     api_url: str = ""
     username: str = ""
@@ -107,6 +123,7 @@ class Settings:
     wizard: dict[str, Any] = field(default_factory=dict)  # resumable non-secret wizard answers
     keys: list[KeyRecord] = field(default_factory=list)
     connectors: list[ConnectorRecord] = field(default_factory=list)
+    salesforce_apps: list[SalesforceAppRecord] = field(default_factory=list)
     #: What this version could not use, kept to be written back unchanged (see the module's docstring).
     preserved: "_Preserved" = field(default_factory=lambda: _Preserved(), compare=False, repr=False)
     #: Something the admin should hear once about this file (e.g. it was damaged and set aside).
@@ -130,6 +147,13 @@ class Settings:
 
     def forget_connector(self, connector_id: str) -> None:
         self.connectors = [c for c in self.connectors if c.id != connector_id]
+
+    def remember_salesforce_app(self, record: SalesforceAppRecord) -> None:
+        self.salesforce_apps = [a for a in self.salesforce_apps if a.consumer_key != record.consumer_key]
+        self.salesforce_apps.append(record)
+
+    def salesforce_app(self, consumer_key: str) -> SalesforceAppRecord | None:
+        return next((a for a in self.salesforce_apps if a.consumer_key == consumer_key), None)
 
     # --- persistence -----------------------------------------------------------------------
 
@@ -172,7 +196,7 @@ class Settings:
         preserved = _Preserved(schema=max(schema, SCHEMA))
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            if f.name in ("keys", "connectors", "preserved", "notice") or f.name not in data:
+            if f.name in ("keys", "connectors", "salesforce_apps", "preserved", "notice") or f.name not in data:
                 continue
             value = data[f.name]
             expected = dict if f.name == "wizard" else str
@@ -185,19 +209,21 @@ class Settings:
         preserved.fields.update({k: v for k, v in data.items() if k not in known})
         keys, preserved.keys = _records(KeyRecord, data.get("keys"), "key")
         connectors, preserved.connectors = _records(ConnectorRecord, data.get("connectors"), "connector")
-        return cls(**values, keys=keys, connectors=connectors, preserved=preserved)
+        apps, preserved.salesforce_apps = _records(SalesforceAppRecord, data.get("salesforce_apps"), "Salesforce app")
+        return cls(**values, keys=keys, connectors=connectors, salesforce_apps=apps, preserved=preserved)
 
     def to_data(self) -> dict[str, Any]:
         """The file's content: this version's fields and records, plus everything preserved."""
         data: dict[str, Any] = dict(self.preserved.fields)
         for f in dataclasses.fields(self):
-            if f.name in ("keys", "connectors", "preserved", "notice"):
+            if f.name in ("keys", "connectors", "salesforce_apps", "preserved", "notice"):
                 continue
             if f.name in self.preserved.fields and getattr(self, f.name) == f.default:
                 continue  # a value this version could not read, and the admin has not replaced it
             data[f.name] = getattr(self, f.name)
         data["keys"] = [_record_data(r) for r in self.keys] + self.preserved.keys
         data["connectors"] = [_record_data(r) for r in self.connectors] + self.preserved.connectors
+        data["salesforce_apps"] = [_record_data(r) for r in self.salesforce_apps] + self.preserved.salesforce_apps
         data["schema"] = self.preserved.schema
         return data
 
@@ -220,6 +246,7 @@ class _Preserved:
     fields: dict[str, Any] = field(default_factory=dict)
     keys: list[Any] = field(default_factory=list)
     connectors: list[Any] = field(default_factory=list)
+    salesforce_apps: list[Any] = field(default_factory=list)
 
 
 def _set_aside(path: Path, why: str, *, move: bool = True) -> Path:

@@ -1,0 +1,268 @@
+"""The admin's Salesforce org over REST: API versions, SOQL, records, and Metadata API deploys.
+
+Used with the admin's own access token (see :mod:`core.salesforce_signin`), which is held in
+memory only, sent only to the org's instance URL (https, no redirects: :mod:`core.transport`)
+and never logged or put in a message. Salesforce's error bodies (a JSON list of
+``{message, errorCode, fields}``) become :class:`OrgApiError` sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from core.defaults import HTTP_TIMEOUT
+from core.errors import AppError, CancelledError, NetworkError
+from core.logs import register_secret
+from core.transport import make_session, network_error, require_safe_url
+
+
+class OrgApiError(AppError):
+    """The org refused a request. ``code`` is Salesforce's ``errorCode`` (e.g. ``DUPLICATE_VALUE``)."""
+
+    def __init__(self, message: str, *, status: int, code: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class AdminSession:
+    """Who is signed in to which org. The tokens never appear in repr, logs or messages."""
+
+    instance_url: str
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    login_url: str = ""
+    username: str = ""
+    org_id: str = ""
+
+
+@dataclass(frozen=True)
+class ComponentFailure:
+    component_type: str
+    full_name: str
+    problem: str
+    problem_type: str
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    id: str
+    status: str
+    success: bool
+    error_message: str
+    failures: tuple[ComponentFailure, ...]
+
+
+def soql_string(value: str) -> str:
+    """``value`` as a SOQL string literal: quoted, with backslashes and quotes escaped."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
+    return f"'{escaped}'"
+
+
+def soql_select(fields: str, sobject: str, **equal: str) -> str:
+    """``SELECT fields FROM sobject WHERE a = 'x' AND ...``, every value an escaped literal.
+
+    Field and object names are this module's callers' constants, never user input.
+    """
+    where = " AND ".join(f"{name} = {soql_string(value)}" for name, value in equal.items())
+    return f"SELECT {fields} FROM {sobject}" + (f" WHERE {where}" if where else "")  # noqa: S608 - values escaped above
+
+
+def _describe(response: requests.Response) -> tuple[str, str]:
+    """(errorCode, message) from any of Salesforce's error shapes."""
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        return "", " ".join(response.text.split())[:300] or f"HTTP {response.status_code}"
+    items = body if isinstance(body, list) else [body]
+    codes, messages = [], []
+    for item in items:
+        if isinstance(item, dict):
+            codes.append(str(item.get("errorCode") or item.get("error") or ""))
+            messages.append(str(item.get("message") or item.get("error_description") or ""))
+    return (codes[0] if codes else ""), ("; ".join(m for m in messages if m)[:300] or f"HTTP {response.status_code}")
+
+
+class OrgClient:
+    """REST calls into one org as the signed-in admin."""
+
+    def __init__(
+        self,
+        admin: AdminSession,
+        *,
+        api_version: str = "60.0",
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = HTTP_TIMEOUT,
+    ) -> None:
+        """Raises InvalidInputError for an unsafe instance URL."""
+        self.instance_url = require_safe_url(admin.instance_url, what="Salesforce instance URL")
+        self.host = urlsplit(self.instance_url).hostname or self.instance_url
+        self._token = admin.access_token
+        register_secret(admin.access_token)
+        if admin.refresh_token:
+            register_secret(admin.refresh_token)
+        self.api_version = api_version
+        self._session = session or make_session()
+        self._timeout = timeout
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        headers.update(kwargs.pop("headers", {}))
+        try:
+            return self._session.request(
+                method, f"{self.instance_url}{path}", headers=headers, timeout=self._timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise network_error(exc, what=f"Salesforce ({self.host})") from exc
+
+    def _json(self, response: requests.Response, *, ok: tuple[int, ...] = (200,)) -> Any:
+        if response.status_code in ok:
+            if response.status_code == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except (ValueError, RecursionError) as exc:
+                raise OrgApiError(
+                    f"Salesforce ({self.host}) answered with something that is not JSON.",
+                    status=response.status_code,
+                    hint="Check the instance URL; a proxy or sign-in page may be answering instead.",
+                ) from exc
+        code, message = _describe(response)
+        if response.status_code == 401:
+            raise OrgApiError(
+                f"Salesforce refused the sign-in ({code or 'HTTP 401'}: {message}).",
+                status=401,
+                code=code,
+                hint="The session has expired or was revoked: sign in to Salesforce again.",
+            )
+        if response.status_code == 403:
+            raise OrgApiError(
+                f"Salesforce refused this for the signed-in user ({code or 'HTTP 403'}: {message}).",
+                status=403,
+                code=code,
+                hint="Sign in as a System Administrator (or a user with Customize Application, Modify "
+                "Metadata and Manage Users).",
+            )
+        raise OrgApiError(
+            f"Salesforce answered HTTP {response.status_code} ({code + ': ' if code else ''}{message}).",
+            status=response.status_code,
+            code=code,
+        )
+
+    def _data(self, path: str) -> str:
+        return f"/services/data/v{self.api_version}{path}"
+
+    # --- REST ----------------------------------------------------------------------------------
+
+    def api_versions(self) -> list[str]:
+        """The org's REST API versions, oldest first (e.g. ``["59.0", "60.0", "63.0"]``)."""
+        data = self._json(self._request("GET", "/services/data/"))
+        if not isinstance(data, list):
+            raise OrgApiError("Salesforce listed its API versions in an unexpected shape.", status=200)
+        versions = [str(item.get("version")) for item in data if isinstance(item, dict) and item.get("version")]
+        return sorted(versions, key=lambda v: float(v) if v.replace(".", "", 1).isdigit() else 0.0)
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """Every record a SOQL query returns (following ``nextRecordsUrl``)."""
+        data = self._json(self._request("GET", self._data("/query/"), params={"q": soql}))
+        records = list(data.get("records") or []) if isinstance(data, dict) else []
+        while isinstance(data, dict) and data.get("nextRecordsUrl"):
+            data = self._json(self._request("GET", str(data["nextRecordsUrl"])))
+            records += list(data.get("records") or []) if isinstance(data, dict) else []
+        return [r for r in records if isinstance(r, dict)]
+
+    def create(self, sobject: str, fields: dict[str, Any]) -> str:
+        """Insert one record; its id."""
+        data = self._json(self._request("POST", self._data(f"/sobjects/{sobject}/"), json=fields), ok=(200, 201))
+        if not isinstance(data, dict) or not data.get("id"):
+            raise OrgApiError(f"Salesforce did not return the id of the new {sobject}.", status=201)
+        return str(data["id"])
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        self._json(self._request("DELETE", self._data(f"/sobjects/{sobject}/{quote(record_id)}")), ok=(204, 200))
+
+    # --- Metadata API deploys ------------------------------------------------------------------
+
+    def start_deploy(self, package: bytes, *, check_only: bool = False) -> str:
+        """Send a deploy (``checkOnly`` validates without changing the org); its id."""
+        options = {"deployOptions": {"singlePackage": True, "rollbackOnError": True, "checkOnly": check_only}}
+        files = {
+            "json": (None, json.dumps(options), "application/json"),
+            "file": ("package.zip", package, "application/zip"),
+        }
+        data = self._json(self._request("POST", self._data("/metadata/deployRequest"), files=files), ok=(200, 201))
+        if not isinstance(data, dict) or not data.get("id"):
+            raise OrgApiError("Salesforce did not return the id of the deploy.", status=201)
+        return str(data["id"])
+
+    def deploy_outcome(self, deploy_id: str) -> DeployOutcome | None:
+        """The deploy's result once it is done, or None while it runs."""
+        data = self._json(
+            self._request(
+                "GET", self._data(f"/metadata/deployRequest/{quote(deploy_id)}"), params={"includeDetails": "true"}
+            )
+        )
+        result = data.get("deployResult") if isinstance(data, dict) else None
+        if not isinstance(result, dict):
+            raise OrgApiError("Salesforce answered the deploy status in an unexpected shape.", status=200)
+        if not result.get("done"):
+            return None
+        details = result.get("details") or {}
+        raw = details.get("componentFailures") or [] if isinstance(details, dict) else []
+        failures = tuple(
+            ComponentFailure(
+                component_type=str(item.get("componentType", "")),
+                full_name=str(item.get("fullName", "")),
+                problem=str(item.get("problem", "")),
+                problem_type=str(item.get("problemType", "")),
+            )
+            for item in (raw if isinstance(raw, list) else [raw])
+            if isinstance(item, dict)
+        )
+        return DeployOutcome(
+            id=deploy_id,
+            status=str(result.get("status", "")),
+            success=bool(result.get("success")),
+            error_message=str(result.get("errorMessage") or ""),
+            failures=failures,
+        )
+
+    def deploy(
+        self,
+        package: bytes,
+        *,
+        check_only: bool = False,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        cancel: Callable[[], bool] = lambda: False,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> DeployOutcome:
+        """Deploy and poll to the end. Raises NetworkError after ``timeout``, CancelledError if cancelled."""
+        deploy_id = self.start_deploy(package, check_only=check_only)
+        deadline = clock() + timeout
+        while True:
+            outcome = self.deploy_outcome(deploy_id)
+            if outcome is not None:
+                return outcome
+            if cancel():
+                raise CancelledError(
+                    f"Stopped waiting for the deploy {deploy_id}; Salesforce may still finish it.",
+                    hint="Look under Setup > Deployment Status before trying again.",
+                )
+            if clock() >= deadline:
+                raise NetworkError(
+                    f"The deploy {deploy_id} did not finish within {timeout:.0f} seconds.",
+                    hint="Look under Setup > Deployment Status; it may still complete.",
+                )
+            sleep(poll_interval)

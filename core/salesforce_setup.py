@@ -1,0 +1,457 @@
+"""Setting Salesforce up for the connector, as use cases over the admin's org session.
+
+1. :func:`plan_setup` checks everything before anything is created: API version (60.0+), the
+   connector's user (exists, active), that the app name is free, and a check-only deploy of
+   the package; it returns a :class:`SetupPlan` that says in plain words what will be created.
+2. :func:`apply_setup` creates it: a licence-less permission set (reused if it exists), its
+   assignment to the connector's user, and the External Client App in one deploy with our
+   certificate and a consumer key made here. A failure after something was created raises
+   :class:`SetupFailed` carrying what was created, for :func:`undo_setup`.
+3. :func:`wait_for_connector_login` polls the connector's own JWT login until Salesforce has
+   applied the app, retrying only the answers waiting can fix.
+4. :func:`replace_certificate` deploys a new certificate into an app made here.
+
+Like :mod:`core.usecases`, nothing here saves settings: results say what to record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from core.defaults import CONNECTOR_LOGIN_URL
+from core.eca_metadata import (
+    IP_RELAXATION,
+    MIN_API_VERSION,
+    OAUTH_SCOPES,
+    EcaSpec,
+    app_package,
+    certificate_package,
+    new_consumer_key,
+    removal_package,
+    validate_api_name,
+)
+from core.errors import AppError, CancelledError, InvalidInputError, NetworkError, SalesforceLoginError
+from core.keys import fingerprint_sha256, load_certificate
+from core.salesforce import LoginCause, LoginResult, verify_jwt_login
+from core.salesforce_org import DeployOutcome, OrgApiError, OrgClient, soql_select
+from core.settings import SalesforceAppRecord, Settings
+from core.validation import validate_username
+
+DEFAULT_APP_NAME = "Unstructured_Connector"
+POLL_INTERVAL = 25.0
+PROPAGATION_TIMEOUT = 15 * 60.0
+
+
+class SetupFailed(AppError):
+    """A step failed after others had changed the org. ``created`` is what this run made."""
+
+    def __init__(self, message: str, *, created: list[tuple[str, str]], hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.created = created
+
+
+class AppAlreadyExists(InvalidInputError):
+    """An External Client App of that name is already in the org."""
+
+
+@dataclass(frozen=True)
+class ConnectorUser:
+    id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class SetupPlan:
+    """What :func:`apply_setup` will create. No secret: the consumer key is an identifier."""
+
+    org_host: str
+    api_version: str
+    user: ConnectorUser
+    spec: EcaSpec
+    permission_set_id: str | None  # None: it will be created
+    assignment_exists: bool
+    certificate_fingerprint: str
+
+    def describe(self) -> list[str]:
+        """The plan in plain words, one line per change, for the admin to confirm."""
+        spec = self.spec
+        lines = [f"In the org at {self.org_host} (API {self.api_version}):"]
+        if self.permission_set_id is None:
+            lines.append(f"- create the permission set {spec.permission_set} (no licence, no other permissions);")
+        else:
+            lines.append(f"- use the existing permission set {spec.permission_set};")
+        if self.assignment_exists:
+            lines.append(f"- {self.user.username} already holds it;")
+        else:
+            lines.append(f"- assign it to {self.user.username};")
+        relax = "relaxed" if spec.ip_relaxation == "relax" else "enforced"
+        lines += [
+            f"- create the External Client App {spec.name} ({spec.label}) with the certificate {self.certificate_fingerprint[:23]}...,",
+            f"  OAuth scopes {spec.scopes}, callback {('https://localhost')}, a new consumer key,",
+            f"  users: admin-approved users are pre-authorised through {spec.permission_set}; IP restrictions {relax}.",
+        ]
+        return lines
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    """What was made; ``apply`` records it (no secret) so Manage can show, rotate and remove it."""
+
+    consumer_key: str
+    app_name: str
+    org_host: str
+    org_id: str
+    instance_url: str
+    username: str
+    permission_set: str
+    created: list[tuple[str, str]] = field(default_factory=list)
+
+    def apply(self, settings: Settings) -> None:
+        settings.remember_salesforce_app(
+            SalesforceAppRecord(
+                app_name=self.app_name,
+                consumer_key=self.consumer_key,
+                instance_url=self.instance_url,
+                org_id=self.org_id,
+                username=self.username,
+                permission_set=self.permission_set,
+                created_permission_set=any(kind == "PermissionSet" for kind, _ in self.created),
+                created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            )
+        )
+
+
+def _one(records: list[dict[str, object]]) -> dict[str, object] | None:
+    return records[0] if records else None
+
+
+def choose_api_version(org: OrgClient) -> str:
+    """The org's newest API version; raises InvalidInputError below 60.0 (ECA certificates need it)."""
+    versions = org.api_versions()
+    if not versions or float(versions[-1]) < MIN_API_VERSION:
+        newest = versions[-1] if versions else "unknown"
+        raise InvalidInputError(
+            f"This org's newest API version is {newest}; setting up an External Client App with a certificate "
+            f"needs {MIN_API_VERSION:.1f} or later.",
+            hint="Use the checklist (I'll create it myself) instead.",
+        )
+    org.api_version = versions[-1]
+    return versions[-1]
+
+
+def find_connector_user(org: OrgClient, username: str) -> ConnectorUser:
+    """Raises InvalidInputError if the user does not exist or is inactive."""
+    name = validate_username(username)
+    found = _one(org.query(soql_select("Id, Username, IsActive", "User", Username=name)))
+    if found is None:
+        raise InvalidInputError(
+            f"There is no user '{name}' in this org.",
+            field="username",
+            hint="Enter the connector user's Salesforce username exactly (it looks like an e-mail address).",
+        )
+    if not found.get("IsActive"):
+        raise InvalidInputError(
+            f"The user '{name}' is inactive.",
+            field="username",
+            hint="Activate the user in Setup > Users, or choose another one.",
+        )
+    return ConnectorUser(id=str(found["Id"]), username=name)
+
+
+def describe_failures(outcome: DeployOutcome) -> str:
+    """One sentence per failed component: which one, and Salesforce's words."""
+    parts = [f"{f.component_type or 'package'} {f.full_name}: {f.problem}".strip() for f in outcome.failures]
+    if outcome.error_message:
+        parts.append(outcome.error_message)
+    return "; ".join(parts) or f"the deploy ended {outcome.status or 'without success'}"
+
+
+def plan_setup(
+    org: OrgClient,
+    *,
+    username: str,
+    certificate_pem: str,
+    contact_email: str,
+    app_name: str = DEFAULT_APP_NAME,
+    ip_relaxation: str = "enforce",
+    deploy_timeout: float = 600.0,
+    poll_interval: float = 2.0,
+) -> SetupPlan:
+    """Check the org and return the plan, changing nothing.
+
+    Raises:
+        InvalidInputError: bad input, API too old, user missing or inactive.
+        AppAlreadyExists: the app name is taken (rotate its certificate instead, or choose another name).
+        OrgApiError: Salesforce refused (e.g. the admin may not deploy metadata), with its words.
+        NetworkError: the org could not be reached.
+    """
+    name = validate_api_name(app_name)
+    if ip_relaxation not in IP_RELAXATION:
+        raise InvalidInputError("IP relaxation must be 'enforce' or 'relax'.", field="ip_relaxation")
+    fingerprint = fingerprint_sha256(load_certificate(certificate_pem))
+    version = choose_api_version(org)
+    user = find_connector_user(org, username)
+    if _one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))):
+        raise AppAlreadyExists(
+            f"An External Client App named {name} already exists in this org.",
+            field="app_name",
+            hint="To give it a new certificate, use rotation (rotate ID --auto); to make another app, choose "
+            "another name (--app-name).",
+        )
+    permission_set = f"{name}_Users"
+    found = _one(org.query(soql_select("Id, Name", "PermissionSet", Name=permission_set)))
+    permission_set_id = str(found["Id"]) if found else None
+    assigned = bool(
+        permission_set_id
+        and org.query(
+            soql_select("Id", "PermissionSetAssignment", AssigneeId=user.id, PermissionSetId=permission_set_id)
+        )
+    )
+    spec = EcaSpec(
+        name=name,
+        label=name.replace("_", " "),
+        contact_email=contact_email,
+        certificate_pem=certificate_pem if isinstance(certificate_pem, str) else certificate_pem.decode(),
+        consumer_key=new_consumer_key(),
+        permission_set=permission_set,
+        ip_relaxation=ip_relaxation,
+        scopes=OAUTH_SCOPES,
+    )
+    # The check-only deploy validates the exact package; while the permission set does not exist yet,
+    # the policy cannot name it, so that one reference is left out of the check.
+    checked = spec if permission_set_id else replace(spec, permission_set="")
+    outcome = org.deploy(
+        app_package(checked, api_version=version), check_only=True, timeout=deploy_timeout, poll_interval=poll_interval
+    )
+    if not outcome.success:
+        raise OrgApiError(
+            f"Salesforce would not accept the app: {describe_failures(outcome)}.",
+            status=200,
+            hint="Nothing was changed. Fix what it names (or use the checklist instead), then try again.",
+        )
+    return SetupPlan(
+        org_host=org.host,
+        api_version=version,
+        user=user,
+        spec=spec,
+        permission_set_id=permission_set_id,
+        assignment_exists=assigned,
+        certificate_fingerprint=fingerprint,
+    )
+
+
+def apply_setup(
+    org: OrgClient,
+    plan: SetupPlan,
+    *,
+    org_id: str = "",
+    progress: Callable[[str], None] = lambda step: None,
+    deploy_timeout: float = 600.0,
+    poll_interval: float = 2.0,
+) -> SetupResult:
+    """Create what the plan says.
+
+    Raises:
+        SetupFailed: a step failed after an earlier one changed the org (``created`` says what).
+        OrgApiError, NetworkError: the first step failed; nothing was created.
+    """
+    created: list[tuple[str, str]] = []
+    spec = plan.spec
+
+    def failed(exc: AppError, step: str) -> AppError:
+        if not created:
+            return exc
+        return SetupFailed(
+            f"{step} failed: {exc.message}",
+            created=list(created),
+            hint="What this run created can be removed again (undo), or left for a later attempt.",
+        )
+
+    try:
+        progress("permission set")
+        permission_set_id = plan.permission_set_id
+        if permission_set_id is None:
+            permission_set_id = org.create(
+                "PermissionSet",
+                {
+                    "Name": spec.permission_set,
+                    "Label": spec.permission_set.replace("_", " "),
+                    "Description": f"Users the External Client App {spec.name} admits (pre-authorised).",
+                },
+            )
+            created.append(("PermissionSet", permission_set_id))
+        progress("assignment")
+        if not plan.assignment_exists:
+            try:
+                assignment = org.create(
+                    "PermissionSetAssignment", {"AssigneeId": plan.user.id, "PermissionSetId": permission_set_id}
+                )
+                created.append(("PermissionSetAssignment", assignment))
+            except OrgApiError as exc:
+                if exc.code != "DUPLICATE_VALUE":  # assigned meanwhile: what we wanted
+                    raise
+    except AppError as exc:
+        raise failed(exc, "Preparing the connector's user") from exc
+    progress("app")
+    try:
+        outcome = org.deploy(
+            app_package(spec, api_version=plan.api_version), timeout=deploy_timeout, poll_interval=poll_interval
+        )
+    except AppError as exc:
+        raise failed(exc, "Creating the app") from exc
+    if not outcome.success:
+        raise failed(OrgApiError(describe_failures(outcome), status=200), "Creating the app")
+    created.append(("ExternalClientApplication", spec.name))
+    return SetupResult(
+        consumer_key=spec.consumer_key,
+        app_name=spec.name,
+        org_host=plan.org_host,
+        org_id=org_id,
+        instance_url=org.instance_url,
+        username=plan.user.username,
+        permission_set=spec.permission_set,
+        created=created,
+    )
+
+
+def undo_setup(org: OrgClient, created: list[tuple[str, str]], *, api_version: str) -> list[str]:
+    """Remove what a run created, newest first; returns what could not be removed (empty: all gone)."""
+    left: list[str] = []
+    for kind, ident in reversed(created):
+        try:
+            if kind == "ExternalClientApplication":
+                outcome = org.deploy(removal_package(ident, api_version=api_version))
+                if not outcome.success:
+                    left.append(f"the External Client App {ident} ({describe_failures(outcome)})")
+            else:
+                org.delete(kind, ident)
+        except AppError as exc:
+            left.append(f"{kind} {ident} ({exc.message})")
+    return left
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One poll of the connector's login, for progress: seconds since the start, and the answer."""
+
+    elapsed: float
+    answer: str
+
+
+class PropagationTimeout(AppError):
+    """Salesforce never accepted the connector's login within the time allowed."""
+
+
+def wait_for_connector_login(
+    *,
+    username: str,
+    consumer_key: str,
+    private_key: str | bytes,
+    login_url: str = CONNECTOR_LOGIN_URL,
+    my_domain_url: str = "",
+    poll_interval: float = POLL_INTERVAL,
+    timeout: float = PROPAGATION_TIMEOUT,
+    progress: Callable[[LoginAttempt], None] = lambda attempt: None,
+    cancelled: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    http_timeout: tuple[float, float] = (5.0, 20.0),
+) -> LoginResult:
+    """Poll the connector's own JWT login until it works.
+
+    Retries the answers a new app gives until Salesforce has applied it (unknown client, not
+    installed, not approved) and network failures; stops at once on any other refusal.
+
+    Raises:
+        SalesforceLoginError: an answer waiting cannot fix.
+        PropagationTimeout: still refused after ``timeout`` (says whether the My Domain host works).
+        CancelledError: ``cancelled()`` became true.
+    """
+    started = clock()
+    last = ""
+    while True:
+        try:
+            return verify_jwt_login(
+                username=username,
+                consumer_key=consumer_key,
+                private_key=private_key,
+                login_url=login_url,
+                timeout=http_timeout,
+            )
+        except SalesforceLoginError as exc:
+            if not LoginCause(exc.cause).may_clear_by_waiting:
+                raise
+            last = f"{exc.error}: {exc.description}" if exc.description else exc.error
+        except NetworkError as exc:
+            last = exc.message
+        elapsed = clock() - started
+        progress(LoginAttempt(elapsed=elapsed, answer=last))
+        if elapsed + poll_interval > timeout:
+            break
+        waited = 0.0
+        while waited < poll_interval:  # sleep in short steps so that cancel is prompt
+            if cancelled():
+                raise CancelledError("Stopped waiting for the connector's login.")
+            step = min(1.0, poll_interval - waited)
+            sleep(step)
+            waited += step
+    if my_domain_url:
+        try:
+            verify_jwt_login(
+                username=username,
+                consumer_key=consumer_key,
+                private_key=private_key,
+                login_url=my_domain_url,
+                timeout=http_timeout,
+            )
+        except AppError:
+            pass
+        else:
+            raise PropagationTimeout(
+                f"The app works through your My Domain host ({my_domain_url}), but {login_url} still answers "
+                f"'{last}' after {timeout / 60:.0f} minutes. The connector can only log in through {login_url}.",
+                hint="Wait a little longer and verify again; if it persists, ask Salesforce support why the External "
+                "Client App is not available through login.salesforce.com, or use a Connected App (checklist).",
+            )
+    raise PropagationTimeout(
+        f"Salesforce still answers '{last}' after {timeout / 60:.0f} minutes.",
+        hint="Salesforce can take longer to apply a new app: run Verify login again later. The app and the key are "
+        "in place; nothing needs to be created again.",
+    )
+
+
+def replace_certificate(
+    org: OrgClient,
+    *,
+    app_name: str,
+    consumer_key: str,
+    certificate_pem: str,
+    deploy_timeout: float = 600.0,
+    poll_interval: float = 2.0,
+) -> None:
+    """Deploy ``certificate_pem`` into the app's global OAuth settings. The old key stops working now.
+
+    Raises:
+        OrgApiError: Salesforce refused the deploy (with its words); NetworkError.
+    """
+    version = choose_api_version(org)
+    spec = EcaSpec(
+        name=validate_api_name(app_name),
+        label=app_name.replace("_", " "),
+        contact_email="",
+        certificate_pem=certificate_pem,
+        consumer_key=consumer_key,
+        permission_set="",
+    )
+    outcome = org.deploy(
+        certificate_package(spec, api_version=version), timeout=deploy_timeout, poll_interval=poll_interval
+    )
+    if not outcome.success:
+        raise OrgApiError(
+            f"Salesforce did not take the new certificate: {describe_failures(outcome)}.",
+            status=200,
+            hint="The old certificate is still in place, so the connector keeps working with its old key.",
+        )

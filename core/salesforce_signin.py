@@ -1,0 +1,292 @@
+"""The admin's one sign-in: OAuth 2.0 authorization code with PKCE (S256) in the system browser.
+
+A one-shot listener on 127.0.0.1 takes the redirect (``http://localhost:PORT/OauthRedirect``),
+checks ``state``, and the code is exchanged for tokens with the verifier. The default client is
+the Salesforce CLI's public one (``PlatformCLI``, port 1717), which orgs allow unless API Access
+Control restricts them; ``client_id``/``port`` name an org's own app instead. Tokens are
+returned in memory only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT
+from core.errors import AppError, CancelledError, InvalidInputError
+from core.logs import register_secret
+from core.salesforce_org import AdminSession
+from core.transport import make_session, network_error, require_safe_url
+
+CLI_CLIENT_ID = "PlatformCLI"
+DEFAULT_REDIRECT_PORT = 1717
+REDIRECT_PATH = "/OauthRedirect"
+SIGN_IN_TIMEOUT = 300.0
+#: refresh_token only when the admin asks to keep one for later certificate replacements.
+SCOPES = "api web"
+
+
+class SignInError(AppError):
+    """The browser sign-in did not give a session (denied, abandoned, port busy, token refused)."""
+
+
+def pkce_pair() -> tuple[str, str]:
+    """(code_verifier, S256 code_challenge)."""
+    verifier = secrets.token_urlsafe(64)[:96]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def redirect_uri(port: int) -> str:
+    return f"http://localhost:{port}{REDIRECT_PATH}"
+
+
+def authorize_url(
+    *, login_url: str, client_id: str, port: int, challenge: str, state: str, offline: bool = False
+) -> str:
+    base = require_safe_url(login_url, what="login URL")
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri(port),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": state,
+        "scope": SCOPES + (" refresh_token" if offline else ""),
+        "prompt": "login consent",
+    }
+    return f"{base}/services/oauth2/authorize?{urlencode(query)}"
+
+
+class _Redirect:
+    """What the browser brought back."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, str] | None = None
+        self.arrived = threading.Event()
+
+
+def _handler(expected_state: str, result: _Redirect) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server protocol
+            parts = urlsplit(self.path)
+            if parts.path != REDIRECT_PATH:
+                self.send_error(404)
+                return
+            params = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            if params.get("state") != expected_state:
+                # Not our sign-in (or a forged one): ignored, the listener keeps waiting.
+                self._page(400, "This sign-in answer does not belong to the wizard's request. Close this tab.")
+                return
+            result.params = params
+            result.arrived.set()
+            if "error" in params:
+                self._page(200, "Salesforce did not grant access. You can close this tab and go back to the wizard.")
+            else:
+                self._page(200, "Signed in. You can close this tab and go back to the wizard.")
+
+        def _page(self, status: int, text: str) -> None:
+            body = f"<!doctype html><title>Salesforce Connector Wizard</title><p>{text}</p>".encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the query holds the code: never logged
+            return
+
+    return Handler
+
+
+class LoopbackListener:
+    """Bound to 127.0.0.1:port at construction, so a busy port is reported before the browser opens."""
+
+    def __init__(self, port: int, state: str) -> None:
+        self.port = port
+        self._result = _Redirect()
+        try:
+            self._server = HTTPServer(("127.0.0.1", port), _handler(state, self._result))
+        except OSError as exc:
+            raise SignInError(
+                f"Port {port} on this computer is in use, so the sign-in cannot receive Salesforce's answer.",
+                hint="Close the program using it (often a Salesforce CLI sign-in in progress), or choose "
+                "another port with an app of your own (--client-id and --redirect-port).",
+            ) from exc
+        self._server.timeout = 0.2
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._stop = threading.Event()
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set() and not self._result.arrived.is_set():
+            self._server.handle_request()
+
+    def wait(self, *, timeout: float, cancelled: Callable[[], bool]) -> dict[str, str]:
+        """The redirect's query parameters. Raises SignInError on timeout, CancelledError if cancelled."""
+        deadline = time.monotonic() + timeout
+        try:
+            while not self._result.arrived.wait(0.2):
+                if cancelled():
+                    raise CancelledError("The sign-in was cancelled.")
+                if time.monotonic() >= deadline:
+                    raise SignInError(
+                        f"No answer from the browser within {timeout / 60:.0f} minutes.",
+                        hint="Sign in again; if the browser showed an error, it names the cause.",
+                    )
+            assert self._result.params is not None
+            return self._result.params
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._server.server_close()
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def exchange_code(
+    *,
+    login_url: str,
+    client_id: str,
+    port: int,
+    code: str,
+    verifier: str,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] = HTTP_TIMEOUT,
+) -> AdminSession:
+    """Trade the authorization code for the admin's tokens. Raises SignInError or NetworkError."""
+    base = require_safe_url(login_url, what="login URL")
+    http = session or make_session()
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client_id,
+        "redirect_uri": redirect_uri(port),
+        "code_verifier": verifier,
+    }
+    try:
+        response = http.post(f"{base}/services/oauth2/token", data=form, timeout=timeout)
+    except requests.RequestException as exc:
+        raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        body = None
+    if response.status_code != 200 or not isinstance(body, dict):
+        error = str(body.get("error", "")) if isinstance(body, dict) else f"HTTP {response.status_code}"
+        description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
+        raise SignInError(
+            f"Salesforce did not complete the sign-in ({error}{': ' + description if description else ''}).",
+            hint="Sign in again. If your org restricts which apps may connect (API Access Control), use an "
+            "app of your own with --client-id.",
+        )
+    token, instance, identity = body.get("access_token"), body.get("instance_url"), body.get("id")
+    if not isinstance(token, str) or not token or not isinstance(instance, str) or not instance:
+        raise SignInError("Salesforce's answer to the sign-in held no session.", hint="Sign in again.")
+    register_secret(token)
+    refresh = body.get("refresh_token") if isinstance(body.get("refresh_token"), str) else None
+    if refresh:
+        register_secret(refresh)
+    org_id = ""
+    if isinstance(identity, str):
+        parts = [p for p in urlsplit(identity).path.split("/") if p]
+        org_id = parts[-2] if len(parts) >= 3 and parts[-3] == "id" else ""
+    return AdminSession(
+        instance_url=require_safe_url(instance, what="instance URL"),
+        access_token=token,
+        refresh_token=refresh,
+        login_url=base,
+        org_id=org_id,
+    )
+
+
+def sign_in(
+    *,
+    open_browser: Callable[[str], bool],
+    login_url: str = CONNECTOR_LOGIN_URL,
+    client_id: str = CLI_CLIENT_ID,
+    port: int = DEFAULT_REDIRECT_PORT,
+    offline: bool = False,
+    timeout: float = SIGN_IN_TIMEOUT,
+    cancelled: Callable[[], bool] = lambda: False,
+    on_url: Callable[[str], None] | None = None,
+    session: requests.Session | None = None,
+) -> AdminSession:
+    """Open the browser at Salesforce's sign-in and wait (up to ``timeout``) for the admin's answer.
+
+    Raises:
+        InvalidInputError: a bad port or login URL (before anything opens).
+        SignInError: the port is busy, the admin denied access, nothing arrived in time, or the
+            token exchange failed.
+        CancelledError: ``cancelled()`` became true.
+    """
+    if not 1024 <= port <= 65535:
+        raise InvalidInputError("The redirect port must be between 1024 and 65535.", field="redirect_port")
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(24)
+    url = authorize_url(
+        login_url=login_url, client_id=client_id, port=port, challenge=challenge, state=state, offline=offline
+    )
+    listener = LoopbackListener(port, state)
+    if on_url is not None:
+        on_url(url)
+    if not open_browser(url):
+        listener.close()
+        raise SignInError(
+            "No browser could be opened on this computer.",
+            hint="Sign in on a computer with a browser, or use --instance-url with SF_ACCESS_TOKEN.",
+        )
+    params = listener.wait(timeout=timeout, cancelled=cancelled)
+    if "error" in params:
+        denied = params.get("error") == "access_denied"
+        raise SignInError(
+            "You did not allow access in the browser."
+            if denied
+            else f"Salesforce refused the sign-in ({params.get('error')}: {params.get('error_description', '')}).",
+            hint="Sign in again and choose Allow."
+            if denied
+            else "If your org restricts connected apps (API Access Control), use an app of your own with --client-id.",
+        )
+    code = params.get("code", "")
+    if not code:
+        raise SignInError("Salesforce's answer held no authorization code.", hint="Sign in again.")
+    return exchange_code(
+        login_url=login_url, client_id=client_id, port=port, code=code, verifier=verifier, session=session
+    )
+
+
+def session_from_token(*, instance_url: str, access_token: str) -> AdminSession:
+    """A session from an instance URL and an access token the admin already has (SF_ACCESS_TOKEN).
+
+    Raises:
+        InvalidInputError: no token, or an unsafe instance URL.
+    """
+    token = (access_token or "").strip()
+    if not token:
+        raise InvalidInputError(
+            "No Salesforce access token is set.",
+            field="access_token",
+            hint="Set SF_ACCESS_TOKEN (for example from 'sf org display --verbose'); it is never taken as an argument.",
+        )
+    register_secret(token)
+    return AdminSession(instance_url=require_safe_url(instance_url, what="instance URL"), access_token=token)
