@@ -13,6 +13,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from core import APP_NAME, __version__, defaults
 from core.errors import AppError, InvalidInputError, SecretStoreError
 
 if TYPE_CHECKING:
+    from core.salesforce_org import AdminSession
     from core.secret_store import SecretStore
     from core.settings import Settings
     from core.unstructured import PlatformClient
@@ -53,10 +55,15 @@ class Cli:
         stderr: TextIO | None = None,
         stdin: TextIO | None = None,
         check_poll_interval: float = 2.0,
+        login_poll_interval: float = 25.0,
+        login_wait: float = 15 * 60.0,
     ) -> None:
         self._store = store
         #: Seconds between polls of a connection check (tests make it short).
         self.check_poll_interval = check_poll_interval
+        #: Polling the connector's login after the app was created: interval and limit in seconds.
+        self.login_poll_interval = login_poll_interval
+        self.login_wait = login_wait
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
         self.stdin = stdin or sys.stdin
@@ -391,7 +398,144 @@ class Cli:
         self.say(f"Deleted connector {connector.id} ({connector.name}).")
         return 0
 
+    def cmd_setup_salesforce(self, args: argparse.Namespace) -> int:
+        from core import salesforce_setup as setup
+        from core.eca_metadata import validate_api_name
+        from core.keys import check_pair, fingerprint_sha256, load_certificate, load_private_key
+        from core.salesforce_org import OrgClient
+        from core.validation import validate_username
+
+        # Every input is checked before the sign-in or any request.
+        username = validate_username(args.username)
+        app_name = validate_api_name(args.app_name)
+        if not args.yes and not self.stdin.isatty():
+            raise InvalidInputError(
+                "Creating the app in Salesforce needs confirmation.", hint="Add --yes to go ahead without asking."
+            )
+        login_url = args.login_url or defaults.CONNECTOR_LOGIN_URL
+        key_text = self._key_text(args.private_key) if args.private_key else None
+        certificate = self._certificate_for(args.certificate, key_text)
+        if key_text is not None:
+            check_pair(load_private_key(key_text), load_certificate(certificate))
+        self._warn_login_url(login_url)
+
+        admin = self._admin_session(args, login_url)
+        org = OrgClient(admin)
+        self.note(f"Checking the org at {org.host} ...")
+        plan = setup.plan_setup(
+            org,
+            username=username,
+            certificate_pem=certificate,
+            contact_email=admin.username if "@" in admin.username else username,
+            app_name=app_name,
+            ip_relaxation=args.ip_relaxation,
+        )
+        for line in plan.describe():
+            self.note(line)
+        if not args.yes and not self._confirm("Create this in Salesforce?"):
+            self.note("Nothing was created.")
+            return 1
+        try:
+            result = setup.apply_setup(org, plan, org_id=admin.org_id, progress=lambda step: self.note(f"  ... {step}"))
+        except setup.SetupFailed as failure:
+            self.note(f"error: {failure.message}")
+            if args.yes or self._confirm("Remove what this run created?"):
+                left = setup.undo_setup(org, failure.created, api_version=plan.api_version)
+                self.note("Removed what this run created." if not left else "Still in the org: " + "; ".join(left))
+            else:
+                self.note("Left in the org: " + ", ".join(f"{kind} {ident}" for kind, ident in failure.created))
+            return 1
+        self._record(result)
+        self.note(f"Created the External Client App {result.app_name}; consumer key below.")
+        verified = False
+        if key_text is not None:
+            self.note("Waiting until Salesforce accepts the connector's login (this can take a few minutes) ...")
+            setup.wait_for_connector_login(
+                username=username,
+                consumer_key=result.consumer_key,
+                private_key=key_text,
+                login_url=login_url,
+                my_domain_url=admin.instance_url if admin.instance_url.rstrip("/") != login_url.rstrip("/") else "",
+                poll_interval=self.login_poll_interval,
+                timeout=self.login_wait,
+                progress=lambda attempt: self.note(f"  {attempt.elapsed:4.0f} s: {attempt.answer}"),
+            )
+            verified = True
+            self.note("The connector's login works.")
+        else:
+            self.note("Give --private-key to prove the connector's login; run 'verify' later to check it.")
+        if args.json:
+            self.say(
+                json.dumps(
+                    {
+                        "consumer_key": result.consumer_key,
+                        "app_name": result.app_name,
+                        "org_id": result.org_id,
+                        "instance_url": result.instance_url,
+                        "username": result.username,
+                        "permission_set": result.permission_set,
+                        "certificate_sha256": fingerprint_sha256(load_certificate(certificate)),
+                        "created": [{"type": kind, "id": ident} for kind, ident in result.created],
+                        "login_verified": verified,
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            self.say(result.consumer_key)
+        return 0
+
     # --- helpers ---------------------------------------------------------------------------
+
+    def _confirm(self, question: str) -> bool:
+        if not self.stdin.isatty():
+            return False
+        print(f"{question} Type 'yes' to confirm: ", end="", file=self.err, flush=True)
+        return self.stdin.readline().strip().lower() == "yes"
+
+    def _certificate_for(self, path: str | None, key_text: str | None) -> str:
+        """The certificate to put in the app: the file given, or the one recorded for the key."""
+        from core.keys import cert_pem, load_certificate, load_private_key, public_key_id
+
+        if path:
+            file = Path(path).expanduser()
+            try:
+                return cert_pem(load_certificate(file.read_bytes()[:65536])).decode("ascii")
+            except OSError as exc:
+                raise InvalidInputError(f"Cannot read {file}: {exc.strerror or exc}.", field="certificate") from exc
+        if key_text is not None:
+            record = self.load_settings().key_by_public_id(public_key_id(load_private_key(key_text)))
+            if record is not None and record.certificate_path:
+                try:
+                    return Path(record.certificate_path).read_text(encoding="ascii")
+                except OSError:
+                    pass
+        raise InvalidInputError(
+            "Which certificate should the app trust?",
+            field="certificate",
+            hint="Give --certificate FILE (the .crt made with the key), or --private-key with a key made by keygen.",
+        )
+
+    def _admin_session(self, args: argparse.Namespace, login_url: str) -> AdminSession:
+        """The admin's session: SF_ACCESS_TOKEN with --instance-url, a Salesforce CLI login, or the browser."""
+        from core import salesforce_signin as signin
+
+        if args.instance_url:
+            return signin.session_from_token(
+                instance_url=args.instance_url, access_token=os.environ.get("SF_ACCESS_TOKEN", "")
+            )
+        if args.sf_org:
+            return signin.session_from_sf_cli(args.sf_org)
+        self.note("Opening Salesforce's sign-in in your browser; sign in as an administrator and allow access.")
+        return signin.sign_in(
+            open_browser=_open_browser,
+            login_url=login_url,
+            client_id=args.client_id,
+            port=args.redirect_port,
+            on_url=lambda url: self.note(f"If no browser opens, visit: {url}"),
+        )
+
+    # --- helpers (connectors) -----------------------------------------------------------------
 
     def _client(self, api_url: str | None) -> PlatformClient:
         from core.credentials import resolve_api_key
@@ -525,6 +669,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--consumer-key", default=None)
     p.add_argument("--categories", default=None)
     p.add_argument("--api-url", default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "setup-salesforce",
+        help="create the External Client App in Salesforce for the connector (one browser sign-in)",
+    )
+    p.add_argument("--username", required=True, help="the Salesforce user the connector logs in as")
+    p.add_argument("--app-name", default="Unstructured_Connector", help="API name of the app to create")
+    p.add_argument("--certificate", default=None, help="the certificate (.crt) the app trusts")
+    p.add_argument("--private-key", default=None, help="key file, or keyring:NAME (to prove the login)")
+    p.add_argument("--login-url", default=None, help="login host for the sign-in and the proof")
+    p.add_argument("--client-id", default="PlatformCLI", help="OAuth client for the sign-in (default: Salesforce CLI's)")
+    p.add_argument("--redirect-port", type=int, default=1717, help="the sign-in's loopback port")
+    p.add_argument("--sf-org", default=None, help="reuse this Salesforce CLI login (alias or username)")
+    p.add_argument("--instance-url", default=None, help="with SF_ACCESS_TOKEN set: no sign-in")
+    p.add_argument("--ip-relaxation", choices=("enforce", "relax"), default="enforce")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("delete", help="delete a connector")

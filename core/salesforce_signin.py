@@ -290,3 +290,62 @@ def session_from_token(*, instance_url: str, access_token: str) -> AdminSession:
         )
     register_secret(token)
     return AdminSession(instance_url=require_safe_url(instance_url, what="instance URL"), access_token=token)
+
+
+def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: float = 60.0) -> AdminSession:
+    """Reuse a Salesforce CLI login: ``sf org display --target-org ALIAS --verbose --json``.
+
+    The token is read from the command's output (never shown); only the alias is on its command line.
+
+    Raises:
+        InvalidInputError: no alias, or ``sf`` is not installed.
+        SignInError: ``sf`` does not know the org or its answer holds no session.
+    """
+    import json
+    import shutil
+    import subprocess
+
+    alias = (target_org or "").strip()
+    if not alias or alias.startswith("-"):
+        raise InvalidInputError("Name the org by its Salesforce CLI alias or username.", field="sf_org")
+    exe = sf or shutil.which("sf")
+    if not exe:
+        raise InvalidInputError(
+            "The Salesforce CLI (sf) is not installed on this computer.",
+            field="sf_org",
+            hint="Sign in through the browser instead (leave out --sf-org).",
+        )
+    try:
+        done = subprocess.run(
+            [exe, "org", "display", "--target-org", alias, "--verbose", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SignInError(f"The Salesforce CLI did not answer ({type(exc).__name__}).") from exc
+    try:
+        answer = json.loads(done.stdout or "{}")
+    except ValueError:
+        answer = {}
+    result = answer.get("result") if isinstance(answer, dict) else None
+    if done.returncode != 0 or not isinstance(result, dict):
+        words = str(answer.get("message", "")) if isinstance(answer, dict) else ""
+        raise SignInError(
+            f"The Salesforce CLI has no usable login for '{alias}'{': ' + words[:200] if words else ''}.",
+            hint=f"Run 'sf org login web --alias {alias}' first, or sign in through the browser.",
+        )
+    token, instance = result.get("accessToken"), result.get("instanceUrl")
+    if not isinstance(token, str) or not token.strip() or not isinstance(instance, str):
+        raise SignInError(
+            f"The Salesforce CLI did not show an access token for '{alias}'.",
+            hint="Update the Salesforce CLI, or sign in through the browser instead.",
+        )
+    register_secret(token)
+    return AdminSession(
+        instance_url=require_safe_url(instance, what="instance URL"),
+        access_token=token,
+        username=str(result.get("username") or ""),
+        org_id=str(result.get("id") or ""),
+    )

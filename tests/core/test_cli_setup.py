@@ -1,0 +1,240 @@
+"""setup-salesforce: the CLI creates the app, proves the login, and the connector then works."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.cli import Cli
+from core.keys import KeyBundle
+from core.settings import Settings
+from tests.conftest import API_KEY, USERNAME
+from tests.core.test_cli import Run
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce_org import FakeOrg, metadata_schema
+
+
+@pytest.fixture(scope="module")
+def _org_server() -> Iterator[FakeOrg]:
+    metadata_schema()
+    fake = FakeOrg().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def org(_org_server: FakeOrg) -> FakeOrg:
+    _org_server.reset()
+    _org_server.deploy_polls = 0
+    _org_server.add_user(USERNAME)
+    return _org_server
+
+
+@pytest.fixture
+def keys(tmp_path: Path, key_bundle: KeyBundle) -> tuple[Path, Path]:
+    assert key_bundle.cert_pem is not None
+    key, cert = tmp_path / "salesforce.pem", tmp_path / "salesforce.crt"
+    key.write_bytes(key_bundle.private_key_pem)
+    cert.write_bytes(key_bundle.cert_pem)
+    return key, cert
+
+
+def cli(*argv: str, stdin: str = "") -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    code = Cli(
+        stdout=out,
+        stderr=err,
+        stdin=io.StringIO(stdin),
+        check_poll_interval=0.05,
+        login_poll_interval=0.05,
+        login_wait=5.0,
+    ).run(list(argv))
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def setup_args(org: FakeOrg, keys: tuple[Path, Path], *extra: str) -> list[str]:
+    return [
+        "setup-salesforce",
+        "--username", USERNAME,
+        "--private-key", str(keys[0]),
+        "--certificate", str(keys[1]),
+        "--login-url", org.url,
+        "--instance-url", org.url,
+        "--yes",
+        *extra,
+    ]  # fmt: skip
+
+
+def without_instance_url(args: list[str]) -> list[str]:
+    """The same arguments for the browser (or sf) sign-in: --instance-url and its value left out."""
+    at = args.index("--instance-url")
+    return args[:at] + args[at + 2 :]
+
+
+def test_setup_then_submit_gives_a_connector_whose_check_passes(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, platform: FakePlatform
+) -> None:
+    token = org.admin_token()
+    monkeypatch.setenv("SF_ACCESS_TOKEN", token)
+    run = cli(*setup_args(org, keys))
+    assert run.code == 0, run.err
+    consumer_key = run.out.strip()
+    assert consumer_key.startswith("3MVG") and org.org_apps["Unstructured_Connector"].consumer_key == consumer_key
+    assert "create the permission set Unstructured_Connector_Users" in run.err and "login works" in run.err
+    assert token not in run.out + run.err
+    record = Settings.load().salesforce_app(consumer_key)
+    assert record is not None and record.username == USERNAME and token not in json.dumps(Settings.load().to_data())
+
+    platform.reset(api_key=API_KEY, salesforce_url=org.url)
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+    created = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        consumer_key,
+        "--private-key",
+        str(keys[0]),
+        "--api-url",
+        platform.api_url,
+    )
+    assert created.code == 0, created.err
+    check = cli("check", created.out.strip(), "--api-url", platform.api_url)
+    assert check.code == 0 and "SUCCESS" in check.out
+
+
+def test_json_output_names_what_was_created(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    run = cli(*setup_args(org, keys, "--json", "--app-name", "Sf_Json", "--ip-relaxation", "relax"))
+    assert run.code == 0, run.err
+    body = json.loads(run.out)
+    assert body["app_name"] == "Sf_Json" and body["org_id"] == "" and body["login_verified"] is True
+    assert [c["type"] for c in body["created"]] == [
+        "PermissionSet",
+        "PermissionSetAssignment",
+        "ExternalClientApplication",
+    ]
+    assert org.org_apps["Sf_Json"].ip_relaxation == "Bypass"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--app-name", "bad name"], "cannot be used as a Salesforce app name"),
+        (["--username", "not-a-user"], "username"),
+        (["--redirect-port", "80"], "1024"),
+    ],
+)
+def test_bad_input_exits_2_before_any_request(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, args: list[str], words: str
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    base = setup_args(org, keys)
+    if "--redirect-port" in args:  # only the browser sign-in uses the port
+        base = without_instance_url(base)
+    run = cli(*base, *args)
+    assert run.code == 2 and words in run.err
+    assert org.deploy_requests == [] and org.permission_sets == {}
+
+
+def test_without_yes_and_without_a_terminal_nothing_is_asked_or_sent(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    run = cli(*[a for a in setup_args(org, keys) if a != "--yes"])
+    assert run.code == 2 and "--yes" in run.err and org.deploy_requests == []
+
+
+def test_no_access_token_in_the_environment_is_a_clear_error(org: FakeOrg, keys: tuple[Path, Path]) -> None:
+    run = cli(*setup_args(org, keys))
+    assert run.code == 2 and "SF_ACCESS_TOKEN" in run.err
+
+
+def test_a_failure_after_creating_the_permission_set_is_undone_with_yes(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    original = org._check_package
+    calls = {"n": 0}
+
+    def fail_the_real_deploy(data: bytes) -> list[dict[str, str]]:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the check-only deploy passes, the real one fails
+            return [
+                {
+                    "componentType": "ExternalClientApplication",
+                    "fullName": "Unstructured_Connector",
+                    "problem": "Unknown error",
+                    "problemType": "Error",
+                }
+            ]
+        return original(data)
+
+    monkeypatch.setattr(org, "_check_package", fail_the_real_deploy)
+    run = cli(*setup_args(org, keys))
+    assert run.code == 1 and "Creating the app failed" in run.err and "Removed what this run created" in run.err
+    assert org.permission_sets == {} and org.assignments == [] and org.org_apps == {}
+    assert Settings.load().salesforce_apps == []
+
+
+def test_an_existing_app_is_refused_and_rotation_offered(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    assert cli(*setup_args(org, keys)).code == 0
+    again = cli(*setup_args(org, keys))
+    assert again.code == 2 and "already exists" in again.err and "rotate" in again.err
+
+
+def test_a_salesforce_cli_login_is_reused_without_showing_its_token(
+    org: FakeOrg, keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = org.admin_token()
+    sf = tmp_path / "bin" / "sf"
+    sf.parent.mkdir()
+    answer = {
+        "status": 0,
+        "result": {"accessToken": token, "instanceUrl": org.url, "username": "admin@example.com", "id": org.org_id},
+    }
+    sf.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"assert sys.argv[1:] == ['org', 'display', '--target-org', 'prod', '--verbose', '--json']\n"
+        f"print(json.dumps({answer!r}))\n"
+    )
+    sf.chmod(sf.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{sf.parent}{os.pathsep}{os.environ['PATH']}")
+    run = cli(*without_instance_url(setup_args(org, keys)), "--sf-org", "prod", "--json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["org_id"] == org.org_id and token not in run.out + run.err
+
+
+def test_the_browser_sign_in_path(
+    org: FakeOrg, keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BROWSER is a program that does what the admin's browser does: follow Salesforce's redirect."""
+    import socket
+
+    visit = tmp_path / "browser.py"
+    visit.write_text(
+        "import sys, requests\n"
+        "answer = requests.get(sys.argv[1], allow_redirects=False, timeout=5)\n"
+        "requests.get(answer.headers['Location'], allow_redirects=False, timeout=5)\n"
+    )
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {visit} %s &")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = cli(*without_instance_url(setup_args(org, keys)), "--redirect-port", str(port))
+    assert run.code == 0, run.err
+    assert "Opening Salesforce's sign-in" in run.err and run.out.strip().startswith("3MVG")
