@@ -335,7 +335,10 @@ class Cli:
                 line += f"  certificate expires {row.not_after[:10]}"
                 if row.expiring:
                     left = "EXPIRED" if (row.days_left or 0) < 0 else f"EXPIRES IN {row.days_left} DAYS"
-                    line += f"  {left} - rotate the key (update ID --private-key NEW.pem)"
+                    how = "rotate ID --auto" if row.auto_rotation else "update ID --private-key NEW.pem"
+                    line += f"  {left} - rotate the key ({how})"
+            if row.auto_rotation:
+                line += "  [app made here: rotate --auto]"
             self.say(line)
         return 0
 
@@ -484,6 +487,74 @@ class Cli:
         else:
             self.say(result.consumer_key)
         return 0
+
+    def cmd_rotate(self, args: argparse.Namespace) -> int:
+        from core import salesforce_setup as setup
+        from core.key_setup import save_key_bundle
+        from core.keys import create_key_bundle
+        from core.salesforce_org import OrgClient
+
+        if not args.auto:
+            raise InvalidInputError(
+                "Say how to rotate: --auto replaces the certificate in Salesforce for you.",
+                hint="Without it: keygen a new key, replace the certificate on the app in Setup, then "
+                "'update ID --private-key NEW.pem'.",
+            )
+        if not args.yes and not self.stdin.isatty():
+            raise InvalidInputError("Rotating needs confirmation.", hint="Add --yes to go ahead without asking.")
+        folder = Path(args.out).expanduser()
+        login_url = args.login_url or defaults.CONNECTOR_LOGIN_URL
+        self._warn_login_url(login_url)
+        client = self._client(args.api_url)
+        connector = client.get_source(args.id)
+        settings = self.load_settings()
+        record = settings.salesforce_app(str(connector.config.get("consumer_key", "")))
+        app_name = args.app_name or (record.app_name if record else "")
+        if not app_name:
+            raise InvalidInputError(
+                f"Connector {connector.id} does not use an app this computer created.",
+                hint="Name its External Client App with --app-name, or rotate by hand (keygen, Setup, update).",
+            )
+        old = next((c for c in settings.connectors if c.id == connector.id), None)
+        old_key = settings.key_by_public_id(old.public_key_id) if old and old.public_key_id else None
+        self.note(
+            f"This replaces the certificate of {app_name} with a new one: the connector's current key stops "
+            "working at once, and the connector is switched to the new key right after."
+        )
+        if not args.yes and not self._confirm("Rotate now?"):
+            self.note("Nothing was changed.")
+            return 1
+        bundle = create_key_bundle(bits=args.bits)
+        saved_key = save_key_bundle(
+            bundle, folder=folder, name=args.name, save_secret=None, write_private_key_file=True
+        )
+        self._record(saved_key)
+        assert bundle.cert_pem is not None and saved_key.files.private_key is not None
+        self.note(f"New key: {saved_key.files.private_key} (owner-only); certificate {saved_key.files.certificate}.")
+        org = OrgClient(self._admin_session(args, login_url))
+        done = setup.rotate_certificate(
+            org,
+            client,
+            connector_id=connector.id,
+            app_name=app_name,
+            new_private_key_pem=bundle.private_key_pem.decode("ascii"),
+            new_certificate_pem=bundle.cert_pem.decode("ascii"),
+            old_certificate_path=old_key.certificate_path if old_key else "",
+            new_key_path=str(saved_key.files.private_key),
+            keys=self.load_settings().keys,
+            login_url=login_url,
+            poll_interval=self.login_poll_interval,
+            timeout=self.login_wait,
+            check_poll_interval=self.check_poll_interval,
+            progress=lambda step: self.note(f"  ... {step}"),
+        )
+        self._record(done.saved)
+        verdict = "SUCCESS" if done.check.status == "SUCCESS" else f"FAILURE: {done.check.reason or 'no reason given'}"
+        if args.json:
+            self.say(json.dumps({"connector": done.saved.connector.redacted(), "check": done.check.status}, indent=2))
+        else:
+            self.say(f"Rotated {connector.id} ({connector.name}); connection check {verdict}.")
+        return 0 if done.check.status == "SUCCESS" else 1
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -679,12 +750,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--app-name", default="Unstructured_Connector", help="API name of the app to create")
     p.add_argument("--certificate", default=None, help="the certificate (.crt) the app trusts")
     p.add_argument("--private-key", default=None, help="key file, or keyring:NAME (to prove the login)")
-    p.add_argument("--login-url", default=None, help="login host for the sign-in and the proof")
-    p.add_argument("--client-id", default="PlatformCLI", help="OAuth client for the sign-in (default: Salesforce CLI's)")
-    p.add_argument("--redirect-port", type=int, default=1717, help="the sign-in's loopback port")
-    p.add_argument("--sf-org", default=None, help="reuse this Salesforce CLI login (alias or username)")
-    p.add_argument("--instance-url", default=None, help="with SF_ACCESS_TOKEN set: no sign-in")
+    _add_sign_in_arguments(p)
     p.add_argument("--ip-relaxation", choices=("enforce", "relax"), default="enforce")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("rotate", help="give a connector a new key; --auto replaces the certificate in Salesforce too")
+    p.add_argument("id")
+    p.add_argument("--auto", action="store_true", help="replace the app's certificate through Salesforce's API")
+    p.add_argument("--out", required=True, help="folder for the new NAME.pem and NAME.crt")
+    p.add_argument("--name", default="salesforce-rotated", help="file name stem of the new key")
+    p.add_argument("--bits", type=int, choices=defaults.ALLOWED_KEY_SIZES, default=defaults.DEFAULT_KEY_SIZE)
+    p.add_argument("--app-name", default=None, help="the External Client App, if this computer did not create it")
+    p.add_argument("--api-url", default=None)
+    _add_sign_in_arguments(p)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")
 
@@ -693,6 +772,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-url", default=None)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
+
+
+def _add_sign_in_arguments(p: argparse.ArgumentParser) -> None:
+    """How the admin signs in to Salesforce: the browser (default), a Salesforce CLI login, or a token."""
+    p.add_argument("--login-url", default=None, help="login host for the sign-in and the proof")
+    p.add_argument(
+        "--client-id", default="PlatformCLI", help="OAuth client for the sign-in (default: Salesforce CLI's)"
+    )
+    p.add_argument("--redirect-port", type=int, default=1717, help="the sign-in's loopback port")
+    p.add_argument("--sf-org", default=None, help="reuse this Salesforce CLI login (alias or username)")
+    p.add_argument("--instance-url", default=None, help="with SF_ACCESS_TOKEN set: no sign-in")
 
 
 def run(argv: Sequence[str]) -> int:

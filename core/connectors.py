@@ -27,6 +27,8 @@ class ConnectorRow:
     fingerprint_sha256: str | None
     not_after: str | None
     days_left: int | None
+    #: Its app was created by this computer, so ``rotate --auto`` can replace the certificate.
+    auto_rotation: bool = False
 
     @property
     def expiring(self) -> bool:
@@ -42,6 +44,7 @@ class ConnectorRow:
             "not_after": self.not_after,
             "days_left": self.days_left,
             "expiring": self.expiring,
+            "auto_rotation": self.auto_rotation,
         }
 
 
@@ -62,6 +65,7 @@ def inventory(
                 fingerprint_sha256=(record.fingerprint_sha256 or None) if record else None,
                 not_after=not_after,
                 days_left=days_until(not_after, now=now),
+                auto_rotation=settings.salesforce_app(str(connector.config.get("consumer_key", ""))) is not None,
             )
         )
     return rows

@@ -37,7 +37,9 @@ from core.errors import AppError, CancelledError, InvalidInputError, NetworkErro
 from core.keys import fingerprint_sha256, load_certificate
 from core.salesforce import LoginCause, LoginResult, verify_jwt_login
 from core.salesforce_org import DeployOutcome, OrgApiError, OrgClient, soql_select
-from core.settings import SalesforceAppRecord, Settings
+from core.settings import KeyRecord, SalesforceAppRecord, Settings
+from core.unstructured import ConnectionCheck, PlatformClient
+from core.usecases import ConnectorSaved
 from core.validation import validate_username
 
 DEFAULT_APP_NAME = "Unstructured_Connector"
@@ -455,3 +457,83 @@ def replace_certificate(
             status=200,
             hint="The old certificate is still in place, so the connector keeps working with its old key.",
         )
+
+
+class RotationIncomplete(AppError):
+    """The new certificate is in Salesforce but the connector was not (fully) switched to the new key."""
+
+
+@dataclass(frozen=True)
+class RotationDone:
+    """The connector uses the new key; ``saved.apply(settings)`` records it."""
+
+    saved: ConnectorSaved
+    check: ConnectionCheck
+
+
+def rotate_certificate(
+    org: OrgClient,
+    platform: PlatformClient,
+    *,
+    connector_id: str,
+    app_name: str,
+    new_private_key_pem: str,
+    new_certificate_pem: str,
+    old_certificate_path: str,
+    new_key_path: str,
+    keys: list[KeyRecord],
+    login_url: str = CONNECTOR_LOGIN_URL,
+    poll_interval: float = POLL_INTERVAL,
+    timeout: float = PROPAGATION_TIMEOUT,
+    check_timeout: float = 120.0,
+    check_poll_interval: float = 2.0,
+    progress: Callable[[str], None] = lambda step: None,
+) -> RotationDone:
+    """Replace the app's certificate with no clicks in Setup, then switch the connector to the new key.
+
+    The old key stops working at the deploy, so everything that can be checked is checked first
+    (the connector is a Salesforce one, it uses this app's consumer key, the new pair matches);
+    then deploy, prove the new key's login, update the connector, run its connection check.
+
+    Raises:
+        InvalidInputError: the connector does not use this app, or the new pair does not match.
+        OrgApiError: Salesforce refused the certificate (the old one still works).
+        RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
+    """
+    from core import usecases
+    from core.keys import check_pair, load_private_key
+
+    check_pair(load_private_key(new_private_key_pem), load_certificate(new_certificate_pem))
+    current = platform.get_source(connector_id)
+    consumer_key = str(current.config.get("consumer_key", ""))
+    username = str(current.config.get("username", ""))
+    if not consumer_key or not username:
+        raise InvalidInputError(f"Connector {connector_id} has no consumer key or username to rotate.")
+    progress("certificate")
+    replace_certificate(org, app_name=app_name, consumer_key=consumer_key, certificate_pem=new_certificate_pem)
+    finish = (
+        f"The app now trusts only the new certificate. To finish: update {connector_id} --private-key {new_key_path} "
+        f"(then check {connector_id}); to go back instead, put the old certificate ({old_certificate_path or 'kept beside the old key'}) "
+        "back on the app."
+    )
+    try:
+        progress("login")
+        wait_for_connector_login(
+            username=username,
+            consumer_key=consumer_key,
+            private_key=new_private_key_pem,
+            login_url=login_url,
+            poll_interval=poll_interval,
+            timeout=timeout,
+        )
+        progress("connector")
+        saved = usecases.update_connector(
+            platform, connector_id, usecases.UpdateRequest(private_key=new_private_key_pem), keys=keys
+        )
+    except AppError as exc:
+        raise RotationIncomplete(
+            f"The rotation stopped after the certificate was replaced: {exc.message}", hint=finish
+        ) from exc
+    progress("check")
+    check = platform.run_connection_check(connector_id, timeout=check_timeout, poll_interval=check_poll_interval)
+    return RotationDone(saved=saved, check=check)

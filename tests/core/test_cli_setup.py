@@ -238,3 +238,106 @@ def test_the_browser_sign_in_path(
     run = cli(*without_instance_url(setup_args(org, keys)), "--redirect-port", str(port))
     assert run.code == 0, run.err
     assert "Opening Salesforce's sign-in" in run.err and run.out.strip().startswith("3MVG")
+
+
+# --- rotate --auto ------------------------------------------------------------------------------------
+
+
+def _connector_through_setup(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+    platform.reset(api_key=API_KEY, salesforce_url=org.url)
+    consumer_key = cli(*setup_args(org, keys)).out.strip()
+    created = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        consumer_key,
+        "--private-key",
+        str(keys[0]),
+        "--api-url",
+        platform.api_url,
+    )
+    assert created.code == 0, created.err
+    return created.out.strip()
+
+
+def rotate_args(org: FakeOrg, platform: FakePlatform, connector_id: str, out: Path) -> list[str]:
+    return [
+        "rotate",
+        connector_id,
+        "--auto",
+        "--out",
+        str(out),
+        "--api-url",
+        platform.api_url,
+        "--login-url",
+        org.url,
+        "--instance-url",
+        org.url,
+        "--yes",
+    ]
+
+
+def test_rotate_auto_replaces_the_certificate_and_the_connector_key_with_no_clicks(
+    org: FakeOrg,
+    keys: tuple[Path, Path],
+    platform: FakePlatform,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    key_bundle: KeyBundle,
+) -> None:
+    connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
+    listed = cli("list", "--api-url", platform.api_url)
+    assert "[app made here: rotate --auto]" in listed.out
+
+    run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert run.code == 0, run.err
+    assert f"Rotated {connector_id}" in run.out and "connection check SUCCESS" in run.out
+    new_key = (tmp_path / "new" / "salesforce-rotated.pem").read_text()
+    assert stat.S_IMODE((tmp_path / "new" / "salesforce-rotated.pem").stat().st_mode) == 0o600
+    assert platform.connectors[connector_id]["config"]["private_key"] == new_key
+    app = org.org_apps["Unstructured_Connector"]
+    assert app.certificate_pem == (tmp_path / "new" / "salesforce-rotated.crt").read_text().strip()
+    # The old key no longer logs in; the connector's own check passed with the new one.
+    old = cli(
+        "verify",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        app.consumer_key,
+        "--private-key",
+        str(keys[0]),
+        "--login-url",
+        org.url,
+    )
+    assert old.code == 1 and "invalid assertion" in old.err
+
+
+def test_rotate_auto_that_cannot_finish_says_how_to_finish_or_go_back(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
+    org.never_propagates = True
+    run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert run.code == 1
+    assert "stopped after the certificate was replaced" in run.err
+    assert f"update {connector_id} --private-key {tmp_path / 'new' / 'salesforce-rotated.pem'}" in run.err
+    assert "put the old certificate" in run.err
+
+
+def test_rotate_auto_of_a_connector_whose_app_was_not_made_here_asks_for_the_app(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
+    settings = Settings.load()
+    settings.salesforce_apps = []
+    settings.save()
+    run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert run.code == 2 and "--app-name" in run.err
+    assert not (tmp_path / "new").exists()  # nothing generated, nothing deployed
