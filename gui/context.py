@@ -40,6 +40,11 @@ class WizardContext:
     #: Seconds to wait for a connection check's verdict, and between polls.
     check_timeout: float = 120.0
     check_poll_interval: float = 2.0
+    #: The admin's sign-in: the loopback port of its redirect (the Salesforce CLI client's 1717).
+    sign_in_port: int = 1717
+    #: Polling the connector's login after the app was created: interval and limit in seconds.
+    login_poll_interval: float = 25.0
+    login_wait: float = 15 * 60.0
 
     def save_secret(self, name: str, value: str) -> None:
         """Keep a secret in the keyring, or in memory only if the admin accepted that.

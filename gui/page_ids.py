@@ -12,4 +12,5 @@ class PageId(IntEnum):
     UNSTRUCTURED = 5
     REVIEW = 6
     DONE = 7
+    SALESFORCE_AUTO = 8  # the branch that creates the app through Salesforce's APIs
     MANAGE = 20

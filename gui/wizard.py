@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from gui.pages.manage import ManagePage
     from gui.pages.review import ReviewPage
     from gui.pages.salesforce_app import SalesforceAppPage
+    from gui.pages.salesforce_auto import SalesforceAutoPage
     from gui.pages.unstructured import UnstructuredPage
     from gui.pages.verify import VerifyPage
 from gui.workers import Task, while_alive
@@ -40,6 +41,7 @@ class ConnectorWizard(QWizard):
 
     key_page: KeyPage
     salesforce_app_page: SalesforceAppPage
+    salesforce_auto_page: SalesforceAutoPage
     credentials_page: CredentialsPage
     verify_page: VerifyPage
     unstructured_page: UnstructuredPage
@@ -98,12 +100,14 @@ class ConnectorWizard(QWizard):
         from gui.pages.manage import ManagePage
         from gui.pages.review import ReviewPage
         from gui.pages.salesforce_app import SalesforceAppPage
+        from gui.pages.salesforce_auto import SalesforceAutoPage
         from gui.pages.unstructured import UnstructuredPage
         from gui.pages.verify import VerifyPage
 
         context = self.context
         self.key_page = KeyPage(context)
         self.salesforce_app_page = SalesforceAppPage(context)
+        self.salesforce_auto_page = SalesforceAutoPage(context)
         self.credentials_page = CredentialsPage(context)
         self.verify_page = VerifyPage(context)
         self.unstructured_page = UnstructuredPage(context)
@@ -111,6 +115,7 @@ class ConnectorWizard(QWizard):
         self.done_page = DonePage(context)
         for page_id, page in (
             (PageId.KEY, self.key_page),
+            (PageId.SALESFORCE_AUTO, self.salesforce_auto_page),
             (PageId.SALESFORCE_APP, self.salesforce_app_page),
             (PageId.CREDENTIALS, self.credentials_page),
             (PageId.VERIFY, self.verify_page),

@@ -80,6 +80,7 @@ def render_all(out_dir: Path) -> list[Path]:
         wizard.next()
         assert context.cert_path is not None
         salesforce.register_app(CONSUMER_KEY, context.cert_path.read_bytes())
+        wizard.salesforce_app_page.manual_radio.setChecked(True)  # the checklist path (the automated one follows)
         for tick in wizard.salesforce_app_page.ticks[:3]:
             tick.setChecked(True)
         shot("salesforce-app-checklist")

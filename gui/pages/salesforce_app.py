@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from core.defaults import DEFAULT_CALLBACK_URL
 from gui.context import WizardContext
+from gui.page_ids import PageId
 from gui.pages.base import StepPage
 from gui.widgets import CopyField, MessageLabel, describe
 
@@ -102,10 +103,30 @@ class SalesforceAppPage(StepPage):
         self.setTitle(self.tr("Create the Salesforce app"))
         self.setSubTitle(
             self.tr(
-                "Follow the checklist in Salesforce Setup and tick each step when it is done. "
-                "Every value you need has a Copy button."
+                "The connector logs in through an app in Salesforce that trusts your certificate. The wizard can "
+                "create it for you, or guide you through Salesforce Setup."
             )
         )
+        self.auto_radio = QRadioButton(self.tr("Set it up for &me (sign in to Salesforce) \u2014 recommended"))
+        describe(
+            self.auto_radio,
+            "Set it up for me",
+            "Sign in once as an administrator; the wizard creates the External Client App and lets the connector in",
+        )
+        self.manual_radio = QRadioButton(self.tr("I'll create it m&yself (checklist)"))
+        describe(self.manual_radio, "I'll create it myself", "A checklist of the steps in Salesforce Setup")
+        self.path_group = QButtonGroup(self)
+        self.path_group.addButton(self.auto_radio, 0)
+        self.path_group.addButton(self.manual_radio, 1)
+        self.auto_radio.setChecked(True)
+        self.auto_explain = QLabel(
+            self.tr(
+                "Next, you sign in to Salesforce in your browser; the wizard then shows exactly what it will create "
+                "(an External Client App with your certificate, and a permission set for the connector's user) and "
+                "asks before creating it. No clicks in Setup, no consumer key to copy, no approval page."
+            )
+        )
+        self.auto_explain.setWordWrap(True)
         self.external_radio = QRadioButton(self.tr("E&xternal Client App (for new apps; recommended)"))
         describe(
             self.external_radio,
@@ -145,20 +166,47 @@ class SalesforceAppPage(StepPage):
         self.ticks: list[QCheckBox] = []
         self.copy_fields: dict[str, CopyField] = {}
 
+        self.manual_box = QWidget()
+        manual = QVBoxLayout(self.manual_box)
+        manual.setContentsMargins(0, 0, 0, 0)
+        manual.addWidget(self.external_radio)
+        manual.addWidget(self.connected_radio)
+        manual.addWidget(explain)
+        manual.addWidget(scroll, 1)
+        manual.addWidget(self.reveal_button)
+        manual.addWidget(self.progress)
+        manual.addWidget(self.propagation)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.external_radio)
-        layout.addWidget(self.connected_radio)
-        layout.addWidget(explain)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.reveal_button)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.propagation)
+        layout.addWidget(self.auto_radio)
+        layout.addWidget(self.manual_radio)
+        layout.addWidget(self.auto_explain)
+        layout.addWidget(self.manual_box, 1)
         self.kind_group.idToggled.connect(lambda _id, on: self._rebuild() if on else None)
+        self.path_group.idToggled.connect(lambda _id, on: self._path_changed() if on else None)
+        self._show_path()
+
+    def automated(self) -> bool:
+        return self.auto_radio.isChecked()
+
+    def _show_path(self) -> None:
+        self.manual_box.setVisible(not self.automated())
+        self.auto_explain.setVisible(self.automated())
+
+    def _path_changed(self) -> None:
+        self._show_path()
+        self.context.settings.wizard["app_setup"] = "auto" if self.automated() else "manual"
+        self.completeChanged.emit()
+
+    def nextId(self) -> int:
+        return int(PageId.SALESFORCE_AUTO if self.automated() else PageId.CREDENTIALS)
 
     def kind(self) -> str:
         return "connected" if self.connected_radio.isChecked() else "external"
 
     def initializePage(self) -> None:
+        (
+            self.manual_radio if self.context.settings.wizard.get("app_setup") == "manual" else self.auto_radio
+        ).setChecked(True)
         saved = self.context.settings.app_kind
         (self.connected_radio if saved == "connected" else self.external_radio).setChecked(True)
         self._rebuild()
@@ -213,7 +261,7 @@ class SalesforceAppPage(StepPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return bool(self.ticks) and all(t.isChecked() for t in self.ticks)
+        return self.automated() or (bool(self.ticks) and all(t.isChecked() for t in self.ticks))
 
     def validatePage(self) -> bool:
         self.context.save_settings()

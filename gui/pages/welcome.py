@@ -16,6 +16,7 @@ from gui.workers import Task, while_alive
 STEP_NAMES = {
     PageId.KEY: "Key and certificate",
     PageId.SALESFORCE_APP: "Salesforce app",
+    PageId.SALESFORCE_AUTO: "Salesforce set-up",
     PageId.CREDENTIALS: "Credentials",
     PageId.VERIFY: "Approve and verify",
     PageId.UNSTRUCTURED: "Unstructured",

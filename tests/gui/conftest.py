@@ -113,6 +113,10 @@ class Person:
         self.qtbot.waitUntil(page.isComplete, timeout=20000)
 
     def tick_checklist(self) -> None:
+        """The manual path: choose the checklist, then tick every step."""
+        page = self.wizard.salesforce_app_page
+        if not page.manual_radio.isChecked():
+            self.click(page.manual_radio)
         for tick in self.wizard.salesforce_app_page.ticks:
             self.click(tick)
 

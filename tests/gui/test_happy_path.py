@@ -38,9 +38,12 @@ def test_admin_goes_from_nothing_to_a_checked_connector(
     assert browser.opened[-1] == Path(tmp_path / "keys").as_uri()
     person.next()
 
-    # The checklist: values ready to copy; Next only when every step is ticked.
+    # The recommended path is "set it up for me"; this admin chooses the checklist: values ready to
+    # copy, and Next only when every step is ticked.
     app_page = wizard.salesforce_app_page
-    assert person.at(PageId.SALESFORCE_APP) and not person.next_enabled()
+    assert person.at(PageId.SALESFORCE_APP) and app_page.auto_radio.isChecked() and person.next_enabled()
+    person.click(app_page.manual_radio)
+    assert not person.next_enabled()
     assert app_page.copy_fields["Callback URL"].value() == "https://localhost"
     assert app_page.copy_fields["Certificate file"].value() == str(cert_file)
     person.upload_certificate(salesforce)

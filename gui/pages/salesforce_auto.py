@@ -1,0 +1,335 @@
+"""Step 3, automated: one sign-in, then the app creates the External Client App in Salesforce.
+
+Four steps that tick as they complete: sign in (system browser), check the org and show the
+plan, create (permission set, assignment, app), wait until the connector's own login works.
+The admin's session lives on this page, in memory, and is dropped when the wizard closes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.defaults import CONNECTOR_LOGIN_URL
+from core.errors import AppError
+from gui.context import WizardContext
+from gui.page_ids import PageId
+from gui.pages.base import TaskPage
+from gui.widgets import CopyField, describe
+from gui.workers import Task
+
+STEPS = (
+    "Sign in to Salesforce in your browser",
+    "Check the org and show what will be created",
+    "Create the permission set, assign it, create the app",
+    "Wait until the connector's login works",
+)
+
+
+class SalesforceAutoPage(TaskPage):
+    def __init__(self, context: WizardContext) -> None:
+        super().__init__(context)
+        self.setTitle(self.tr("Set up Salesforce for me"))
+        self.setSubTitle(
+            self.tr(
+                "Sign in once as a Salesforce administrator; the wizard creates the External Client App with your "
+                "certificate and lets the connector's user in. Nothing is created before you confirm."
+            )
+        )
+        self._org: Any = None  # core.salesforce_org.OrgClient: the admin's session, in memory only
+        self._plan: Any = None
+        self._admin: Any = None
+        self._failed_created: list[tuple[str, str]] = []
+        self.done = False
+
+        self.username = QLineEdit()
+        describe(self.username, "Connector user's Salesforce username", "The user the connector logs in as")
+        self.advanced = QCheckBox(self.tr("Ad&vanced options"))
+        describe(self.advanced, "Advanced options", "App name, IP relaxation and the login host for the sign-in")
+        self.app_name = QLineEdit("Unstructured_Connector")
+        describe(self.app_name, "App API name")
+        self.ip_relaxation = QComboBox()
+        self.ip_relaxation.addItem(self.tr("Enforce IP restrictions"), "enforce")
+        self.ip_relaxation.addItem(self.tr("Relax IP restrictions"), "relax")
+        describe(self.ip_relaxation, "IP relaxation")
+        self.login_url = QLineEdit()
+        self.login_url.setPlaceholderText(CONNECTOR_LOGIN_URL)
+        describe(self.login_url, "Login host", "login.salesforce.com, or your My Domain for the sign-in")
+        self.advanced_box = QWidget()
+        advanced_form = QFormLayout(self.advanced_box)
+        advanced_form.setContentsMargins(0, 0, 0, 0)
+        advanced_form.addRow(self.tr("App API name:"), self.app_name)
+        advanced_form.addRow(self.tr("IP relaxation:"), self.ip_relaxation)
+        advanced_form.addRow(self.tr("Login host:"), self.login_url)
+        self.advanced_box.hide()
+        self.advanced.toggled.connect(self.advanced_box.setVisible)
+
+        self.step_labels = [QLabel() for _ in STEPS]
+        self.sign_in_button = QPushButton(self.tr("&Sign in to Salesforce"))
+        describe(self.sign_in_button, "Sign in to Salesforce", "Opens Salesforce's sign-in in your browser")
+        self.plan_text = QPlainTextEdit()
+        self.plan_text.setReadOnly(True)
+        self.plan_text.setMaximumHeight(150)
+        describe(self.plan_text, "What will be created")
+        self.plan_text.hide()
+        self.create_button = QPushButton(self.tr("C&reate in Salesforce"))
+        describe(self.create_button, "Create in Salesforce", "Create what is listed above")
+        self.create_button.hide()
+        self.undo_button = QPushButton(self.tr("Remove what was &created"))
+        describe(self.undo_button, "Remove what this run created in Salesforce")
+        self.undo_button.hide()
+        self.consumer_key = CopyField(name="Consumer key")
+        self.consumer_key.hide()
+
+        form = QFormLayout()
+        user_label = QLabel(self.tr("Connector's &user:"))
+        user_label.setBuddy(self.username)
+        form.addRow(user_label, self.username)
+        form.addRow("", self.advanced)
+        form.addRow("", self.advanced_box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sign_in_button)
+        buttons.addWidget(self.create_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        for label in self.step_labels:
+            layout.addWidget(label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.plan_text)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.message)
+        layout.addWidget(self.consumer_key)
+        layout.addStretch(1)
+        self.sign_in_button.clicked.connect(self._sign_in)
+        self.create_button.clicked.connect(self._create)
+        self.undo_button.clicked.connect(self._undo)
+        self._show_steps(0)
+
+    # --- page protocol ---------------------------------------------------------------------------
+
+    def initializePage(self) -> None:
+        if not self.username.text():
+            self.username.setText(self.context.settings.username)
+
+    def isComplete(self) -> bool:
+        return self.done and not self.is_busy()
+
+    def nextId(self) -> int:
+        return int(PageId.UNSTRUCTURED)
+
+    def show_error(self, field: str, message: str) -> None:
+        self.message.show_error(message)
+        (self.username if field == "username" else self.app_name).setFocus()
+
+    def busy_changed(self, busy: bool) -> None:
+        self.sign_in_button.setEnabled(not busy and not self.done)
+        self.create_button.setEnabled(not busy and self._plan is not None and not self.done)
+        self.username.setEnabled(not busy and self._plan is None)
+
+    def _show_steps(self, done: int, *, current: int | None = None) -> None:
+        for number, (label, text) in enumerate(zip(self.step_labels, STEPS, strict=True)):
+            mark = (
+                "\u2714"
+                if number < done
+                else ("\u25b6" if number == (done if current is None else current) else "\u2022")
+            )
+            label.setText(f"{mark} {number + 1}. {self.tr(text)}")
+
+    def _login_url(self) -> str:
+        return self.login_url.text().strip().rstrip("/") or CONNECTOR_LOGIN_URL
+
+    # --- 1 + 2: sign in, then plan --------------------------------------------------------------
+
+    def _sign_in(self) -> None:
+        from core import salesforce_setup as setup
+        from core import salesforce_signin as signin
+        from core.salesforce_org import OrgClient
+
+        bundle = self.context.bundle
+        if bundle is None or bundle.cert_pem is None:
+            self.message.show_error(self.tr("Make or import the key and certificate first (step 2)."))
+            return
+        username, app_name = self.username.text().strip(), self.app_name.text().strip()
+        ip, login_url, port = str(self.ip_relaxation.currentData()), self._login_url(), self.context.sign_in_port
+        certificate = bundle.cert_pem.decode("ascii")
+        task: Task
+
+        def open_browser(url: str) -> bool:
+            task.report(("open", url))  # the GUI thread opens it (QDesktopServices is not for workers)
+            return True
+
+        def work() -> tuple[Any, Any, Any]:
+            admin = signin.sign_in(
+                open_browser=open_browser,
+                login_url=login_url,
+                port=port,
+                cancelled=task.cancel_event.is_set,
+            )
+            task.report(("signed-in", None))
+            org = OrgClient(admin, timeout=self.context.http_timeout)
+            plan = setup.plan_setup(
+                org,
+                username=username,
+                certificate_pem=certificate,
+                contact_email=admin.username if "@" in admin.username else username,
+                app_name=app_name,
+                ip_relaxation=ip,
+            )
+            return admin, org, plan
+
+        task = Task(work)
+        self.message.clear_message()
+        self._show_steps(0)
+        self.run_task(
+            task,
+            self.tr("Waiting for you to sign in to Salesforce in your browser..."),
+            on_success=self._planned,
+            on_progress=self._sign_in_progress,
+        )
+
+    def _sign_in_progress(self, event: tuple[str, Any]) -> None:
+        kind, value = event
+        if kind == "open" and not QDesktopServices.openUrl(QUrl(str(value))):
+            self.message.show_warning(self.tr("No browser opened. Open this address yourself: {0}").format(value))
+        if kind == "signed-in":
+            self._show_steps(1)
+            self.busy.status.setText(self.tr("Checking the org..."))
+
+    def _planned(self, result: tuple[Any, Any, Any]) -> None:
+        self._admin, self._org, self._plan = result
+        self._show_steps(2)
+        self.plan_text.setPlainText("\n".join(self._plan.describe()))
+        self.plan_text.show()
+        self.create_button.show()
+        self.busy_changed(False)
+        self.message.show_info(self.tr("Nothing has been created yet. Check the list above, then Create."))
+        self.create_button.setFocus()
+
+    # --- 3 + 4: create, then wait for the connector's login ---------------------------------------------
+
+    def _create(self) -> None:
+        from core import salesforce_setup as setup
+
+        bundle, org, plan, admin = self.context.bundle, self._org, self._plan, self._admin
+        if bundle is None or org is None or plan is None:
+            return
+        login_url, context = self._login_url(), self.context
+        task: Task
+
+        def work() -> tuple[Any, Any]:
+            result = setup.apply_setup(org, plan, org_id=admin.org_id)
+            task.report(("created", result))
+            login = setup.wait_for_connector_login(
+                username=plan.user.username,
+                consumer_key=result.consumer_key,
+                private_key=bundle.private_key_pem,
+                login_url=login_url,
+                my_domain_url=admin.instance_url if admin.instance_url.rstrip("/") != login_url else "",
+                poll_interval=context.login_poll_interval,
+                timeout=context.login_wait,
+                progress=task.report,
+                cancelled=task.cancel_event.is_set,
+                http_timeout=context.http_timeout,
+            )
+            return result, login
+
+        task = Task(work)
+        self.message.clear_message()
+        self._show_steps(2, current=2)
+        self.run_task(
+            task,
+            self.tr("Creating the app in Salesforce..."),
+            on_success=self._created,
+            on_failure=self._create_failed,
+            on_progress=self._create_progress,
+        )
+
+    def _create_progress(self, event: Any) -> None:
+        if isinstance(event, tuple) and event[0] == "created":
+            result = event[1]
+            result.apply(self.context.settings)  # recorded on the GUI thread, whatever happens next
+            self.context.save_settings()
+            self.consumer_key.set_value(result.consumer_key)
+            self.consumer_key.show()
+            self._show_steps(3)
+            self.busy.status.setText(self.tr("Waiting until Salesforce accepts the connector's login..."))
+        elif hasattr(event, "elapsed"):
+            self.busy.status.setText(
+                self.tr("Waiting for Salesforce ({0:.0f} s): it still says \u201c{1}\u201d.").format(
+                    event.elapsed, event.answer
+                )
+            )
+
+    def _created(self, outcome: tuple[Any, Any]) -> None:
+        result, login = outcome
+        self.done = True
+        self.context.login = login
+        self.setField("username", result.username)
+        self.setField("consumer_key", result.consumer_key)
+        self.context.settings.username = result.username
+        self.context.settings.consumer_key = result.consumer_key
+        self.context.save_settings()
+        self._show_steps(4)
+        self.create_button.hide()
+        self.message.show_ok(
+            self.tr("Done: Salesforce accepts the connector's login as {0} (org {1}). Next: Unstructured.").format(
+                login.username, login.org_id or self.tr("unknown")
+            )
+        )
+        self.busy_changed(False)
+
+    def _create_failed(self, error: AppError) -> None:
+        from core.salesforce_setup import SetupFailed
+
+        self.message.show_error(str(error))
+        if isinstance(error, SetupFailed):
+            self._failed_created = error.created
+            self.undo_button.show()
+            self.undo_button.setFocus()
+
+    def task_failed(self, error: AppError) -> None:
+        self.message.show_error(str(error))
+        field = getattr(error, "field", "")
+        if field in ("username", "app_name"):
+            self.show_error(field, str(error))  # and take the admin to the field to fix
+
+    def task_cancelled(self) -> None:
+        self.message.show_info(
+            self.tr("Stopped. Anything already created stays in Salesforce; Verify login later proves it.")
+        )
+
+    def _undo(self) -> None:
+        from core import salesforce_setup as setup
+
+        org, plan, created = self._org, self._plan, list(self._failed_created)
+        if org is None or plan is None:
+            return
+        self.run_task(
+            Task(setup.undo_setup, org, created, api_version=plan.api_version),
+            self.tr("Removing what was created..."),
+            on_success=self._undone,
+            cancellable=False,
+        )
+
+    def _undone(self, left: list[str]) -> None:
+        self.undo_button.hide()
+        if left:
+            self.message.show_warning(self.tr("Still in Salesforce: {0}").format("; ".join(left)))
+        else:
+            self.message.show_ok(self.tr("Removed what this run created. Nothing of it is left in Salesforce."))

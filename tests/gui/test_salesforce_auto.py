@@ -1,0 +1,138 @@
+"""The recommended path: one browser sign-in, and the wizard sets Salesforce up itself."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from gui.page_ids import PageId
+from tests.conftest import API_KEY, USERNAME
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce_org import FakeOrg, metadata_schema
+from tests.gui.conftest import Browser, Person
+
+
+@pytest.fixture(scope="module")
+def _org_server() -> Iterator[FakeOrg]:
+    metadata_schema()
+    fake = FakeOrg().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def org(_org_server: FakeOrg, platform: FakePlatform) -> FakeOrg:
+    _org_server.reset()
+    _org_server.deploy_polls = 0
+    _org_server.add_user(USERNAME)
+    platform.reset(api_key=API_KEY, salesforce_url=_org_server.url)
+    return _org_server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sign_in_in_the_browser(person: Person, browser: Browser) -> None:
+    """What the admin does in the browser: sign in and allow; Salesforce sends the browser back to the wizard."""
+    person.qtbot.waitUntil(lambda: any("/services/oauth2/authorize" in u for u in browser.opened), timeout=5000)
+    url = next(u for u in reversed(browser.opened) if "/services/oauth2/authorize" in u)
+    answer = requests.get(url, allow_redirects=False, timeout=5)
+    requests.get(answer.headers["Location"], allow_redirects=False, timeout=5)
+
+
+def reach_auto_page(person: Person, tmp_path: Path, org: FakeOrg) -> None:
+    context = person.wizard.context
+    context.sign_in_port = free_port()
+    context.login_poll_interval = 0.05
+    context.login_wait = 5.0
+    person.next()
+    person.generate_key(tmp_path / "keys")
+    person.next()
+    assert person.at(PageId.SALESFORCE_APP) and person.wizard.salesforce_app_page.auto_radio.isChecked()
+    person.next()
+    assert person.at(PageId.SALESFORCE_AUTO)
+    page = person.wizard.salesforce_auto_page
+    person.type(page.username, USERNAME)
+    person.click(page.advanced)
+    person.type(page.login_url, org.url)  # the loopback org stands in for login.salesforce.com
+
+
+def test_sign_in_once_and_the_connector_is_created_and_checked(
+    person: Person, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser
+) -> None:
+    reach_auto_page(person, tmp_path, org)
+    page = person.wizard.salesforce_auto_page
+    assert not person.next_enabled()
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    plan = page.plan_text.toPlainText()
+    assert "Unstructured_Connector_Users" in plan and USERNAME in plan and org.org_apps == {}
+    assert "Nothing has been created yet" in page.message.text()
+    person.click(page.create_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=15000)
+    assert "Salesforce accepts the connector's login" in page.message.text()
+    consumer_key = org.org_apps["Unstructured_Connector"].consumer_key
+    assert page.consumer_key.value() == consumer_key and all(
+        label.text().startswith("\u2714") for label in page.step_labels
+    )
+
+    person.next()
+    assert person.at(PageId.UNSTRUCTURED)  # credentials, approval and verify are not needed
+    person.enter_unstructured(platform.api_url)
+    person.next()
+    review = person.wizard.review_page
+    assert (
+        consumer_key in review.summary.toPlainText() and f"Login verified: {USERNAME}" in review.summary.toPlainText()
+    )
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.check_message.kind in ("ok", "error"), timeout=20000)
+    assert review.check_message.kind == "ok", review.check_message.text()
+    record = person.wizard.context.settings.salesforce_app(consumer_key)
+    assert record is not None and record.username == USERNAME
+
+
+def test_a_failure_after_something_was_created_offers_to_remove_it(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser
+) -> None:
+    reach_auto_page(person, tmp_path, org)
+    page = person.wizard.salesforce_auto_page
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    org.deploy_failures = [
+        {
+            "componentType": "ExternalClientApplication",
+            "fullName": "Unstructured_Connector",
+            "problem": "Unknown error",
+            "problemType": "Error",
+        }
+    ]
+    person.click(page.create_button)
+    person.qtbot.waitUntil(page.undo_button.isVisible, timeout=10000)
+    assert "Creating the app failed" in page.message.text() and org.permission_sets
+    person.click(page.undo_button)
+    person.qtbot.waitUntil(lambda: page.message.kind == "ok", timeout=10000)
+    assert "Nothing of it is left" in page.message.text()
+    assert org.permission_sets == {} and org.assignments == [] and not person.next_enabled()
+
+
+def test_a_user_that_does_not_exist_is_said_before_anything_is_created(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser
+) -> None:
+    reach_auto_page(person, tmp_path, org)
+    page = person.wizard.salesforce_auto_page
+    person.type(page.username, "nobody@example.com")
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=10000)
+    assert "no user 'nobody@example.com'" in page.message.text()
+    assert org.deploy_requests == [] and page.sign_in_button.isEnabled()
+    assert page.username.hasFocus()  # the field to fix
