@@ -30,7 +30,8 @@ class DemoServices:
 
     def __init__(self, key_folder: Path) -> None:
         from tests.fakes.platform import FakePlatform
-        from tests.fakes.salesforce import FakeApp, FakeSalesforce
+        from tests.fakes.salesforce import FakeApp
+        from tests.fakes.salesforce_org import FakeOrg
 
         self.key_folder = key_folder
         folder = key_folder
@@ -44,9 +45,12 @@ class DemoServices:
                     self[key] = app
                 return super().get(key, default)
 
-        self.salesforce = FakeSalesforce().start()
+        # One loopback org for both paths: the checklist (its app trusts the newest certificate in the
+        # key folder, as after an upload) and "Set it up for me" (sign-in, deploys, propagation).
+        self.salesforce = FakeOrg().start()
         self.salesforce.apps = UploadedApps()
         self.salesforce.add_user(DEMO_USER, name="Demo Admin")
+        self.salesforce.add_user(self.salesforce.admin_user, name="Org Admin")
         self.salesforce.browser_user = DEMO_USER
         self.platform = FakePlatform(api_key=DEMO_API_KEY, salesforce_url=self.salesforce.url).start()
 
@@ -87,7 +91,8 @@ def main() -> int:
   Consumer key:          {DEMO_CONSUMER_KEY}
   Unstructured API URL:  {services.platform.api_url}
   Unstructured API key:  {DEMO_API_KEY}   (taken from UNSTRUCTURED_API_KEY)
-Everything is pre-filled; go through the steps. Close the wizard to stop the demo.""",
+Everything is pre-filled; go through the steps. "Set it up for me" signs in through your browser
+to the demo org (it answers at once) and creates the app there. Close the wizard to stop the demo.""",
         flush=True,
     )
     try:
@@ -101,6 +106,15 @@ Everything is pre-filled; go through the steps. Close the wizard to stop the dem
         app.setWindowIcon(app_icon())
         wizard = build_wizard(WizardContext(store=SecretStore(backend), settings=Settings.load()))
         wizard.setWindowTitle(wizard.windowTitle() + " (demo)")
+        import socket
+
+        with socket.socket() as probe:  # a free port for the sign-in's redirect (1717 may be in use)
+            probe.bind(("127.0.0.1", 0))
+            wizard.context.sign_in_port = probe.getsockname()[1]
+        wizard.context.login_poll_interval = 2.0
+        auto = wizard.salesforce_auto_page
+        auto.advanced.setChecked(True)
+        auto.login_url.setText(services.salesforce.url)
         wizard.show()
         return app.exec()
     finally:

@@ -124,6 +124,75 @@ def render_all(out_dir: Path) -> list[Path]:
         wizard.close()
         platform.stop()
         salesforce.stop()
+    shots += render_automated(out_dir, first=len(shots) + 1)
+    return shots
+
+
+def render_automated(out_dir: Path, *, first: int) -> list[Path]:
+    """The recommended path: the choice, the plan after the sign-in, and the finished set-up."""
+    import socket
+
+    import requests
+
+    from tests.fakes.salesforce_org import FakeOrg
+
+    org = FakeOrg().start()
+    org.deploy_polls = 0
+    org.add_user(USERNAME, name="Ada Admin")
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    context = WizardContext(store=SecretStore(backend), settings=Settings(), login_poll_interval=0.2)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        context.sign_in_port = probe.getsockname()[1]
+    opened: list[str] = []
+    from PySide6.QtCore import QObject, QUrl, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    class Browser(QObject):
+        @Slot(QUrl)
+        def open(self, url: QUrl) -> None:
+            opened.append(url.toString())
+
+    browser = Browser()
+    QDesktopServices.setUrlHandler("http", browser, "open")  # type: ignore[arg-type]  # the stub says bytes; PySide 6.11 accepts only str
+    wizard = build_wizard(context)
+    wizard.resize(*SIZE)
+    wizard.show()
+    shots: list[Path] = []
+
+    def shot(name: str) -> None:
+        QCoreApplication.processEvents()
+        path = out_dir / f"{first + len(shots):02d}-{name}.png"
+        wizard.grab().save(str(path))
+        shots.append(path)
+
+    try:
+        wizard.next()
+        key = wizard.key_page
+        key.folder.setText(str(Path(os.environ["SFCW_HOME"]) / "auto-keys"))
+        key.action_button.click()
+        wait_until(key.isComplete)
+        wizard.next()
+        shot("salesforce-app-set-it-up-for-me")
+        wizard.next()
+        auto = wizard.salesforce_auto_page
+        auto.username.setText(USERNAME)
+        auto.login_url.setText(org.url)  # the loopback org stands in for login.salesforce.com
+        auto.sign_in_button.click()
+        wait_until(lambda: opened)
+        answer = requests.get(opened[-1], allow_redirects=False, timeout=5)  # the admin signs in and allows
+        requests.get(answer.headers["Location"], allow_redirects=False, timeout=5)
+        wait_until(auto.create_button.isVisible)
+        auto.login_warning.clear_message()
+        shot("set-up-plan")
+        auto.create_button.click()
+        wait_until(auto.isComplete)
+        shot("set-up-done")
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+        wizard.close()
+        org.stop()
     return shots
 
 

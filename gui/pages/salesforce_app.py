@@ -127,6 +127,7 @@ class SalesforceAppPage(StepPage):
             )
         )
         self.auto_explain.setWordWrap(True)
+        self.auto_explain.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.external_radio = QRadioButton(self.tr("E&xternal Client App (for new apps; recommended)"))
         describe(
             self.external_radio,
@@ -181,6 +182,8 @@ class SalesforceAppPage(StepPage):
         layout.addWidget(self.manual_radio)
         layout.addWidget(self.auto_explain)
         layout.addWidget(self.manual_box, 1)
+        self.filler = QWidget()  # takes the checklist's room while the automated path is chosen
+        layout.addWidget(self.filler, 1)
         self.kind_group.idToggled.connect(lambda _id, on: self._rebuild() if on else None)
         self.path_group.idToggled.connect(lambda _id, on: self._path_changed() if on else None)
         self._show_path()
@@ -191,6 +194,7 @@ class SalesforceAppPage(StepPage):
     def _show_path(self) -> None:
         self.manual_box.setVisible(not self.automated())
         self.auto_explain.setVisible(self.automated())
+        self.filler.setVisible(self.automated())
 
     def _path_changed(self) -> None:
         self._show_path()

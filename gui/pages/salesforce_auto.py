@@ -29,7 +29,7 @@ from core.errors import AppError
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
-from gui.widgets import CopyField, describe
+from gui.widgets import CopyField, MessageLabel, describe
 from gui.workers import Task
 
 STEPS = (
@@ -77,6 +77,8 @@ class SalesforceAutoPage(TaskPage):
         advanced_form.addRow(self.tr("Login host:"), self.login_url)
         self.advanced_box.hide()
         self.advanced.toggled.connect(self.advanced_box.setVisible)
+        self.login_warning = MessageLabel()
+        self.login_url.textChanged.connect(self._login_host_changed)
 
         self.step_labels = [QLabel() for _ in STEPS]
         self.sign_in_button = QPushButton(self.tr("&Sign in to Salesforce"))
@@ -94,6 +96,8 @@ class SalesforceAutoPage(TaskPage):
         self.undo_button.hide()
         self.consumer_key = CopyField(name="Consumer key")
         self.consumer_key.hide()
+        self.consumer_key_label = QLabel(self.tr("Consumer key of the new app (already filled in for the next steps):"))
+        self.consumer_key_label.hide()
 
         form = QFormLayout()
         user_label = QLabel(self.tr("Connector's &user:"))
@@ -101,6 +105,7 @@ class SalesforceAutoPage(TaskPage):
         form.addRow(user_label, self.username)
         form.addRow("", self.advanced)
         form.addRow("", self.advanced_box)
+        form.addRow("", self.login_warning)
         buttons = QHBoxLayout()
         buttons.addWidget(self.sign_in_button)
         buttons.addWidget(self.create_button)
@@ -114,6 +119,7 @@ class SalesforceAutoPage(TaskPage):
         layout.addWidget(self.plan_text)
         layout.addWidget(self.busy)
         layout.addWidget(self.message)
+        layout.addWidget(self.consumer_key_label)
         layout.addWidget(self.consumer_key)
         layout.addStretch(1)
         self.sign_in_button.clicked.connect(self._sign_in)
@@ -150,6 +156,17 @@ class SalesforceAutoPage(TaskPage):
                 else ("\u25b6" if number == (done if current is None else current) else "\u2022")
             )
             label.setText(f"{mark} {number + 1}. {self.tr(text)}")
+
+    def _login_host_changed(self) -> None:
+        if self._login_url() == CONNECTOR_LOGIN_URL:
+            self.login_warning.clear_message()
+            return
+        self.login_warning.show_warning(
+            self.tr(
+                "Signing in and proving the login through {0}. The connector itself always logs in through {1}, so "
+                "the proof counts only there."
+            ).format(self._login_url(), CONNECTOR_LOGIN_URL)
+        )
 
     def _login_url(self) -> str:
         return self.login_url.text().strip().rstrip("/") or CONNECTOR_LOGIN_URL
@@ -267,6 +284,7 @@ class SalesforceAutoPage(TaskPage):
             self.context.save_settings()
             self.consumer_key.set_value(result.consumer_key)
             self.consumer_key.show()
+            self.consumer_key_label.show()
             self._show_steps(3)
             self.busy.status.setText(self.tr("Waiting until Salesforce accepts the connector's login..."))
         elif hasattr(event, "elapsed"):

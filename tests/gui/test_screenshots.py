@@ -33,6 +33,9 @@ def test_screenshot_script_renders_every_step(tmp_path: Path) -> None:
         "review.png",
         "created-and-checked.png",
         "done.png",
+        "salesforce-app-set-it-up-for-me.png",
+        "set-up-plan.png",
+        "set-up-done.png",
     ]
     for shot in shots:
         image = QImage(str(shot))
