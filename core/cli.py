@@ -24,8 +24,9 @@ from core.errors import AppError, InvalidInputError, SecretStoreError
 
 if TYPE_CHECKING:
     from core.salesforce_org import AdminSession
+    from core.salesforce_setup import SetupResult
     from core.secret_store import SecretStore
-    from core.settings import Settings
+    from core.settings import SalesforceAppRecord, Settings
     from core.unstructured import PlatformClient
     from core.usecases import SettingsChange
 
@@ -422,7 +423,7 @@ class Cli:
             check_pair(load_private_key(key_text), load_certificate(certificate))
         self._warn_login_url(login_url)
 
-        admin = self._admin_session(args, login_url)
+        admin = self._admin_session(args, login_url, offline=args.remember_sign_in)
         org = OrgClient(admin)
         self.note(f"Checking the org at {org.host} ...")
         plan = setup.plan_setup(
@@ -448,6 +449,7 @@ class Cli:
             else:
                 self.note("Left in the org: " + ", ".join(f"{kind} {ident}" for kind, ident in failure.created))
             return 1
+        result = self._keep_sign_in(admin, result) if args.remember_sign_in else result
         self._record(result)
         self.note(f"Created the External Client App {result.app_name}; consumer key below.")
         verified = False
@@ -531,7 +533,7 @@ class Cli:
         self._record(saved_key)
         assert bundle.cert_pem is not None and saved_key.files.private_key is not None
         self.note(f"New key: {saved_key.files.private_key} (owner-only); certificate {saved_key.files.certificate}.")
-        org = OrgClient(self._admin_session(args, login_url))
+        org = OrgClient(self._admin_session(args, login_url, kept=record))
         done = setup.rotate_certificate(
             org,
             client,
@@ -587,10 +589,33 @@ class Cli:
             hint="Give --certificate FILE (the .crt made with the key), or --private-key with a key made by keygen.",
         )
 
-    def _admin_session(self, args: argparse.Namespace, login_url: str) -> AdminSession:
-        """The admin's session: SF_ACCESS_TOKEN with --instance-url, a Salesforce CLI login, or the browser."""
+    def _admin_session(
+        self,
+        args: argparse.Namespace,
+        login_url: str,
+        *,
+        offline: bool = False,
+        kept: SalesforceAppRecord | None = None,
+    ) -> AdminSession:
+        """The admin's session: SF_ACCESS_TOKEN with --instance-url, a Salesforce CLI login, a kept
+        sign-in for the app's org, or the browser (asking for a refresh token when ``offline``)."""
         from core import salesforce_signin as signin
 
+        if kept is not None and kept.sign_in_kept and not (args.instance_url or args.sf_org):
+            refresh = self.store.get(signin.refresh_entry(kept.org_id))
+            if refresh:
+                try:
+                    session = signin.refresh_session(
+                        login_url=kept.login_url or login_url, client_id=args.client_id, refresh_token=refresh
+                    )
+                    self.note("Using the kept Salesforce sign-in (forget-org removes it).")
+                    return session
+                except signin.SignInError as exc:
+                    self.note(f"note: {exc.message} Signing in through the browser instead.")
+        if offline and (args.instance_url or args.sf_org):
+            raise InvalidInputError(
+                "--remember-sign-in keeps a browser sign-in; with --instance-url or --sf-org there is none to keep."
+            )
         if args.instance_url:
             return signin.session_from_token(
                 instance_url=args.instance_url, access_token=os.environ.get("SF_ACCESS_TOKEN", "")
@@ -603,8 +628,42 @@ class Cli:
             login_url=login_url,
             client_id=args.client_id,
             port=args.redirect_port,
+            offline=offline,
             on_url=lambda url: self.note(f"If no browser opens, visit: {url}"),
         )
+
+    def _keep_sign_in(self, admin: AdminSession, result: SetupResult) -> SetupResult:
+        """Keep the refresh token in the keyring (the admin asked), and say so in the record."""
+        import dataclasses
+
+        from core.salesforce_signin import refresh_entry
+
+        if not admin.refresh_token or not result.org_id:
+            self.note("note: Salesforce gave no sign-in to keep; rotations will ask you to sign in again.")
+            return result
+        self.store.set(refresh_entry(result.org_id), admin.refresh_token)
+        self.note("Kept the Salesforce sign-in in your keyring for later rotations (forget-org removes it).")
+        return dataclasses.replace(result, sign_in_kept=True, login_url=admin.login_url)
+
+    def cmd_forget_org(self, args: argparse.Namespace) -> int:
+        from core.salesforce_signin import refresh_entry
+
+        settings = self.load_settings()
+        apps = [a for a in settings.salesforce_apps if a.sign_in_kept and (not args.org_id or a.org_id == args.org_id)]
+        forgotten = set()
+        for app in apps:
+            if app.org_id not in forgotten:
+                self.store.delete(refresh_entry(app.org_id))
+                forgotten.add(app.org_id)
+            app.sign_in_kept = False
+        if args.org_id and args.org_id not in forgotten:
+            self.store.delete(refresh_entry(args.org_id))  # kept by another run or another version
+        _save_quietly(settings, self)
+        if forgotten:
+            self.say(f"Removed the kept Salesforce sign-in for {', '.join(sorted(forgotten))}.")
+        else:
+            self.say("No kept Salesforce sign-in" + (f" for {args.org_id}." if args.org_id else "."))
+        return 0
 
     # --- helpers (connectors) -----------------------------------------------------------------
 
@@ -751,6 +810,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--certificate", default=None, help="the certificate (.crt) the app trusts")
     p.add_argument("--private-key", default=None, help="key file, or keyring:NAME (to prove the login)")
     _add_sign_in_arguments(p)
+    p.add_argument(
+        "--remember-sign-in",
+        action="store_true",
+        help="keep the sign-in (a refresh token) in the keyring for later rotate --auto; forget-org removes it",
+    )
     p.add_argument("--ip-relaxation", choices=("enforce", "relax"), default="enforce")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")
@@ -766,6 +830,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sign_in_arguments(p)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("forget-org", help="remove kept Salesforce sign-ins from the keyring")
+    p.add_argument("--org-id", default=None, help="only this org's (default: every org's)")
 
     p = sub.add_parser("delete", help="delete a connector")
     p.add_argument("id")

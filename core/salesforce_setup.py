@@ -110,6 +110,8 @@ class SetupResult:
     username: str
     permission_set: str
     created: list[tuple[str, str]] = field(default_factory=list)
+    sign_in_kept: bool = False
+    login_url: str = ""
 
     def apply(self, settings: Settings) -> None:
         settings.remember_salesforce_app(
@@ -122,6 +124,8 @@ class SetupResult:
                 permission_set=self.permission_set,
                 created_permission_set=any(kind == "PermissionSet" for kind, _ in self.created),
                 created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                sign_in_kept=self.sign_in_kept,
+                login_url=self.login_url,
             )
         )
 

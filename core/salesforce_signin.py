@@ -349,3 +349,50 @@ def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: floa
         username=str(result.get("username") or ""),
         org_id=str(result.get("id") or ""),
     )
+
+
+def refresh_entry(org_id: str) -> str:
+    """The keyring entry of an org's kept sign-in (a refresh token)."""
+    return f"salesforce-refresh:{org_id}"
+
+
+def refresh_session(
+    *,
+    login_url: str,
+    client_id: str,
+    refresh_token: str,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] = HTTP_TIMEOUT,
+) -> AdminSession:
+    """A new access token from a kept refresh token, without the browser.
+
+    Raises:
+        SignInError: Salesforce refused (revoked, expired, or the app's policy changed): sign in again.
+    """
+    base = require_safe_url(login_url, what="login URL")
+    http = session or make_session()
+    register_secret(refresh_token)
+    form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token}
+    try:
+        response = http.post(f"{base}/services/oauth2/token", data=form, timeout=timeout)
+    except requests.RequestException as exc:
+        raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        body = None
+    token = body.get("access_token") if isinstance(body, dict) else None
+    instance = body.get("instance_url") if isinstance(body, dict) else None
+    if response.status_code != 200 or not isinstance(token, str) or not token or not isinstance(instance, str):
+        error = str(body.get("error", "")) if isinstance(body, dict) else f"HTTP {response.status_code}"
+        raise SignInError(
+            f"The kept Salesforce sign-in no longer works ({error or 'no session'}).",
+            hint="Sign in again (and keep the sign-in again if you want), or run forget-org to remove it.",
+        )
+    register_secret(token)
+    return AdminSession(
+        instance_url=require_safe_url(instance, what="instance URL"),
+        access_token=token,
+        refresh_token=refresh_token,
+        login_url=base,
+    )

@@ -108,6 +108,9 @@ class SalesforceAppRecord:
     permission_set: str = ""
     created_permission_set: bool = False
     created_at: str = ""
+    #: The admin chose to keep the sign-in (a refresh token in the keyring) for later rotations.
+    sign_in_kept: bool = False
+    login_url: str = ""
     #: Fields a newer version wrote, kept as they were.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -14,6 +14,7 @@ from core import APP_NAME
 from core.defaults import private_key_name
 from core.errors import AppError
 from gui.context import WizardContext
+from gui.flow_steps import FlowSteps
 from gui.page_ids import PageId
 from gui.pages.base import StepPage
 from gui.pages.welcome import STEP_NAMES, WelcomePage
@@ -62,6 +63,9 @@ class ConnectorWizard(QWizard):
         self.button(QWizard.WizardButton.CustomButton1).setAccessibleName("About")
         self.setMinimumSize(760, 600)
 
+        self.flow = FlowSteps()
+        self.setSideWidget(self.flow)
+        self.flow.hide()
         self.welcome_page = WelcomePage(context, check_on_show=not defer_pages)
         self.setPage(int(PageId.WELCOME), self.welcome_page)
         self.close_box: QMessageBox | None = None
@@ -127,6 +131,7 @@ class ConnectorWizard(QWizard):
         self.manage_page = ManagePage(context)
         self.setPage(int(PageId.MANAGE), self.manage_page)
         self.review_page.fix_requested.connect(self.go_fix)
+        self.salesforce_app_page.completeChanged.connect(self._show_flow)  # the path may have changed
         self._restore_key()
 
     def validateCurrentPage(self) -> bool:
@@ -177,7 +182,12 @@ class ConnectorWizard(QWizard):
     def is_restoring(self) -> bool:
         return self._restoring is not None and self._restoring.running
 
+    def _show_flow(self) -> None:
+        automated = self._built and self.salesforce_app_page.automated()
+        self.flow.show_position(automated=automated, current=self.currentId())
+
     def _remember_page(self, page_id: int) -> None:
+        self._show_flow()
         wizard = self.context.settings.wizard
         if page_id in STEP_NAMES:
             wizard["page"] = page_id

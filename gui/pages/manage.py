@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
 from core import usecases
 from core.connectors import ConnectorRow, inventory
 from core.defaults import EXPIRY_WARN_DAYS
-from core.errors import AppError
+from core.errors import AppError, InvalidInputError
 from core.unstructured import ConnectionCheck, SourceConnector
 from core.usecases import ConnectorDeleted
 from gui.api_access import ApiAccessForm
@@ -42,6 +44,7 @@ class ManagePage(TaskPage):
         self.rows: list[ConnectorRow] = []
         self.confirm_box: QMessageBox | None = None
         self.rotation: RotationWizard | None = None
+        self._verdict: tuple[str, str] | None = None
         self.setTitle(self.tr("Manage connectors"))
         self.setSubTitle(
             self.tr(
@@ -71,12 +74,19 @@ class ManagePage(TaskPage):
             "Rotate key",
             "Make a new key, replace the certificate in Salesforce, verify, then update the connector",
         )
+        self.auto_rotate_button = QPushButton(self.tr("Rotate &automatically..."))
+        describe(
+            self.auto_rotate_button,
+            "Rotate automatically",
+            "For apps this computer created: sign in to Salesforce once; the wizard replaces the certificate, "
+            "proves the new key and updates the connector",
+        )
         self.delete_button = QPushButton(self.tr("&Delete..."))
         describe(self.delete_button, "Delete connector", "Delete the selected connector (asks first)")
         actions = QHBoxLayout()
         actions.addWidget(self.load_button)
         actions.addStretch(1)
-        for button in (self.check_button, self.rotate_button, self.delete_button):
+        for button in (self.check_button, self.auto_rotate_button, self.rotate_button, self.delete_button):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.access)
@@ -88,6 +98,7 @@ class ManagePage(TaskPage):
         self.access.stored_key_found.connect(self._stored_key_found)
         self.check_button.clicked.connect(self._check)
         self.rotate_button.clicked.connect(self._rotate)
+        self.auto_rotate_button.clicked.connect(self._confirm_auto_rotation)
         self.delete_button.clicked.connect(self._confirm_delete)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
@@ -119,9 +130,11 @@ class ManagePage(TaskPage):
                 self.table.selectRow(index)
 
     def _selection_changed(self) -> None:
-        has = self.selected() is not None and not self.is_busy()
+        row = self.selected()
+        has = row is not None and not self.is_busy()
         for button in (self.check_button, self.rotate_button, self.delete_button):
             button.setEnabled(has)
+        self.auto_rotate_button.setEnabled(has and row is not None and row.auto_rotation)
 
     def _run(self, task: Task, text: str, on_success: Callable[[Any], None], *, cancellable: bool = True) -> None:
         self.message.clear_message()
@@ -179,6 +192,10 @@ class ManagePage(TaskPage):
             )
         else:
             self.message.show_ok(self.tr("{0} connector(s) loaded.").format(len(rows)))
+        if self._verdict is not None:  # what the action that asked for this reload said, kept in view
+            kind, text = self._verdict
+            self._verdict = None
+            (self.message.show_ok if kind == "ok" else self.message.show_error)(text)
         self._selection_changed()
 
     # --- check -------------------------------------------------------------------------------------
@@ -261,3 +278,152 @@ class ManagePage(TaskPage):
         self.rotation = RotationWizard(self.context, row, self.access.client(), parent=self)
         self.rotation.rotated.connect(lambda: self.load())
         self.rotation.open()
+
+    # --- automatic rotation ------------------------------------------------------------------------
+
+    def _confirm_auto_rotation(self) -> None:
+        row = self.selected()
+        if row is None or not row.auto_rotation:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Rotate automatically"),
+            self.tr(
+                "Make a new key for \u201c{0}\u201d and put its certificate on the Salesforce app? You sign in to "
+                "Salesforce once in your browser. The current key stops working when the new certificate is in "
+                "place; the connector is switched to the new key right after, and checked."
+            ).format(row.name),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(
+            lambda result: self._rotate_automatically(row) if result == QMessageBox.StandardButton.Yes.value else None
+        )
+        self.confirm_box = box
+        box.open()
+
+    def _rotate_automatically(self, row: ConnectorRow) -> None:
+        from core import salesforce_setup as setup
+        from core import salesforce_signin as signin
+        from core.key_setup import save_key_bundle, unique_key_name
+        from core.keys import create_key_bundle
+        from core.salesforce_org import OrgClient
+        from core.settings import default_output_dir
+
+        try:
+            client = self.access.client()
+        except AppError as exc:
+            self.message.show_error(str(exc))
+            return
+        context = self.context
+        connector_app = {a.consumer_key: a for a in context.settings.salesforce_apps}
+        old = context.settings.connector(row.id)
+        old_key = context.settings.key_by_public_id(old.public_key_id) if old and old.public_key_id else None
+        folder = Path(context.settings.output_dir or default_output_dir())
+        keys = list(context.settings.keys)
+        no_keyring = context.session_only or not context.keyring_works()
+        login_url, port = context.login_url, context.sign_in_port
+        task: Task
+
+        def open_browser(url: str) -> bool:
+            task.report(("open", url))
+            return True
+
+        def work() -> tuple[Any, Any]:
+            current = client.get_source(row.id)
+            app = connector_app.get(str(current.config.get("consumer_key", "")))
+            if app is None:  # its consumer key changed since the list was loaded
+                raise InvalidInputError(
+                    f"{row.name} no longer uses an app this computer created.",
+                    hint="Reload the list; rotate it with Rotate key... instead.",
+                )
+            bundle = create_key_bundle()
+            name = unique_key_name(folder, "salesforce-rotated", stored=context.read_secret)
+            saved_key = save_key_bundle(
+                bundle,
+                folder=folder,
+                name=name,
+                save_secret=None if no_keyring else context.save_secret,
+                forget_secret=None if no_keyring else context.store.delete,
+                write_private_key_file=no_keyring,  # the new key must exist somewhere before the old one stops
+                stored=context.read_secret,
+            )
+            task.report(("key", saved_key))
+            admin = None
+            kept = context.read_secret(signin.refresh_entry(app.org_id)) if app.sign_in_kept else None
+            if kept:
+                try:
+                    admin = signin.refresh_session(
+                        login_url=app.login_url or login_url,
+                        client_id=signin.CLI_CLIENT_ID,
+                        refresh_token=kept,
+                        timeout=context.http_timeout,
+                    )
+                except signin.SignInError:
+                    admin = None  # revoked or expired: the browser sign-in below
+            if admin is None:
+                admin = signin.sign_in(
+                    open_browser=open_browser, login_url=login_url, port=port, cancelled=task.cancel_event.is_set
+                )
+            assert bundle.cert_pem is not None
+            done = setup.rotate_certificate(
+                OrgClient(admin, timeout=context.http_timeout),
+                client,
+                connector_id=row.id,
+                app_name=app.app_name,
+                new_private_key_pem=bundle.private_key_pem.decode("ascii"),
+                new_certificate_pem=bundle.cert_pem.decode("ascii"),
+                old_certificate_path=old_key.certificate_path if old_key else "",
+                new_key_path=str(saved_key.files.private_key or f"keyring:{name}"),
+                keys=keys,
+                login_url=login_url,
+                poll_interval=context.login_poll_interval,
+                timeout=context.login_wait,
+                check_timeout=context.check_timeout,
+                check_poll_interval=context.check_poll_interval,
+                progress=lambda step: task.report(("step", step)),
+            )
+            return saved_key, done
+
+        task = Task(work)
+        self.message.clear_message()
+        self.run_task(
+            task,
+            self.tr("Rotating {0}: sign in to Salesforce in your browser...").format(row.name),
+            on_success=self._rotated_automatically,
+            on_progress=self._auto_rotation_progress,
+            cancellable=False,  # once the certificate is replaced, stopping half-way helps no one
+        )
+
+    def _auto_rotation_progress(self, event: tuple[str, Any]) -> None:
+        kind, value = event
+        if kind == "open" and not QDesktopServices.openUrl(QUrl(str(value))):
+            self.message.show_warning(self.tr("No browser opened. Open this address yourself: {0}").format(value))
+        elif kind == "key":
+            value.apply(self.context.settings)  # the new key is recorded before the old one stops
+            self.context.save_settings()
+        elif kind == "step":
+            words = {
+                "certificate": self.tr("Putting the new certificate on the Salesforce app..."),
+                "login": self.tr("Waiting until Salesforce accepts the new key..."),
+                "connector": self.tr("Updating the connector..."),
+                "check": self.tr("Checking the connection..."),
+            }
+            self.busy.status.setText(words.get(str(value), str(value)))
+
+    def _rotated_automatically(self, outcome: tuple[Any, Any]) -> None:
+        _saved_key, done = outcome
+        done.saved.apply(self.context.settings)
+        self.context.save_settings()
+        name = done.saved.connector.name
+        if done.check.status == "SUCCESS":
+            self._verdict = ("ok", self.tr("{0} now uses its new key; the connection check passed.").format(name))
+        else:
+            self._verdict = (
+                "error",
+                self.tr("{0} now uses its new key, but the connection check failed: {1}").format(
+                    name, done.check.reason or self.tr("no reason given")
+                ),
+            )
+        self.load()  # the new expiry date; the verdict is shown again once the list is in

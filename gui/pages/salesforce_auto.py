@@ -7,6 +7,7 @@ The admin's session lives on this page, in memory, and is dropped when the wizar
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtCore import QUrl
@@ -78,6 +79,13 @@ class SalesforceAutoPage(TaskPage):
         self.advanced_box.hide()
         self.advanced.toggled.connect(self.advanced_box.setVisible)
         self.login_warning = MessageLabel()
+        self.keep_sign_in = QCheckBox(self.tr("&Keep me signed in to this org for later certificate replacements"))
+        describe(
+            self.keep_sign_in,
+            "Keep me signed in",
+            "Keeps a refresh token in your keyring so that Manage can replace the certificate without signing in; "
+            "off unless you tick it",
+        )
         self.login_url.textChanged.connect(self._login_host_changed)
 
         self.step_labels = [QLabel() for _ in STEPS]
@@ -106,6 +114,7 @@ class SalesforceAutoPage(TaskPage):
         form.addRow("", self.advanced)
         form.addRow("", self.advanced_box)
         form.addRow("", self.login_warning)
+        form.addRow("", self.keep_sign_in)
         buttons = QHBoxLayout()
         buttons.addWidget(self.sign_in_button)
         buttons.addWidget(self.create_button)
@@ -184,6 +193,7 @@ class SalesforceAutoPage(TaskPage):
             return
         username, app_name = self.username.text().strip(), self.app_name.text().strip()
         ip, login_url, port = str(self.ip_relaxation.currentData()), self._login_url(), self.context.sign_in_port
+        offline = self.keep_sign_in.isChecked()
         certificate = bundle.cert_pem.decode("ascii")
         task: Task
 
@@ -196,6 +206,7 @@ class SalesforceAutoPage(TaskPage):
                 open_browser=open_browser,
                 login_url=login_url,
                 port=port,
+                offline=offline,
                 cancelled=task.cancel_event.is_set,
             )
             task.report(("signed-in", None))
@@ -251,6 +262,12 @@ class SalesforceAutoPage(TaskPage):
 
         def work() -> tuple[Any, Any]:
             result = setup.apply_setup(org, plan, org_id=admin.org_id)
+            if admin.refresh_token and admin.org_id and not context.session_only:
+                # The admin ticked "keep me signed in": the refresh token goes to the keyring, nowhere else.
+                from core.salesforce_signin import refresh_entry
+
+                context.save_secret(refresh_entry(admin.org_id), admin.refresh_token)
+                result = dataclasses.replace(result, sign_in_kept=True, login_url=admin.login_url)
             task.report(("created", result))
             login = setup.wait_for_connector_login(
                 username=plan.user.username,

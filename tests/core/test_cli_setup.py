@@ -341,3 +341,76 @@ def test_rotate_auto_of_a_connector_whose_app_was_not_made_here_asks_for_the_app
     run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
     assert run.code == 2 and "--app-name" in run.err
     assert not (tmp_path / "new").exists()  # nothing generated, nothing deployed
+
+
+# --- keeping the sign-in for later rotations, and forgetting it --------------------------------------
+
+
+def test_a_kept_sign_in_lets_rotate_auto_run_without_the_browser_until_forgotten(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from core.secret_store import SecretStore
+
+    visit = tmp_path / "browser.py"
+    visit.write_text(
+        "import sys, requests\n"
+        "answer = requests.get(sys.argv[1], allow_redirects=False, timeout=5)\n"
+        "requests.get(answer.headers['Location'], allow_redirects=False, timeout=5)\n"
+    )
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {visit} %s &")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = cli(*without_instance_url(setup_args(org, keys)), "--redirect-port", str(port), "--remember-sign-in")
+    assert run.code == 0, run.err
+    assert "Kept the Salesforce sign-in in your keyring" in run.err
+    kept = SecretStore().get(f"salesforce-refresh:{org.org_id}")
+    assert kept in org.refresh_tokens and kept not in run.out + run.err
+    assert kept not in json.dumps(Settings.load().to_data())
+
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+    platform.reset(api_key=API_KEY, salesforce_url=org.url)
+    created = cli(
+        "submit",
+        "--name",
+        "sf",
+        "--username",
+        USERNAME,
+        "--consumer-key",
+        run.out.strip(),
+        "--private-key",
+        str(keys[0]),
+        "--api-url",
+        platform.api_url,
+    )
+    monkeypatch.setenv("BROWSER", "false")  # from here on, a browser sign-in would fail
+    rotated = cli(
+        "rotate",
+        created.out.strip(),
+        "--auto",
+        "--out",
+        str(tmp_path / "new"),
+        "--api-url",
+        platform.api_url,
+        "--login-url",
+        org.url,
+        "--yes",
+    )
+    assert rotated.code == 0, rotated.err
+    assert "Using the kept Salesforce sign-in" in rotated.err
+
+    forget = cli("forget-org")
+    assert forget.code == 0 and org.org_id in forget.out
+    assert SecretStore().get(f"salesforce-refresh:{org.org_id}") is None
+    assert not any(a.sign_in_kept for a in Settings.load().salesforce_apps)
+    assert "No kept Salesforce sign-in" in cli("forget-org").out
+
+
+def test_remember_sign_in_with_a_token_from_the_environment_is_refused(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    run = cli(*setup_args(org, keys), "--remember-sign-in")
+    assert run.code == 2 and "none to keep" in run.err and org.deploy_requests == []

@@ -121,6 +121,7 @@ class FakeOrg(FakeSalesforce):
         self.deploys: dict[str, dict[str, Any]] = {}
         self.deploy_requests: list[dict[str, Any]] = []
         self.admin_tokens: dict[str, str] = {}
+        self.refresh_tokens: dict[str, str] = {}
         self._codes: dict[str, dict[str, str]] = {}
         self.sign_in_denied = False
 
@@ -147,6 +148,8 @@ class FakeOrg(FakeSalesforce):
             form = parse_qs(request.get_data(as_text=True))
             if form.get("grant_type") == ["authorization_code"]:
                 return self._code_exchange(form)
+            if form.get("grant_type") == ["refresh_token"]:
+                return self._refresh(form)
             self._publish_ready_apps(for_login_host=not via_my_domain)
         return super()._handle(request)
 
@@ -166,7 +169,12 @@ class FakeOrg(FakeSalesforce):
             )
             return Response("", status=302, headers={"Location": f"{redirect}?{query}"})
         code = secrets.token_urlsafe(16)
-        self._codes[code] = {"challenge": args["code_challenge"], "redirect_uri": redirect, "client_id": CLI_CLIENT_ID}
+        self._codes[code] = {
+            "challenge": args["code_challenge"],
+            "redirect_uri": redirect,
+            "client_id": CLI_CLIENT_ID,
+            "offline": str("refresh_token" in args.get("scope", "").split()),
+        }
         return Response("", status=302, headers={"Location": f"{redirect}?{urlencode({'code': code, 'state': state})}"})
 
     def _code_exchange(self, form: dict[str, list[str]]) -> Response:
@@ -188,6 +196,17 @@ class FakeOrg(FakeSalesforce):
             "token_type": "Bearer",
             "scope": "api web",
         }
+        if grant["offline"] == "True":  # a refresh token only when the scope asked for one
+            refresh = "5Aep" + secrets.token_urlsafe(32)
+            self.refresh_tokens[refresh] = self.admin_user
+            body["refresh_token"] = refresh
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    def _refresh(self, form: dict[str, list[str]]) -> Response:
+        fields = {k: v[0] for k, v in form.items()}
+        if fields.get("client_id") != CLI_CLIENT_ID or fields.get("refresh_token") not in self.refresh_tokens:
+            return self._error("invalid_grant", "expired access/refresh token")
+        body = {"access_token": self.admin_token(), "instance_url": self.url, "token_type": "Bearer"}
         return Response(json.dumps(body), status=200, content_type="application/json")
 
     # --- REST ----------------------------------------------------------------------------------------

@@ -136,3 +136,76 @@ def test_a_user_that_does_not_exist_is_said_before_anything_is_created(
     assert "no user 'nobody@example.com'" in page.message.text()
     assert org.deploy_requests == [] and page.sign_in_button.isEnabled()
     assert page.username.hasFocus()  # the field to fix
+
+
+@pytest.mark.parametrize("keep_sign_in", [False, True])
+def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_setup(
+    person: Person, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser, keep_sign_in: bool
+) -> None:
+    # The connector, made through the automated path.
+    reach_auto_page(person, tmp_path, org)
+    page = person.wizard.salesforce_auto_page
+    if keep_sign_in:
+        person.click(page.keep_sign_in)
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=15000)
+    person.next()
+    person.enter_unstructured(platform.api_url)
+    person.next()
+    review = person.wizard.review_page
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.check_message.kind == "ok", timeout=20000)
+    connector_id = review.connector_id.value()
+    old_certificate = org.org_apps["Unstructured_Connector"].certificate_pem
+
+    # Manage: the row says it can rotate automatically; one confirmation, one sign-in.
+    wizard = person.wizard
+    wizard.context.login_url = org.url
+    wizard.restart()  # as when the admin opens the wizard again and chooses Manage
+    person.click(wizard.welcome_page.manage_radio)
+    person.next()
+    assert person.at(PageId.MANAGE)
+    manage = wizard.manage_page
+    person.type(manage.access.api_url, platform.api_url)
+    person.type(manage.access.api_key, API_KEY)
+    person.click(manage.load_button)
+    person.qtbot.waitUntil(lambda: bool(manage.rows), timeout=10000)
+    manage.select(connector_id)
+    assert manage.auto_rotate_button.isEnabled()
+    browser.opened.clear()
+    person.click(manage.auto_rotate_button)
+    assert manage.confirm_box is not None
+    manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
+    if not keep_sign_in:
+        sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(lambda: manage.message.kind in ("ok", "error") and not manage.is_busy(), timeout=20000)
+    assert manage.message.kind == "ok", manage.message.text()
+    assert "connection check passed" in manage.message.text()
+    new_certificate = org.org_apps["Unstructured_Connector"].certificate_pem
+    assert new_certificate != old_certificate
+    new_key = platform.connectors[connector_id]["config"]["private_key"]
+    assert new_key != wizard.context.bundle.private_key_pem.decode()
+    # The new key is kept (keyring) and recorded with its certificate.
+    record = next(k for k in wizard.context.settings.keys if k.name.startswith("salesforce-rotated"))
+    assert record.in_keyring and Path(record.certificate_path).read_text().strip() == new_certificate
+    if keep_sign_in:  # the kept sign-in was used: the browser was not needed
+        assert not any("/services/oauth2/authorize" in u for u in browser.opened)
+        assert person.wizard.context.read_secret(f"salesforce-refresh:{org.org_id}") in org.refresh_tokens
+
+
+def test_beside_the_pages_the_admin_sees_where_they_are_in_the_chosen_path(
+    person: Person, tmp_path: Path, org: FakeOrg, salesforce
+) -> None:
+    flow = person.wizard.flow
+    assert not flow.isVisible()  # Welcome is not a step
+    reach_auto_page(person, tmp_path, org)
+    texts = [label.text() for label in flow.labels if label.isVisible()]
+    assert texts[:3] == ["\u2714 Key and certificate", "\u2714 Salesforce app", "<b>\u25b6 Set up Salesforce</b>"]
+    assert "Approve and verify" not in " ".join(texts)
+    person.wizard.back()
+    person.click(person.wizard.salesforce_app_page.manual_radio)
+    texts = [label.text() for label in flow.labels if label.isVisible()]
+    assert "\u2022 Approve and verify" in texts and "<b>\u25b6 Salesforce app</b>" in texts
