@@ -65,7 +65,7 @@ class KeyPage(TaskPage):
         # --- mode --------------------------------------------------------------------------
         self.generate_radio = QRadioButton(self.tr("&Generate a new key and self-signed certificate (recommended)"))
         self.import_radio = QRadioButton(self.tr("&Import an existing key and certificate"))
-        self.csr_radio = QRadioButton(self.tr("Use my organisation's certificate &authority (make a CSR)"))
+        self.csr_radio = QRadioButton(self.tr("Use my organisation's certificate aut&hority (make a CSR)"))
         for radio, tip in (
             (self.generate_radio, "Make a new RSA key and a self-signed certificate on this computer"),
             (self.import_radio, "Use a key and certificate you already have"),
@@ -105,9 +105,9 @@ class KeyPage(TaskPage):
         form = QFormLayout(options)
         form.addRow(self._buddy(self.tr("Key &size:"), self.bits), self.bits)
         form.addRow(self._buddy(self.tr("&Validity:"), self.days), self.days)
-        form.addRow(self._buddy(self.tr("Common &name:"), self.common_name), self.common_name)
+        form.addRow(self._buddy(self.tr("Common name:"), self.common_name), self.common_name)
         form.addRow(self._buddy(self.tr("&Organisation:"), self.organization), self.organization)
-        form.addRow(self._buddy(self.tr("Organisational &unit:"), self.org_unit), self.org_unit)
+        form.addRow(self._buddy(self.tr("Organisational unit:"), self.org_unit), self.org_unit)
         form.addRow(self._buddy(self.tr("Countr&y:"), self.country), self.country)
         form.addRow(self._buddy(self.tr("&E-mail:"), self.email), self.email)
         self.options_box = options
@@ -133,7 +133,7 @@ class KeyPage(TaskPage):
         import_form = QFormLayout(import_box)
         import_form.setContentsMargins(0, 0, 0, 0)
         import_form.addRow(
-            self._buddy(self.tr("Private &key:"), self.key_text), self._with_button(self.key_text, self.key_file_button)
+            self._buddy(self.tr("Private key:"), self.key_text), self._with_button(self.key_text, self.key_file_button)
         )
         import_form.addRow(
             self._buddy(self.tr("&Certificate:"), self.cert_text),
@@ -168,7 +168,7 @@ class KeyPage(TaskPage):
         # --- where things go ----------------------------------------------------------------
         self.folder = QLineEdit()
         describe(self.folder, "Folder for the certificate", "Where the certificate (.crt) is saved for upload")
-        self.folder_button = QPushButton(self.tr("&Browse..."))
+        self.folder_button = QPushButton(self.tr("B&rowse..."))
         describe(self.folder_button, "Browse for folder")
         self.key_name = QLineEdit()
         describe(self.key_name, "Key name", "File name stem and keyring name, e.g. salesforce")
@@ -177,7 +177,7 @@ class KeyPage(TaskPage):
         )
         describe(self.export_key, "Also save the private key as a file")
         where = QFormLayout()
-        where.addRow(self._buddy(self.tr("Save &in:"), self.folder), self._with_button(self.folder, self.folder_button))
+        where.addRow(self._buddy(self.tr("Save in:"), self.folder), self._with_button(self.folder, self.folder_button))
         where.addRow(self._buddy(self.tr("Key na&me:"), self.key_name), self.key_name)
         where.addRow("", self.export_key)
 
@@ -196,7 +196,7 @@ class KeyPage(TaskPage):
         self.fingerprint = CopyField(name="Certificate SHA-256 fingerprint")
         self.expiry = QLabel()
         self.cert_path = CopyField(name="Certificate file")
-        self.reveal_button = QPushButton(self.tr("Show in &folder"))
+        self.reveal_button = QPushButton(self.tr("Show in fol&der"))
         describe(self.reveal_button, "Show the certificate in the file manager")
         self.export_button = QPushButton(self.tr("Save a copy of the private &key..."))
         describe(
@@ -315,7 +315,7 @@ class KeyPage(TaskPage):
         self.stack.setCurrentIndex(0 if mode in ("generate", "csr") else 1)
         self.action_button.setText(
             {
-                "generate": self.tr("&Generate key and certificate"),
+                "generate": self.tr("Generate key and cer&tificate"),
                 "import": self.tr("Check and &import"),
                 "csr": self.tr("Generate key and &CSR"),
             }[mode]

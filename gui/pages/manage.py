@@ -68,13 +68,13 @@ class ManagePage(TaskPage):
             describe(corner, "Table corner")
         self.check_button = QPushButton(self.tr("Check &connection"))
         describe(self.check_button, "Check connection", "Run the connector's connection check and show the verdict")
-        self.rotate_button = QPushButton(self.tr("&Rotate key..."))
+        self.rotate_button = QPushButton(self.tr("R&otate key..."))
         describe(
             self.rotate_button,
             "Rotate key",
             "Make a new key, replace the certificate in Salesforce, verify, then update the connector",
         )
-        self.auto_rotate_button = QPushButton(self.tr("Rotate &automatically..."))
+        self.auto_rotate_button = QPushButton(self.tr("Rotate au&tomatically..."))
         describe(
             self.auto_rotate_button,
             "Rotate automatically",

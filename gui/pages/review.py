@@ -104,7 +104,7 @@ class ReviewPage(TaskPage):
         self.connector_id = CopyField(name="Connector id")
         self.connector_id.hide()
         self.check_message = MessageLabel()
-        self.check_again = QPushButton(self.tr("Run the connection check &again"))
+        self.check_again = QPushButton(self.tr("Run the connection check a&gain"))
         describe(self.check_again, "Run the connection check again")
         self.check_again.hide()
         buttons = QHBoxLayout()

@@ -134,7 +134,7 @@ class SalesforceAppPage(StepPage):
             "External Client App",
             "Since Spring '26 new orgs cannot create Connected Apps; Salesforce directs admins to External Client Apps",
         )
-        self.connected_radio = QRadioButton(self.tr("Co&nnected App (existing setups, or if Support enabled it)"))
+        self.connected_radio = QRadioButton(self.tr("&Connected App (existing setups, or if Support enabled it)"))
         describe(self.connected_radio, "Connected App", "The classic kind of app, as in the original instructions")
         self.kind_group = QButtonGroup(self)
         self.kind_group.addButton(self.external_radio, 0)

@@ -332,11 +332,18 @@ class SalesforceAutoPage(TaskPage):
     def _create_failed(self, error: AppError) -> None:
         from core.salesforce_setup import SetupFailed
 
-        self.message.show_error(str(error))
         if isinstance(error, SetupFailed):
             self._failed_created = error.created
+            made = ", ".join(f"{kind} {ident}" for kind, ident in error.created)
+            self.message.show_error(
+                self.tr("{0}\nThis run created: {1}. They stay in Salesforce unless you remove them.").format(
+                    error.message, made
+                )
+            )
             self.undo_button.show()
             self.undo_button.setFocus()
+            return
+        self.message.show_error(str(error))
 
     def task_failed(self, error: AppError) -> None:
         self.message.show_error(str(error))

@@ -45,7 +45,7 @@ class UnstructuredPage(StepPage):
         self.categories_message = MessageLabel()
 
         form = self.access.form
-        name_label = QLabel(self.tr("Connector &name:"))
+        name_label = QLabel(self.tr("Connector na&me:"))
         name_label.setBuddy(self.name)
         form.addRow(name_label, self.name)
         form.addRow("", self.name_message)

@@ -164,3 +164,51 @@ def test_next_on_welcome_builds_the_pages_even_before_a_paint(qtbot, context) ->
     qtbot.addWidget(wizard)
     assert wizard.validateCurrentPage()
     assert int(PageId.KEY) in wizard.pageIds()
+
+
+def _mnemonics(page) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Alt+letter -> the visible widgets (and the wizard's buttons) that claim it."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    claims: dict[str, list[str]] = {}
+
+    def claim(text: str, who: str) -> None:
+        match = re.search(r"&([^&])", text.replace("&&", ""))
+        if match:
+            claims.setdefault(match.group(1).lower(), []).append(who)
+
+    for widget in page.findChildren(QAbstractButton) + page.findChildren(QLabel):
+        if widget.isVisibleTo(page) and widget.isEnabled():
+            claim(widget.text(), widget.text())
+    wizard = page.wizard()
+    for which in (wizard.WizardButton.BackButton, wizard.WizardButton.NextButton, wizard.WizardButton.CustomButton1):
+        button = wizard.button(which)
+        if button.isVisible():
+            claim(button.text(), button.text())
+    return claims
+
+
+def test_no_two_visible_widgets_on_a_page_share_a_mnemonic(person: Person, tmp_path: Path) -> None:
+    """Alt+letter must do one thing: checked on each page of the create flow as it is shown."""
+    wizard = person.wizard
+
+    def check() -> None:
+        page = wizard.currentPage()
+        clashes = {k: v for k, v in _mnemonics(page).items() if len(v) > 1}
+        assert not clashes, f"{type(page).__name__}: {clashes}"
+
+    check()  # Welcome
+    person.next()
+    check()  # Key, before generating
+    person.generate_key(tmp_path / "keys")
+    check()  # Key, with the result shown
+    person.next()
+    check()  # Salesforce app, "set it up for me"
+    person.next()
+    person.click(wizard.salesforce_auto_page.advanced)
+    check()  # the automated set-up, advanced options open
+    wizard.back()
+    person.click(wizard.salesforce_app_page.manual_radio)
+    check()  # Salesforce app, the checklist
