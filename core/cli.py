@@ -430,7 +430,7 @@ class Cli:
             org,
             username=username,
             certificate_pem=certificate,
-            contact_email=admin.username if "@" in admin.username else username,
+            contact_email=setup.contact_email(admin, username),
             app_name=app_name,
             ip_relaxation=args.ip_relaxation,
         )
@@ -460,7 +460,7 @@ class Cli:
                 consumer_key=result.consumer_key,
                 private_key=key_text,
                 login_url=login_url,
-                my_domain_url=admin.instance_url if admin.instance_url.rstrip("/") != login_url.rstrip("/") else "",
+                my_domain_url=setup.my_domain_of(admin, login_url),
                 poll_interval=self.login_poll_interval,
                 timeout=self.login_wait,
                 progress=lambda attempt: self.note(f"  {attempt.elapsed:4.0f} s: {attempt.answer}"),

@@ -36,7 +36,7 @@ from core.eca_metadata import (
 from core.errors import AppError, CancelledError, InvalidInputError, NetworkError, SalesforceLoginError
 from core.keys import fingerprint_sha256, load_certificate
 from core.salesforce import LoginCause, LoginResult, verify_jwt_login
-from core.salesforce_org import DeployOutcome, OrgApiError, OrgClient, soql_select
+from core.salesforce_org import AdminSession, DeployOutcome, OrgApiError, OrgClient, soql_select
 from core.settings import KeyRecord, SalesforceAppRecord, Settings
 from core.unstructured import ConnectionCheck, PlatformClient
 from core.usecases import ConnectorSaved
@@ -128,6 +128,16 @@ class SetupResult:
                 login_url=self.login_url,
             )
         )
+
+
+def contact_email(admin: AdminSession, connector_username: str) -> str:
+    """The app's contact e-mail: the signed-in admin's username when it is one, else the connector user's."""
+    return admin.username if "@" in admin.username else connector_username
+
+
+def my_domain_of(admin: AdminSession, login_url: str) -> str:
+    """The org's own host to probe when login.salesforce.com keeps refusing ('' when it is the same)."""
+    return admin.instance_url if admin.instance_url.rstrip("/") != login_url.rstrip("/") else ""
 
 
 def _one(records: list[dict[str, object]]) -> dict[str, object] | None:

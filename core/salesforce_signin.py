@@ -164,6 +164,22 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def _token_request(
+    base: str, form: dict[str, str], session: requests.Session | None, timeout: tuple[float, float]
+) -> tuple[int, dict[str, Any] | None]:
+    """POST to the token endpoint; (status, JSON body or None). Raises NetworkError."""
+    http = session or make_session()
+    try:
+        response = http.post(f"{base}/services/oauth2/token", data=form, timeout=timeout)
+    except requests.RequestException as exc:
+        raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        body = None
+    return response.status_code, body if isinstance(body, dict) else None
+
+
 def exchange_code(
     *,
     login_url: str,
@@ -176,7 +192,6 @@ def exchange_code(
 ) -> AdminSession:
     """Trade the authorization code for the admin's tokens. Raises SignInError or NetworkError."""
     base = require_safe_url(login_url, what="login URL")
-    http = session or make_session()
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -184,17 +199,10 @@ def exchange_code(
         "redirect_uri": redirect_uri(port),
         "code_verifier": verifier,
     }
-    try:
-        response = http.post(f"{base}/services/oauth2/token", data=form, timeout=timeout)
-    except requests.RequestException as exc:
-        raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        body = None
-    if response.status_code != 200 or not isinstance(body, dict):
-        error = str(body.get("error", "")) if isinstance(body, dict) else f"HTTP {response.status_code}"
-        description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
+    status, body = _token_request(base, form, session, timeout)
+    if status != 200 or body is None:
+        error = str(body.get("error", "")) if body else f"HTTP {status}"
+        description = str(body.get("error_description", "")) if body else ""
         raise SignInError(
             f"Salesforce did not complete the sign-in ({error}{': ' + description if description else ''}).",
             hint="Sign in again. If your org restricts which apps may connect (API Access Control), use an "
@@ -370,21 +378,13 @@ def refresh_session(
         SignInError: Salesforce refused (revoked, expired, or the app's policy changed): sign in again.
     """
     base = require_safe_url(login_url, what="login URL")
-    http = session or make_session()
     register_secret(refresh_token)
     form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token}
-    try:
-        response = http.post(f"{base}/services/oauth2/token", data=form, timeout=timeout)
-    except requests.RequestException as exc:
-        raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
-    try:
-        body = response.json()
-    except (ValueError, RecursionError):
-        body = None
-    token = body.get("access_token") if isinstance(body, dict) else None
-    instance = body.get("instance_url") if isinstance(body, dict) else None
-    if response.status_code != 200 or not isinstance(token, str) or not token or not isinstance(instance, str):
-        error = str(body.get("error", "")) if isinstance(body, dict) else f"HTTP {response.status_code}"
+    status, body = _token_request(base, form, session, timeout)
+    token = body.get("access_token") if body else None
+    instance = body.get("instance_url") if body else None
+    if status != 200 or not isinstance(token, str) or not token or not isinstance(instance, str):
+        error = str(body.get("error", "")) if body else f"HTTP {status}"
         raise SignInError(
             f"The kept Salesforce sign-in no longer works ({error or 'no session'}).",
             hint="Sign in again (and keep the sign-in again if you want), or run forget-org to remove it.",

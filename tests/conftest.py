@@ -14,6 +14,7 @@ from core.keys import KeyBundle, Subject, create_key_bundle
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
+from tests.fakes.salesforce_org import FakeOrg
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -74,6 +75,39 @@ def _platform_server() -> Iterator[FakePlatform]:
     fake = FakePlatform(api_key=API_KEY).start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def _org_server() -> Iterator[FakeOrg]:
+    from tests.fakes.salesforce_org import metadata_schema
+
+    metadata_schema()  # load the WSDL's schema once
+    fake = FakeOrg().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def org(_org_server: FakeOrg) -> FakeOrg:
+    """A Salesforce org with the connector's user and an admin, nothing created yet."""
+    _org_server.reset()
+    _org_server.deploy_polls = 0
+    _org_server.add_user(USERNAME)
+    _org_server.add_user(_org_server.admin_user)
+    return _org_server
+
+
+def write_browser(folder: Path) -> str:
+    """A BROWSER command that does what the admin's browser does: follow Salesforce's redirect back."""
+    import sys
+
+    visit = folder / "browser.py"
+    visit.write_text(
+        "import sys, requests\n"
+        "answer = requests.get(sys.argv[1], allow_redirects=False, timeout=5)\n"
+        "requests.get(answer.headers['Location'], allow_redirects=False, timeout=5)\n"
+    )
+    return f"{sys.executable} {visit} %s &"
 
 
 @pytest.fixture

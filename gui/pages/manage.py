@@ -231,19 +231,20 @@ class ManagePage(TaskPage):
         row = self.selected()
         if row is None:
             return
-        box = QMessageBox(
+        self._ask(
             QMessageBox.Icon.Warning,
             self.tr("Delete connector"),
             self.tr(
                 "Delete the connector \u201c{0}\u201d ({1})? Workflows that use it stop working. This cannot be undone."
             ).format(row.name, row.id),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
+            lambda: self._delete(row),
         )
+
+    def _ask(self, icon: QMessageBox.Icon, title: str, text: str, on_yes: Callable[[], None]) -> None:
+        """A Yes/Cancel question (Cancel the default), opened without blocking; ``on_yes`` runs on Yes."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(
-            lambda result: self._delete(row) if result == QMessageBox.StandardButton.Yes.value else None
-        )
+        box.finished.connect(lambda result: on_yes() if result == QMessageBox.StandardButton.Yes.value else None)
         self.confirm_box = box
         box.open()
 
@@ -285,7 +286,7 @@ class ManagePage(TaskPage):
         row = self.selected()
         if row is None or not row.auto_rotation:
             return
-        box = QMessageBox(
+        self._ask(
             QMessageBox.Icon.Question,
             self.tr("Rotate automatically"),
             self.tr(
@@ -293,15 +294,8 @@ class ManagePage(TaskPage):
                 "Salesforce once in your browser. The current key stops working when the new certificate is in "
                 "place; the connector is switched to the new key right after, and checked."
             ).format(row.name),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
+            lambda: self._rotate_automatically(row),
         )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(
-            lambda result: self._rotate_automatically(row) if result == QMessageBox.StandardButton.Yes.value else None
-        )
-        self.confirm_box = box
-        box.open()
 
     def _rotate_automatically(self, row: ConnectorRow) -> None:
         from core import salesforce_setup as setup

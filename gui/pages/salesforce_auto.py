@@ -215,7 +215,7 @@ class SalesforceAutoPage(TaskPage):
                 org,
                 username=username,
                 certificate_pem=certificate,
-                contact_email=admin.username if "@" in admin.username else username,
+                contact_email=setup.contact_email(admin, username),
                 app_name=app_name,
                 ip_relaxation=ip,
             )
@@ -274,7 +274,7 @@ class SalesforceAutoPage(TaskPage):
                 consumer_key=result.consumer_key,
                 private_key=bundle.private_key_pem,
                 login_url=login_url,
-                my_domain_url=admin.instance_url if admin.instance_url.rstrip("/") != login_url else "",
+                my_domain_url=setup.my_domain_of(admin, login_url),
                 poll_interval=context.login_poll_interval,
                 timeout=context.login_wait,
                 progress=task.report,

@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,26 +14,10 @@ import pytest
 from core.cli import Cli
 from core.keys import KeyBundle
 from core.settings import Settings
-from tests.conftest import API_KEY, USERNAME
+from tests.conftest import API_KEY, USERNAME, write_browser
 from tests.core.test_cli import Run
 from tests.fakes.platform import FakePlatform
-from tests.fakes.salesforce_org import FakeOrg, metadata_schema
-
-
-@pytest.fixture(scope="module")
-def _org_server() -> Iterator[FakeOrg]:
-    metadata_schema()
-    fake = FakeOrg().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def org(_org_server: FakeOrg) -> FakeOrg:
-    _org_server.reset()
-    _org_server.deploy_polls = 0
-    _org_server.add_user(USERNAME)
-    return _org_server
+from tests.fakes.salesforce_org import FakeOrg
 
 
 @pytest.fixture
@@ -225,13 +208,7 @@ def test_the_browser_sign_in_path(
     """BROWSER is a program that does what the admin's browser does: follow Salesforce's redirect."""
     import socket
 
-    visit = tmp_path / "browser.py"
-    visit.write_text(
-        "import sys, requests\n"
-        "answer = requests.get(sys.argv[1], allow_redirects=False, timeout=5)\n"
-        "requests.get(answer.headers['Location'], allow_redirects=False, timeout=5)\n"
-    )
-    monkeypatch.setenv("BROWSER", f"{sys.executable} {visit} %s &")
+    monkeypatch.setenv("BROWSER", write_browser(tmp_path))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -353,13 +330,7 @@ def test_a_kept_sign_in_lets_rotate_auto_run_without_the_browser_until_forgotten
 
     from core.secret_store import SecretStore
 
-    visit = tmp_path / "browser.py"
-    visit.write_text(
-        "import sys, requests\n"
-        "answer = requests.get(sys.argv[1], allow_redirects=False, timeout=5)\n"
-        "requests.get(answer.headers['Location'], allow_redirects=False, timeout=5)\n"
-    )
-    monkeypatch.setenv("BROWSER", f"{sys.executable} {visit} %s &")
+    monkeypatch.setenv("BROWSER", write_browser(tmp_path))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

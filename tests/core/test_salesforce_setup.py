@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -28,24 +27,7 @@ from core.salesforce_setup import (
 from core.salesforce_signin import SignInError, sign_in
 from core.settings import Settings
 from tests.conftest import USERNAME
-from tests.fakes.salesforce_org import FakeOrg, metadata_schema
-
-
-@pytest.fixture(scope="session")
-def _org_server() -> Iterator[FakeOrg]:
-    metadata_schema()  # load the WSDL's schema once
-    fake = FakeOrg().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def org(_org_server: FakeOrg) -> FakeOrg:
-    _org_server.reset()
-    _org_server.deploy_polls = 0
-    _org_server.add_user(USERNAME)
-    _org_server.add_user(_org_server.admin_user)
-    return _org_server
+from tests.fakes.salesforce_org import FakeOrg
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,15 @@ import requests
 from gui.page_ids import PageId
 from tests.conftest import API_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
-from tests.fakes.salesforce_org import FakeOrg, metadata_schema
+from tests.fakes.salesforce_org import FakeOrg
 from tests.gui.conftest import Browser, Person
 
 
-@pytest.fixture(scope="module")
-def _org_server() -> Iterator[FakeOrg]:
-    metadata_schema()
-    fake = FakeOrg().start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def org(_org_server: FakeOrg, platform: FakePlatform) -> FakeOrg:
-    _org_server.reset()
-    _org_server.deploy_polls = 0
-    _org_server.add_user(USERNAME)
-    platform.reset(api_key=API_KEY, salesforce_url=_org_server.url)
-    return _org_server
+def org(org: FakeOrg, platform: FakePlatform) -> FakeOrg:
+    """The loopback org, with the Platform's connection checks logging in to it."""
+    platform.reset(api_key=API_KEY, salesforce_url=org.url)
+    return org
 
 
 def free_port() -> int:
