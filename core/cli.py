@@ -645,6 +645,45 @@ class Cli:
         self.note("Kept the Salesforce sign-in in your keyring for later rotations (forget-org removes it).")
         return dataclasses.replace(result, sign_in_kept=True, login_url=admin.login_url)
 
+    def cmd_remove_salesforce_app(self, args: argparse.Namespace) -> int:
+        from core import salesforce_setup as setup
+        from core.salesforce_org import OrgClient
+        from core.salesforce_signin import refresh_entry
+
+        settings = self.load_settings()
+        apps = [a for a in settings.salesforce_apps if not args.app_name or a.app_name == args.app_name]
+        if len(apps) != 1:
+            names = ", ".join(sorted({a.app_name for a in settings.salesforce_apps})) or "none"
+            raise InvalidInputError(
+                "Name the app to remove with --app-name." if apps else "No app of that name was created here.",
+                hint=f"Apps this computer created: {names}.",
+            )
+        app = apps[0]
+        if not args.yes and not self.stdin.isatty():
+            raise InvalidInputError("Removing needs confirmation.", hint="Add --yes to go ahead without asking.")
+        self.note(
+            f"This deletes the External Client App {app.app_name} from the org at {app.instance_url}"
+            + (
+                f" and the permission set {app.permission_set} this computer created"
+                if app.created_permission_set
+                else ""
+            )
+            + ". Connectors that use it stop working."
+        )
+        if not args.yes and not self._confirm("Remove it?"):
+            self.note("Nothing was removed.")
+            return 1
+        login_url = args.login_url or defaults.CONNECTOR_LOGIN_URL
+        removed = setup.remove_app(OrgClient(self._admin_session(args, login_url, kept=app)), app)
+        if app.sign_in_kept:
+            self.store.delete(refresh_entry(app.org_id))
+        self._record(removed)
+        if removed.left:
+            self.note("Still in the org: " + "; ".join(removed.left))
+            return 1
+        self.say(f"Removed {app.app_name}" + (f" and {app.permission_set}" if app.created_permission_set else "") + ".")
+        return 0
+
     def cmd_forget_org(self, args: argparse.Namespace) -> int:
         from core.salesforce_signin import refresh_entry
 
@@ -830,6 +869,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sign_in_arguments(p)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove-salesforce-app", help="delete an External Client App this computer created")
+    p.add_argument("--app-name", default=None, help="which one (needed when several were created here)")
+    _add_sign_in_arguments(p)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     p = sub.add_parser("forget-org", help="remove kept Salesforce sign-ins from the keyring")
     p.add_argument("--org-id", default=None, help="only this org's (default: every org's)")

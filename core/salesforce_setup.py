@@ -551,3 +551,41 @@ def rotate_certificate(
     progress("check")
     check = platform.run_connection_check(connector_id, timeout=check_timeout, poll_interval=check_poll_interval)
     return RotationDone(saved=saved, check=check)
+
+
+@dataclass(frozen=True)
+class AppRemoved:
+    """What removing an app left behind (empty: nothing); ``apply`` forgets the app's record."""
+
+    consumer_key: str
+    left: list[str]
+
+    def apply(self, settings: Settings) -> None:
+        settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
+
+
+def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
+    """Remove an app this tool created: the app itself, and the permission set and its assignment
+    when this tool created them (a permission set that existed before is left as it was).
+
+    Raises:
+        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
+    """
+    version = choose_api_version(org)
+    created: list[tuple[str, str]] = []
+    if app.created_permission_set:
+        found = _one(org.query(soql_select("Id, Name", "PermissionSet", Name=app.permission_set)))
+        if found is not None:
+            created.append(("PermissionSet", str(found["Id"])))
+            user = _one(org.query(soql_select("Id, Username, IsActive", "User", Username=app.username)))
+            if user is not None:
+                for assignment in org.query(
+                    soql_select(
+                        "Id", "PermissionSetAssignment", AssigneeId=str(user["Id"]), PermissionSetId=str(found["Id"])
+                    )
+                ):
+                    created.append(("PermissionSetAssignment", str(assignment["Id"])))
+    if _one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=app.app_name))):
+        created.append(("ExternalClientApplication", app.app_name))
+    # undo_setup removes newest first: the app, then the assignment, then the permission set.
+    return AppRemoved(consumer_key=app.consumer_key, left=undo_setup(org, created, api_version=version))

@@ -70,12 +70,33 @@ class SalesforceAutoPage(TaskPage):
         self.login_url = QLineEdit()
         self.login_url.setPlaceholderText(CONNECTOR_LOGIN_URL)
         describe(self.login_url, "Login host", "login.salesforce.com, or your My Domain for the sign-in")
+        # For admins who cannot use the browser sign-in (e.g. API Access Control blocks the CLI's client).
+        self.sign_in_with = QComboBox()
+        self.sign_in_with.addItem(self.tr("The browser (recommended)"), "browser")
+        self.sign_in_with.addItem(self.tr("A Salesforce CLI login (sf)"), "sf")
+        self.sign_in_with.addItem(self.tr("An instance URL and access token"), "token")
+        describe(self.sign_in_with, "Sign in with", "How the wizard gets your Salesforce session")
+        self.sf_org = QLineEdit()
+        self.sf_org.setPlaceholderText(self.tr("alias or username known to sf"))
+        describe(self.sf_org, "Salesforce CLI org", "The alias or username of an org you logged in to with sf")
+        self.instance_url = QLineEdit()
+        self.instance_url.setPlaceholderText("https://yourcompany.my.salesforce.com")
+        describe(self.instance_url, "Instance URL")
+        self.access_token = QLineEdit()
+        self.access_token.setEchoMode(QLineEdit.EchoMode.Password)
+        describe(self.access_token, "Access token", "Kept in memory only; never saved or shown")
         self.advanced_box = QWidget()
         advanced_form = QFormLayout(self.advanced_box)
         advanced_form.setContentsMargins(0, 0, 0, 0)
         advanced_form.addRow(self.tr("App API name:"), self.app_name)
         advanced_form.addRow(self.tr("IP relaxation:"), self.ip_relaxation)
         advanced_form.addRow(self.tr("Login host:"), self.login_url)
+        advanced_form.addRow(self.tr("Sign in with:"), self.sign_in_with)
+        advanced_form.addRow(self.tr("sf org:"), self.sf_org)
+        advanced_form.addRow(self.tr("Instance URL:"), self.instance_url)
+        advanced_form.addRow(self.tr("Access token:"), self.access_token)
+        self._advanced_form = advanced_form
+        self.sign_in_with.currentIndexChanged.connect(self._sign_in_way_changed)
         self.advanced_box.hide()
         self.advanced.toggled.connect(self.advanced_box.setVisible)
         self.login_warning = MessageLabel()
@@ -132,6 +153,7 @@ class SalesforceAutoPage(TaskPage):
         layout.addWidget(self.consumer_key)
         layout.addStretch(1)
         self.sign_in_button.clicked.connect(self._sign_in)
+        self._sign_in_way_changed()
         self.create_button.clicked.connect(self._create)
         self.undo_button.clicked.connect(self._undo)
         self._show_steps(0)
@@ -166,6 +188,19 @@ class SalesforceAutoPage(TaskPage):
             )
             label.setText(f"{mark} {number + 1}. {self.tr(text)}")
 
+    def _sign_in_way_changed(self) -> None:
+        way = str(self.sign_in_with.currentData())
+        for widget, shown in (
+            (self.sf_org, way == "sf"),
+            (self.instance_url, way == "token"),
+            (self.access_token, way == "token"),
+        ):
+            self._advanced_form.setRowVisible(widget, shown)
+        self.keep_sign_in.setEnabled(way == "browser")  # only a browser sign-in has something to keep
+        self.sign_in_button.setText(
+            self.tr("&Sign in to Salesforce") if way == "browser" else self.tr("&Check the org")
+        )
+
     def _login_host_changed(self) -> None:
         if self._login_url() == CONNECTOR_LOGIN_URL:
             self.login_warning.clear_message()
@@ -193,7 +228,9 @@ class SalesforceAutoPage(TaskPage):
             return
         username, app_name = self.username.text().strip(), self.app_name.text().strip()
         ip, login_url, port = str(self.ip_relaxation.currentData()), self._login_url(), self.context.sign_in_port
-        offline = self.keep_sign_in.isChecked()
+        offline = self.keep_sign_in.isChecked() and self.keep_sign_in.isEnabled()
+        way, sf_org = str(self.sign_in_with.currentData()), self.sf_org.text().strip()
+        instance_url, access_token = self.instance_url.text().strip(), self.access_token.text().strip()
         certificate = bundle.cert_pem.decode("ascii")
         task: Task
 
@@ -202,13 +239,18 @@ class SalesforceAutoPage(TaskPage):
             return True
 
         def work() -> tuple[Any, Any, Any]:
-            admin = signin.sign_in(
-                open_browser=open_browser,
-                login_url=login_url,
-                port=port,
-                offline=offline,
-                cancelled=task.cancel_event.is_set,
-            )
+            if way == "sf":
+                admin = signin.session_from_sf_cli(sf_org)
+            elif way == "token":
+                admin = signin.session_from_token(instance_url=instance_url, access_token=access_token)
+            else:
+                admin = signin.sign_in(
+                    open_browser=open_browser,
+                    login_url=login_url,
+                    port=port,
+                    offline=offline,
+                    cancelled=task.cancel_event.is_set,
+                )
             task.report(("signed-in", None))
             org = OrgClient(admin, timeout=self.context.http_timeout)
             plan = setup.plan_setup(
@@ -226,7 +268,9 @@ class SalesforceAutoPage(TaskPage):
         self._show_steps(0)
         self.run_task(
             task,
-            self.tr("Waiting for you to sign in to Salesforce in your browser..."),
+            self.tr("Waiting for you to sign in to Salesforce in your browser...")
+            if way == "browser"
+            else self.tr("Checking the org..."),
             on_success=self._planned,
             on_progress=self._sign_in_progress,
         )

@@ -385,3 +385,34 @@ def test_remember_sign_in_with_a_token_from_the_environment_is_refused(
     monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
     run = cli(*setup_args(org, keys), "--remember-sign-in")
     assert run.code == 2 and "none to keep" in run.err and org.deploy_requests == []
+
+
+def test_an_app_made_here_can_be_removed_with_what_this_computer_created(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    assert cli(*setup_args(org, keys)).code == 0
+    assert org.org_apps and org.permission_sets and org.assignments
+    run = cli("remove-salesforce-app", "--instance-url", org.url, "--login-url", org.url, "--yes")
+    assert run.code == 0, run.err
+    assert "Removed Unstructured_Connector and Unstructured_Connector_Users" in run.out
+    assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
+    assert Settings.load().salesforce_apps == []
+    again = cli("remove-salesforce-app", "--instance-url", org.url, "--yes")
+    assert again.code == 2 and "Apps this computer created: none" in again.err
+
+
+def test_a_permission_set_that_existed_before_is_left_alone_on_removal(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.salesforce_org import AdminSession, OrgClient
+
+    token = org.admin_token()
+    OrgClient(AdminSession(instance_url=org.url, access_token=token)).create(
+        "PermissionSet", {"Name": "Unstructured_Connector_Users", "Label": "theirs"}
+    )
+    monkeypatch.setenv("SF_ACCESS_TOKEN", token)
+    assert cli(*setup_args(org, keys)).code == 0
+    run = cli("remove-salesforce-app", "--instance-url", org.url, "--login-url", org.url, "--yes")
+    assert run.code == 0 and org.org_apps == {}
+    assert "Unstructured_Connector_Users" in org.permission_sets  # not ours to delete

@@ -199,3 +199,24 @@ def test_beside_the_pages_the_admin_sees_where_they_are_in_the_chosen_path(
     person.click(person.wizard.salesforce_app_page.manual_radio)
     texts = [label.text() for label in flow.labels if label.isVisible()]
     assert "\u2022 Approve and verify" in texts and "<b>\u25b6 Salesforce app</b>" in texts
+
+
+def test_an_admin_who_cannot_use_the_browser_sign_in_pastes_an_instance_url_and_token(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser
+) -> None:
+    reach_auto_page(person, tmp_path, org)
+    page = person.wizard.salesforce_auto_page
+    page.sign_in_with.setCurrentIndex(page.sign_in_with.findData("token"))
+    assert page.access_token.isVisible() and not page.keep_sign_in.isEnabled()
+    token = org.admin_token()
+    person.type(page.instance_url, org.url)
+    person.type(page.access_token, token)
+    person.click(page.sign_in_button)  # now "Check the org"
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=15000)
+    assert not any("/services/oauth2/authorize" in u for u in browser.opened)
+    person.wizard.context.save_settings()
+    from core.settings import config_dir
+
+    assert token not in (config_dir() / "settings.json").read_text()
