@@ -189,14 +189,12 @@ class Cli:
         return 0
 
     def cmd_import_cert(self, args: argparse.Namespace) -> int:
+        from core.credentials import read_bounded
         from core.key_setup import certificate_record, save_issued_certificate
         from core.keys import KeyBundle, attach_certificate
 
         cert_path = Path(args.cert).expanduser()
-        try:
-            cert_bytes = cert_path.read_bytes()[:65536]
-        except OSError as exc:
-            raise InvalidInputError(f"Cannot read {cert_path}: {exc.strerror or exc}.", field="cert") from exc
+        cert_bytes = read_bounded(args.cert, limit=65536, what="certificate", field="cert")
         key_text = self._key_text(args.private_key)
         bundle = attach_certificate(KeyBundle(private_key_pem=key_text.encode(), cert_pem=None), cert_bytes)
         info = bundle.certificate_info
@@ -344,8 +342,10 @@ class Cli:
         return 0
 
     def cmd_check(self, args: argparse.Namespace) -> int:
-        if args.timeout <= 0:
-            raise InvalidInputError("--timeout must be a positive number of seconds.")
+        import math
+
+        if not math.isfinite(args.timeout) or not 0 < args.timeout <= 3600:
+            raise InvalidInputError("--timeout must be a number of seconds between 0 and 3600.")
         client = self._client(args.api_url)
         self.note("Connection check started; waiting for a verdict...")
         check = client.run_connection_check(args.id, timeout=args.timeout, poll_interval=self.check_poll_interval)
@@ -571,11 +571,10 @@ class Cli:
         from core.keys import cert_pem, load_certificate, load_private_key, public_key_id
 
         if path:
-            file = Path(path).expanduser()
-            try:
-                return cert_pem(load_certificate(file.read_bytes()[:65536])).decode("ascii")
-            except OSError as exc:
-                raise InvalidInputError(f"Cannot read {file}: {exc.strerror or exc}.", field="certificate") from exc
+            from core.credentials import read_bounded
+
+            data = read_bounded(path, limit=65536, what="certificate", field="certificate")
+            return cert_pem(load_certificate(data)).decode("ascii")
         if key_text is not None:
             record = self.load_settings().key_by_public_id(public_key_id(load_private_key(key_text)))
             if record is not None and record.certificate_path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +53,45 @@ def resolve_api_key(store: SecretStore) -> tuple[str, str]:
     )
 
 
+def read_bounded(path: Path | str, *, limit: int, what: str, field: str = "") -> bytes:
+    """At most ``limit`` bytes of a regular file, or a sentence: never a device, pipe or folder.
+
+    ``/dev/zero`` would be read until memory runs out and a FIFO would block forever, so only
+    regular files are opened, and no more than ``limit`` (+1 to notice more) bytes are read.
+
+    Raises:
+        InvalidInputError: missing, a folder or not a regular file, too large, or an unknown ~user.
+        FileRefusedError: the file exists but cannot be read.
+    """
+    try:
+        file = Path(path).expanduser()
+    except RuntimeError as exc:  # ~nosuchuser/...
+        raise InvalidInputError(f"{path}: that user's home folder is unknown.", field=field) from exc
+    try:
+        info = os.stat(file)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"The {what} {file} does not exist.", field=field) from exc
+    except OSError as exc:
+        raise FileRefusedError(f"Cannot read {file}: {exc.strerror or exc}.", field=field) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidInputError(f"{file} is a folder, not a {what}.", field=field)
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInputError(
+            f"{file} is not a regular file (a device, pipe or socket).", field=field, hint=f"Give the {what} itself."
+        )
+    too_large = InvalidInputError(f"{file} is too large to be a {what} (more than {limit} bytes).", field=field)
+    if info.st_size > limit:
+        raise too_large
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise FileRefusedError(f"Cannot read {file}: {exc.strerror or exc}.", field=field) from exc
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
 def read_private_key_source(spec: str, store: SecretStore) -> str:
     """Read a private key given as a file path or as ``keyring:NAME``; return its text.
 
@@ -69,14 +109,5 @@ def read_private_key_source(spec: str, store: SecretStore) -> str:
                 hint="Use the name given to 'keygen --store', or pass the key file instead.",
             )
         return value
-    path = Path(spec).expanduser()
-    try:
-        if path.stat().st_size > MAX_KEY_FILE_BYTES:
-            raise InvalidInputError(f"{path} is too large to be a private key.", field="private_key")
-        return path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"The key file {path} does not exist.", field="private_key") from exc
-    except IsADirectoryError as exc:
-        raise InvalidInputError(f"{path} is a folder, not a key file.", field="private_key") from exc
-    except OSError as exc:
-        raise FileRefusedError(f"Cannot read {path}: {exc.strerror or exc}.", field="private_key") from exc
+    data = read_bounded(spec, limit=MAX_KEY_FILE_BYTES, what="key file", field="private_key")
+    return data.decode("utf-8", errors="replace")

@@ -80,10 +80,12 @@ def offline_findings(store: SecretStore) -> list[Finding]:
 
 
 def _mask_proxy(value: str) -> str:
-    # Proxy URLs may carry user:password@; show neither.
+    # Proxy URLs may carry user:password@, and the password may itself contain '@': everything
+    # between the scheme and the *last* '@' is hidden.
     if "@" in value:
-        scheme, _, rest = value.rpartition("//")
-        return f"{scheme}//***@{rest.split('@', 1)[1]}" if scheme else "***@" + value.split("@", 1)[1]
+        before, _, host = value.rpartition("@")
+        scheme = before.split("//", 1)[0] + "//" if "//" in before else ""
+        return f"{scheme}***@{host}"
     return value
 
 

@@ -35,7 +35,7 @@ _truststore_done = False
 def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False
-    if host.lower() in ("localhost", "localhost."):
+    if host.lower() == "localhost":  # not "localhost.": with the dot it is a DNS name like any other
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
