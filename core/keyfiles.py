@@ -74,10 +74,33 @@ def refuse_existing(
         )
 
 
+def ensure_private_dir(folder: Path) -> None:
+    """Create ``folder`` and any missing parents owner-only (0700), whatever the umask.
+
+    ``mkdir(parents=True)`` would give the parents it makes the default 0777 & ~umask (0777 under
+    umask 000); every folder this app creates is made here instead. Existing folders are left as
+    they are: they are the admin's.
+    """
+    missing = []
+    current = Path(folder)
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        if os.name == "posix":
+            os.chmod(created, 0o700)  # mkdir's mode is filtered by the umask
+
+
 def _stage(path: Path, data: bytes, *, mode: int) -> str:
     """Write ``data`` to a new hidden temp file beside ``path`` (owner-only from creation); return its name."""
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     except OSError as exc:
         raise FileRefusedError(

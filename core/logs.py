@@ -7,6 +7,7 @@ exception text or a server's error body might carry one.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -67,6 +68,20 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def _private_rotating_handler(path: Path) -> logging.Handler:
+    """A rotating file handler whose files are created owner-only (0600), whatever the umask."""
+    from logging.handlers import RotatingFileHandler  # sockets, pickle: not before the first window
+
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature is unannotated
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            if os.name == "posix":
+                os.fchmod(fd, 0o600)
+            return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    return PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+
+
 def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> Path:
     """Send the application's logs to ``log_dir/wizard.log`` (1 MB x 3 files), redacted.
 
@@ -81,10 +96,10 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> Path:
             old.close()
     handler: logging.Handler
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        from logging.handlers import RotatingFileHandler  # sockets, pickle: not before the first window
+        from core.keyfiles import ensure_private_dir
 
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        ensure_private_dir(path.parent)
+        handler = _private_rotating_handler(path)
     except OSError:
         handler = logging.NullHandler()
     setattr(handler, "_sfcw", True)  # noqa: B010 - marks our handler so a second setup replaces it

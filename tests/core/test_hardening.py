@@ -86,3 +86,38 @@ def test_a_path_under_an_unknown_user_is_a_sentence() -> None:
 def test_check_timeouts_must_be_finite_and_in_range(value: str) -> None:
     run = cli("check", "some-id", "--timeout", value)
     assert run.code == 2 and "between 0 and 3600" in run.err
+
+
+# --- item 5: modes whatever the umask ----------------------------------------------------------------------
+
+
+def test_with_umask_000_folders_are_0700_and_files_have_their_own_modes(tmp_path: Path) -> None:
+    import stat
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    home, out = tmp_path / "home", tmp_path / "a" / "b" / "keys"
+    env = dict(os.environ, SFCW_HOME=str(home))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import os, sys; os.umask(0); sys.path.insert(0, {str(root)!r}); "
+            f"import main; sys.exit(main.main(['keygen', '--out', {str(out)!r}]))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", out, home, home / "config", home / "logs"):
+        assert mode(folder) == 0o700, folder
+    assert mode(out / "salesforce.pem") == 0o600 and mode(out / "salesforce.crt") == 0o644
+    assert mode(home / "config" / "settings.json") == 0o600
+    assert mode(home / "logs" / "wizard.log") == 0o600
