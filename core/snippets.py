@@ -33,8 +33,11 @@ def curl_command(*, api_url: str, name: str, username: str, consumer_key: str, c
             f"| curl --fail-with-body --request POST {shlex.quote(base + API_PREFIX + '/sources/')} \\",
             "  --header 'accept: application/json' \\",
             "  --header 'content-type: application/json' \\",
-            '  --header "unstructured-api-key: $UNSTRUCTURED_API_KEY" \\',
-            "  --data @-",
+            # The key reaches curl through file descriptor 3, never its command line (visible in ps).
+            "  --header @/dev/fd/3 \\",
+            "  --data @- 3<<EOF",
+            "unstructured-api-key: $UNSTRUCTURED_API_KEY",
+            "EOF",
         ]
     )
 

@@ -31,6 +31,7 @@ STAMP = VENV / ".requirements.sha256"
 LINUX_TEST_PACKAGES = [
     "gnome-keyring",
     "jq",
+    "curl",
     "dbus",
     "dbus-x11",
     "openssl",
@@ -79,7 +80,9 @@ def ensure_venv(requirements: str) -> Path:
 
 
 def ensure_linux_packages() -> None:
-    missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon", "openssl", "jq") if not shutil.which(tool)]
+    missing = [
+        tool for tool in ("dbus-run-session", "gnome-keyring-daemon", "openssl", "jq", "curl") if not shutil.which(tool)
+    ]
     if not missing or not sys.platform.startswith("linux"):
         return
     command = ["apt-get", "install", "-y", "-q", *LINUX_TEST_PACKAGES]

@@ -50,3 +50,45 @@ def test_curl_snippets_json_carries_the_pem_intact(tmp_path, key_bundle: KeyBund
             "categories": ["Account", "Lead"],
         },
     }
+
+
+def test_the_curl_snippet_creates_the_connector_and_never_puts_the_api_key_in_argv(
+    tmp_path, key_bundle: KeyBundle, platform
+) -> None:
+    """Run the whole snippet against the loopback Platform, with a curl that records its command line."""
+    import shutil
+    import stat
+    import sys
+
+    from tests.conftest import API_KEY
+
+    real_curl = shutil.which("curl")
+    assert real_curl, "curl is needed (the README's test command installs it)"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    argv_file = tmp_path / "argv.json"
+    spy = bin_dir / "curl"
+    spy.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\n"
+        f"open({str(argv_file)!r}, 'w').write(json.dumps(sys.argv))\n"
+        f"os.execv({real_curl!r}, [{real_curl!r}, *sys.argv[1:]])\n"
+    )
+    spy.chmod(spy.stat().st_mode | stat.S_IXUSR)
+    key = tmp_path / "k.pem"
+    key.write_bytes(key_bundle.private_key_pem)
+    snippet = curl_command(**dict(ARGS, api_url=platform.api_url))
+    out = subprocess.run(
+        ["sh", "-c", snippet],
+        capture_output=True,
+        text=True,
+        env=dict(
+            os.environ,
+            SALESFORCE_PRIVATE_KEY_FILE=str(key),
+            UNSTRUCTURED_API_KEY=API_KEY,
+            PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        ),
+        timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["name"] == "it's prod" and len(platform.connectors) == 1
+    assert API_KEY not in argv_file.read_text()
