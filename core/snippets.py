@@ -42,21 +42,29 @@ def curl_command(*, api_url: str, name: str, username: str, consumer_key: str, c
     )
 
 
+#: The unstructured-client versions the Python snippet is written for (0.44 made the config a plain dict).
+SDK_REQUIREMENT = "unstructured-client>=0.44"
+
+
 def python_sdk_code(*, api_url: str, name: str, username: str, consumer_key: str, categories: list[str]) -> str:
-    """Code for the official unstructured-client SDK (pip install unstructured-client)."""
+    """Code for the official unstructured-client SDK (0.44 or later: the config is a plain dict)."""
     base = normalise_api_url(api_url)
-    return f"""# pip install unstructured-client
+    config = (
+        "{\n"
+        f"                    \"username\": {username!r},\n"
+        f"                    \"consumer_key\": {consumer_key!r},\n"
+        "                    \"private_key\": Path(os.environ[\"SALESFORCE_PRIVATE_KEY_FILE\"]).read_text(),\n"
+        f"                    \"categories\": {categories!r},\n"
+        "                }"
+    )
+    return f"""# pip install "{SDK_REQUIREMENT}"   (written for 0.44 and later; tested with 0.46)
 # Set UNSTRUCTURED_API_KEY and SALESFORCE_PRIVATE_KEY_FILE (the unencrypted PEM) first.
 import os
 from pathlib import Path
 
 from unstructured_client import UnstructuredClient
 from unstructured_client.models.operations import CreateSourceRequest
-from unstructured_client.models.shared import (
-    CreateSourceConnector,
-    SalesforceSourceConnectorConfigInput,
-    SourceConnectorType,
-)
+from unstructured_client.models.shared import CreateSourceConnector, SourceConnectorType
 
 with UnstructuredClient(api_key_auth=os.environ["UNSTRUCTURED_API_KEY"], server_url={base!r}) as client:
     response = client.sources.create_source(
@@ -64,12 +72,7 @@ with UnstructuredClient(api_key_auth=os.environ["UNSTRUCTURED_API_KEY"], server_
             create_source_connector=CreateSourceConnector(
                 name={name!r},
                 type=SourceConnectorType.SALESFORCE,
-                config=SalesforceSourceConnectorConfigInput(
-                    username={username!r},
-                    consumer_key={consumer_key!r},
-                    private_key=Path(os.environ["SALESFORCE_PRIVATE_KEY_FILE"]).read_text(),
-                    categories={categories!r},
-                ),
+                config={config},
             )
         )
     )

@@ -92,3 +92,36 @@ def test_the_curl_snippet_creates_the_connector_and_never_puts_the_api_key_in_ar
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["name"] == "it's prod" and len(platform.connectors) == 1
     assert API_KEY not in argv_file.read_text()
+
+
+def test_the_python_snippet_runs_with_the_current_sdk_and_sends_what_submit_sends(
+    tmp_path, key_bundle: KeyBundle, platform
+) -> None:
+    """Run the snippet with unstructured-client itself against the spec-checking loopback Platform."""
+    import sys
+
+    from core.validation import validate_config
+    from tests.conftest import API_KEY
+
+    key = tmp_path / "k.pem"
+    key.write_bytes(key_bundle.private_key_pem)
+    script = tmp_path / "create.py"
+    script.write_text(python_sdk_code(**dict(ARGS, api_url=platform.api_url)))
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, SALESFORCE_PRIVATE_KEY_FILE=str(key), UNSTRUCTURED_API_KEY=API_KEY),
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert platform.spec_violations == []
+    sent = platform.requests_of("POST")[-1][2]
+    config = validate_config(
+        username=ARGS["username"],
+        consumer_key=ARGS["consumer_key"],
+        private_key=key_bundle.private_key_pem,
+        categories=ARGS["categories"],
+    )
+    assert sent == {"name": ARGS["name"], "type": "salesforce", "config": config.to_api()}  # what submit sends
+    assert out.stdout.strip() in platform.connectors
