@@ -62,6 +62,11 @@ EXTERNAL_STEPS = (
         "user the connector will use. Save."
     ),
     Step(
+        "Still under OAuth Policies, set IP Relaxation to \u201cRelax IP restrictions\u201d (the connector runs "
+        "from Unstructured's servers, outside your network's IP ranges), unless your security policy forbids it. "
+        "Save."
+    ),
+    Step(
         "On the Settings tab, open OAuth Settings \u2192 Consumer Key and Secret (Salesforce e-mails you a "
         "verification code) and copy the Consumer Key for the next step. You do not need the secret."
     ),

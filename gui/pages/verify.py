@@ -35,6 +35,7 @@ class VerifyPage(TaskPage):
             )
         )
         steps.setWordWrap(True)
+        self.preauthorised = MessageLabel()
         self.url = CopyField(name="Approval URL")
         self.open_button = QPushButton(self.tr("&Open approval page in browser"))
         describe(self.open_button, "Open approval page in browser", "Opens the approval URL in your default browser")
@@ -54,6 +55,7 @@ class VerifyPage(TaskPage):
         buttons.addWidget(self.verify_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.preauthorised)
         layout.addWidget(steps)
         layout.addWidget(self.url)
         layout.addLayout(buttons)
@@ -71,6 +73,17 @@ class VerifyPage(TaskPage):
         return str(self.field("username")).strip(), str(self.field("consumer_key")).strip(), self.context.login_url
 
     def initializePage(self) -> None:
+        # An External Client App's users are pre-authorised by its policy: no approval in the browser.
+        if self.context.settings.app_kind == "external":
+            self.preauthorised.show_info(
+                self.tr(
+                    "With an External Client App whose policy pre-authorises the connector's user (checklist step 5), "
+                    "the approval page is not needed: click Verify login now. Approve only if you chose \u201cAll "
+                    "users may self-authorize\u201d."
+                )
+            )
+        else:
+            self.preauthorised.clear_message()
         username, consumer_key, login = self._inputs()
         try:
             self.url.set_value(approval_url(consumer_key, login_url=login))

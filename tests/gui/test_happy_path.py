@@ -48,7 +48,7 @@ def test_admin_goes_from_nothing_to_a_checked_connector(
     assert app_page.copy_fields["Certificate file"].value() == str(cert_file)
     person.upload_certificate(salesforce)
     person.tick_checklist()
-    assert person.next_enabled() and "All 6 steps done" in app_page.progress.text()
+    assert person.next_enabled() and "All 7 steps done" in app_page.progress.text()
     person.next()
 
     # Credentials, validated inline.

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QComboBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -212,3 +213,12 @@ def test_no_two_visible_widgets_on_a_page_share_a_mnemonic(person: Person, tmp_p
     wizard.back()
     person.click(wizard.salesforce_app_page.manual_radio)
     check()  # Salesforce app, the checklist
+
+
+def test_an_external_client_app_is_told_that_approval_is_not_needed(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce
+) -> None:
+    person.reach_verify(tmp_path, salesforce)  # the checklist's default kind is an External Client App
+    assert "approval page is not needed" in person.wizard.verify_page.preauthorised.text()
+    texts = [label.text() for label in person.wizard.salesforce_app_page.findChildren(QLabel)]
+    assert any("IP Relaxation" in t and "Relax IP restrictions" in t for t in texts)
