@@ -27,10 +27,7 @@ MAX_VALIDITY_DAYS = 3650
 # Salesforce asks for certificates under 4 KB.
 MAX_CERT_PEM_BYTES = 4096
 
-_PEM_BLOCK = re.compile(
-    r"-----\s*BEGIN ([A-Z0-9 ]+?)\s*-----(.*?)-----\s*END \1\s*-----",
-    re.DOTALL,
-)
+_PEM_BEGIN = re.compile(r"-----\s*BEGIN ([A-Z0-9 ]+?)\s*-----")
 _PEM_HEADER = re.compile(r"(Proc-Type:\s*[^\s]+|DEK-Info:\s*[^\s]+)")
 _BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/=]*$")
 
@@ -234,6 +231,31 @@ def _wrap_block(label: str, headers: list[str], body: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pem_spans(text: str) -> list[tuple[str, str]]:
+    """(label, inner text) of each BEGIN ... END block, in one pass.
+
+    A single regex with a back-reference searched from every BEGIN to the end of the text when no
+    END followed (quadratic: 10 s on 64 KB of damaged paste). Here each BEGIN looks for its END
+    once, and a label whose END is missing after some point is not searched for again.
+    """
+    spans = []
+    position = 0
+    no_end_after: dict[str, int] = {}
+    for begin in _PEM_BEGIN.finditer(text):
+        if begin.start() < position:
+            continue  # inside the previous block
+        label = begin.group(1)
+        if label in no_end_after and begin.end() >= no_end_after[label]:
+            continue
+        end = re.compile(rf"-----\s*END {re.escape(label)}\s*-----").search(text, begin.end())
+        if end is None:
+            no_end_after[label] = begin.end()
+            continue
+        spans.append((label, text[begin.end() : end.start()]))
+        position = end.end()
+    return spans
+
+
 def parse_pem_blocks(text: str | bytes) -> list[PemBlock]:
     """Find every PEM block in what an admin pasted or picked, and put each in canonical form.
 
@@ -245,9 +267,8 @@ def parse_pem_blocks(text: str | bytes) -> list[PemBlock]:
         text = text.decode("utf-8", errors="replace")
     text = text.replace("\ufeff", "").replace("\\r", "").replace("\\n", "\n").replace("\r", "")
     blocks = []
-    for match in _PEM_BLOCK.finditer(text):
-        label = " ".join(match.group(1).split())
-        inner = match.group(2)
+    for raw_label, inner in _pem_spans(text):
+        label = " ".join(raw_label.split())
         headers = [" ".join(h.split()).replace(": ", ":").replace(":", ": ", 1) for h in _PEM_HEADER.findall(inner)]
         body = _PEM_HEADER.sub("", inner)
         body = "".join(body.split()).strip("\"'")

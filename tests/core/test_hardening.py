@@ -121,3 +121,53 @@ def test_with_umask_000_folders_are_0700_and_files_have_their_own_modes(tmp_path
     assert mode(out / "salesforce.pem") == 0o600 and mode(out / "salesforce.crt") == 0o644
     assert mode(home / "config" / "settings.json") == 0o600
     assert mode(home / "logs" / "wizard.log") == 0o600
+
+
+# --- item 10: no quadratic regexes on hostile text ----------------------------------------------------------
+
+
+@pytest.fixture
+def deadline() -> object:
+    """Fails the test if it runs past 5 s (quadratic scans took 10-126 s on these inputs)."""
+    import signal
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError("took longer than 5 s: quadratic again?")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(5)
+    yield None
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def _response(body: str):  # type: ignore[no-untyped-def]
+    import requests
+
+    response = requests.models.Response()
+    response.status_code = 500
+    response._content = body.encode()
+    return response
+
+
+def test_a_300_kb_hostile_html_error_body_is_described_quickly(deadline: object) -> None:
+    from core.unstructured import describe_error_body
+
+    assert describe_error_body(_response("<title>" * 43000 + ">"))
+    assert describe_error_body(_response("<" * 300000 + ">"))
+    assert describe_error_body(_response("<html><title>Bad gateway</title>")) == "Bad gateway"
+
+
+def test_redacting_200_kb_of_eyj_is_quick_and_jwts_are_still_hidden(deadline: object) -> None:
+    from core.logs import redact
+
+    assert redact("eyJ" * 70000)
+    assert redact("a eyJhbGciOi.eyJzdWIiOiJ4.c2lnbmF0dXJl b") == "a [REDACTED JWT] b"
+
+
+def test_a_64_kb_damaged_pem_paste_is_parsed_quickly(deadline: object, key_bundle) -> None:  # type: ignore[no-untyped-def]
+    from core.keys import parse_pem_blocks
+
+    assert parse_pem_blocks("-----BEGIN RSA PRIVATE KEY-----" * 2100) == []
+    damaged = "-----BEGIN RSA PRIVATE KEY-----\n" * 1000 + key_bundle.private_key_pem.decode()
+    assert [b.label for b in parse_pem_blocks(damaged)] == ["RSA PRIVATE KEY"]
