@@ -352,7 +352,9 @@ class Cli:
         if check.status == "SUCCESS":
             self.say("SUCCESS: the connector can reach Salesforce.")
             return 0
-        self.say(f"FAILURE: {check.reason or 'the service gave no reason'}")
+        from core.connectors import explain_check_failure
+
+        self.say(f"FAILURE: {explain_check_failure(check.reason)}")
         return 1
 
     def cmd_update(self, args: argparse.Namespace) -> int:
@@ -551,7 +553,11 @@ class Cli:
             progress=lambda step: self.note(f"  ... {step}"),
         )
         self._record(done.saved)
-        verdict = "SUCCESS" if done.check.status == "SUCCESS" else f"FAILURE: {done.check.reason or 'no reason given'}"
+        from core.connectors import explain_check_failure
+
+        verdict = (
+            "SUCCESS" if done.check.status == "SUCCESS" else f"FAILURE: {explain_check_failure(done.check.reason)}"
+        )
         if args.json:
             self.say(json.dumps({"connector": done.saved.connector.redacted(), "check": done.check.status}, indent=2))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,31 @@ class ConnectorRow:
             "expiring": self.expiring,
             "auto_rotation": self.auto_rotation,
         }
+
+
+_LOGIN_FAILED = re.compile(r"SalesforceAuthenticationFailed\W{0,4}(?:code\W{0,3})?([A-Za-z_]{1,64})")
+
+
+def login_failure_code(reason: str | None) -> str | None:
+    """Salesforce's error code when a connection check failed at the connector's login, else None.
+
+    Current unstructured-ingest summarises a failed Salesforce login as
+    ``SalesforceAuthenticationFailed(code=invalid_grant)``, without Salesforce's description.
+    """
+    match = _LOGIN_FAILED.search((reason or "")[:2000])
+    return match.group(1) if match else None
+
+
+def explain_check_failure(reason: str | None) -> str:
+    """A failed check's reason in words an admin can act on (never empty)."""
+    text = (reason or "").strip() or "the service gave no reason"
+    code = login_failure_code(text)
+    if code:
+        return (
+            f"{text}. Salesforce refused the connector's login ({code}); run Verify login (the verify command) "
+            "for Salesforce's own words and what to do."
+        )
+    return text
 
 
 def inventory(

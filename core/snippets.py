@@ -51,10 +51,10 @@ def python_sdk_code(*, api_url: str, name: str, username: str, consumer_key: str
     base = normalise_api_url(api_url)
     config = (
         "{\n"
-        f"                    \"username\": {username!r},\n"
-        f"                    \"consumer_key\": {consumer_key!r},\n"
-        "                    \"private_key\": Path(os.environ[\"SALESFORCE_PRIVATE_KEY_FILE\"]).read_text(),\n"
-        f"                    \"categories\": {categories!r},\n"
+        f'                    "username": {username!r},\n'
+        f'                    "consumer_key": {consumer_key!r},\n'
+        '                    "private_key": Path(os.environ["SALESFORCE_PRIVATE_KEY_FILE"]).read_text(),\n'
+        f'                    "categories": {categories!r},\n'
         "                }"
     )
     return f"""# pip install "{SDK_REQUIREMENT}"   (written for 0.44 and later; tested with 0.46)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import usecases
-from core.connectors import ConnectorRow
+from core.connectors import ConnectorRow, explain_check_failure
 from core.errors import AppError
 from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases import ConnectorSaved
@@ -198,7 +198,9 @@ class ApplyRotationPage(TaskPage):
         if check.status == "SUCCESS":
             self.check_message.show_ok(self.tr("Connection check passed with the new key."))
         else:
-            self.check_message.show_error(self.tr("Connection check failed: {0}").format(check.reason or "-"))
+            self.check_message.show_error(
+                self.tr("Connection check failed: {0}").format(explain_check_failure(check.reason))
+            )
 
     def _failed(self, error: AppError) -> None:
         target = self.check_message if self.updated is not None else self.message

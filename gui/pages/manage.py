@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import usecases
-from core.connectors import ConnectorRow, inventory
+from core.connectors import ConnectorRow, explain_check_failure, inventory
 from core.defaults import EXPIRY_WARN_DAYS
 from core.errors import AppError, InvalidInputError
 from core.unstructured import ConnectionCheck, SourceConnector
@@ -220,9 +220,7 @@ class ManagePage(TaskPage):
             self.message.show_ok(self.tr("{0}: the connection check passed.").format(row.name))
         else:
             self.message.show_error(
-                self.tr("{0}: the connection check failed: {1}").format(
-                    row.name, check.reason or self.tr("no reason given")
-                )
+                self.tr("{0}: the connection check failed: {1}").format(row.name, explain_check_failure(check.reason))
             )
 
     # --- delete ------------------------------------------------------------------------------------
@@ -417,7 +415,7 @@ class ManagePage(TaskPage):
             self._verdict = (
                 "error",
                 self.tr("{0} now uses its new key, but the connection check failed: {1}").format(
-                    name, done.check.reason or self.tr("no reason given")
+                    name, explain_check_failure(done.check.reason)
                 ),
             )
         self.load()  # the new expiry date; the verdict is shown again once the list is in

@@ -12,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from core import usecases
+from core.connectors import explain_check_failure, login_failure_code
 from core.errors import (
     ApiKeyRefusedError,
     AppError,
@@ -21,6 +22,7 @@ from core.errors import (
     PlatformApiError,
     RequestMayHaveReachedServerError,
 )
+from core.salesforce import verify_jwt_login
 from core.snippets import curl_command, python_sdk_code
 from core.unstructured import ConnectionCheck, PlatformClient, create_source_body
 from core.usecases import ConnectorSaved
@@ -261,9 +263,43 @@ class ReviewPage(TaskPage):
                 self.tr(
                     "Connection check failed: {0}\nThe connector exists; fix the cause (see the troubleshooting "
                     "table in the README) and run the check again, or rotate the key from Manage connectors."
-                ).format(check.reason or self.tr("no reason given"))
+                ).format(explain_check_failure(check.reason))
             )
             self.check_again.show()
+            if login_failure_code(check.reason):
+                self._explain_login()
+
+    def _explain_login(self) -> None:
+        """The check reports only Salesforce's error code: make the same login here for its own words."""
+        bundle = self.context.bundle
+        if bundle is None:
+            return
+        draft = self._draft()
+        task = Task(
+            verify_jwt_login,
+            username=draft.username,
+            consumer_key=draft.consumer_key,
+            private_key=bundle.private_key_pem,
+            timeout=self.context.http_timeout,
+            login_url=self.context.login_url,
+        )
+        self.run_task(
+            task,
+            self.tr("Asking Salesforce why (the same login as the connector's)..."),
+            on_success=lambda login: self.check_message.show_warning(
+                self.tr(
+                    "Connection check failed, but the same login works from here now ({0}): Salesforce may still be "
+                    "applying a change. Run the check again in a few minutes."
+                ).format(login.username)
+            ),
+            on_failure=lambda error: self.check_message.show_error(
+                self.tr("Connection check failed. Salesforce says: {0}: {1}\nWhat to do: {2}").format(
+                    getattr(error, "error", ""),
+                    getattr(error, "description", "") or str(error),
+                    getattr(error, "fix", ""),
+                )
+            ),
+        )
 
     def _check_failed(self, error: AppError) -> None:
         self.check_message.show_warning(self.tr("The connection check did not finish: {0}").format(error))

@@ -289,7 +289,8 @@ def test_list_check_update_delete(
     assert sent["username"] == USERNAME and sent["categories"] == ["Lead"]
     assert sent["private_key"] == other_bundle.private_key_pem.decode()
     failed = cli("check", created, "--api-url", platform.api_url, "--timeout", "30")
-    assert failed.code == 1 and "invalid assertion" in failed.out  # Salesforce has the old certificate
+    assert failed.code == 1 and "invalid_grant" in failed.out  # Salesforce has the old certificate
+    assert "run Verify login" in failed.out  # the check gives only the code: where to get the words
     assert cli("delete", created, "--api-url", platform.api_url).code == 2  # no tty, no --yes
     assert cli("delete", created, "--api-url", platform.api_url, "--yes").code == 0
     missing = cli("check", created, "--api-url", platform.api_url)

@@ -94,7 +94,10 @@ def test_connection_check_failure_carries_the_reason(
     created = client.create_source(name="sf", config=config)
     next(iter(salesforce.apps.values())).approved.clear()
     check = client.run_connection_check(created.id, poll_interval=0)
-    assert check.status == "FAILURE" and "hasn't approved" in (check.reason or "")
+    assert check.status == "FAILURE" and check.reason == "SalesforceAuthenticationFailed(code=invalid_grant)"
+    from core.connectors import explain_check_failure
+
+    assert "run Verify login" in explain_check_failure(check.reason)
 
 
 def test_connection_check_timeout(client: PlatformClient, platform: FakePlatform, config: SalesforceConfig) -> None:

@@ -298,5 +298,6 @@ class FakePlatform:
                     session=routed_session("login.salesforce.com", self.salesforce_url),
                 )
         except SalesforceAuthenticationFailed as exc:
-            return f"SalesforceAuthenticationFailed: {exc}"
+            # As current unstructured-ingest reports it: the error code, without Salesforce's description.
+            return f"SalesforceAuthenticationFailed(code={exc.code})"
         return None

@@ -305,6 +305,9 @@ def test_failed_connection_check_shows_the_reason(
     review = person.wizard.review_page
     person.click(review.create_button)
     person.qtbot.waitUntil(lambda: review.check_message.kind == "error", timeout=20000)
+    # The check says only "SalesforceAuthenticationFailed(code=invalid_grant)"; the wizard makes the
+    # same login itself to show Salesforce's own words and the fix.
+    person.qtbot.waitUntil(lambda: "Salesforce says" in review.check_message.text(), timeout=10000)
     assert "hasn't approved" in review.check_message.text() and review.check_again.isVisible()
     salesforce.apps[CONSUMER_KEY].approved.add("integration@example.com")
     person.click(review.check_again)

@@ -104,7 +104,7 @@ def test_failed_check_shows_the_reason(person: Person, existing, salesforce: Fak
     page.table.selectRow(0)
     person.click(page.check_button)
     person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=20000)
-    assert "client identifier invalid" in page.message.text()
+    assert "invalid_client_id" in page.message.text()
 
 
 def test_key_rotation_end_to_end(
