@@ -32,6 +32,21 @@ _PEM_HEADER = re.compile(r"(Proc-Type:\s*[^\s]+|DEK-Info:\s*[^\s]+)")
 _BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/=]*$")
 
 
+def _printable(value: str, what: str, field: str) -> str:
+    """``value`` if a certificate can hold it: no control characters, no undecodable bytes from the command line."""
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise KeyMaterialError(f"The certificate's {what} must not contain control characters.", field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # e.g. Latin-1 bytes in argv on a UTF-8 system (surrogate escapes)
+        raise KeyMaterialError(
+            f"The certificate's {what} holds characters that are not valid text.",
+            field=field,
+            hint="Type it again, or set your terminal to UTF-8.",
+        ) from exc
+    return value
+
+
 @dataclass(frozen=True)
 class Subject:
     """Distinguished name of a certificate or CSR. Only the common name is required."""
@@ -44,7 +59,7 @@ class Subject:
 
     def to_x509(self) -> x509.Name:
         """Build the x509 name; raises KeyMaterialError for values X.509 cannot hold."""
-        cn = self.common_name.strip()
+        cn = _printable(self.common_name.strip(), "common name", "common_name")
         if not cn or len(cn) > 64:
             raise KeyMaterialError("The certificate's common name must be 1 to 64 characters.", field="common_name")
         attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
@@ -53,7 +68,7 @@ class Subject:
             (NameOID.ORGANIZATIONAL_UNIT_NAME, self.organizational_unit, 64, "organizational_unit"),
             (NameOID.EMAIL_ADDRESS, self.email, 128, "email"),
         ):
-            value = value.strip()
+            value = _printable(value.strip(), field.replace("_", " "), field)
             if len(value) > limit:
                 raise KeyMaterialError(
                     f"The certificate's {field.replace('_', ' ')} must be at most {limit} characters.",

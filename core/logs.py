@@ -78,6 +78,19 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
     from logging.handlers import RotatingFileHandler  # sockets, pickle: not before the first window
 
     class PrivateRotatingFileHandler(RotatingFileHandler):
+        warned = False
+
+        def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+            # logging would print a 40-100 line traceback per record (e.g. a full disk): one line, once.
+            if not PrivateRotatingFileHandler.warned:
+                PrivateRotatingFileHandler.warned = True
+                import sys
+
+                print(
+                    f"warning: the log file {self.baseFilename} cannot be written; nothing more is logged there.",
+                    file=sys.stderr,
+                )
+
         def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature is unannotated
             fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             if os.name == "posix":

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import threading
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 
 from core import APP_ID, __version__
 from core.defaults import HTTP_TIMEOUT
@@ -90,6 +94,70 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+#: The most any answer may hold: larger bodies are refused while they arrive, never held in memory.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+_in_flight = threading.local()  # the socket of this thread's request, for the deadline to cut
+
+
+def _register_socket(connection: Any) -> None:
+    holder = getattr(_in_flight, "holder", None)
+    if holder is not None:
+        holder["sock"] = getattr(connection, "sock", None)
+
+
+class _TrackedHTTPConnection(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _register_socket(self)  # a new connection: its socket exists only now
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _register_socket(self)  # a reused connection
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _register_socket(self)  # a new connection: its socket exists only now
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _register_socket(self)  # a reused connection
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPConnectionPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+class _TrackedAdapter(requests.adapters.HTTPAdapter):
+    """Connections that say which socket a request uses, so that a deadline can shut it."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _TrackedHTTPConnectionPool,
+            "https": _TrackedHTTPSConnectionPool,
+        }
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = {"http": _TrackedHTTPConnectionPool, "https": _TrackedHTTPSConnectionPool}
+        return manager
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The whole request (connect, headers and body) took longer than its deadline."""
+
+
+class ResponseTooLarge(requests.exceptions.ContentDecodingError):
+    """The answer's body was larger than :data:`MAX_BODY_BYTES`."""
+
+
 class NoRedirectSession(requests.Session):
     """A session that never follows a redirect, whatever the caller asks for.
 
@@ -100,11 +168,17 @@ class NoRedirectSession(requests.Session):
     """
 
     max_redirects = 0
+    max_body_bytes = MAX_BODY_BYTES
+
+    def __init__(self) -> None:
+        super().__init__()
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, _TrackedAdapter())
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         wants_follow = kwargs.get("allow_redirects", True)
         kwargs["allow_redirects"] = False
-        response = super().send(request, **kwargs)
+        response = self._send_within_deadline(request, kwargs)
         if response.is_redirect and wants_follow:
             source = _origin(str(request.url or ""))
             target = _origin(urljoin(str(request.url or ""), response.headers.get("Location", "")))
@@ -118,6 +192,63 @@ class NoRedirectSession(requests.Session):
                 location=target,
             )
         return response
+
+    def _send_within_deadline(self, request: requests.PreparedRequest, kwargs: dict[str, Any]) -> requests.Response:
+        """``send``, cut off when connect + headers + body take longer than connect + read timeout together.
+
+        A socket timeout applies to each read, so a server sending one byte a second could hold a
+        call for ever; here a timer shuts the request's socket at the deadline, which ends any read.
+        """
+        timeout = kwargs.get("timeout")
+        if isinstance(timeout, tuple):
+            deadline = float(timeout[0] or 0) + float(timeout[1] or 0)
+        elif isinstance(timeout, (int, float)):
+            deadline = 2 * float(timeout)
+        else:
+            deadline = sum(HTTP_TIMEOUT)
+        holder: dict[str, Any] = {"sock": None, "expired": False}
+
+        def expire() -> None:
+            holder["expired"] = True
+            sock = holder["sock"]
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        timer = threading.Timer(deadline, expire)
+        timer.daemon = True
+        _in_flight.holder = holder
+        wanted_stream = kwargs.get("stream", False)
+        kwargs["stream"] = True
+        timer.start()
+        try:
+            response = super().send(request, **kwargs)
+            if not wanted_stream:
+                response._content = self._read_capped(response)
+                response._content_consumed = True
+            if holder["expired"]:  # cut mid-answer: what arrived may look complete, but is not
+                response.close()
+                raise DeadlineExceeded(f"no complete answer within {deadline:.0f} s")
+            return response
+        except requests.RequestException as exc:
+            if holder["expired"]:
+                raise DeadlineExceeded(f"no complete answer within {deadline:.0f} s") from exc
+            raise
+        finally:
+            timer.cancel()
+            _in_flight.holder = None
+
+    def _read_capped(self, response: requests.Response) -> bytes:
+        chunks, size = [], 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                response.close()
+                raise ResponseTooLarge(f"the answer is larger than {self.max_body_bytes // (1024 * 1024)} MB")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def make_session() -> requests.Session:
@@ -142,6 +273,16 @@ def network_error(exc: requests.RequestException, *, what: str) -> NetworkError:
         return NetworkError(
             f"The proxy refused or failed the connection to {what}.",
             hint="Check HTTPS_PROXY / NO_PROXY and the proxy's credentials.",
+        )
+    if isinstance(exc, DeadlineExceeded):
+        return NetworkError(
+            f"{what} did not finish answering in time ({exc}).",
+            hint="The server is answering too slowly; try again later, or check the proxy.",
+        )
+    if isinstance(exc, ResponseTooLarge):
+        return NetworkError(
+            f"{what} sent an answer too large to be what was asked for ({exc}).",
+            hint="Check the address: something other than the expected service may be answering.",
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return NetworkError(

@@ -61,6 +61,11 @@ def normalise_api_url(url: str) -> str:
     return base.rstrip("/")
 
 
+def _text(value: Any) -> str | None:
+    """A timestamp field as text; anything else (a number, NaN, a list) counts as absent."""
+    return value if isinstance(value, str) else None
+
+
 @dataclass(frozen=True)
 class SourceConnector:
     id: str
@@ -78,8 +83,8 @@ class SourceConnector:
                 name=str(data["name"]),
                 type=str(data.get("type", "")),
                 config=dict(data.get("config") or {}),
-                created_at=str(data.get("created_at", "")),
-                updated_at=data.get("updated_at"),
+                created_at=_text(data.get("created_at")) or "",
+                updated_at=_text(data.get("updated_at")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise PlatformApiError("The Unstructured API answered with an unexpected shape.") from exc
@@ -220,6 +225,13 @@ class PlatformClient:
                 hint=f"Set {API_KEY_ENV} or store the key in the keyring (set-api-key).",
             )
         self._api_key = api_key.strip()
+        if re.search(r"[\x00-\x20\x7f]", self._api_key) or not self._api_key.isascii():
+            # A key pasted with a line break inside would be refused by HTTP itself, and look like a network error.
+            raise InvalidInputError(
+                "The Unstructured API key contains spaces, line breaks or other characters no API key has.",
+                field="api_key",
+                hint="Copy the key again from API Keys in the Unstructured UI.",
+            )
         register_secret(self._api_key)  # whichever front end typed or found it, logs never show it
         self._session = session or make_session()
         self._timeout = timeout
@@ -240,7 +252,9 @@ class PlatformClient:
 
         for attempt in range(1, attempts + 1):
             remaining = max(deadline - time.monotonic(), _MIN_ATTEMPT)
-            timeout = (min(self._timeout[0], remaining), min(self._timeout[1], remaining))
+            # The transport cuts a request at connect + read timeout: together they fit what is left.
+            connect = min(self._timeout[0], remaining / 2)
+            timeout = (connect, max(min(self._timeout[1], remaining - connect), _MIN_ATTEMPT / 2))
             try:
                 response = self._session.request(
                     method, self._url(path), headers=headers, json=json, params=params, timeout=timeout
@@ -278,7 +292,7 @@ class PlatformClient:
         if status in ok:
             try:
                 return response.json()
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise PlatformApiError(
                     "The Unstructured API answered with something that is not JSON.",
                     status=status,

@@ -24,6 +24,10 @@ def validate_connector_name(name: str) -> str:
         raise InvalidInputError("The connector name must be at most 200 characters.", field="name")
     if _CONTROL.search(value):
         raise InvalidInputError("The connector name must not contain control characters.", field="name")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError("The connector name holds characters that are not valid text.", field="name") from exc
     return value
 
 

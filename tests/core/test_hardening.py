@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -126,19 +127,29 @@ def test_with_umask_000_folders_are_0700_and_files_have_their_own_modes(tmp_path
 # --- item 10: no quadratic regexes on hostile text ----------------------------------------------------------
 
 
-@pytest.fixture
-def deadline() -> object:
-    """Fails the test if it runs past 5 s (quadratic scans took 10-126 s on these inputs)."""
+def _alarm(seconds: int) -> Iterator[None]:
     import signal
 
     def expired(signum: int, frame: object) -> None:
-        raise TimeoutError("took longer than 5 s: quadratic again?")
+        raise TimeoutError(f"took longer than {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(5)
+    signal.alarm(seconds)
     yield None
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Fails the test if it runs past 5 s (quadratic scans took 10-126 s on these inputs)."""
+    yield from _alarm(5)
+
+
+@pytest.fixture
+def network_deadline() -> Iterator[None]:
+    """Fails the test if a call is held past 15 s (a dripping server held one for minutes)."""
+    yield from _alarm(15)
 
 
 def _response(body: str):  # type: ignore[no-untyped-def]
@@ -171,3 +182,192 @@ def test_a_64_kb_damaged_pem_paste_is_parsed_quickly(deadline: object, key_bundl
     assert parse_pem_blocks("-----BEGIN RSA PRIVATE KEY-----" * 2100) == []
     damaged = "-----BEGIN RSA PRIVATE KEY-----\n" * 1000 + key_bundle.private_key_pem.decode()
     assert [b.label for b in parse_pem_blocks(damaged)] == ["RSA PRIVATE KEY"]
+
+
+# --- item 11: every failure is a sentence ---------------------------------------------------------------
+
+
+def _api(monkeypatch: pytest.MonkeyPatch, key: str = "") -> None:
+    from tests.conftest import API_KEY
+
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", key or API_KEY)
+
+
+@pytest.mark.parametrize("value", [5, float("nan"), ["x"]])
+def test_list_survives_odd_timestamps_from_the_api(
+    platform, monkeypatch: pytest.MonkeyPatch, key_bundle, value
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.core.test_cli import submit_args
+
+    _api(monkeypatch)
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "k.pem").write_bytes(key_bundle.private_key_pem)
+    created = cli(*submit_args(folder / "k.pem", platform))
+    assert created.code == 0, created.err
+    platform.connectors[created.out.strip()]["updated_at"] = value
+    run = cli("list", "--api-url", platform.api_url)
+    assert run.code == 0 and created.out.strip() in run.out and "unexpected" not in run.err
+
+
+def test_deeply_nested_json_from_the_api_is_a_sentence(platform, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _api(monkeypatch)
+    platform.fail_next(200, "[" * 100000, method="GET")
+    run = cli("list", "--api-url", platform.api_url)
+    assert run.code == 1 and "not JSON" in run.err and "unexpected" not in run.err
+
+
+def test_an_api_key_with_a_line_break_is_refused_as_input_before_any_request(
+    platform,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    _api(monkeypatch, "test-api-key\n0123456789")
+    run = cli("list", "--api-url", platform.api_url)
+    assert run.code == 2 and "line breaks" in run.err and platform.requests == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--common-name", "a\x07b"), ("--email", "a\nb@c.de"), ("--organization", "caf\udce9"), ("--org-unit", "x\x1by")],
+)
+def test_control_characters_and_undecodable_bytes_in_the_subject_are_refused(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    run = cli("keygen", "--out", str(tmp_path / "k"), option, value)
+    assert run.code == 2 and run.err.startswith("error: ") and "unexpected" not in run.err
+    assert not (tmp_path / "k").exists()
+
+
+def test_a_log_that_cannot_be_written_costs_one_line_not_tracebacks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    home = tmp_path / "home"
+    (home / "logs").mkdir(parents=True)
+    (home / "logs" / "wizard.log").symlink_to("/dev/full")  # every write: ENOSPC, as on a full disk
+    args = ["verify", "--username", "a@b.co", "--consumer-key", "3MVG9" + "x" * 40, "--private-key", "missing.pem"]
+    result = subprocess.run(  # a failing command logs its failure, and that write fails
+        [sys.executable, str(root / "main.py"), *args],
+        env=dict(os.environ, SFCW_HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("cannot be written") == 1
+
+
+# --- item 6: a deadline no server can stretch, and a cap on what it may send ------------------------------
+
+
+class Drip:
+    """A loopback server that answers one byte every ``pause`` seconds (headers included), or sends a huge body."""
+
+    def __init__(self, *, pause: float = 0.2, huge: bool = False) -> None:
+        import socket
+
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.pause, self.huge = pause, huge
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.server.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                try:
+                    if self.huge:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+                        for _ in range(400):  # 400 MB, unless the client stops reading
+                            conn.sendall(b"[" + b"0," * (512 * 1024 - 1) + b"0]")
+                    else:
+                        for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]":
+                            if self.stop.is_set():
+                                return
+                            conn.sendall(bytes([byte]))
+                            time.sleep(self.pause)
+                except OSError:
+                    continue
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.close()
+
+
+def test_a_server_that_drips_one_byte_at_a_time_cannot_hold_a_call(network_deadline: object) -> None:
+    from core.errors import NetworkError
+    from core.unstructured import PlatformClient
+
+    drip = Drip()
+    try:
+        client = PlatformClient(api_url=drip.url, api_key="k" * 20, timeout=(1.0, 1.0), sleep=lambda s: None)
+        started = time.monotonic()
+        with pytest.raises(NetworkError, match="in time"):
+            client.list_sources()
+        took = time.monotonic() - started
+    finally:
+        drip.close()
+    # Each attempt is cut at its 2 s deadline (before, the drip held it for the ~20 s of the answer).
+    assert took < 8
+
+
+def test_the_jwt_login_against_a_dripping_host_ends_at_its_deadline(network_deadline: object, key_bundle) -> None:  # type: ignore[no-untyped-def]
+    from core.errors import NetworkError
+    from core.salesforce import verify_jwt_login
+
+    drip = Drip()
+    try:
+        with pytest.raises(NetworkError, match="did not finish answering in time"):
+            verify_jwt_login(
+                username="a@b.co",
+                consumer_key="3MVG9" + "x" * 40,
+                private_key=key_bundle.private_key_pem,
+                login_url=drip.url,
+                timeout=(1.0, 1.0),
+            )
+    finally:
+        drip.close()
+
+
+def test_a_huge_answer_is_refused_while_it_arrives(network_deadline: object) -> None:
+    import resource
+
+    from core.errors import NetworkError
+    from core.unstructured import PlatformClient
+
+    drip = Drip(huge=True)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        client = PlatformClient(api_url=drip.url, api_key="k" * 20, timeout=(1.0, 3.0), sleep=lambda s: None)
+        with pytest.raises(NetworkError, match="too large"):
+            client.list_sources()
+    finally:
+        drip.close()
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100  # the 400 MB answer was never held (it took 867 MB before)
+
+
+def test_an_answer_cut_off_in_its_headers_is_an_error_not_a_short_answer(network_deadline: object) -> None:
+    """Cut mid-headers, http.client may return what it has as if complete: that must not pass as an answer."""
+    from core.errors import NetworkError
+    from core.unstructured import PlatformClient
+
+    drip = Drip(pause=0.05)  # 76 bytes in 3.8 s: the 2.5 s deadline falls inside the headers
+    try:
+        client = PlatformClient(
+            api_url=drip.url, api_key="k" * 20, timeout=(1.0, 1.5), budget=2.0, sleep=lambda s: None
+        )
+        with pytest.raises(NetworkError, match="in time"):
+            client.list_sources()
+    finally:
+        drip.close()
