@@ -106,24 +106,24 @@ def _register_socket(connection: Any) -> None:
         holder["sock"] = getattr(connection, "sock", None)
 
 
-class _TrackedHTTPConnection(urllib3.connection.HTTPConnection):
+class _SocketTracking:
+    """Says which socket a request uses (see ``_in_flight``); mixed into urllib3's connections."""
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]  # the urllib3 connection this is mixed into
         _register_socket(self)  # a new connection: its socket exists only now
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _register_socket(self)  # a reused connection
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]  # the urllib3 connection this is mixed into
 
 
-class _TrackedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _register_socket(self)  # a new connection: its socket exists only now
+class _TrackedHTTPConnection(_SocketTracking, urllib3.connection.HTTPConnection):
+    pass
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _register_socket(self)  # a reused connection
-        super().request(*args, **kwargs)
+
+class _TrackedHTTPSConnection(_SocketTracking, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _TrackedHTTPConnectionPool(urllib3.HTTPConnectionPool):
