@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
     QWizard,
-    QWizardPage,
 )
 
 from core import usecases
@@ -30,11 +29,11 @@ from core.errors import AppError
 from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases import ConnectorSaved
 from gui.context import WizardContext
-from gui.pages.base import TaskPage
+from gui.pages.base import StepPage, TaskPage
 from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
 from gui.pages.verify import VerifyPage
-from gui.widgets import CopyField, MessageLabel, describe
+from gui.widgets import CopyField, MessageLabel, describe, fit_to_screen
 from gui.workers import Task, connection_check_task
 
 REPLACE_STEPS = {
@@ -50,10 +49,9 @@ REPLACE_STEPS = {
 }
 
 
-class ReplaceCertificatePage(QWizardPage):
+class ReplaceCertificatePage(StepPage):
     def __init__(self, context: WizardContext, old_certificate: str) -> None:
-        super().__init__()
-        self.context = context
+        super().__init__(context)
         self.setTitle(self.tr("Replace the certificate in Salesforce"))
         self.setSubTitle(self.tr("The app keeps one certificate. Upload the new one on the same app."))
         self.external_radio = QRadioButton(self.tr("E&xternal Client App"))
@@ -77,7 +75,7 @@ class ReplaceCertificatePage(QWizardPage):
         warning.setWordWrap(True)
         self.done_box = QCheckBox(self.tr("I &uploaded the new certificate and saved the app"))
         describe(self.done_box, "I uploaded the new certificate")
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         for widget in (self.external_radio, self.connected_radio, self.steps, self.new_cert, warning, self.done_box):
             layout.addWidget(widget)
         layout.addStretch(1)
@@ -115,7 +113,7 @@ class ApplyRotationPage(TaskPage):
         self.update_button = QPushButton(self.tr("&Update connector"))
         describe(self.update_button, "Update connector", "Send the new key (with every other setting) to Unstructured")
         self.check_message = MessageLabel()
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         for widget in (
             self.summary,
             self.confirm_unverified,
@@ -244,7 +242,7 @@ class RotationWizard(QWizard):
         self.row = row
         self.setWindowTitle(self.tr("Rotate the key of {0}").format(row.name))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
-        self.setMinimumSize(720, 560)
+        fit_to_screen(self, 720, 560)
         old_cert = ""
         if row.fingerprint_sha256:
             old = next((k for k in context.settings.keys if k.fingerprint_sha256 == row.fingerprint_sha256), None)

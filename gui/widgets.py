@@ -127,3 +127,19 @@ class BusyRow(QWidget):
 
     def stop(self) -> None:
         self.hide()
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """A minimum size of ``width`` x ``height``, or the screen's available area if that is smaller.
+
+    At 200 % scaling a 1920x1080 screen has 960x540 logical pixels: a fixed 760x600 minimum put
+    the wizard's buttons off-screen. Pages scroll inside whatever room there is.
+    """
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    available = screen.availableGeometry() if screen is not None else None
+    if available is None:
+        window.setMinimumSize(width, height)
+        return
+    window.setMinimumSize(min(width, available.width()), min(height, available.height()))
+    if window.width() > available.width() or window.height() > available.height():
+        window.resize(min(window.width(), available.width()), min(window.height(), available.height()))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon, QPaintEvent
+from PySide6.QtGui import QIcon, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 from core import APP_NAME
@@ -30,9 +30,13 @@ if TYPE_CHECKING:
     from gui.pages.salesforce_auto import SalesforceAutoPage
     from gui.pages.unstructured import UnstructuredPage
     from gui.pages.verify import VerifyPage
+from gui.widgets import fit_to_screen
 from gui.workers import Task, while_alive
 
 log = logging.getLogger(__name__)
+
+#: Below this width the steps beside the pages are hidden: the page itself needs the room.
+FLOW_MIN_WINDOW_WIDTH = 880
 
 
 class ConnectorWizard(QWizard):
@@ -61,7 +65,8 @@ class ConnectorWizard(QWizard):
         self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
         self.setButtonText(QWizard.WizardButton.CustomButton1, self.tr("&About"))
         self.button(QWizard.WizardButton.CustomButton1).setAccessibleName("About")
-        self.setMinimumSize(760, 600)
+        self.resize(960, 680)  # room for the steps beside the pages; shrunk below if the screen is smaller
+        fit_to_screen(self, 760, 600)
 
         self.flow = FlowSteps()
         self.setSideWidget(self.flow)
@@ -185,6 +190,12 @@ class ConnectorWizard(QWizard):
     def _show_flow(self) -> None:
         automated = self._built and self.salesforce_app_page.automated()
         self.flow.show_position(automated=automated, current=self.currentId())
+        if self.width() < FLOW_MIN_WINDOW_WIDTH:
+            self.flow.hide()  # on a narrow window the page needs the room more than the overview
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show_flow()
 
     def _remember_page(self, page_id: int) -> None:
         self._show_flow()

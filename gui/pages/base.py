@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QWizardPage
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget, QWizardPage
 
 from core.errors import AppError
 from gui.context import WizardContext
@@ -21,11 +21,25 @@ from gui.workers import Task, while_alive
 
 
 class StepPage(QWizardPage):
-    """The interface the wizard uses on every page."""
+    """The interface the wizard uses on every page, and a body that scrolls rather than squeezes.
+
+    Subclasses lay their widgets out in :attr:`body`: on a small screen (or at 200 % scaling) the
+    page scrolls, and no input is ever pressed below its minimum size.
+    """
 
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self.context = context
+        self.body = QWidget()
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(self.body)
+        self.scroll_area.viewport().setAutoFillBackground(False)  # the page's own background shows through
+        self.body.setAutoFillBackground(False)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll_area)
 
     def is_busy(self) -> bool:
         """Whether a step is still running here (closing the wizard then asks first)."""

@@ -61,7 +61,7 @@ class CredentialsPage(StepPage):
         form.addRow("", self.username_message)
         form.addRow(key_label, self.consumer_key)
         form.addRow("", self.consumer_key_message)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(self.advanced)

@@ -26,7 +26,7 @@ class DonePage(StepPage):
             )
         )
         next_steps.setWordWrap(True)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.summary)
         layout.addWidget(self.connector_id)
         layout.addWidget(next_steps)

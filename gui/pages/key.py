@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -216,7 +217,7 @@ class KeyPage(TaskPage):
         result_form.addRow("", result_buttons)
         self.result_box.hide()
 
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.generate_radio)
         layout.addWidget(self.import_radio)
         layout.addWidget(self.csr_radio)
@@ -313,6 +314,13 @@ class KeyPage(TaskPage):
     def _mode_changed(self) -> None:
         mode = self.mode()
         self.stack.setCurrentIndex(0 if mode in ("generate", "csr") else 1)
+        # A stack is as tall as its tallest page; only the page shown should take room.
+        for index in range(self.stack.count()):
+            policy = QSizePolicy.Policy.Preferred if index == self.stack.currentIndex() else QSizePolicy.Policy.Ignored
+            page = self.stack.widget(index)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
+        self.stack.adjustSize()
         self.action_button.setText(
             {
                 "generate": self.tr("Generate key and cer&tificate"),
@@ -419,6 +427,7 @@ class KeyPage(TaskPage):
         self.context.bundle = bundle
         self.context.cert_path = cert_path
         self._show_result()
+        QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(self.result_box))  # after layout
         where = (
             self.tr("only in memory for this session")
             if self.context.session_only

@@ -88,7 +88,7 @@ class ManagePage(TaskPage):
         actions.addStretch(1)
         for button in (self.check_button, self.auto_rotate_button, self.rotate_button, self.delete_button):
             actions.addWidget(button)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.access)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)

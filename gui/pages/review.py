@@ -114,7 +114,7 @@ class ReviewPage(TaskPage):
         buttons.addWidget(self.copy_python)
         buttons.addStretch(1)
         buttons.addWidget(self.create_button)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.summary, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.busy)

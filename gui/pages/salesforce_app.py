@@ -182,7 +182,7 @@ class SalesforceAppPage(StepPage):
         manual.addWidget(self.reveal_button)
         manual.addWidget(self.progress)
         manual.addWidget(self.propagation)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.auto_radio)
         layout.addWidget(self.manual_radio)
         layout.addWidget(self.auto_explain)

@@ -141,7 +141,7 @@ class SalesforceAutoPage(TaskPage):
         buttons.addWidget(self.create_button)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addLayout(form)
         for label in self.step_labels:
             layout.addWidget(label)

@@ -49,7 +49,7 @@ class UnstructuredPage(StepPage):
         name_label.setBuddy(self.name)
         form.addRow(name_label, self.name)
         form.addRow("", self.name_message)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.access)
         layout.addWidget(categories)
         layout.addWidget(self.categories_message)

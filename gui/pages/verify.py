@@ -54,7 +54,7 @@ class VerifyPage(TaskPage):
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.verify_button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(self.preauthorised)
         layout.addWidget(steps)
         layout.addWidget(self.url)

@@ -73,7 +73,7 @@ class WelcomePage(StepPage):
         resume_row.addWidget(self.resume_button)
         resume_row.addWidget(self.start_over_button)
         resume_row.addStretch(1)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body)
         layout.addWidget(intro)
         layout.addWidget(self.create_radio)
         layout.addWidget(self.manage_radio)

@@ -190,6 +190,7 @@ def test_beside_the_pages_the_admin_sees_where_they_are_in_the_chosen_path(
     person: Person, tmp_path: Path, org: FakeOrg, salesforce
 ) -> None:
     flow = person.wizard.flow
+    person.wizard.resize(960, 680)
     assert not flow.isVisible()  # Welcome is not a step
     reach_auto_page(person, tmp_path, org)
     texts = [label.text() for label in flow.labels if label.isVisible()]
@@ -220,3 +221,11 @@ def test_an_admin_who_cannot_use_the_browser_sign_in_pastes_an_instance_url_and_
     from core.settings import config_dir
 
     assert token not in (config_dir() / "settings.json").read_text()
+
+
+def test_on_a_narrow_window_the_page_gets_the_room_of_the_steps(person: Person, tmp_path: Path, org: FakeOrg) -> None:
+    reach_auto_page(person, tmp_path, org)
+    person.wizard.resize(960, 680)
+    assert person.wizard.flow.isVisible()
+    person.wizard.resize(person.wizard.minimumSize())
+    assert not person.wizard.flow.isVisible()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
+    QWidget,
 )
 
 from core.secret_store import SecretStore
@@ -222,3 +223,33 @@ def test_an_external_client_app_is_told_that_approval_is_not_needed(
     assert "approval page is not needed" in person.wizard.verify_page.preauthorised.text()
     texts = [label.text() for label in person.wizard.salesforce_app_page.findChildren(QLabel)]
     assert any("IP Relaxation" in t and "Relax IP restrictions" in t for t in texts)
+
+
+def test_at_the_minimum_size_pages_scroll_instead_of_squeezing_inputs(person: Person, tmp_path: Path) -> None:
+    """The Key page after generating (its result box shown) was the worst case: inputs 2 px high."""
+    from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QPlainTextEdit
+
+    wizard = person.wizard
+    wizard.resize(wizard.minimumSize())
+
+    def squeezed() -> list[str]:
+        page = wizard.currentPage()
+        found = []
+        for widget in page.findChildren(QWidget):
+            if not widget.isVisibleTo(page) or isinstance(widget.parent(), (QAbstractSpinBox, QComboBox)):
+                continue  # editors inside spin boxes and combo boxes are sized by them
+            if isinstance(widget, (QLineEdit, QPlainTextEdit, QComboBox, QAbstractButton)):
+                if widget.height() < widget.minimumSizeHint().height():
+                    found.append(f"{type(page).__name__}: {widget.accessibleName() or widget.objectName()}")
+        return found
+
+    person.next()
+    person.generate_key(tmp_path / "keys")
+    QApplication.processEvents()
+    assert squeezed() == []
+    assert wizard.key_page.scroll_area.verticalScrollBar().maximum() > 0  # it scrolls instead
+    person.next()
+    person.next()
+    person.click(wizard.salesforce_auto_page.advanced)
+    QApplication.processEvents()
+    assert squeezed() == []
