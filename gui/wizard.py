@@ -248,18 +248,38 @@ class ConnectorWizard(QWizard):
         return [page.title() for page in pages if isinstance(page, StepPage) and page.is_busy()]
 
     def reject(self) -> None:
-        """Cancel, Escape and the window's close button: ask first while a step is still running."""
+        """Cancel, Escape and the window's close button: ask first while a step runs, or once work exists."""
+        if self._close_confirmed:
+            super().reject()
+            return
         busy = self.busy_steps()
-        if not busy or self._close_confirmed:
+        connector = self.context.connector
+        if busy:
+            if connector is not None:
+                text = self.tr(
+                    "\u201c{0}\u201d is still running. The connector \u201c{1}\u201d is already created and recorded; "
+                    "closing only stops waiting for this step. Close anyway?"
+                ).format(busy[0], connector.name)
+            else:
+                text = self.tr(
+                    "\u201c{0}\u201d is still running. If you close now it may still complete (a connector may be "
+                    "created) without the wizard recording it; look under Manage connectors next time. Close anyway?"
+                ).format(busy[0])
+        elif self.currentId() != int(PageId.DONE) and (self.context.bundle is not None or connector is not None):
+            text = self.tr(
+                "Close the wizard? Your key is kept and the wizard resumes at this step next time."
+                if connector is None
+                else "Close the wizard? The connector \u201c{0}\u201d is created; Manage connectors shows it next time."
+            )
+            if connector is not None:
+                text = text.format(connector.name)
+        else:
             super().reject()
             return
         box = QMessageBox(
             QMessageBox.Icon.Question,
             self.tr("Close the wizard?"),
-            self.tr(
-                "\u201c{0}\u201d is still running. If you close now it may still complete (a connector may be created) "
-                "without the wizard recording it; look under Manage connectors next time. Close anyway?"
-            ).format(busy[0]),
+            text,
             QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
             self,
         )

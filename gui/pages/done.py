@@ -31,6 +31,10 @@ class DonePage(StepPage):
         layout.addWidget(self.connector_id)
         layout.addWidget(next_steps)
         layout.addStretch(1)
+        self.setFinalPage(True)  # Finish, not "Next" (which led to Manage) and not "Cancel" (which read as undo)
+
+    def nextId(self) -> int:
+        return -1
 
     def initializePage(self) -> None:
         connector = self.context.connector

@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWizard
 
 from core import usecases
 from core.connectors import explain_check_failure, login_failure_code
@@ -256,6 +256,9 @@ class ReviewPage(TaskPage):
 
     def _checked(self, check: ConnectionCheck) -> None:
         self.context.check = check
+        wizard = self.wizard()
+        if wizard is not None:  # Enter goes on, not back (focus used to land on "< Back")
+            QTimer.singleShot(0, wizard.button(QWizard.WizardButton.NextButton).setFocus)
         if check.status == "SUCCESS":
             self.check_message.show_ok(self.tr("Connection check passed: the connector can read Salesforce."))
         else:

@@ -374,9 +374,38 @@ def test_closing_while_creating_asks_first(
     assert box is not None and box.isVisible() and "Review and create" in box.text()
     person.click(box.button(QMessageBox.StandardButton.Cancel))
     assert person.wizard.isVisible()
+    # While the check runs the connector exists: the question says so instead of "may be created".
+    person.qtbot.waitUntil(lambda: person.wizard.context.connector is not None, timeout=20000)
+    if person.wizard.busy_steps():
+        person.click(person.wizard.button(QWizard.WizardButton.CancelButton))
+        box = person.wizard.close_box
+        assert box is not None and "already created and recorded" in box.text() and "may be created" not in box.text()
+        person.click(box.button(QMessageBox.StandardButton.Cancel))
     person.qtbot.waitUntil(lambda: review.check_message.kind == "ok", timeout=20000)
     platform.delay = 0
-    person.click(person.wizard.button(QWizard.WizardButton.CancelButton))  # idle: closes at once
+    # Idle, but a connector was made: Escape or Cancel asks once instead of vanishing.
+    person.click(person.wizard.button(QWizard.WizardButton.CancelButton))
+    box = person.wizard.close_box
+    assert box is not None and box.isVisible() and "is created" in box.text()
+    person.click(box.button(QMessageBox.StandardButton.Close))
+    assert not person.wizard.isVisible()
+
+
+def test_done_finishes_instead_of_leading_to_manage(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
+    from PySide6.QtWidgets import QWizard
+
+    person.reach_review(tmp_path, salesforce, platform)
+    review = person.wizard.review_page
+    person.click(review.create_button)
+    person.qtbot.waitUntil(lambda: review.check_message.kind == "ok", timeout=20000)
+    person.qtbot.waitUntil(lambda: person.wizard.button(QWizard.WizardButton.NextButton).hasFocus(), timeout=2000)
+    person.next()
+    assert person.at(PageId.DONE)
+    finish = person.wizard.button(QWizard.WizardButton.FinishButton)
+    assert finish.isVisible() and not person.wizard.button(QWizard.WizardButton.NextButton).isVisible()
+    person.click(finish)  # the run is done: nothing to confirm
     assert not person.wizard.isVisible()
 
 
