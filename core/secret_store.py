@@ -151,37 +151,17 @@ class SecretStore:
         """One backend call with its failure as a sentence. Every call made here is idempotent, so a
         backend's own error (not locked, not missing) is tried again briefly: Secret Service answers
         "Item does not exist" when another writer replaces an entry between its search and its use."""
+        errors = _errors()
         for attempt in range(_BACKEND_ATTEMPTS):
             try:
                 return func(*args)
-            except (_errors().NoKeyringError, _errors().KeyringLocked):
-                return self._call_once(action, func, *args)
-            except Exception:  # noqa: BLE001 - backends raise their own types (pywintypes.error on Windows)
+            except (errors.NoKeyringError, errors.KeyringLocked) as exc:
+                raise _as_store_error(exc, action) from exc  # waiting will not unlock it: no retry, no second prompt
+            except Exception as exc:  # noqa: BLE001 - backends raise their own types (pywintypes.error on Windows)
                 if attempt + 1 == _BACKEND_ATTEMPTS:
-                    break
+                    raise _as_store_error(exc, action) from exc
                 time.sleep(0.02 * (attempt + 1))
-        return self._call_once(action, func, *args)
-
-    def _call_once(self, action: str, func: Callable[..., T], *args: Any) -> T:
-        errors = _errors()
-        try:
-            return func(*args)
-        except errors.NoKeyringError as exc:
-            raise SecretStoreError("No system keyring is available on this computer.", hint=_NO_BACKEND_HINT) from exc
-        except errors.KeyringLocked as exc:
-            raise SecretStoreError(
-                f"The keyring is locked, so the secret could not be {action}.",
-                hint="Unlock your keyring (log in to the desktop session or unlock it in your keyring app) and try again.",
-            ) from exc
-        except errors.InitError as exc:
-            raise SecretStoreError("The keyring could not be opened.", hint=_NO_BACKEND_HINT) from exc
-        except Exception as exc:  # noqa: BLE001 - backends raise their own types (pywintypes.error on Windows)
-            # Backend messages describe the failure, never the value (e.g. 'The stub received bad data.').
-            detail = str(exc.args[-1]) if exc.args else type(exc).__name__
-            raise SecretStoreError(
-                f"The keyring refused: the secret could not be {action} ({detail[:120]}).",
-                hint="Check that the keyring is unlocked and allows this application, then try again.",
-            ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def set(self, name: str, value: str) -> None:
         """Store ``value`` under ``name``, replacing any earlier value, and read it back.
@@ -313,9 +293,23 @@ class SecretStore:
         except errors.PasswordDeleteError:
             return False
         except errors.KeyringError as exc:
-            self._call("deleted", _raise, exc)
-            return False
+            raise _as_store_error(exc, "deleted") from exc
 
 
-def _raise(exc: Exception) -> None:
-    raise exc
+def _as_store_error(exc: BaseException, action: str) -> SecretStoreError:
+    """A backend's failure as a sentence; backend messages describe the failure, never the value."""
+    errors = _errors()
+    if isinstance(exc, errors.NoKeyringError):
+        return SecretStoreError("No system keyring is available on this computer.", hint=_NO_BACKEND_HINT)
+    if isinstance(exc, errors.KeyringLocked):
+        return SecretStoreError(
+            f"The keyring is locked, so the secret could not be {action}.",
+            hint="Unlock your keyring (log in to the desktop session or unlock it in your keyring app) and try again.",
+        )
+    if isinstance(exc, errors.InitError):
+        return SecretStoreError("The keyring could not be opened.", hint=_NO_BACKEND_HINT)
+    detail = str(exc.args[-1]) if exc.args else type(exc).__name__  # e.g. 'The stub received bad data.'
+    return SecretStoreError(
+        f"The keyring refused: the secret could not be {action} ({detail[:120]}).",
+        hint="Check that the keyring is unlocked and allows this application, then try again.",
+    )

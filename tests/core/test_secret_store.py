@@ -262,3 +262,18 @@ def test_concurrent_writers_on_the_real_keyring_never_damage_an_entry(pem_4096: 
     finally:
         store.delete("pair")
     assert damaged == 0
+
+
+def test_a_locked_keyring_is_asked_once_not_again_to_translate_its_error() -> None:
+    """Each attempt on a locked keyring may show an unlock prompt: it is made once."""
+
+    class CountingLocked(LockedKeyring):
+        calls = 0
+
+        def get_password(self, service: str, username: str) -> str | None:
+            CountingLocked.calls += 1
+            return super().get_password(service, username)
+
+    with pytest.raises(SecretStoreError, match="locked"):
+        SecretStore(CountingLocked()).get("k")
+    assert CountingLocked.calls == 1
