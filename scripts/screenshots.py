@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +47,29 @@ def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> None:
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
 
+def open_wizard(context: WizardContext, out_dir: Path, *, first: int) -> tuple[Any, list[Path], Callable[[str], None]]:
+    """The wizard at the README's size, the list of pictures taken, and ``shot(name)`` numbering from ``first``."""
+    wizard = build_wizard(context)
+    wizard.resize(*SIZE)
+    wizard.show()
+    shots: list[Path] = []
+
+    def shot(name: str) -> None:
+        QCoreApplication.processEvents()
+        path = out_dir / f"{first + len(shots):02d}-{name}.png"
+        wizard.grab().save(str(path))
+        shots.append(path)
+
+    return wizard, shots, shot
+
+
+def generate_key(wizard: Any, folder: Path) -> None:
+    key = wizard.key_page
+    key.folder.setText(str(folder))
+    key.action_button.click()
+    wait_until(key.isComplete)
+
+
 def render_all(out_dir: Path) -> list[Path]:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
@@ -58,24 +82,11 @@ def render_all(out_dir: Path) -> list[Path]:
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     context = WizardContext(store=SecretStore(backend), settings=Settings.load(), check_poll_interval=0.2)
-    wizard = build_wizard(context)
-    wizard.resize(*SIZE)
-    wizard.show()
-    shots: list[Path] = []
-
-    def shot(name: str) -> None:
-        QCoreApplication.processEvents()
-        path = out_dir / f"{len(shots) + 1:02d}-{name}.png"
-        wizard.grab().save(str(path))
-        shots.append(path)
-
+    wizard, shots, shot = open_wizard(context, out_dir, first=1)
     try:
         shot("welcome")
         wizard.next()
-        key = wizard.key_page
-        key.folder.setText(str(Path(os.environ["SFCW_HOME"]) / "keys"))
-        key.action_button.click()
-        wait_until(key.isComplete)
+        generate_key(wizard, Path(os.environ["SFCW_HOME"]) / "keys")
         shot("key-and-certificate")
         wizard.next()
         assert context.cert_path is not None
@@ -156,23 +167,10 @@ def render_automated(out_dir: Path, *, first: int) -> list[Path]:
 
     browser = Browser()
     QDesktopServices.setUrlHandler("http", browser, "open")  # type: ignore[arg-type]  # the stub says bytes; PySide 6.11 accepts only str
-    wizard = build_wizard(context)
-    wizard.resize(*SIZE)
-    wizard.show()
-    shots: list[Path] = []
-
-    def shot(name: str) -> None:
-        QCoreApplication.processEvents()
-        path = out_dir / f"{first + len(shots):02d}-{name}.png"
-        wizard.grab().save(str(path))
-        shots.append(path)
-
+    wizard, shots, shot = open_wizard(context, out_dir, first=first)
     try:
         wizard.next()
-        key = wizard.key_page
-        key.folder.setText(str(Path(os.environ["SFCW_HOME"]) / "auto-keys"))
-        key.action_button.click()
-        wait_until(key.isComplete)
+        generate_key(wizard, Path(os.environ["SFCW_HOME"]) / "auto-keys")
         wizard.next()
         shot("salesforce-app-set-it-up-for-me")
         wizard.next()
