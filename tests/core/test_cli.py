@@ -29,7 +29,9 @@ class Run:
         self.code, self.out, self.err = code, out, err
 
 
-def submit_args(key_file: Path, platform: FakePlatform, name: str = "sf") -> list[str]:
+def submit_args(
+    key_file: Path, platform: FakePlatform, name: str = "sf", consumer_key: str = CONSUMER_KEY
+) -> list[str]:
     return [
         "submit",
         "--name",
@@ -37,7 +39,7 @@ def submit_args(key_file: Path, platform: FakePlatform, name: str = "sf") -> lis
         "--username",
         USERNAME,
         "--consumer-key",
-        CONSUMER_KEY,
+        consumer_key,
         "--private-key",
         str(key_file),
         "--api-url",

@@ -15,7 +15,7 @@ from core.cli import Cli
 from core.keys import KeyBundle
 from core.settings import Settings
 from tests.conftest import API_KEY, USERNAME, write_browser
-from tests.core.test_cli import Run
+from tests.core.test_cli import Run, submit_args
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg
 
@@ -77,19 +77,7 @@ def test_setup_then_submit_gives_a_connector_whose_check_passes(
 
     platform.reset(api_key=API_KEY, salesforce_url=org.url)
     monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
-    created = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        consumer_key,
-        "--private-key",
-        str(keys[0]),
-        "--api-url",
-        platform.api_url,
-    )
+    created = cli(*submit_args(keys[0], platform, consumer_key=consumer_key))
     assert created.code == 0, created.err
     check = cli("check", created.out.strip(), "--api-url", platform.api_url)
     assert check.code == 0 and "SUCCESS" in check.out
@@ -227,19 +215,7 @@ def _connector_through_setup(
     monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
     platform.reset(api_key=API_KEY, salesforce_url=org.url)
     consumer_key = cli(*setup_args(org, keys)).out.strip()
-    created = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        consumer_key,
-        "--private-key",
-        str(keys[0]),
-        "--api-url",
-        platform.api_url,
-    )
+    created = cli(*submit_args(keys[0], platform, consumer_key=consumer_key))
     assert created.code == 0, created.err
     return created.out.strip()
 
@@ -343,19 +319,7 @@ def test_a_kept_sign_in_lets_rotate_auto_run_without_the_browser_until_forgotten
 
     monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
     platform.reset(api_key=API_KEY, salesforce_url=org.url)
-    created = cli(
-        "submit",
-        "--name",
-        "sf",
-        "--username",
-        USERNAME,
-        "--consumer-key",
-        run.out.strip(),
-        "--private-key",
-        str(keys[0]),
-        "--api-url",
-        platform.api_url,
-    )
+    created = cli(*submit_args(keys[0], platform, consumer_key=run.out.strip()))
     monkeypatch.setenv("BROWSER", "false")  # from here on, a browser sign-in would fail
     rotated = cli(
         "rotate",
