@@ -606,17 +606,17 @@ class Cli:
         sign-in for the app's org, or the browser (asking for a refresh token when ``offline``)."""
         from core import salesforce_signin as signin
 
-        if kept is not None and kept.sign_in_kept and not (args.instance_url or args.sf_org):
-            refresh = self.store.get(signin.refresh_entry(kept.org_id))
-            if refresh:
-                try:
-                    session = signin.refresh_session(
-                        login_url=kept.login_url or login_url, client_id=args.client_id, refresh_token=refresh
-                    )
-                    self.note("Using the kept Salesforce sign-in (forget-org removes it).")
-                    return session
-                except signin.SignInError as exc:
-                    self.note(f"note: {exc.message} Signing in through the browser instead.")
+        if kept is not None and not (args.instance_url or args.sf_org):
+            try:
+                session = signin.kept_session(
+                    kept, read_secret=self.store.get, login_url=login_url, client_id=args.client_id
+                )
+            except signin.SignInError as exc:
+                self.note(f"note: {exc.message} Signing in through the browser instead.")
+                session = None
+            if session is not None:
+                self.note("Using the kept Salesforce sign-in (forget-org removes it).")
+                return session
         if offline and (args.instance_url or args.sf_org):
             raise InvalidInputError(
                 "--remember-sign-in keeps a browser sign-in; with --instance-url or --sf-org there is none to keep."

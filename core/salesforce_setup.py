@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.eca_metadata import (
+    CALLBACK_URL,
     IP_RELAXATION,
     MIN_API_VERSION,
     OAUTH_SCOPES,
@@ -92,7 +93,7 @@ class SetupPlan:
         relax = "relaxed" if spec.ip_relaxation == "relax" else "enforced"
         lines += [
             f"- create the External Client App {spec.name} ({spec.label}) with the certificate {self.certificate_fingerprint[:23]}...,",
-            f"  OAuth scopes {spec.scopes}, callback {('https://localhost')}, a new consumer key,",
+            f"  OAuth scopes {spec.scopes}, callback {CALLBACK_URL}, a new consumer key,",
             f"  users: admin-approved users are pre-authorised through {spec.permission_set}; IP restrictions {relax}.",
         ]
         return lines

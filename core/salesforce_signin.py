@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
@@ -27,6 +27,9 @@ from core.errors import AppError, CancelledError, InvalidInputError
 from core.logs import register_secret
 from core.salesforce_org import AdminSession
 from core.transport import make_session, network_error, require_safe_url
+
+if TYPE_CHECKING:
+    from core.settings import SalesforceAppRecord
 
 CLI_CLIENT_ID = "PlatformCLI"
 DEFAULT_REDIRECT_PORT = 1717
@@ -395,4 +398,25 @@ def refresh_session(
         access_token=token,
         refresh_token=refresh_token,
         login_url=base,
+    )
+
+
+def kept_session(
+    app: SalesforceAppRecord,
+    *,
+    read_secret: Callable[[str], str | None],
+    login_url: str = CONNECTOR_LOGIN_URL,
+    client_id: str = CLI_CLIENT_ID,
+    timeout: tuple[float, float] = HTTP_TIMEOUT,
+) -> AdminSession | None:
+    """A session from the sign-in kept for the app's org, or None when none was kept.
+
+    Raises:
+        SignInError: a sign-in was kept but Salesforce refused it (revoked or expired): sign in again.
+    """
+    refresh = read_secret(refresh_entry(app.org_id)) if app.sign_in_kept else None
+    if not refresh:
+        return None
+    return refresh_session(
+        login_url=app.login_url or login_url, client_id=client_id, refresh_token=refresh, timeout=timeout
     )

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from core.connectors import create_connector as _create_checked
 from core.connectors import merged_config
+from core.errors import InvalidInputError
 from core.keys import load_private_key, public_key_id
 from core.settings import ConnectorRecord, KeyRecord, Settings
 from core.unstructured import PlatformClient, SourceConnector
@@ -107,8 +108,6 @@ class UpdateRequest:
 
     def validated(self) -> "UpdateRequest":
         """Raises InvalidInputError for a value that cannot be sent, or when nothing is to change."""
-        from core.errors import InvalidInputError
-
         if not any(v is not None for v in (self.private_key, self.username, self.consumer_key, self.categories)):
             raise InvalidInputError(
                 "Nothing to update.", hint="Give a new private key, username, consumer key or categories."

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -143,3 +143,9 @@ def fit_to_screen(window: QWidget, width: int, height: int) -> None:
     window.setMinimumSize(min(width, available.width()), min(height, available.height()))
     if window.width() > available.width() or window.height() > available.height():
         window.resize(min(window.width(), available.width()), min(window.height(), available.height()))
+
+
+def open_sign_in_page(url: str, message: MessageLabel) -> None:
+    """Open Salesforce's sign-in in the default browser, or say where to go when no browser opens."""
+    if not QDesktopServices.openUrl(QUrl(url)):
+        message.show_warning(message.tr("No browser opened. Open this address yourself: {0}").format(url))

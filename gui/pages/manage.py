@@ -6,8 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -29,7 +28,7 @@ from core.usecases import ConnectorDeleted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
-from gui.widgets import describe
+from gui.widgets import describe, open_sign_in_page
 from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
@@ -342,18 +341,12 @@ class ManagePage(TaskPage):
                 stored=context.read_secret,
             )
             task.report(("key", saved_key))
-            admin = None
-            kept = context.read_secret(signin.refresh_entry(app.org_id)) if app.sign_in_kept else None
-            if kept:
-                try:
-                    admin = signin.refresh_session(
-                        login_url=app.login_url or login_url,
-                        client_id=signin.CLI_CLIENT_ID,
-                        refresh_token=kept,
-                        timeout=context.http_timeout,
-                    )
-                except signin.SignInError:
-                    admin = None  # revoked or expired: the browser sign-in below
+            try:
+                admin = signin.kept_session(
+                    app, read_secret=context.read_secret, login_url=login_url, timeout=context.http_timeout
+                )
+            except signin.SignInError:
+                admin = None  # revoked or expired: the browser sign-in below
             if admin is None:
                 admin = signin.sign_in(
                     open_browser=open_browser, login_url=login_url, port=port, cancelled=task.cancel_event.is_set
@@ -390,8 +383,8 @@ class ManagePage(TaskPage):
 
     def _auto_rotation_progress(self, event: tuple[str, Any]) -> None:
         kind, value = event
-        if kind == "open" and not QDesktopServices.openUrl(QUrl(str(value))):
-            self.message.show_warning(self.tr("No browser opened. Open this address yourself: {0}").format(value))
+        if kind == "open":
+            open_sign_in_page(str(value), self.message)
         elif kind == "key":
             value.apply(self.context.settings)  # the new key is recorded before the old one stops
             self.context.save_settings()

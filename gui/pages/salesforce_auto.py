@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,7 +28,7 @@ from core.errors import AppError
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
-from gui.widgets import CopyField, MessageLabel, describe
+from gui.widgets import CopyField, MessageLabel, describe, open_sign_in_page
 from gui.workers import Task
 
 STEPS = (
@@ -277,8 +275,8 @@ class SalesforceAutoPage(TaskPage):
 
     def _sign_in_progress(self, event: tuple[str, Any]) -> None:
         kind, value = event
-        if kind == "open" and not QDesktopServices.openUrl(QUrl(str(value))):
-            self.message.show_warning(self.tr("No browser opened. Open this address yourself: {0}").format(value))
+        if kind == "open":
+            open_sign_in_page(str(value), self.message)
         if kind == "signed-in":
             self._show_steps(1)
             self.busy.status.setText(self.tr("Checking the org..."))
