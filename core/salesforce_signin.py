@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -156,15 +155,6 @@ class LoopbackListener:
         self._stop.set()
         self._thread.join(timeout=2)
         self._server.server_close()
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _token_request(

@@ -184,9 +184,6 @@ class ConnectorWizard(QWizard):
             self.key_page.initializePage()
             self.key_page.completeChanged.emit()
 
-    def is_restoring(self) -> bool:
-        return self._restoring is not None and self._restoring.running
-
     def _show_flow(self) -> None:
         automated = self._built and self.salesforce_app_page.automated()
         self.flow.show_position(automated=automated, current=self.currentId())
