@@ -60,6 +60,7 @@ class Cli:
         login_wait: float = 15 * 60.0,
     ) -> None:
         self._store = store
+        self._settings: Settings | None = None
         #: Seconds between polls of a connection check (tests make it short).
         self.check_poll_interval = check_poll_interval
         #: Polling the connector's login after the app was created: interval and limit in seconds.
@@ -78,13 +79,14 @@ class Cli:
         return self._store
 
     def load_settings(self) -> Settings:
-        """The settings, saying once on stderr if the file had to be set aside."""
+        """The settings, read once per command, saying on stderr if the file had to be set aside."""
         from core.settings import Settings
 
-        settings = Settings.load()
-        if settings.notice:
-            self.note(f"note: {settings.notice}")
-        return settings
+        if self._settings is None:
+            self._settings = Settings.load()
+            if self._settings.notice:
+                self.note(f"note: {self._settings.notice}")
+        return self._settings
 
     # --- output ----------------------------------------------------------------------------
 
