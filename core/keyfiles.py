@@ -1,16 +1,22 @@
-"""Writing key material to disk: owner-only from creation, atomic, never a silent overwrite."""
+"""Writing key material to disk: owner-only from creation, atomic, never a silent overwrite.
+
+Owner-only is mode 0600 (files) and 0700 (folders) on macOS and Linux, and an explicit protected
+ACL for the current user and SYSTEM on Windows (core/winacl.py).
+"""
 
 from __future__ import annotations
 
 import glob
 import os
 import secrets
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core import winacl
 from core.errors import FileRefusedError
 
 if TYPE_CHECKING:
@@ -90,7 +96,10 @@ def ensure_private_dir(folder: Path) -> None:
         current = current.parent
     for created in reversed(missing):
         try:
-            created.mkdir(mode=0o700)
+            if sys.platform == "win32":
+                winacl.make_private_dir(created)  # an explicit owner-only ACL: 0700 means nothing there
+            else:
+                created.mkdir(mode=0o700)
         except FileExistsError:
             continue
         if os.name == "posix":
@@ -101,7 +110,10 @@ def _stage(path: Path, data: bytes, *, mode: int) -> str:
     """Write ``data`` to a new hidden temp file beside ``path`` (owner-only from creation); return its name."""
     try:
         ensure_private_dir(path.parent)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+        if sys.platform == "win32" and mode == SECRET_MODE:
+            fd, tmp_name = _windows_private_temp(path)
+        else:
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     except OSError as exc:
         raise FileRefusedError(
             f"Cannot write into {path.parent}: {exc.strerror or exc}.",
@@ -109,7 +121,7 @@ def _stage(path: Path, data: bytes, *, mode: int) -> str:
         ) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
-            if mode != SECRET_MODE and os.name == "posix":
+            if mode != SECRET_MODE and sys.platform != "win32":
                 os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
@@ -118,6 +130,22 @@ def _stage(path: Path, data: bytes, *, mode: int) -> str:
         _unlink_quietly(tmp_name)
         raise FileRefusedError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     return tmp_name
+
+
+def _windows_private_temp(path: Path) -> tuple[int, str]:
+    """A new temp file beside ``path`` that only this user (and SYSTEM) can open, from creation on.
+
+    The rename to ``path`` keeps its ACL, so a key saved into a shared folder stays the user's own.
+    """
+    if sys.platform != "win32":
+        raise NotImplementedError("only Windows needs an ACL")
+    for _ in range(100):
+        name = str(path.parent / f".{path.name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}")
+        try:
+            return winacl.create_private_file(Path(name)), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def _commit(tmp_name: str, path: Path, *, overwrite: bool) -> None:

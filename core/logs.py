@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
 
         def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature is unannotated
             fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            if os.name == "posix":
+            if sys.platform != "win32":  # on Windows the owner-only folder's ACL is inherited
                 os.fchmod(fd, 0o600)
             return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
