@@ -6,7 +6,8 @@
     python3 scripts/dev.py bench             the benchmark figures
     python3 scripts/dev.py screenshots       render every wizard page to docs/screenshots/
     python3 scripts/dev.py demo              the wizard against loopback stand-ins for Salesforce and Unstructured
-    python3 scripts/dev.py build             the packaged app (PyInstaller, build.spec) and its archive in dist/
+    python3 scripts/dev.py build             the packaged app (PyInstaller, build.spec) and the release files in
+                                             dist/: archive, .deb (Linux), CycloneDX SBOM, SHA256SUMS
     python3 scripts/dev.py smoke             smoke-test the packaged app (after build)
 
 Creates .venv beside the project and installs the pinned requirements the first time (and
@@ -35,6 +36,11 @@ LINUX_TEST_PACKAGES = [
     "dbus",
     "dbus-x11",
     "openssl",
+    # The .deb round trip (tests/packaging) and the looks under a real X server
+    "dpkg-dev",
+    "desktop-file-utils",
+    "xvfb",
+    "x11-utils",
     # Qt's offscreen and xcb platforms
     "libegl1",
     "libgl1",
@@ -81,7 +87,19 @@ def ensure_venv(requirements: str) -> Path:
 
 def ensure_linux_packages() -> None:
     missing = [
-        tool for tool in ("dbus-run-session", "gnome-keyring-daemon", "openssl", "jq", "curl") if not shutil.which(tool)
+        tool
+        for tool in (
+            "dbus-run-session",
+            "gnome-keyring-daemon",
+            "openssl",
+            "jq",
+            "curl",
+            "dpkg-shlibdeps",
+            "desktop-file-validate",
+            "Xvfb",
+            "xwininfo",
+        )
+        if not shutil.which(tool)
     ]
     if not missing or not sys.platform.startswith("linux"):
         return
@@ -126,9 +144,50 @@ def test(args: list[str]) -> int:
     python = ensure_venv("requirements-dev.txt")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTHON_KEYRING_BACKEND", None)
+    bin_dir = python.parent  # the venv's scripts (bin/ or Scripts/)
     steps = [
         ("ruff", [str(python), "-m", "ruff", "check", "."]),
         ("mypy", [str(python), "-m", "mypy", "core", "gui", "scripts", "main.py"]),
+        # The code that only runs on Windows (core/winacl.py's ctypes calls) or macOS, against those
+        # platforms' stubs; each with its own cache, or the runs would invalidate each other's.
+        *(
+            (
+                f"mypy ({name})",
+                [
+                    str(python),
+                    "-m",
+                    "mypy",
+                    "--platform",
+                    platform,
+                    "--cache-dir",
+                    f".mypy_cache/{platform}",
+                    "core",
+                    "gui",
+                    "main.py",
+                ],
+            )
+            for name, platform in (("Windows", "win32"), ("macOS", "darwin"))
+        ),
+        # The CI and release workflows: schema, then zizmor's security audit (offline; any finding fails).
+        (
+            "workflows (schema)",
+            [
+                str(bin_dir / "check-jsonschema"),
+                "--builtin-schema",
+                "vendor.github-workflows",
+                *map(str, sorted((ROOT / ".github" / "workflows").glob("*.yml"))),
+            ],
+        ),
+        (
+            "workflows (zizmor)",
+            [
+                str(bin_dir / "zizmor"),
+                "--offline",
+                "--persona=pedantic",
+                "--quiet",
+                str(ROOT / ".github" / "workflows"),
+            ],
+        ),
         ("pytest", with_real_keyring([str(python), "-m", "pytest", *args])),
     ]
     for name, command in steps:
@@ -178,7 +237,13 @@ def build(args: list[str]) -> int:
     )
     if code != 0:
         return code
-    return subprocess.call([str(python), str(ROOT / "scripts" / "archive.py")], cwd=ROOT)
+    # The release files: the archive, the .deb on Linux, the SBOM, then SHA256SUMS over all of them.
+    steps = ["archive.py", *(["package_deb.py"] if sys.platform.startswith("linux") else []), "sbom.py", "checksums.py"]
+    for script in steps:
+        code = subprocess.call([str(python), str(ROOT / "scripts" / script)], cwd=ROOT)
+        if code != 0:
+            return code
+    return 0
 
 
 def smoke(args: list[str]) -> int:

@@ -1,0 +1,88 @@
+"""Write the CycloneDX SBOM of the Python packages the app ships, with cyclonedx-bom.
+
+    python3 scripts/sbom.py [--out DIR]        (python3 scripts/dev.py build runs it)
+
+The packaged app holds exactly requirements.txt and what it pulls in, plus PyInstaller's
+bootloader. The development environment holds much more (pytest, mypy, ...), so the SBOM is
+taken from a throwaway environment with only those packages (installed from pip's cache after
+the first build), never from .venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import venv
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core import APP_ID, APP_NAME, COMPANY, __version__  # noqa: E402 - after the path set-up
+
+
+def sbom_name() -> str:
+    return f"{APP_ID}-{__version__}.cdx.json"
+
+
+def write_sbom(out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / sbom_name()
+    with tempfile.TemporaryDirectory(prefix="sfcw-sbom-") as folder:
+        env_dir = Path(folder) / "shipped"
+        venv.create(env_dir, with_pip=False)  # no pip or setuptools: they are not shipped
+        python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        pip = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ]
+        subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=True)
+        # The bootloader and run-time hooks in every executable come from PyInstaller itself.
+        subprocess.run([*pip, "--no-deps", f"pyinstaller=={version('pyinstaller')}"], check=True)
+        project = Path(folder) / "pyproject.toml"
+        project.write_text(
+            f'[project]\nname = "{APP_ID}"\nversion = "{__version__}"\n'
+            f'description = "{APP_NAME}"\nauthors = [{{ name = "{COMPANY}" }}]\n',
+            encoding="utf-8",
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cyclonedx_py",
+                "environment",
+                str(python),
+                "--pyproject",
+                str(project),
+                "--mc-type",
+                "application",
+                "--output-reproducible",
+                "-o",
+                str(target),
+            ],
+            check=True,
+        )
+    print(f"{target}")
+    return target
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "dist")
+    args = parser.parse_args(argv)
+    write_sbom(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
