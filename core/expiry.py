@@ -7,7 +7,7 @@ import datetime as dt
 from core.defaults import EXPIRY_WARN_DAYS
 from core.settings import ConnectorRecord, Settings
 
-__all__ = ["days_until", "expiring_records"]
+__all__ = ["days_until", "expiring_records", "whole_days"]
 
 
 def days_until(iso: str | None, *, now: dt.datetime | None = None) -> int | None:
@@ -19,7 +19,17 @@ def days_until(iso: str | None, *, now: dt.datetime | None = None) -> int | None
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return (moment - (now or dt.datetime.now(dt.UTC))).days
+    return whole_days((moment - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+def whole_days(seconds: float) -> int:
+    """Whole days in ``seconds`` until an expiry, to the nearest day: the one rule for every screen.
+
+    A certificate made for 365 days a few seconds ago has 365 days left (the Key page and Manage
+    agree, not 365 and 364); one that ended an hour ago is -1, expired, never 0.
+    """
+    days = round(seconds / 86400)
+    return min(days, -1) if seconds < 0 else days
 
 
 def expiring_records(settings: Settings, *, now: dt.datetime | None = None) -> list[tuple[ConnectorRecord, int]]:

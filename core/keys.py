@@ -96,9 +96,11 @@ class CertificateInfo:
     public_key_id: str  # identifies the key pair (see public_key_id())
 
     def days_left(self, *, now: dt.datetime | None = None) -> int:
-        """Whole days until expiry, rounded (a fresh 365-day certificate shows 365, not 364)."""
+        """Whole days until expiry (a fresh 365-day certificate shows 365, not 364), as Manage counts them."""
+        from core.expiry import whole_days  # the one rounding rule; expiry is import-light
+
         now = now or dt.datetime.now(dt.UTC)
-        return round((self.not_after - now).total_seconds() / 86400)
+        return whole_days((self.not_after - now).total_seconds())
 
 
 @dataclass(frozen=True)

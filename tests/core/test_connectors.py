@@ -77,3 +77,13 @@ def test_merged_config_refuses_other_connector_types(key_bundle: KeyBundle) -> N
     other = SourceConnector(id="c", name="n", type="s3", config={}, created_at="", updated_at=None)
     with pytest.raises(InvalidInputError, match="s3"):
         merged_config(other, private_key=key_bundle.private_key_pem)
+
+
+def test_the_key_page_and_manage_count_the_same_days_for_the_same_certificate(key_bundle) -> None:
+    """A certificate made for 365 days a few seconds ago: 365 on both screens (Manage said 364)."""
+    info = key_bundle.certificate_info
+    later = info.not_before + dt.timedelta(seconds=5)
+    assert info.days_left(now=later) == days_until(info.not_after.isoformat(), now=later)
+    made = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert days_until((made + dt.timedelta(days=365)).isoformat(), now=made + dt.timedelta(seconds=5)) == 365
+    assert days_until((made - dt.timedelta(hours=1)).isoformat(), now=made) == -1  # expired, never "0 days"
