@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from core.credentials import find_api_key
 from core.defaults import API_KEY_ENTRY, API_KEY_ENV
-from core.errors import AppError, InvalidInputError
+from core.errors import ApiKeyRefusedError, AppError, InvalidInputError
 from core.unstructured import PlatformClient, default_api_url, normalise_api_url
 from gui.context import WizardContext
-from gui.widgets import MessageLabel, describe
+from gui.widgets import MessageLabel, clear_error, describe
 from gui.workers import Task, while_alive
+
+
+def typed_key_text(error: AppError) -> str:
+    """A refused API key, said to someone who typed or pasted it into the wizard (not the CLI's hint)."""
+    if isinstance(error, ApiKeyRefusedError):
+        return f"{error.message} Paste a current key from the Unstructured UI (API Keys) into the API key field."
+    return str(error)
 
 
 class ApiAccessForm(QWidget):
@@ -38,13 +44,13 @@ class ApiAccessForm(QWidget):
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         describe(self.api_key, "Unstructured API key", "From the Unstructured UI, API Keys")
-        self.show_key = QAction(self.tr("Show"), self.api_key)
+        # A real button with its word on it: an action inside the field has no icon here and stays
+        # invisible until hovered.
+        self.show_key = QPushButton(self.tr("Sho&w"))
         self.show_key.setCheckable(True)
-        self.show_key.setToolTip(self.tr("Show or hide the API key"))
-        self.api_key.addAction(self.show_key, QLineEdit.ActionPosition.TrailingPosition)
+        self.show_key.setAutoDefault(False)
+        describe(self.show_key, "Show or hide the API key")
         self.show_key.toggled.connect(self._toggle_shown)
-        for button in self.api_key.findChildren(QToolButton):  # the button Qt made for the action
-            describe(button, "Show or hide the API key")
         self.remember_key = QCheckBox(self.tr("&Remember the API key in my keyring"))
         describe(self.remember_key, "Remember the API key in my keyring")
         self.api_key_message = MessageLabel()
@@ -56,15 +62,22 @@ class ApiAccessForm(QWidget):
         key_label.setBuddy(self.api_key)
         self.form.addRow(url_label, self.api_url)
         self.form.addRow("", self.api_url_message)
-        self.form.addRow(key_label, self.api_key)
+        key_row = QHBoxLayout()
+        key_row.setContentsMargins(0, 0, 0, 0)
+        key_row.addWidget(self.api_key, 1)
+        key_row.addWidget(self.show_key)
+        self.form.addRow(key_label, key_row)
         self.form.addRow("", self.remember_key)
         self.form.addRow("", self.api_key_message)
         self.api_url.textChanged.connect(self.changed)
         self.api_key.textChanged.connect(self.changed)
+        # A message about a refused key or URL goes once the admin corrects the field.
+        self.api_key.textEdited.connect(lambda _text: clear_error(self.api_key_message))
+        self.api_url.textEdited.connect(lambda _text: clear_error(self.api_url_message))
 
     def _toggle_shown(self, shown: bool) -> None:
         self.api_key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        self.show_key.setText(self.tr("Hide") if shown else self.tr("Show"))
+        self.show_key.setText(self.tr("Hide") if shown else self.tr("Sho&w"))
 
     def prefill(self) -> None:
         if not self.api_url.text():
@@ -114,6 +127,21 @@ class ApiAccessForm(QWidget):
             store.failed.connect(while_alive(self, self._not_remembered))
             self._store_task = store
             store.start()
+
+    def show_refused(self, error: AppError) -> None:
+        """Show a failure of the API URL or key next to its field, worded for someone who typed the key here.
+
+        The core's hint speaks to the CLI's user (the environment variable, set-api-key); here the key
+        is in the field just above. The field gets the focus, its text selected for the fix.
+        """
+        if isinstance(error, ApiKeyRefusedError):
+            self.api_key_message.show_error(typed_key_text(error))
+            self.api_key.setFocus()
+            self.api_key.selectAll()
+        else:
+            self.api_url_message.show_error(str(error))
+            self.api_url.setFocus()
+            self.api_url.selectAll()
 
     def _not_remembered(self, error: AppError) -> None:
         self.api_key_source = ""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,31 +24,112 @@ def describe(widget: QWidget, name: str, tip: str = "") -> QWidget:
     return widget
 
 
-def _is_dark(widget: QWidget) -> bool:
-    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+#: The hue of each kind of message; its lightness is chosen against the background it is shown on.
+_HUES = {"error": 350, "ok": 125, "warning": 38}
+#: WCAG 2 AA for normal text.
+MIN_CONTRAST = 4.5
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def status_colour(kind: str, palette: QPalette, background: QPalette.ColorRole = QPalette.ColorRole.Window) -> QColor:
+    """The colour for an ``error``/``ok``/``warning`` text on ``palette``'s ``background``: its hue, readable.
+
+    Taken from the palette in use, not fixed: the lightness moves away from the background until the
+    contrast is at least 4.5:1, so the same message is readable in a light, dark or high-contrast theme.
+    """
+    behind = palette.color(background)
+    darker = behind.lightnessF() >= 0.5
+    lightness = 0.40 if darker else 0.72
+    colour = QColor.fromHslF(_HUES[kind] / 360, 0.75, lightness)
+    while contrast(colour, behind) < MIN_CONTRAST and 0.0 < lightness < 1.0:
+        lightness = max(0.0, lightness - 0.02) if darker else min(1.0, lightness + 0.02)
+        colour = QColor.fromHslF(_HUES[kind] / 360, 0.75, lightness)
+    return colour
+
+
+def clear_error(message: "MessageLabel") -> None:
+    """Clear ``message`` if it shows an error (the admin has just corrected what it was about)."""
+    if message.kind == "error":
+        message.clear_message()
 
 
 class MessageLabel(QLabel):
-    """An inline message next to the field or step it is about. Empty means hidden."""
+    """An inline message next to the field or step it is about. Empty means hidden.
+
+    Its colour follows the palette: a theme switch while the app runs recolours messages already
+    shown. In a form, its row is hidden with it, so a form without messages has no gaps.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setTextFormat(Qt.TextFormat.PlainText)
+        # Layouts size a wrapped label for a narrower width than it gets: centred, its text sat under
+        # a blank gap. At the top, any spare room falls below it instead.
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.kind = ""
+        self._colour = ""
+        self._in_form_row = False
         self.hide()
 
+    def _apply_colour(self) -> None:
+        """Set the text colour for this kind on the current background (a palette role, not a style sheet:
+        a style sheet pins the whole palette, and a theme switch would then never reach the label)."""
+        palette = QPalette(self.palette())
+        if self.kind in _HUES:
+            colour = status_colour(self.kind, palette)
+            if palette.color(QPalette.ColorRole.WindowText) != colour or not self._colour:
+                self._colour = colour.name()
+                palette.setColor(QPalette.ColorRole.WindowText, colour)
+                self.setPalette(palette)
+        elif self._colour:
+            self._colour = ""
+            self.setPalette(QPalette())  # nothing set here: the theme's own text colour
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.kind in _HUES:
+            self._apply_colour()  # a theme switch: same hue, lightness for the new background
+        elif event.type() == QEvent.Type.ParentChange:
+            # addRow() reparents first and files the row after: match the row once it is filed.
+            QTimer.singleShot(0, self, self._sync_form_row)
+
+    def _sync_form_row(self) -> None:
+        self._set_form_row_visible(not self.isHidden())
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt's name
+        super().setVisible(visible)
+        self._set_form_row_visible(visible)
+
+    def _set_form_row_visible(self, visible: bool) -> None:
+        parent = self.parentWidget()
+        form = parent.layout() if parent is not None else None
+        if isinstance(form, QFormLayout) and not self._in_form_row:
+            position = form.getWidgetPosition(self)
+            row = int(position[0]) if isinstance(position, tuple) else -1
+            if row >= 0:
+                self._in_form_row = True  # setRowVisible calls setVisible on this label again
+                try:
+                    form.setRowVisible(row, visible)  # its empty label and the row's spacing go too
+                finally:
+                    self._in_form_row = False
+
     def _show(self, kind: str, text: str) -> None:
-        dark = _is_dark(self)
-        colours = {
-            "error": "#ff8080" if dark else "#b00020",
-            "ok": "#7fd67f" if dark else "#1b6e1b",
-            "warning": "#ffcc66" if dark else "#8a5a00",
-            "info": "",
-        }
         self.kind = kind
-        self.setStyleSheet(f"color: {colours[kind]};" if colours[kind] else "")
+        self._apply_colour()
         self.setAccessibleName(f"{kind}: {text}")
         self.setText(text)
         self.show()
@@ -75,11 +157,16 @@ class CopyField(QWidget):
 
     def __init__(self, value: str = "", *, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.edit = QLineEdit(value)
+        self.name = name
+        self.edit = QLineEdit()
         self.edit.setReadOnly(True)
+        # Read-only: the keyboard goes to Copy (which reads the value out) instead, so a page never
+        # opens with a value focused, selected and scrolled to its end.
+        self.edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         describe(self.edit, name, f"{name} (read-only; use Copy)")
         self.copy_button = QPushButton(self.tr("Copy"))
         describe(self.copy_button, f"Copy {name}", f"Copy {name} to the clipboard")
+        self.set_value(value)
         self.copy_button.clicked.connect(self.copy)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -88,7 +175,9 @@ class CopyField(QWidget):
 
     def set_value(self, value: str) -> None:
         self.edit.setText(value)
-        self.edit.setCursorPosition(0)
+        self.edit.setCursorPosition(0)  # the start of a long value shows, as with any text
+        self.edit.deselect()
+        self.copy_button.setAccessibleDescription(f"Copy {self.name} to the clipboard: {value}")
 
     def value(self) -> str:
         return self.edit.text()
@@ -110,8 +199,9 @@ class BusyRow(QWidget):
         self.bar.setMaximumHeight(12)
         describe(self.bar, "Progress")
         self.status = QLabel()
-        self.cancel_button = QPushButton(self.tr("Cancel"))
-        describe(self.cancel_button, "Cancel", "Stop waiting for this step")
+        # Not "Cancel": the wizard's own Cancel sits beside it, and this one only stops waiting.
+        self.cancel_button = QPushButton(self.tr("Stop waiting"))
+        describe(self.cancel_button, "Stop waiting", "Stop waiting for this step")
         self.cancel_button.clicked.connect(self.cancel_requested)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)

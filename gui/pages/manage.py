@@ -6,14 +6,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QMessageBox,
     QPushButton,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -22,13 +26,13 @@ from PySide6.QtWidgets import (
 from core import usecases
 from core.connectors import ConnectorRow, explain_check_failure, inventory
 from core.defaults import EXPIRY_WARN_DAYS
-from core.errors import AppError, InvalidInputError
+from core.errors import ApiKeyRefusedError, AppError, InvalidInputError
 from core.unstructured import ConnectionCheck, SourceConnector
 from core.usecases import ConnectorDeleted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
-from gui.widgets import describe, open_sign_in_page
+from gui.widgets import describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
@@ -89,7 +93,16 @@ class ManagePage(TaskPage):
             actions.addWidget(button)
         layout = QVBoxLayout(self.body)
         layout.addWidget(self.access)
-        layout.addWidget(self.table, 1)
+        # An empty table says nothing: until there are rows, a sentence stands in its place.
+        self.loaded_once = False
+        self.empty_note = QLabel()
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_note.setFrameShape(QFrame.Shape.StyledPanel)
+        self.table_stack = QStackedWidget()
+        self.table_stack.addWidget(self.empty_note)
+        self.table_stack.addWidget(self.table)
+        layout.addWidget(self.table_stack, 1)
         layout.addLayout(actions)
         layout.addWidget(self.busy)
         layout.addWidget(self.message)
@@ -101,6 +114,7 @@ class ManagePage(TaskPage):
         self.delete_button.clicked.connect(self._confirm_delete)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
+        self._show_table_or_note()
 
     def initializePage(self) -> None:
         self.access.prefill()
@@ -157,15 +171,27 @@ class ManagePage(TaskPage):
         except AppError as exc:
             self.message.show_error(str(exc))
             return
-        self._run(Task(client.list_sources), self.tr("Loading connectors..."), self._loaded)
+        self.message.clear_message()
+        self.run_task(
+            Task(client.list_sources),
+            self.tr("Loading connectors..."),
+            on_success=self._loaded,
+            on_failure=self._load_failed,
+        )
+
+    def _load_failed(self, error: AppError) -> None:
+        if isinstance(error, ApiKeyRefusedError):
+            self.access.show_refused(error)  # beside the key field, not at the bottom of the page
+        else:
+            self.message.show_error(str(error))
 
     def _loaded(self, connectors: list[SourceConnector]) -> None:
         rows = inventory(connectors, self.context.settings)  # settings are read on the GUI thread only
+        self.loaded_once = True
         self.access.remember()
         self.context.save_settings()
         self.rows = rows
         self.table.setRowCount(len(rows))
-        warn = QColor("#b00020")
         for index, row in enumerate(rows):
             expiry = self.tr("unknown (not made here)")
             if row.not_after:
@@ -177,9 +203,10 @@ class ManagePage(TaskPage):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 4 and row.expiring:
-                    item.setForeground(warn)
                     item.setToolTip(self.tr("Expires within {0} days: rotate the key").format(EXPIRY_WARN_DAYS))
                 self.table.setItem(index, column, item)
+        self._colour_expiry()
+        self._show_table_or_note()
         expiring = [r.name for r in rows if r.expiring]
         if not rows:
             self.message.show_info(self.tr("No Salesforce source connectors in this account."))
@@ -196,6 +223,34 @@ class ManagePage(TaskPage):
             self._verdict = None
             (self.message.show_ok if kind == "ok" else self.message.show_error)(text)
         self._selection_changed()
+
+    def _colour_expiry(self) -> None:
+        """Expiring dates in the error colour for the table's own background (light or dark, 4.5:1 at least)."""
+        warn = status_colour("error", self.table.palette(), QPalette.ColorRole.Base)
+        for index, row in enumerate(self.rows):
+            item = self.table.item(index, 4)
+            if item is not None and row.expiring:
+                item.setForeground(warn)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            # A theme switch while the app runs; once it has reached the table (Qt's order of delivery).
+            QTimer.singleShot(0, self, self._colour_expiry)
+
+    def _show_table_or_note(self) -> None:
+        if self.table.rowCount():
+            self.table_stack.setCurrentWidget(self.table)
+            return
+        self.empty_note.setText(
+            self.tr(
+                "This account has no Salesforce source connectors yet. Choose Start over (Back to the first "
+                "page) and Create a new connector to make one."
+            )
+            if self.loaded_once
+            else self.tr("Nothing is loaded yet. Enter the API URL and API key above, then choose Load connectors.")
+        )
+        self.table_stack.setCurrentWidget(self.empty_note)
 
     # --- check -------------------------------------------------------------------------------------
 
@@ -263,6 +318,7 @@ class ManagePage(TaskPage):
             if item is not None and item.text() == row.id:
                 self.table.removeRow(index)
                 break
+        self._show_table_or_note()
         self.message.show_ok(self.tr("Deleted {0}.").format(row.name))
 
     # --- rotate ------------------------------------------------------------------------------------
