@@ -35,6 +35,8 @@ class WizardContext:
     categories: list[str] = field(default_factory=list)
     connector: SourceConnector | None = None
     check: ConnectionCheck | None = None
+    #: The key an earlier session made that could not be read back (gone from the keyring): said on Welcome and Key.
+    lost_key: str = ""
     #: (connect, read) seconds for every HTTP call the pages make.
     http_timeout: tuple[float, float] = HTTP_TIMEOUT
     #: Seconds to wait for a connection check's verdict, and between polls.

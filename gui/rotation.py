@@ -29,7 +29,7 @@ from core.errors import AppError
 from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases import ConnectorSaved
 from gui.context import WizardContext
-from gui.pages.base import StepPage, TaskPage
+from gui.pages.base import StepPage, TaskPage, go_back_to_fix
 from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
 from gui.pages.verify import VerifyPage
@@ -261,6 +261,9 @@ class RotationWizard(QWizard):
         ):
             self.setPage(int(page_id), page)
         self.apply_page.rotated.connect(self.rotated)
+        self.verify_page.fix_requested.connect(
+            lambda _page, field, message: go_back_to_fix(self, int(RotationPageId.CREDENTIALS), field, message)
+        )
         # Fill in the connector's own username and consumer key (the service returns them).
         self._prefill = Task(client.get_source, row.id)
         self._prefill.succeeded.connect(self._prefilled)

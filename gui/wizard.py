@@ -16,7 +16,7 @@ from core.errors import AppError
 from gui.context import WizardContext
 from gui.flow_steps import FlowSteps
 from gui.page_ids import PageId
-from gui.pages.base import StepPage
+from gui.pages.base import StepPage, go_back_to_fix
 from gui.pages.welcome import STEP_NAMES, WelcomePage
 
 if TYPE_CHECKING:
@@ -136,6 +136,7 @@ class ConnectorWizard(QWizard):
         self.manage_page = ManagePage(context)
         self.setPage(int(PageId.MANAGE), self.manage_page)
         self.review_page.fix_requested.connect(self.go_fix)
+        self.verify_page.fix_requested.connect(self.go_fix)
         self.salesforce_app_page.completeChanged.connect(self._show_flow)  # the path may have changed
         self._restore_key()
 
@@ -175,8 +176,14 @@ class ConnectorWizard(QWizard):
         self._restoring.start()
 
     def _restored(self, name: str, certificate_path: Path, bundle: KeyBundle | None) -> None:
-        if bundle is None or self.context.bundle is not None:
-            return  # nothing to restore, or the admin made a key meanwhile
+        if self.context.bundle is not None:
+            return  # the admin made a key meanwhile
+        if bundle is None:
+            self.context.lost_key = name  # said on Welcome and on the Key page, where Resume then stops
+            self.welcome_page.key_not_restored(name)
+            if self._built and self.currentPage() is self.key_page:
+                self.key_page.initializePage()
+            return
         self.context.bundle = bundle
         self.context.key_name = name
         self.context.cert_path = certificate_path
@@ -196,6 +203,13 @@ class ConnectorWizard(QWizard):
 
     def _remember_page(self, page_id: int) -> None:
         self._show_flow()
+        connector = self.context.connector
+        if connector is not None:
+            # The flow is finished: nothing to resume (Resume offered "Review and create" for a connector
+            # already made, and restored a key that a later rotation may have replaced).
+            self.context.settings.wizard = {"created": {"id": connector.id, "name": connector.name}}
+            self.context.save_settings()
+            return
         wizard = self.context.settings.wizard
         if page_id in STEP_NAMES:
             wizard["page"] = page_id
@@ -228,15 +242,8 @@ class ConnectorWizard(QWizard):
         self.welcome_page.initializePage()
 
     def go_fix(self, page_id: int, field: str, message: str) -> None:
-        """Go back to ``page_id`` and show ``message`` next to ``field`` there."""
-        while self.currentId() != page_id and self.currentId() != int(PageId.WELCOME):
-            before = self.currentId()
-            self.back()
-            if self.currentId() == before:
-                break
-        page = self.currentPage()
-        if isinstance(page, StepPage):
-            page.show_error(field, message)
+        """Go back to ``page_id`` and show ``message`` next to ``field`` there, with the focus in it."""
+        go_back_to_fix(self, page_id, field, message)
 
     # --- closing ----------------------------------------------------------------------------------
 

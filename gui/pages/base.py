@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget, QWizardPage
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLineEdit, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
 from core.errors import AppError
 from gui.context import WizardContext
@@ -48,6 +49,11 @@ class StepPage(QWizardPage):
     def show_error(self, field: str, message: str) -> None:
         """Show ``message`` next to ``field``. Pages a failure can be routed to implement it."""
         raise NotImplementedError(f"{type(self).__name__} has no field {field!r} to show an error at")
+
+    def field_widget(self, field: str) -> QWidget | None:
+        """The input for ``field`` (focused when a failure is routed here), if this page has it."""
+        del field
+        return None
 
 
 class TaskPage(StepPage):
@@ -136,3 +142,23 @@ class TaskPage(StepPage):
         """Show ``message`` next to ``field`` (a page without such a field shows it in its message)."""
         del field
         self.message.show_error(message)
+
+
+def go_back_to_fix(wizard: QWizard, page_id: int, field: str, message: str) -> None:
+    """Go back to ``page_id`` and show ``message`` next to ``field`` there, with the focus in that field.
+
+    The admin types the fix at once, and Enter no longer goes on with the old value.
+    """
+    while wizard.currentId() != page_id:
+        before = wizard.currentId()
+        wizard.back()
+        if wizard.currentId() == before:
+            break
+    page = wizard.currentPage()
+    if isinstance(page, StepPage):
+        page.show_error(field, message)
+        widget = page.field_widget(field)
+        if widget is not None:
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            if isinstance(widget, QLineEdit):
+                widget.selectAll()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError
@@ -19,7 +19,11 @@ class CredentialsPage(StepPage):
     def __init__(self, context: WizardContext) -> None:
         super().__init__(context)
         self.setTitle(self.tr("Salesforce credentials"))
-        self.setSubTitle(self.tr("The connector logs in as this Salesforce user, through the app you just made."))
+        self.setSubTitle(
+            self.tr(
+                "The connector logs in as this Salesforce user, through the Salesforce app that trusts your certificate."
+            )
+        )
         self.username = QLineEdit()
         self.username.setPlaceholderText("integration.user@example.com")
         describe(
@@ -72,6 +76,9 @@ class CredentialsPage(StepPage):
         self.registerField("username*", self.username)
         self.registerField("consumer_key*", self.consumer_key)
         self.registerField("login_url", self.login_url)
+        self._routed: dict[int, str] = {}
+        for field, message in ((self.username, self.username_message), (self.consumer_key, self.consumer_key_message)):
+            field.textEdited.connect(lambda _text, m=message: self._forget_routed(m))
         self.username.textChanged.connect(self._validate)
         self.consumer_key.textChanged.connect(self._validate)
         self.login_url.textChanged.connect(self._validate)
@@ -102,7 +109,11 @@ class CredentialsPage(StepPage):
         except InvalidInputError as exc:
             message.show_error(str(exc))
             return False
-        message.clear_message()
+        routed = self._routed.get(id(message))
+        if routed:  # a later step's verdict on this value (e.g. Salesforce does not know the key)
+            message.show_error(routed)
+        else:
+            message.clear_message()
         return True
 
     def _validate(self) -> None:
@@ -124,10 +135,18 @@ class CredentialsPage(StepPage):
             )
         return ok_user and ok_key and ok_url
 
+    def _forget_routed(self, message: MessageLabel) -> None:
+        if self._routed.pop(id(message), None) is not None:
+            self._validate()  # the field's own check decides what it shows now
+
+    def field_widget(self, field: str) -> QWidget | None:
+        return {"username": self.username, "consumer_key": self.consumer_key}.get(field)
+
     def show_error(self, field: str, message: str) -> None:
         target = {"username": self.username_message, "consumer_key": self.consumer_key_message}.get(
             field, self.consumer_key_message
         )
+        self._routed[id(target)] = message  # kept until the admin edits the field
         target.show_error(message)
 
     def validatePage(self) -> bool:

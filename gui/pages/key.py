@@ -275,6 +275,14 @@ class KeyPage(TaskPage):
         if not self.key_name.text():
             self._suggest_name(Path(self.folder.text()))
         self._describe_export()
+        if self.context.bundle is None and self.context.lost_key:
+            self.message.show_warning(
+                self.tr(
+                    "The key “{0}” from last time is no longer in your keyring (it may have been removed), so "
+                    "the wizard stopped here. Import it from its .pem file if you saved one; otherwise make a new key "
+                    "and upload its certificate to the Salesforce app again."
+                ).format(self.context.lost_key)
+            )
         if self.context.bundle is not None and self.result_box.isHidden():
             self._show_result()
             self.message.show_info(
@@ -324,7 +332,7 @@ class KeyPage(TaskPage):
         self.action_button.setText(
             {
                 "generate": self.tr("Generate key and cer&tificate"),
-                "import": self.tr("Check and &import"),
+                "import": self.tr("Check and import"),  # every letter of it is taken on this page (Alt+I: Import)
                 "csr": self.tr("Generate key and &CSR"),
             }[mode]
         )

@@ -27,6 +27,7 @@ from core.snippets import curl_command, python_sdk_code
 from core.unstructured import ConnectionCheck, PlatformClient, create_source_body
 from core.usecases import ConnectorSaved
 from core.validation import validate_config
+from gui.api_access import typed_key_text
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
@@ -318,7 +319,7 @@ class ReviewPage(TaskPage):
             self.message.show_error(str(error))
             return
         page, field = target
-        self.fix_requested.emit(int(page), field, str(error))
+        self.fix_requested.emit(int(page), field, typed_key_text(error))
 
     def isComplete(self) -> bool:
         return self.context.connector is not None and not self.is_busy()

@@ -153,6 +153,7 @@ class SalesforceAppPage(StepPage):
         )
         explain.setWordWrap(True)
         self.progress = MessageLabel()
+        self.new_key_note = MessageLabel()
         self.propagation = QLabel(
             self.tr(
                 "Salesforce can take 2\u201310 minutes to apply a new or changed app: if the check on a later step "
@@ -178,6 +179,7 @@ class SalesforceAppPage(StepPage):
         manual.addWidget(self.external_radio)
         manual.addWidget(self.connected_radio)
         manual.addWidget(explain)
+        manual.addWidget(self.new_key_note)
         manual.addWidget(scroll, 1)
         manual.addWidget(self.reveal_button)
         manual.addWidget(self.progress)
@@ -230,11 +232,19 @@ class SalesforceAppPage(StepPage):
         kind = self.kind()
         saved_ticks = self.context.settings.wizard.get("ticks", {}).get(kind, [])
         cert = str(self.context.cert_path or self.tr("(the .crt file from the previous step)"))
+        # Ticks are for one certificate: after a new key, the steps that upload the old one are undone.
+        ticked_for = str(self.context.settings.wizard.get("ticks_for", ""))
+        new_key = bool(ticked_for) and bool(self._fingerprint()) and ticked_for != self._fingerprint()
+        unticked = []
         row = 0
         for number, step in enumerate(KINDS[kind], start=1):
             tick = QCheckBox(f"&{number}" if number < 10 else str(number))
             describe(tick, f"Step {number} done", self.tr(step.text))
-            tick.setChecked(number - 1 < len(saved_ticks) and bool(saved_ticks[number - 1]))
+            was_ticked = number - 1 < len(saved_ticks) and bool(saved_ticks[number - 1])
+            if was_ticked and new_key and any(value == CERTIFICATE for _, value in step.values):
+                was_ticked = False
+                unticked.append(str(number))
+            tick.setChecked(was_ticked)
             tick.toggled.connect(self._ticked)
             text = QLabel(self.tr(step.text))
             text.setWordWrap(True)
@@ -254,11 +264,27 @@ class SalesforceAppPage(StepPage):
         self.checklist_layout.setColumnStretch(1, 1)
         self.context.settings.app_kind = kind
         self._ticked()
+        if unticked:
+            self.new_key_note.show_warning(
+                self.tr(
+                    "You made a new key since these steps were ticked, so step {0} is unticked: upload the new "
+                    "certificate to the app (edit the app, replace the certificate, save), then tick it again."
+                ).format(", ".join(unticked))
+            )
+        else:
+            self.new_key_note.clear_message()
+
+    def _fingerprint(self) -> str:
+        bundle = self.context.bundle
+        info = bundle.certificate_info if bundle is not None else None
+        return info.fingerprint_sha256 if info is not None else ""
 
     def _ticked(self) -> None:
         done = sum(t.isChecked() for t in self.ticks)
         ticks = self.context.settings.wizard.setdefault("ticks", {})
         ticks[self.kind()] = [t.isChecked() for t in self.ticks]
+        if self._fingerprint():
+            self.context.settings.wizard["ticks_for"] = self._fingerprint()
         if done == len(self.ticks):
             self.progress.show_ok(self.tr("All {0} steps done.").format(done))
         else:

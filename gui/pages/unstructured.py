@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QVBoxLayout,
+    QWidget,
 )
 
 from core.defaults import CATEGORIES
@@ -17,7 +18,15 @@ from core.validation import validate_connector_name
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import StepPage
-from gui.widgets import MessageLabel, describe
+from gui.widgets import MessageLabel, clear_error, describe
+
+
+def default_connector_name(key_name: str | None) -> str:
+    """salesforce-KEY, or KEY itself when it already says salesforce (never "salesforce-salesforce")."""
+    key = (key_name or "").strip()
+    if not key:
+        return "salesforce-connector"
+    return key if key.lower().startswith("salesforce") else f"salesforce-{key}"
 
 
 class UnstructuredPage(StepPage):
@@ -58,6 +67,7 @@ class UnstructuredPage(StepPage):
         self.registerField("api_key*", self.api_key)
         self.registerField("connector_name*", self.name)
         self.access.changed.connect(self.completeChanged)
+        self.name.textEdited.connect(lambda _text: clear_error(self.name_message))
         self.name.textChanged.connect(self.completeChanged)
 
     def initializePage(self) -> None:
@@ -65,7 +75,7 @@ class UnstructuredPage(StepPage):
         if not self.name.text():
             self.name.setText(
                 str(self.context.settings.wizard.get("connector_name", ""))
-                or f"salesforce-{self.context.key_name or 'connector'}"
+                or default_connector_name(self.context.key_name)
             )
         saved = self.context.settings.wizard.get("categories")
         if isinstance(saved, list) and saved:
@@ -95,6 +105,9 @@ class UnstructuredPage(StepPage):
         else:
             self.categories_message.clear_message()
         return ok
+
+    def field_widget(self, field: str) -> QWidget | None:
+        return {"api_url": self.api_url, "api_key": self.api_key, "name": self.name}.get(field)
 
     def show_error(self, field: str, message: str) -> None:
         target = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
@@ -10,12 +10,16 @@ from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, SalesforceLoginError
 from core.salesforce import LoginResult, approval_url, verify_jwt_login
 from gui.context import WizardContext
+from gui.page_ids import PageId
 from gui.pages.base import TaskPage
 from gui.widgets import CopyField, MessageLabel, describe
 from gui.workers import Task
 
 
 class VerifyPage(TaskPage):
+    #: A login failure another step fixes: (page, field, message), as the Review page's.
+    fix_requested = Signal(int, str, str)
+
     def __init__(self, context: WizardContext) -> None:
         super().__init__(context)
         self._verified_for: tuple[str, str, str, bytes] | None = None
@@ -43,6 +47,11 @@ class VerifyPage(TaskPage):
         describe(self.verify_button, "Verify login", "Make the connector's JWT login with the key and consumer key")
         self.result = self.message
         self.diagnosis = MessageLabel()
+        # After a failure that names an input of an earlier step: one click back to that input.
+        self.fix_button = QPushButton(self.tr("Change the consumer &key"))
+        describe(self.fix_button, "Change the consumer key", "Go back to the consumer key field to correct it")
+        self.fix_button.hide()
+        self._fix: tuple[int, str, str] | None = None
         self.skip = QCheckBox(self.tr("&Skip verification (e.g. this computer is offline)"))
         describe(
             self.skip,
@@ -62,11 +71,13 @@ class VerifyPage(TaskPage):
         layout.addWidget(self.busy)
         layout.addWidget(self.diagnosis)
         layout.addWidget(self.result)
+        layout.addWidget(self.fix_button)
         layout.addWidget(self.skip)
         layout.addWidget(self.skip_warning)
         layout.addStretch(1)
         self.open_button.clicked.connect(self._open)
         self.verify_button.clicked.connect(self._verify)
+        self.fix_button.clicked.connect(self._go_fix)
         self.skip.toggled.connect(self._skip_toggled)
 
     def _inputs(self) -> tuple[str, str, str]:
@@ -137,6 +148,7 @@ class VerifyPage(TaskPage):
 
     def _succeeded(self, inputs: tuple[str, str, str, bytes], result: LoginResult) -> None:
         self.context.login = result
+        self.fix_button.hide()
         self._verified_for = inputs
         who = result.username + (f" ({result.display_name})" if result.display_name else "")
         self.result.show_ok(
@@ -148,11 +160,22 @@ class VerifyPage(TaskPage):
     def _failed(self, error: AppError) -> None:
         self.context.login = None
         text = str(error)
+        self._fix = None
         if isinstance(error, SalesforceLoginError):
             text = self.tr("Salesforce said: {0}: {1}\n\nWhat to do: {2}").format(
                 error.error, error.description or self.tr("(no description)"), error.fix
             )
+            if error.error == "invalid_client_id":  # the consumer key is not one Salesforce knows
+                self._fix = (int(PageId.CREDENTIALS), "consumer_key", text)
+        self.fix_button.setVisible(self._fix is not None)
         self.result.show_error(text + "\n\n" + self.tr("Fix it, then click Verify login again."))
+        if self._fix is not None:
+            self.fix_button.setFocus()  # Enter takes the admin to the field to fix
+
+    def _go_fix(self) -> None:
+        if self._fix is not None:
+            self.fix_button.hide()
+            self.fix_requested.emit(*self._fix)
 
     def _skip_toggled(self, on: bool) -> None:
         if on:

@@ -84,6 +84,30 @@ class WelcomePage(StepPage):
         layout.addLayout(resume_row)
         layout.addStretch(1)
 
+    def _kept(self) -> str:
+        """What Resume restores, in words: the admin sees what comes back before choosing."""
+        settings = self.context.settings
+        kept = []
+        key = settings.wizard.get("key_name")
+        if key:
+            kept.append(self.tr("the key \u201c{0}\u201d (read from your keyring)").format(key))
+        if settings.username or settings.consumer_key:
+            kept.append(self.tr("the Salesforce username and consumer key"))
+        if settings.wizard.get("ticks"):
+            kept.append(self.tr("the ticked checklist steps"))
+        if settings.wizard.get("connector_name"):
+            kept.append(self.tr("the connector name and categories"))
+        return ", ".join(kept) or self.tr("your answers")
+
+    def key_not_restored(self, name: str) -> None:
+        """The key of the earlier session could not be read back: say so before anyone relies on it."""
+        self.resume_label.show_warning(
+            self.tr(
+                "The key \u201c{0}\u201d from last time is no longer in your keyring, so Resume stops at the key "
+                "step: import it from its file, or make a new key and upload its certificate again."
+            ).format(name)
+        )
+
     def saved_page(self) -> int | None:
         page = self.context.settings.wizard.get("page")
         return page if isinstance(page, int) and page in STEP_NAMES and page != PageId.KEY else None
@@ -91,11 +115,19 @@ class WelcomePage(StepPage):
     def initializePage(self) -> None:
         saved = self.saved_page()
         has_saved = saved is not None
+        created = self.context.settings.wizard.get("created")
         if saved is not None:
             self.resume_label.show_info(
-                self.tr("Last time you reached the step \u201c{0}\u201d. Resume there, or start over.").format(
-                    STEP_NAMES[PageId(saved)]
-                )
+                self.tr(
+                    "Last time you reached the step \u201c{0}\u201d. Kept for Resume: {1}. Resume there, or start over."
+                ).format(STEP_NAMES[PageId(saved)], self._kept())
+            )
+        elif isinstance(created, dict) and created.get("name"):
+            self.resume_label.show_info(
+                self.tr(
+                    "Last time you created the connector \u201c{0}\u201d. Manage connectors shows it; Create starts a "
+                    "new one from the first step."
+                ).format(created["name"])
             )
         else:
             self.resume_label.clear_message()

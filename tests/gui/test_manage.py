@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 from core.keys import KeyBundle
-from core.settings import KeyRecord
-from core.unstructured import PlatformClient
-from core.usecases import connector_record
-from core.validation import validate_config
 from gui.page_ids import PageId
-from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
+from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
 from tests.gui.conftest import Person
-
-
-@pytest.fixture
-def existing(platform: FakePlatform, key_bundle: KeyBundle, person: Person, tmp_path: Path, monkeypatch):
-    """A connector made earlier from this machine, whose certificate expires in 10 days."""
-    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
-    client = PlatformClient(api_url=platform.api_url, api_key=API_KEY)
-    config = validate_config(username=USERNAME, consumer_key=CONSUMER_KEY, private_key=key_bundle.private_key_pem)
-    connector = client.create_source(name="sf-old", config=config)
-    info = key_bundle.certificate_info
-    assert info is not None
-    cert = tmp_path / "old.crt"
-    cert.write_bytes(key_bundle.cert_pem or b"")
-    settings = person.wizard.context.settings
-    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10, hours=1)).isoformat()
-    settings.remember_key(
-        KeyRecord(
-            name="old",
-            public_key_id=info.public_key_id,
-            fingerprint_sha256=info.fingerprint_sha256,
-            not_after=soon,
-            certificate_path=str(cert),
-        )
-    )
-    settings.remember_connector(
-        connector_record(connector, private_key_pem=config.private_key, api_url=platform.url, keys=settings.keys)
-    )
-    settings.api_url = platform.api_url
-    return connector
 
 
 def open_manage(person: Person) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -22,10 +21,10 @@ from core.settings import Settings
 from gui.app import build_wizard
 from gui.context import WizardContext
 from gui.page_ids import PageId
-from gui.widgets import MessageLabel
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.salesforce import FakeSalesforce
 from tests.gui.conftest import Person
+from tests.gui.layout import mnemonics
 
 
 def test_a_restarted_wizard_resumes_where_the_admin_left(
@@ -99,20 +98,6 @@ def test_keyboard_only_entry_of_credentials(person: Person, qtbot, tmp_path: Pat
     assert person.at(PageId.VERIFY)
 
 
-def test_messages_stay_readable_in_light_and_dark_palettes(qtbot) -> None:
-    label = MessageLabel()
-    qtbot.addWidget(label)
-    dark = QPalette()
-    dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))
-    dark.setColor(QPalette.ColorRole.WindowText, QColor("#eeeeee"))
-    label.setPalette(dark)
-    label.show_error("x")
-    assert "#ff8080" in label.styleSheet()
-    label.setPalette(QApplication.style().standardPalette())
-    label.show_error("x")
-    assert "#b00020" in label.styleSheet()
-
-
 def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_path: Path) -> None:
     import os
     import subprocess
@@ -168,37 +153,13 @@ def test_next_on_welcome_builds_the_pages_even_before_a_paint(qtbot, context) ->
     assert int(PageId.KEY) in wizard.pageIds()
 
 
-def _mnemonics(page) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    """Alt+letter -> the visible widgets (and the wizard's buttons) that claim it."""
-    import re
-
-    from PySide6.QtWidgets import QAbstractButton, QLabel
-
-    claims: dict[str, list[str]] = {}
-
-    def claim(text: str, who: str) -> None:
-        match = re.search(r"&([^&])", text.replace("&&", ""))
-        if match:
-            claims.setdefault(match.group(1).lower(), []).append(who)
-
-    for widget in page.findChildren(QAbstractButton) + page.findChildren(QLabel):
-        if widget.isVisibleTo(page) and widget.isEnabled():
-            claim(widget.text(), widget.text())
-    wizard = page.wizard()
-    for which in (wizard.WizardButton.BackButton, wizard.WizardButton.NextButton, wizard.WizardButton.CustomButton1):
-        button = wizard.button(which)
-        if button.isVisible():
-            claim(button.text(), button.text())
-    return claims
-
-
 def test_no_two_visible_widgets_on_a_page_share_a_mnemonic(person: Person, tmp_path: Path) -> None:
     """Alt+letter must do one thing: checked on each page of the create flow as it is shown."""
     wizard = person.wizard
 
     def check() -> None:
         page = wizard.currentPage()
-        clashes = {k: v for k, v in _mnemonics(page).items() if len(v) > 1}
+        clashes = {k: v for k, v in mnemonics(wizard).items() if len(v) > 1}
         assert not clashes, f"{type(page).__name__}: {clashes}"
 
     check()  # Welcome

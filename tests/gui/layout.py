@@ -1,0 +1,159 @@
+"""What a person sees as a broken layout, found in a live widget tree.
+
+Used in-process by the offscreen tests and by scripts/layout_probe.py on a real X server.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QWidget,
+    QWizard,
+)
+
+from gui.widgets import MIN_CONTRAST, contrast
+
+#: What a person reads or operates; containers (group boxes, scroll areas, pages) are not compared.
+LEAVES = (
+    QLabel,
+    QLineEdit,
+    QAbstractButton,
+    QComboBox,
+    QPlainTextEdit,
+    QAbstractSpinBox,
+    QAbstractItemView,
+    QProgressBar,
+)
+#: Inputs whose height below their minimum size hint makes them unreadable (inputs 2 px high).
+INPUTS = (QLineEdit, QPlainTextEdit, QComboBox, QAbstractButton, QAbstractSpinBox)
+
+
+def _name(widget: QWidget) -> str:
+    text = widget.accessibleName() or getattr(widget, "text", lambda: "")() or widget.objectName()
+    return f"{type(widget).__name__} {str(text)[:40]!r}"
+
+
+def _inside_compound(widget: QWidget) -> bool:
+    """Parts of another control (a spin box's editor, a table's headers and cells): sized by it."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, (QAbstractSpinBox, QComboBox, QAbstractItemView)):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def layout_problems(root: QWidget, where: str) -> list[str]:
+    """Squeezed inputs, clipped wrapped text and overlapping controls among ``root``'s visible children."""
+    problems = []
+    leaves: list[tuple[QWidget, QRect]] = []
+    for widget in root.findChildren(QWidget):
+        if not isinstance(widget, LEAVES) or not widget.isVisibleTo(root) or _inside_compound(widget):
+            continue
+        if isinstance(widget, QLabel) and not widget.text() and widget.pixmap().isNull():
+            continue  # a form's empty label
+        if isinstance(widget, INPUTS) and widget.height() < widget.minimumSizeHint().height():
+            problems.append(
+                f"{where}: {_name(widget)} is {widget.height()} px high, needs {widget.minimumSizeHint().height()}"
+            )
+        if (
+            isinstance(widget, QLabel)
+            and widget.wordWrap()
+            and widget.height() + 2 < widget.heightForWidth(widget.width())
+        ):
+            problems.append(
+                f"{where}: {_name(widget)} is cut off ({widget.height()} of {widget.heightForWidth(widget.width())} px)"
+            )
+        if (
+            isinstance(widget, QLabel)
+            and widget.wordWrap()
+            and not widget.alignment() & Qt.AlignmentFlag.AlignTop
+            and widget.height() > widget.heightForWidth(widget.width()) + widget.fontMetrics().lineSpacing() // 2
+        ):
+            problems.append(f"{where}: {_name(widget)} has a blank gap above its text (centred in a taller box)")
+        if isinstance(widget, QLabel) and widget.isEnabled() and widget.text().strip():
+            palette = widget.palette()
+            ratio = contrast(palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window))
+            if ratio < MIN_CONTRAST:
+                problems.append(f"{where}: {_name(widget)} is hard to read (contrast {ratio:.1f}:1)")
+        seen = widget.visibleRegion().boundingRect()  # clipped by scroll areas: scrolled-out parts do not count
+        if seen.isEmpty():
+            continue
+        leaves.append((widget, QRect(widget.mapTo(root, seen.topLeft()), seen.size())))
+    for index, (first, first_rect) in enumerate(leaves):
+        for second, second_rect in leaves[index + 1 :]:
+            if first.isAncestorOf(second) or second.isAncestorOf(first):
+                continue
+            overlap = first_rect.intersected(second_rect)
+            if overlap.width() > 2 and overlap.height() > 2:
+                problems.append(
+                    f"{where}: {_name(first)} and {_name(second)} overlap ({overlap.width()}x{overlap.height()})"
+                )
+    return problems
+
+
+def window_problems(window: QWizard, where: str) -> list[str]:
+    """The window and its Back, Next/Finish and Cancel buttons inside the screen's available area."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    available = screen.availableGeometry()
+    problems = []
+    if window.minimumWidth() > available.width() or window.minimumHeight() > available.height():
+        problems.append(
+            f"{where}: minimum size {window.minimumWidth()}x{window.minimumHeight()} exceeds the screen's "
+            f"{available.width()}x{available.height()}"
+        )
+    for which in (
+        QWizard.WizardButton.BackButton,
+        QWizard.WizardButton.NextButton,
+        QWizard.WizardButton.FinishButton,
+        QWizard.WizardButton.CancelButton,
+    ):
+        button = window.button(which)
+        if button is None or not button.isVisible():
+            continue
+        rect = QRect(button.mapToGlobal(QPoint(0, 0)), button.size())
+        if not available.contains(rect):
+            problems.append(f"{where}: the {button.text()!r} button is off-screen at {rect.getRect()}")
+    return problems
+
+
+def mnemonics(window: QWizard) -> dict[str, list[str]]:
+    """Alt+letter -> the visible, enabled controls of the current page and the wizard's buttons that claim it."""
+    claims: dict[str, list[str]] = {}
+
+    def claim(text: str) -> None:
+        match = re.search(r"&([^&])", text.replace("&&", ""))
+        if match:
+            claims.setdefault(match.group(1).lower(), []).append(text)
+
+    page = window.currentPage()
+    if page is not None:
+        for widget in page.findChildren(QAbstractButton) + page.findChildren(QLabel):
+            if widget.isVisibleTo(page) and widget.isEnabled():
+                claim(widget.text())
+    for which in (
+        QWizard.WizardButton.BackButton,
+        QWizard.WizardButton.NextButton,
+        QWizard.WizardButton.FinishButton,
+        QWizard.WizardButton.CustomButton1,
+    ):
+        button = window.button(which)
+        if button is not None and button.isVisible() and button.isEnabled():
+            claim(button.text())
+    return claims
+
+
+def mnemonic_clashes(window: QWizard, where: str) -> list[str]:
+    """Alt+letter must do one thing: two controls sharing it make the key jump to either (a name was lost so)."""
+    return [f"{where}: Alt+{key.upper()} is claimed by {who}" for key, who in mnemonics(window).items() if len(who) > 1]
