@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLineEdit, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
+from PySide6.QtWidgets import QApplication, QFrame, QLineEdit, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
 from core.errors import AppError
 from gui.context import WizardContext
@@ -65,6 +65,8 @@ class TaskPage(StepPage):
         self.busy = BusyRow()
         self.message = MessageLabel()
         self._task: Task | None = None
+        self._focus_before: QWidget | None = None
+        self._focus_parked: QWidget | None = None
         self.busy.cancel_requested.connect(self.cancel_task)
 
     # --- the lifecycle -------------------------------------------------------------------------
@@ -87,8 +89,11 @@ class TaskPage(StepPage):
         )
         if on_progress is not None:
             task.progress.connect(while_alive(self, lambda value: self._task_progress(task, on_progress, value)))
+        focused = QApplication.focusWidget()
+        self._focus_before = focused if focused is not None and self.isAncestorOf(focused) else None
         self.busy.start(text, cancellable=cancellable)
         self.busy_changed(True)
+        self._focus_parked = QApplication.focusWidget()  # where disabling the controls moved it
         self.completeChanged.emit()
         task.start()
 
@@ -104,6 +109,21 @@ class TaskPage(StepPage):
         self.busy_changed(False)
         handler(value)
         self._announce_complete()
+        self._restore_focus()
+
+    def _restore_focus(self) -> None:
+        """Give the focus back to the control that started the task.
+
+        Disabling it while the task ran moved the focus on, often to "< Back": Enter then went backwards.
+        A handler that put the focus somewhere on purpose (a field to fix, Next) is left alone.
+        """
+        before, self._focus_before = self._focus_before, None
+        focused = QApplication.focusWidget()
+        wizard = self.wizard()
+        back = wizard.button(QWizard.WizardButton.BackButton) if wizard is not None else None
+        parked = focused is None or focused is self._focus_parked or focused is back
+        if before is not None and parked and before.isVisible() and before.isEnabled():
+            before.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _announce_complete(self) -> None:
         # A handler may have routed the wizard to another step (a failed create goes back to the

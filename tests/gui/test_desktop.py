@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QWidget,
+    QWizard,
 )
 
 from core.settings import Settings
@@ -415,3 +416,15 @@ def test_after_creating_a_connector_a_restart_offers_no_resume_and_reuses_no_key
     ).next()  # Create: a fresh start, not the key the connector had (a rotation may have replaced it)
     QApplication.processEvents()
     assert again.context.bundle is None and again.key_page.message.kind != "info"
+
+
+def test_after_a_check_on_manage_the_focus_is_back_on_check_not_on_back(person: Person, existing) -> None:
+    open_manage(person)
+    page = person.wizard.manage_page
+    page.table.selectRow(0)
+    page.check_button.setFocus()
+    person.qtbot.keyClick(page.check_button, Qt.Key.Key_Space)  # keyboard only
+    assert page.is_busy()
+    person.qtbot.waitUntil(lambda: not page.is_busy() and page.message.kind in ("ok", "error"), timeout=20000)
+    assert page.check_button.hasFocus()
+    assert not person.wizard.button(QWizard.WizardButton.BackButton).hasFocus()
