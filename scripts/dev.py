@@ -190,6 +190,23 @@ def test(args: list[str]) -> int:
         ),
         ("pytest", with_real_keyring([str(python), "-m", "pytest", *args])),
     ]
+    if sys.platform.startswith("linux") and not args:
+        # The desktop tests again as a user sees them: a real X server (Xvfb, Qt's xcb platform),
+        # at 1280x720 and at 200 % on 1920x1080 (960x540 logical pixels).
+        desktop = [
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "tests/gui/test_desktop.py",
+            "tests/gui/test_usability.py",
+            "-k",
+            "not every_page",
+        ]
+        steps += [
+            (f"pytest (xcb, {name})", [str(python), "-m", "tests.xserver", size, scale, *desktop])
+            for name, size, scale in (("1280x720", "1280x720", "1"), ("200 % on 1920x1080", "1920x1080", "2"))
+        ]
     for name, command in steps:
         print(f"== {name}", file=sys.stderr, flush=True)
         code = subprocess.call(command, cwd=ROOT, env=env)

@@ -79,3 +79,18 @@ def wait_for_window(display: str, title: str, *, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.25)
     return False
+
+
+def main(argv: list[str]) -> int:
+    """python -m tests.xserver WIDTHxHEIGHT SCALE COMMAND...: run COMMAND on a fresh Xvfb with Qt's xcb platform."""
+    size, scale, *command = argv
+    width, height = (int(part) for part in size.split("x"))
+    with xvfb(width, height) as display:
+        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_SCALE_FACTOR=scale)
+        return subprocess.call(command, env=env)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

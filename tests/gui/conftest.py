@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QLineEdit, QPlainTextEdit, QRadioButton, QWizard
 
 from core.keys import KeyBundle
@@ -71,6 +71,9 @@ def wizard(qtbot, context: WizardContext, browser: Browser) -> ConnectorWizard:
     qtbot.addWidget(wizard)
     wizard.show()
     qtbot.waitExposed(wizard)
+    if QGuiApplication.platformName() != "offscreen":  # a real display: focus needs the active window
+        wizard.activateWindow()
+        qtbot.waitActive(wizard)
     return wizard
 
 
