@@ -29,7 +29,6 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 import keyring  # noqa: E402
 import requests  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
-from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWizard  # noqa: E402
 
 from core.secret_store import SecretStore  # noqa: E402
@@ -40,7 +39,7 @@ from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME  # noqa: E402
 from tests.fakes.keyrings import MemoryKeyring  # noqa: E402
 from tests.fakes.platform import FakePlatform  # noqa: E402
 from tests.fakes.salesforce import FakeSalesforce  # noqa: E402
-from tests.gui.layout import layout_problems, mnemonic_clashes, window_problems  # noqa: E402
+from tests.gui.layout import dark_palette, layout_problems, mnemonic_clashes, window_problems  # noqa: E402
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
@@ -72,23 +71,6 @@ class Probe:
         if self.shots is not None:
             self.shots.mkdir(parents=True, exist_ok=True)
             window.grab().save(str(self.shots / f"{len(self.pages):02d}-{name}.png"))
-
-
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#2b2b2b"),
-        (QPalette.ColorRole.WindowText, "#e8e8e8"),
-        (QPalette.ColorRole.Base, "#1e1e1e"),
-        (QPalette.ColorRole.AlternateBase, "#262626"),
-        (QPalette.ColorRole.Text, "#e8e8e8"),
-        (QPalette.ColorRole.Button, "#353535"),
-        (QPalette.ColorRole.ButtonText, "#e8e8e8"),
-        (QPalette.ColorRole.Highlight, "#3d6fb4"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-    ):
-        palette.setColor(role, QColor(colour))
-    return palette
 
 
 def at_minimum(window: QWizard) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -103,6 +103,36 @@ def layout_problems(root: QWidget, where: str) -> list[str]:
     return problems
 
 
+def wizard_buttons(window: QWizard, *extra: QWizard.WizardButton) -> list[QAbstractButton]:
+    """The wizard's visible Back, Next and Finish buttons, and ``extra`` ones."""
+    kinds = (
+        QWizard.WizardButton.BackButton,
+        QWizard.WizardButton.NextButton,
+        QWizard.WizardButton.FinishButton,
+        *extra,
+    )
+    buttons = [window.button(kind) for kind in kinds]
+    return [button for button in buttons if button is not None and button.isVisible()]
+
+
+def dark_palette() -> QPalette:
+    """A dark desktop theme's palette (the roles the app's widgets draw with)."""
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e8e8e8"),
+        (QPalette.ColorRole.Base, "#1e1e1e"),
+        (QPalette.ColorRole.AlternateBase, "#262626"),
+        (QPalette.ColorRole.Text, "#e8e8e8"),
+        (QPalette.ColorRole.Button, "#353535"),
+        (QPalette.ColorRole.ButtonText, "#e8e8e8"),
+        (QPalette.ColorRole.Highlight, "#3d6fb4"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+    ):
+        palette.setColor(role, QColor(colour))
+    return palette
+
+
 def window_problems(window: QWizard, where: str) -> list[str]:
     """The window and its Back, Next/Finish and Cancel buttons inside the screen's available area."""
     screen = window.screen() or QGuiApplication.primaryScreen()
@@ -113,15 +143,7 @@ def window_problems(window: QWizard, where: str) -> list[str]:
             f"{where}: minimum size {window.minimumWidth()}x{window.minimumHeight()} exceeds the screen's "
             f"{available.width()}x{available.height()}"
         )
-    for which in (
-        QWizard.WizardButton.BackButton,
-        QWizard.WizardButton.NextButton,
-        QWizard.WizardButton.FinishButton,
-        QWizard.WizardButton.CancelButton,
-    ):
-        button = window.button(which)
-        if button is None or not button.isVisible():
-            continue
+    for button in wizard_buttons(window, QWizard.WizardButton.CancelButton):
         rect = QRect(button.mapToGlobal(QPoint(0, 0)), button.size())
         if not available.contains(rect):
             problems.append(f"{where}: the {button.text()!r} button is off-screen at {rect.getRect()}")
@@ -142,14 +164,8 @@ def mnemonics(window: QWizard) -> dict[str, list[str]]:
         for widget in page.findChildren(QAbstractButton) + page.findChildren(QLabel):
             if widget.isVisibleTo(page) and widget.isEnabled():
                 claim(widget.text())
-    for which in (
-        QWizard.WizardButton.BackButton,
-        QWizard.WizardButton.NextButton,
-        QWizard.WizardButton.FinishButton,
-        QWizard.WizardButton.CustomButton1,
-    ):
-        button = window.button(which)
-        if button is not None and button.isVisible() and button.isEnabled():
+    for button in wizard_buttons(window, QWizard.WizardButton.CustomButton1):
+        if button.isEnabled():
             claim(button.text())
     return claims
 

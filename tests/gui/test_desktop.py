@@ -33,7 +33,7 @@ from tests.conftest import API_KEY, CONSUMER_KEY
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
 from tests.gui.conftest import Person
-from tests.gui.layout import layout_problems
+from tests.gui.layout import dark_palette, layout_problems
 from tests.gui.test_manage import open_manage
 from tests.xserver import xvfb
 
@@ -45,15 +45,7 @@ def light() -> QPalette:
 
 
 def dark() -> QPalette:
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#1f1f1f"),
-        (QPalette.ColorRole.Base, "#2a2a2a"),
-        (QPalette.ColorRole.WindowText, "#eeeeee"),
-        (QPalette.ColorRole.Text, "#eeeeee"),
-    ):
-        palette.setColor(role, QColor(colour))
-    return palette
+    return dark_palette()
 
 
 def text_colour(label: MessageLabel) -> QColor:
@@ -225,6 +217,7 @@ def test_a_refused_api_key_takes_the_focus_to_the_key_and_speaks_to_someone_who_
     words = page.api_key_message.text()
     assert "refused the API key" in words and "Paste a current key" in words
     assert "UNSTRUCTURED_API_KEY" not in words and "set-api-key" not in words
+    assert "not-the-right-key" not in words and platform.connectors == {}  # the key is never shown; nothing made
     person.qtbot.keyClicks(page.api_key, API_KEY)  # typing replaces the selected key
     assert not page.api_key_message.isVisible()  # the correction clears the message
 

@@ -214,27 +214,6 @@ def test_unreachable_salesforce_and_skipping_with_a_warning(
 # --- create step ---------------------------------------------------------------------------------
 
 
-def test_refused_api_key_returns_to_the_api_key_field(
-    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
-) -> None:
-    person.reach_review(tmp_path, salesforce, platform, api_key="not-the-right-key")
-    person.click(person.wizard.review_page.create_button)
-    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
-    message = person.wizard.unstructured_page.api_key_message
-    assert message.kind == "error" and "refused the API key" in message.text()
-    assert "not-the-right-key" not in message.text() and platform.connectors == {}
-
-
-def test_duplicate_name_returns_to_the_name_field(
-    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
-) -> None:
-    person.reach_review(tmp_path, salesforce, platform)
-    platform.fail_next(409, {"detail": "Source connector with name sf-prod already exists"}, method="POST")
-    person.click(person.wizard.review_page.create_button)
-    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
-    assert "already exists" in person.wizard.unstructured_page.name_message.text()
-
-
 def test_validation_error_on_categories_returns_to_the_categories(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
 ) -> None:
