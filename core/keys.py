@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 
+from core.days import whole_days
 from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_KEY_SIZE, DEFAULT_VALIDITY_DAYS
 from core.errors import EncryptedKeyError, KeyMaterialError, KeyMismatchError
 
@@ -97,8 +98,6 @@ class CertificateInfo:
 
     def days_left(self, *, now: dt.datetime | None = None) -> int:
         """Whole days until expiry (a fresh 365-day certificate shows 365, not 364), as Manage counts them."""
-        from core.expiry import whole_days  # the one rounding rule; expiry is import-light
-
         now = now or dt.datetime.now(dt.UTC)
         return whole_days((self.not_after - now).total_seconds())
 
