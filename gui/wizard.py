@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 from core import APP_NAME
 from core.defaults import private_key_name
 from core.errors import AppError
+from core.settings import Settings
 from gui.context import WizardContext
 from gui.flow_steps import FlowSteps
 from gui.page_ids import PageId
@@ -37,6 +38,21 @@ log = logging.getLogger(__name__)
 
 #: Below this width the steps beside the pages are hidden: the page itself needs the room.
 FLOW_MIN_WINDOW_WIDTH = 880
+
+
+def settle_finished_flow(settings: Settings) -> None:
+    """End the resume state of a flow whose connector was created (settings written before it ended there).
+
+    Earlier versions kept the page and key after Create: a restart offered "Review and create" for
+    a connector that existed, and restored its key even after a rotation had replaced it.
+    """
+    wizard = settings.wizard
+    name = str(wizard.get("connector_name") or "")
+    if wizard.get("page") != int(PageId.REVIEW) or not name:
+        return
+    record = next((c for c in settings.connectors if c.name == name), None)
+    if record is not None:
+        settings.wizard = {"created": {"id": record.id, "name": record.name}}
 
 
 class ConnectorWizard(QWizard):
@@ -71,6 +87,7 @@ class ConnectorWizard(QWizard):
         self.flow = FlowSteps()
         self.setSideWidget(self.flow)
         self.flow.hide()
+        settle_finished_flow(context.settings)
         self.welcome_page = WelcomePage(context, check_on_show=not defer_pages)
         self.setPage(int(PageId.WELCOME), self.welcome_page)
         self.close_box: QMessageBox | None = None

@@ -421,3 +421,17 @@ def test_after_a_check_on_manage_the_focus_is_back_on_check_not_on_back(person: 
     person.qtbot.waitUntil(lambda: not page.is_busy() and page.message.kind in ("ok", "error"), timeout=20000)
     assert page.check_button.hasFocus()
     assert not person.wizard.button(QWizard.WizardButton.BackButton).hasFocus()
+
+
+def test_settings_from_before_still_holding_a_created_connectors_flow_offer_no_resume(qtbot, context, browser) -> None:
+    """Earlier versions kept the page and key after Create; such settings end that flow on start."""
+    from core.settings import ConnectorRecord
+
+    settings = context.settings
+    settings.wizard = {"page": int(PageId.REVIEW), "key_name": "salesforce", "connector_name": "sf-prod"}
+    settings.remember_connector(ConnectorRecord(id="c-1", name="sf-prod", api_url="https://example.invalid"))
+    settings.save()
+    again = restart(qtbot, context, browser)
+    assert not again.welcome_page.resume_button.isVisible()
+    assert "Last time you created the connector \u201csf-prod\u201d" in again.welcome_page.resume_label.text()
+    assert again.context.bundle is None
