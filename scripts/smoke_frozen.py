@@ -1,4 +1,5 @@
-"""Smoke-test the frozen build: --version, keygen (0600 key), doctor --offline with the real keyring, GUI start.
+"""Smoke-test the frozen build: --version, keygen (0600 key), doctor --offline with the real keyring, GUI start,
+and the release files beside it (SHA256SUMS, the SBOM).
 
     python3 scripts/dev.py smoke      (after python3 scripts/dev.py build)
 
@@ -7,6 +8,7 @@ Prints one line per check and exits non-zero if any fails.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -17,7 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 APP_ID = "salesforce-connector-wizard"
+
+from scripts.checksums import sha256  # noqa: E402 - after the path set-up
 
 
 def frozen_dir() -> Path:
@@ -95,6 +100,21 @@ def main() -> int:
         process.kill()
         output = process.communicate()[0]
     check("GUI opens the wizard and keeps running", shown and alive, output or "no output")
+
+    # The files IT asks for beside the installers (python3 scripts/dev.py build writes them).
+    dist = ROOT / "dist"
+    sums = dist / "SHA256SUMS"
+    listed = [line.split(" *", 1) for line in sums.read_text().splitlines()] if sums.exists() else []
+    wrong = [name for digest, name in listed if not (dist / name).exists() or sha256(dist / name) != digest]
+    check(f"SHA256SUMS matches the {len(listed)} release files", bool(listed) and not wrong, f"{sums}: {wrong}")
+    sbom = next(dist.glob("*.cdx.json"), None)
+    names = {c["name"].lower().replace("_", "-") for c in json.loads(sbom.read_text())["components"]} if sbom else set()
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    check("the SBOM lists every shipped requirement", bool(names) and pinned <= names, f"missing: {pinned - names}")
     print(f"smoke: {passes} passed, {failures} failed")
     return 1 if failures else 0
 
