@@ -11,6 +11,7 @@ the first build), never from .venv.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -50,9 +51,16 @@ def write_sbom(out_dir: Path) -> Path:
         # The bootloader and run-time hooks in every executable come from PyInstaller itself.
         subprocess.run([*pip, "--no-deps", f"pyinstaller=={version('pyinstaller')}"], check=True)
         project = Path(folder) / "pyproject.toml"
+        pins = [
+            line.strip()
+            for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if "==" in line and not line.lstrip().startswith("#")
+        ]
+        # The root component with its direct dependencies, so that the graph starts at the app.
         project.write_text(
             f'[project]\nname = "{APP_ID}"\nversion = "{__version__}"\n'
-            f'description = "{APP_NAME}"\nauthors = [{{ name = "{COMPANY}" }}]\n',
+            f'description = "{APP_NAME}"\nauthors = [{{ name = "{COMPANY}" }}]\n'
+            f"dependencies = {json.dumps(pins)}\n",
             encoding="utf-8",
         )
         subprocess.run(
