@@ -435,3 +435,15 @@ def test_settings_from_before_still_holding_a_created_connectors_flow_offer_no_r
     assert not again.welcome_page.resume_button.isVisible()
     assert "Last time you created the connector \u201csf-prod\u201d" in again.welcome_page.resume_label.text()
     assert again.context.bundle is None
+
+
+def test_escape_after_a_key_was_made_asks_before_closing(person: Person, tmp_path: Path) -> None:
+    person.next()
+    person.generate_key(tmp_path / "keys")
+    person.wizard.key_page.key_name.setFocus()
+    person.qtbot.keyClick(person.wizard.key_page.key_name, Qt.Key.Key_Escape)  # keyboard only
+    box = person.wizard.close_box
+    assert box is not None and box.isVisible() and "Your key is kept" in box.text()
+    assert person.wizard.isVisible()
+    box.reject()
+    assert person.wizard.isVisible() and person.at(PageId.KEY)
