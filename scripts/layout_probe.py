@@ -107,6 +107,7 @@ def walk(probe: Probe) -> None:
         probe.look(wizard, "salesforce-app-automatic")
         wizard.next()
         auto = wizard.salesforce_auto_page
+        probe.look(wizard, "set-it-up-for-me")
         auto.advanced.setChecked(True)
         probe.look(wizard, "set-it-up-for-me-advanced")
         wizard.back()
@@ -120,6 +121,7 @@ def walk(probe: Probe) -> None:
         credentials = wizard.credentials_page
         credentials.username.setText(USERNAME)
         credentials.consumer_key.setText(CONSUMER_KEY)
+        probe.look(wizard, "credentials")
         credentials.advanced.setChecked(True)
         credentials.login_url.setText(salesforce.url)
         probe.look(wizard, "credentials-advanced")

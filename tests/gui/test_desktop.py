@@ -160,7 +160,7 @@ def probe(env: dict[str, str], *args: str) -> dict:
     return json.loads(lines[-1])
 
 
-PAGES = 18  # create flow (the Key page's three modes, the optional boxes open), Manage, the rotation dialog
+PAGES = 20  # create flow (the Key page's three modes, optional boxes closed and open), Manage, the rotation dialog
 
 
 def test_every_page_fits_at_the_minimum_size_offscreen() -> None:
