@@ -31,6 +31,8 @@ class StepPage(QWizardPage):
     def __init__(self, context: WizardContext) -> None:
         super().__init__()
         self.context = context
+        #: Failures routed here from a later step, by the id of the message they show in.
+        self._routed: dict[int, str] = {}
         self.body = QWidget()
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
@@ -54,6 +56,26 @@ class StepPage(QWizardPage):
         """The input for ``field`` (focused when a failure is routed here), if this page has it."""
         del field
         return None
+
+    # A later step's verdict on a field (Salesforce does not know the consumer key, the name is
+    # taken) stays beside it until the admin edits that field, whatever the page re-checks meanwhile.
+
+    def show_routed(self, message: MessageLabel, text: str) -> None:
+        self._routed[id(message)] = text
+        message.show_error(text)
+
+    def show_field_ok(self, message: MessageLabel) -> None:
+        """The field's own check passed: show a routed verdict that still stands, or nothing."""
+        routed = self._routed.get(id(message))
+        if routed:
+            message.show_error(routed)
+        else:
+            message.clear_message()
+
+    def forget_routed(self, message: MessageLabel) -> None:
+        """The admin edited the field: its own check decides what it shows now."""
+        if self._routed.pop(id(message), None) is not None:
+            self.completeChanged.emit()
 
 
 class TaskPage(StepPage):

@@ -76,9 +76,8 @@ class CredentialsPage(StepPage):
         self.registerField("username*", self.username)
         self.registerField("consumer_key*", self.consumer_key)
         self.registerField("login_url", self.login_url)
-        self._routed: dict[int, str] = {}
         for field, message in ((self.username, self.username_message), (self.consumer_key, self.consumer_key_message)):
-            field.textEdited.connect(lambda _text, m=message: self._forget_routed(m))
+            field.textEdited.connect(lambda _text, m=message: self.forget_routed(m))
         self.username.textChanged.connect(self._validate)
         self.consumer_key.textChanged.connect(self._validate)
         self.login_url.textChanged.connect(self._validate)
@@ -109,11 +108,7 @@ class CredentialsPage(StepPage):
         except InvalidInputError as exc:
             message.show_error(str(exc))
             return False
-        routed = self._routed.get(id(message))
-        if routed:  # a later step's verdict on this value (e.g. Salesforce does not know the key)
-            message.show_error(routed)
-        else:
-            message.clear_message()
+        self.show_field_ok(message)
         return True
 
     def _validate(self) -> None:
@@ -135,10 +130,6 @@ class CredentialsPage(StepPage):
             )
         return ok_user and ok_key and ok_url
 
-    def _forget_routed(self, message: MessageLabel) -> None:
-        if self._routed.pop(id(message), None) is not None:
-            self._validate()  # the field's own check decides what it shows now
-
     def field_widget(self, field: str) -> QWidget | None:
         return {"username": self.username, "consumer_key": self.consumer_key}.get(field)
 
@@ -146,8 +137,7 @@ class CredentialsPage(StepPage):
         target = {"username": self.username_message, "consumer_key": self.consumer_key_message}.get(
             field, self.consumer_key_message
         )
-        self._routed[id(target)] = message  # kept until the admin edits the field
-        target.show_error(message)
+        self.show_routed(target, message)
 
     def validatePage(self) -> bool:
         settings = self.context.settings

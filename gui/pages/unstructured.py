@@ -18,7 +18,7 @@ from core.validation import validate_connector_name
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import StepPage
-from gui.widgets import MessageLabel, clear_error, describe
+from gui.widgets import MessageLabel, describe
 
 
 def default_connector_name(key_name: str | None) -> str:
@@ -67,7 +67,8 @@ class UnstructuredPage(StepPage):
         self.registerField("api_key*", self.api_key)
         self.registerField("connector_name*", self.name)
         self.access.changed.connect(self.completeChanged)
-        self.name.textEdited.connect(lambda _text: clear_error(self.name_message))
+        self.name.textEdited.connect(lambda _text: self.forget_routed(self.name_message))
+        self.api_key.textEdited.connect(lambda _text: self.forget_routed(self.api_key_message))
         self.name.textChanged.connect(self.completeChanged)
 
     def initializePage(self) -> None:
@@ -93,7 +94,7 @@ class UnstructuredPage(StepPage):
         if self.name.text().strip():
             try:
                 validate_connector_name(self.name.text())
-                self.name_message.clear_message()
+                self.show_field_ok(self.name_message)
             except InvalidInputError as exc:
                 self.name_message.show_error(str(exc))
                 ok = False
@@ -116,7 +117,7 @@ class UnstructuredPage(StepPage):
             "name": self.name_message,
             "categories": self.categories_message,
         }.get(field, self.name_message)
-        target.show_error(message)
+        self.show_routed(target, message)
 
     def validatePage(self) -> bool:
         settings = self.context.settings

@@ -231,6 +231,8 @@ def test_a_taken_name_takes_the_focus_to_the_name(
     person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
     page = person.wizard.unstructured_page
     assert page.name.hasFocus() and "already exists" in page.name_message.text()
+    page.category_boxes["Lead"].setChecked(False)  # the page re-checks itself: the verdict stays
+    assert page.name_message.isVisible() and "already exists" in page.name_message.text()
     person.qtbot.keyClicks(page.name, "sf-prod-2")
     assert not page.name_message.isVisible()
 
