@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import lzma
 import platform
-import re
 import shutil
 import sys
 import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_ID = "salesforce-connector-wizard"
+sys.path.insert(0, str(ROOT))
+
+from core import APP_ID, __version__  # noqa: E402 - after the path set-up
 
 
 def main() -> int:
-    found = re.search(r'__version__ = "([^"]+)"', (ROOT / "core" / "__init__.py").read_text())
-    if found is None:
-        sys.exit("core/__init__.py has no __version__")
-    version = found.group(1)
+    version = __version__
     dist = ROOT / "dist"
     system = {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
     base = dist / f"{APP_ID}-{version}-{system}-{platform.machine().lower()}"

@@ -26,6 +26,16 @@ sys.path.insert(0, str(ROOT))
 from core import APP_ID, APP_NAME, COMPANY, __version__  # noqa: E402 - after the path set-up
 
 
+def shipped_pins() -> dict[str, str]:
+    """requirements.txt's pinned runtime packages, name -> version (what the SBOM must list)."""
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.strip().split("==", 1)
+            pins[name.strip()] = version.strip()
+    return pins
+
+
 def sbom_name() -> str:
     return f"{APP_ID}-{__version__}.cdx.json"
 
@@ -51,11 +61,7 @@ def write_sbom(out_dir: Path) -> Path:
         # The bootloader and run-time hooks in every executable come from PyInstaller itself.
         subprocess.run([*pip, "--no-deps", f"pyinstaller=={version('pyinstaller')}"], check=True)
         project = Path(folder) / "pyproject.toml"
-        pins = [
-            line.strip()
-            for line in (ROOT / "requirements.txt").read_text().splitlines()
-            if "==" in line and not line.lstrip().startswith("#")
-        ]
+        pins = [f"{name}=={version}" for name, version in shipped_pins().items()]
         # The root component with its direct dependencies, so that the graph starts at the app.
         project.write_text(
             f'[project]\nname = "{APP_ID}"\nversion = "{__version__}"\n'

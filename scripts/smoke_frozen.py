@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 import subprocess
 import sys
@@ -20,9 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-APP_ID = "salesforce-connector-wizard"
 
-from scripts.checksums import sha256  # noqa: E402 - after the path set-up
+from core import APP_ID, __version__  # noqa: E402 - after the path set-up
+from scripts.checksums import sha256  # noqa: E402
+from scripts.sbom import shipped_pins  # noqa: E402
 
 
 def frozen_dir() -> Path:
@@ -36,10 +36,7 @@ def exe(name: str) -> Path:
 
 
 def main() -> int:
-    found = re.search(r'__version__ = "([^"]+)"', (ROOT / "core" / "__init__.py").read_text())
-    if found is None:
-        sys.exit("core/__init__.py has no __version__")
-    version = found.group(1)
+    version = __version__
     home = Path(tempfile.mkdtemp(prefix="sfcw-smoke-"))
     env = dict(os.environ, SFCW_HOME=str(home), QT_QPA_PLATFORM="offscreen")
     failures = 0
@@ -109,11 +106,7 @@ def main() -> int:
     check(f"SHA256SUMS matches the {len(listed)} release files", bool(listed) and not wrong, f"{sums}: {wrong}")
     sbom = next(dist.glob("*.cdx.json"), None)
     names = {c["name"].lower().replace("_", "-") for c in json.loads(sbom.read_text())["components"]} if sbom else set()
-    pinned = {
-        line.split("==")[0].lower().replace("_", "-")
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    }
+    pinned = {name.lower().replace("_", "-") for name in shipped_pins()}
     check("the SBOM lists every shipped requirement", bool(names) and pinned <= names, f"missing: {pinned - names}")
     print(f"smoke: {passes} passed, {failures} failed")
     return 1 if failures else 0

@@ -40,11 +40,7 @@ def test_the_sbom_lists_exactly_the_shipped_python_packages_at_their_pinned_vers
     main = bom["metadata"]["component"]
     assert (main["name"], main["version"], main["type"]) == (APP_ID, __version__, "application")
     components = {c["name"].lower().replace("_", "-"): c["version"] for c in bom["components"]}
-    pinned = dict(
-        line.split("==")
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    )
+    pinned = sbom.shipped_pins()
     for name, version in pinned.items():
         assert components.get(name.lower().replace("_", "-")) == version, name
     assert "pyinstaller" in components  # its bootloader is in every executable
