@@ -72,6 +72,11 @@ class MessageLabel(QLabel):
     shown. In a form, its row is hidden with it, so a form without messages has no gaps.
     """
 
+    # Read by changeEvent, which Qt may call while __init__ is still running (a palette change).
+    kind = ""
+    _colour = ""
+    _in_form_row = False
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)

@@ -72,7 +72,13 @@ class ConnectorWizard(QWizard):
 
     def __init__(self, context: WizardContext, *, icon: QIcon | None = None, defer_pages: bool = False) -> None:
         super().__init__()
+        # Everything an event handler reads is set before the first Qt call that can send an event:
+        # Qt's Windows build sends a resize event from setWizardStyle() ("the antiflicker widget
+        # probably needs a new size"), and resizeEvent shows the steps beside the pages.
         self.context = context
+        self._built = False
+        self._painted = False
+        self.flow = FlowSteps()
         self.setWindowTitle(APP_NAME)
         if icon is not None:
             self.setWindowIcon(icon)
@@ -84,7 +90,6 @@ class ConnectorWizard(QWizard):
         self.resize(960, 680)  # room for the steps beside the pages; shrunk below if the screen is smaller
         fit_to_screen(self, 760, 600)
 
-        self.flow = FlowSteps()
         self.setSideWidget(self.flow)
         self.flow.hide()
         settle_finished_flow(context.settings)
@@ -93,13 +98,11 @@ class ConnectorWizard(QWizard):
         self.close_box: QMessageBox | None = None
         self._close_confirmed = False
         self._restoring: Task | None = None
-        self._built = False
         self.setStartId(int(PageId.WELCOME))
         self.currentIdChanged.connect(self._remember_page)
         self.welcome_page.resume_requested.connect(self.resume)
         self.welcome_page.start_over_requested.connect(self.start_over)
         self.customButtonClicked.connect(self._custom_button)
-        self._painted = False
         if not defer_pages:
             self.build_pages()
 
