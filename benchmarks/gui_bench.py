@@ -143,7 +143,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from core.keys import create_key_bundle
-    from core.unstructured import PlatformClient
+    from core.unstructured.client import PlatformClient
     from gui.workers import Task
     from tests.fakes.platform import FakePlatform
 

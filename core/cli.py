@@ -23,12 +23,12 @@ from core import APP_NAME, __version__, defaults
 from core.errors import AppError, InvalidInputError, SecretStoreError
 
 if TYPE_CHECKING:
-    from core.salesforce_org import AdminSession
-    from core.salesforce_setup import SetupResult
+    from core.salesforce.org import AdminSession
     from core.secret_store import SecretStore
     from core.settings import SalesforceAppRecord, Settings
-    from core.unstructured import PlatformClient
-    from core.usecases import SettingsChange
+    from core.unstructured.client import PlatformClient
+    from core.usecases.connectors import SettingsChange
+    from core.usecases.salesforce_app import SetupResult
 
 # Command modules are imported inside each command: `--version` and `keygen` must not pay for
 # requests, PyJWT or keyring (see benchmarks/bench.py), and nothing here may import Qt.
@@ -139,9 +139,9 @@ class Cli:
     # --- commands --------------------------------------------------------------------------
 
     def cmd_keygen(self, args: argparse.Namespace) -> int:
-        from core.key_setup import save_key_bundle
         from core.keyfiles import bundle_paths, refuse_existing
         from core.keys import Subject, create_key_bundle
+        from core.usecases.keys import save_key_bundle
 
         folder = Path(args.out).expanduser()
         subject = Subject(
@@ -192,8 +192,8 @@ class Cli:
 
     def cmd_import_cert(self, args: argparse.Namespace) -> int:
         from core.credentials import read_bounded
-        from core.key_setup import certificate_record, save_issued_certificate
         from core.keys import KeyBundle, attach_certificate
+        from core.usecases.keys import certificate_record, save_issued_certificate
 
         cert_path = Path(args.cert).expanduser()
         cert_bytes = read_bounded(args.cert, limit=65536, what="certificate", field="cert")
@@ -223,7 +223,7 @@ class Cli:
         return 0
 
     def cmd_approval_url(self, args: argparse.Namespace) -> int:
-        from core import salesforce
+        from core.salesforce import login as salesforce
         from core.validation import validate_consumer_key
 
         url = salesforce.approval_url(
@@ -239,7 +239,7 @@ class Cli:
         return 0
 
     def cmd_verify(self, args: argparse.Namespace) -> int:
-        from core import salesforce
+        from core.salesforce import login as salesforce
         from core.validation import validate_config, validate_consumer_key, validate_username
 
         username = validate_username(args.username)
@@ -262,7 +262,7 @@ class Cli:
         return 0
 
     def cmd_submit(self, args: argparse.Namespace) -> int:
-        from core import usecases
+        from core.usecases import connectors as usecases
         from core.validation import validate_config, validate_connector_name
 
         key_text = self._key_text(args.private_key)
@@ -292,7 +292,7 @@ class Cli:
 
     def cmd_doctor(self, args: argparse.Namespace) -> int:
         from core import doctor
-        from core.unstructured import default_api_url
+        from core.unstructured.client import default_api_url
 
         findings = doctor.offline_findings(self.store)
         if not args.offline:
@@ -318,7 +318,7 @@ class Cli:
         return 0
 
     def cmd_list(self, args: argparse.Namespace) -> int:
-        from core.connectors import inventory
+        from core.unstructured.connectors import inventory
 
         client = self._client(args.api_url)
         rows = inventory(client.list_sources(), self.load_settings())
@@ -354,13 +354,13 @@ class Cli:
         if check.status == "SUCCESS":
             self.say("SUCCESS: the connector can reach Salesforce.")
             return 0
-        from core.connectors import explain_check_failure
+        from core.unstructured.connectors import explain_check_failure
 
         self.say(f"FAILURE: {explain_check_failure(check.reason)}")
         return 1
 
     def cmd_update(self, args: argparse.Namespace) -> int:
-        from core import usecases
+        from core.usecases import connectors as usecases
 
         key_text = self._key_text(args.private_key) if args.private_key else None
         change = usecases.UpdateRequest(
@@ -400,17 +400,17 @@ class Cli:
             if self.stdin.readline().strip().lower() != "yes":
                 self.note("Nothing was deleted.")
                 return 1
-        from core import usecases
+        from core.usecases import connectors as usecases
 
         self._record(usecases.delete_connector(client, args.id))
         self.say(f"Deleted connector {connector.id} ({connector.name}).")
         return 0
 
     def cmd_setup_salesforce(self, args: argparse.Namespace) -> int:
-        from core import salesforce_setup as setup
-        from core.eca_metadata import validate_api_name
         from core.keys import check_pair, fingerprint_sha256, load_certificate, load_private_key
-        from core.salesforce_org import OrgClient
+        from core.salesforce.metadata import validate_api_name
+        from core.salesforce.org import OrgClient
+        from core.usecases import salesforce_app as setup
         from core.validation import validate_username
 
         # Every input is checked before the sign-in or any request.
@@ -495,10 +495,10 @@ class Cli:
         return 0
 
     def cmd_rotate(self, args: argparse.Namespace) -> int:
-        from core import salesforce_setup as setup
-        from core.key_setup import save_key_bundle
         from core.keys import create_key_bundle
-        from core.salesforce_org import OrgClient
+        from core.salesforce.org import OrgClient
+        from core.usecases import salesforce_app as setup
+        from core.usecases.keys import save_key_bundle
 
         if not args.auto:
             raise InvalidInputError(
@@ -555,7 +555,7 @@ class Cli:
             progress=lambda step: self.note(f"  ... {step}"),
         )
         self._record(done.saved)
-        from core.connectors import explain_check_failure
+        from core.unstructured.connectors import explain_check_failure
 
         verdict = (
             "SUCCESS" if done.check.status == "SUCCESS" else f"FAILURE: {explain_check_failure(done.check.reason)}"
@@ -606,7 +606,7 @@ class Cli:
     ) -> AdminSession:
         """The admin's session: SF_ACCESS_TOKEN with --instance-url, a Salesforce CLI login, a kept
         sign-in for the app's org, or the browser (asking for a refresh token when ``offline``)."""
-        from core import salesforce_signin as signin
+        from core.salesforce import signin
 
         if kept is not None and not (args.instance_url or args.sf_org):
             try:
@@ -643,7 +643,7 @@ class Cli:
         """Keep the refresh token in the keyring (the admin asked), and say so in the record."""
         import dataclasses
 
-        from core.salesforce_signin import refresh_entry
+        from core.salesforce.signin import refresh_entry
 
         if not admin.refresh_token or not result.org_id:
             self.note("note: Salesforce gave no sign-in to keep; rotations will ask you to sign in again.")
@@ -653,9 +653,9 @@ class Cli:
         return dataclasses.replace(result, sign_in_kept=True, login_url=admin.login_url)
 
     def cmd_remove_salesforce_app(self, args: argparse.Namespace) -> int:
-        from core import salesforce_setup as setup
-        from core.salesforce_org import OrgClient
-        from core.salesforce_signin import refresh_entry
+        from core.salesforce.org import OrgClient
+        from core.salesforce.signin import refresh_entry
+        from core.usecases import salesforce_app as setup
 
         settings = self.load_settings()
         apps = [a for a in settings.salesforce_apps if not args.app_name or a.app_name == args.app_name]
@@ -692,7 +692,7 @@ class Cli:
         return 0
 
     def cmd_forget_org(self, args: argparse.Namespace) -> int:
-        from core.salesforce_signin import refresh_entry
+        from core.salesforce.signin import refresh_entry
 
         settings = self.load_settings()
         apps = [a for a in settings.salesforce_apps if a.sign_in_kept and (not args.org_id or a.org_id == args.org_id)]
@@ -715,7 +715,7 @@ class Cli:
 
     def _client(self, api_url: str | None) -> PlatformClient:
         from core.credentials import resolve_api_key
-        from core.unstructured import PlatformClient, default_api_url, normalise_api_url
+        from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
 
         url = normalise_api_url(api_url or self.load_settings().api_url or default_api_url())
         api_key, _ = resolve_api_key(self.store)

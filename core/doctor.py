@@ -19,7 +19,7 @@ from core.errors import AppError
 from core.secret_store import SecretStore
 from core.settings import config_dir, log_dir
 from core.transport import make_session, network_error, require_safe_url
-from core.unstructured import API_PREFIX, normalise_api_url
+from core.unstructured.client import API_PREFIX, normalise_api_url
 
 #: JWT exp is now + 3 minutes: beyond this offset Salesforce may reject the login.
 CLOCK_WARN_SECONDS = 60

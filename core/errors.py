@@ -60,7 +60,7 @@ class SalesforceLoginError(AppError):
     """Salesforce refused the JWT bearer login.
 
     ``error`` and ``description`` are Salesforce's own words; ``fix`` says what to do; ``cause``
-    is the value of a ``core.salesforce.LoginCause``, what callers decide on.
+    is the value of a ``core.salesforce.login.LoginCause``, what callers decide on.
     """
 
     def __init__(self, *, error: str, description: str, fix: str, status: int = 400, cause: str = "unexpected") -> None:

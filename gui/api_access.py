@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLine
 from core.credentials import find_api_key
 from core.defaults import API_KEY_ENTRY, API_KEY_ENV
 from core.errors import ApiKeyRefusedError, AppError, InvalidInputError
-from core.unstructured import PlatformClient, default_api_url, normalise_api_url
+from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
 from gui.context import WizardContext
 from gui.widgets import MessageLabel, clear_error, describe
 from gui.workers import Task, while_alive

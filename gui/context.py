@@ -11,10 +11,10 @@ from core.errors import SecretStoreError
 
 if TYPE_CHECKING:  # the first window must not wait for cryptography, requests and keyring
     from core.keys import KeyBundle
-    from core.salesforce import LoginResult
+    from core.salesforce.login import LoginResult
     from core.secret_store import SecretStore
     from core.settings import Settings
-    from core.unstructured import ConnectionCheck, SourceConnector
+    from core.unstructured.client import ConnectionCheck, SourceConnector
 
 
 @dataclass

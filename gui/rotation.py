@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from core import usecases
-from core.connectors import ConnectorRow, explain_check_failure
 from core.errors import AppError
-from core.unstructured import ConnectionCheck, PlatformClient, SourceConnector
-from core.usecases import ConnectorSaved
+from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
+from core.unstructured.connectors import ConnectorRow, explain_check_failure
+from core.usecases import connectors as usecases
+from core.usecases.connectors import ConnectorSaved
 from gui.context import WizardContext
 from gui.pages.base import StepPage, TaskPage, go_back_to_fix
 from gui.pages.credentials import CredentialsPage

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from core.errors import AppError
 
 if TYPE_CHECKING:
-    from core.unstructured import PlatformClient
+    from core.unstructured.client import PlatformClient
     from gui.context import WizardContext
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_VALIDITY_DAYS
 from core.errors import AppError, EncryptedKeyError, SecretStoreError
-from core.key_setup import SavedKey, save_issued_certificate, save_key_bundle, unique_key_name
 from core.keyfiles import SECRET_MODE, write_file_atomic
 from core.keys import (
     MAX_VALIDITY_DAYS,
@@ -42,6 +41,7 @@ from core.keys import (
     load_certificate,
 )
 from core.settings import default_output_dir
+from core.usecases.keys import SavedKey, save_issued_certificate, save_key_bundle, unique_key_name
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
 from gui.widgets import CopyField, MessageLabel, describe

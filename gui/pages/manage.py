@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from core import usecases
-from core.connectors import ConnectorRow, explain_check_failure, inventory
 from core.defaults import EXPIRY_WARN_DAYS
 from core.errors import ApiKeyRefusedError, AppError, InvalidInputError
-from core.unstructured import ConnectionCheck, SourceConnector
-from core.usecases import ConnectorDeleted
+from core.unstructured.client import ConnectionCheck, SourceConnector
+from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
+from core.usecases import connectors as usecases
+from core.usecases.connectors import ConnectorDeleted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
@@ -351,12 +351,12 @@ class ManagePage(TaskPage):
         )
 
     def _rotate_automatically(self, row: ConnectorRow) -> None:
-        from core import salesforce_setup as setup
-        from core import salesforce_signin as signin
-        from core.key_setup import save_key_bundle, unique_key_name
         from core.keys import create_key_bundle
-        from core.salesforce_org import OrgClient
+        from core.salesforce import signin
+        from core.salesforce.org import OrgClient
         from core.settings import default_output_dir
+        from core.usecases import salesforce_app as setup
+        from core.usecases.keys import save_key_bundle, unique_key_name
 
         try:
             client = self.access.client()

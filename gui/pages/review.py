@@ -11,8 +11,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWizard
 
-from core import usecases
-from core.connectors import explain_check_failure, login_failure_code
 from core.errors import (
     ApiKeyRefusedError,
     AppError,
@@ -22,10 +20,12 @@ from core.errors import (
     PlatformApiError,
     RequestMayHaveReachedServerError,
 )
-from core.salesforce import verify_jwt_login
-from core.snippets import curl_command, python_sdk_code
-from core.unstructured import ConnectionCheck, PlatformClient, create_source_body
-from core.usecases import ConnectorSaved
+from core.salesforce.login import verify_jwt_login
+from core.unstructured.client import ConnectionCheck, PlatformClient, create_source_body
+from core.unstructured.connectors import explain_check_failure, login_failure_code
+from core.unstructured.snippets import curl_command, python_sdk_code
+from core.usecases import connectors as usecases
+from core.usecases.connectors import ConnectorSaved
 from core.validation import validate_config
 from gui.api_access import typed_key_text
 from gui.context import WizardContext

@@ -49,7 +49,7 @@ class SalesforceAutoPage(TaskPage):
                 "certificate and lets the connector's user in. Nothing is created before you confirm."
             )
         )
-        self._org: Any = None  # core.salesforce_org.OrgClient: the admin's session, in memory only
+        self._org: Any = None  # core.salesforce.org.OrgClient: the admin's session, in memory only
         self._plan: Any = None
         self._admin: Any = None
         self._failed_created: list[tuple[str, str]] = []
@@ -216,9 +216,9 @@ class SalesforceAutoPage(TaskPage):
     # --- 1 + 2: sign in, then plan --------------------------------------------------------------
 
     def _sign_in(self) -> None:
-        from core import salesforce_setup as setup
-        from core import salesforce_signin as signin
-        from core.salesforce_org import OrgClient
+        from core.salesforce import signin
+        from core.salesforce.org import OrgClient
+        from core.usecases import salesforce_app as setup
 
         bundle = self.context.bundle
         if bundle is None or bundle.cert_pem is None:
@@ -294,7 +294,7 @@ class SalesforceAutoPage(TaskPage):
     # --- 3 + 4: create, then wait for the connector's login ---------------------------------------------
 
     def _create(self) -> None:
-        from core import salesforce_setup as setup
+        from core.usecases import salesforce_app as setup
 
         bundle, org, plan, admin = self.context.bundle, self._org, self._plan, self._admin
         if bundle is None or org is None or plan is None:
@@ -306,7 +306,7 @@ class SalesforceAutoPage(TaskPage):
             result = setup.apply_setup(org, plan, org_id=admin.org_id)
             if admin.refresh_token and admin.org_id and not context.session_only:
                 # The admin ticked "keep me signed in": the refresh token goes to the keyring, nowhere else.
-                from core.salesforce_signin import refresh_entry
+                from core.salesforce.signin import refresh_entry
 
                 context.save_secret(refresh_entry(admin.org_id), admin.refresh_token)
                 result = dataclasses.replace(result, sign_in_kept=True, login_url=admin.login_url)
@@ -372,7 +372,7 @@ class SalesforceAutoPage(TaskPage):
         self.busy_changed(False)
 
     def _create_failed(self, error: AppError) -> None:
-        from core.salesforce_setup import SetupFailed
+        from core.usecases.salesforce_app import SetupFailed
 
         if isinstance(error, SetupFailed):
             self._failed_created = error.created
@@ -399,7 +399,7 @@ class SalesforceAutoPage(TaskPage):
         )
 
     def _undo(self) -> None:
-        from core import salesforce_setup as setup
+        from core.usecases import salesforce_app as setup
 
         org, plan, created = self._org, self._plan, list(self._failed_created)
         if org is None or plan is None:

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, SalesforceLoginError
-from core.salesforce import LoginResult, approval_url, verify_jwt_login
+from core.salesforce.login import LoginResult, approval_url, verify_jwt_login
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage

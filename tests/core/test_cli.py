@@ -483,7 +483,7 @@ def test_an_encrypted_key_without_a_terminal_explains_how_to_decrypt(
 def test_a_defect_is_reported_in_one_line_and_logged_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, key_bundle: KeyBundle
 ) -> None:
-    from core import salesforce
+    from core.salesforce import login as salesforce
     from core.settings import log_dir
 
     def broken(*args, **kwargs):

@@ -369,7 +369,7 @@ def test_an_app_made_here_can_be_removed_with_what_this_computer_created(
 def test_a_permission_set_that_existed_before_is_left_alone_on_removal(
     org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.salesforce_org import AdminSession, OrgClient
+    from core.salesforce.org import AdminSession, OrgClient
 
     token = org.admin_token()
     OrgClient(AdminSession(instance_url=org.url, access_token=token)).create(

@@ -162,7 +162,7 @@ def _response(body: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_300_kb_hostile_html_error_body_is_described_quickly(deadline: object) -> None:
-    from core.unstructured import describe_error_body
+    from core.unstructured.client import describe_error_body
 
     assert describe_error_body(_response("<title>" * 43000 + ">"))
     assert describe_error_body(_response("<" * 300000 + ">"))
@@ -306,7 +306,7 @@ class Drip:
 
 def test_a_server_that_drips_one_byte_at_a_time_cannot_hold_a_call(network_deadline: object) -> None:
     from core.errors import NetworkError
-    from core.unstructured import PlatformClient
+    from core.unstructured.client import PlatformClient
 
     drip = Drip()
     try:
@@ -323,7 +323,7 @@ def test_a_server_that_drips_one_byte_at_a_time_cannot_hold_a_call(network_deadl
 
 def test_the_jwt_login_against_a_dripping_host_ends_at_its_deadline(network_deadline: object, key_bundle) -> None:  # type: ignore[no-untyped-def]
     from core.errors import NetworkError
-    from core.salesforce import verify_jwt_login
+    from core.salesforce.login import verify_jwt_login
 
     drip = Drip()
     try:
@@ -343,7 +343,7 @@ def test_a_huge_answer_is_refused_while_it_arrives(network_deadline: object) -> 
     import resource
 
     from core.errors import NetworkError
-    from core.unstructured import PlatformClient
+    from core.unstructured.client import PlatformClient
 
     drip = Drip(huge=True)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -360,7 +360,7 @@ def test_a_huge_answer_is_refused_while_it_arrives(network_deadline: object) -> 
 def test_an_answer_cut_off_in_its_headers_is_an_error_not_a_short_answer(network_deadline: object) -> None:
     """Cut mid-headers, http.client may return what it has as if complete: that must not pass as an answer."""
     from core.errors import NetworkError
-    from core.unstructured import PlatformClient
+    from core.unstructured.client import PlatformClient
 
     drip = Drip(pause=0.05)  # 76 bytes in 3.8 s: the 2.5 s deadline falls inside the headers
     try:

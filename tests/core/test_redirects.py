@@ -13,7 +13,7 @@ from werkzeug import Request, Response
 from core.errors import RedirectRefusedError
 from core.keys import KeyBundle
 from core.transport import make_session
-from core.unstructured import PlatformClient
+from core.unstructured.client import PlatformClient
 from core.validation import validate_config
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
 from tests.core.test_cli import cli, submit_args

@@ -11,7 +11,7 @@ from cryptography import x509
 
 from core.errors import InvalidInputError, KeyMaterialError, NetworkError, SalesforceLoginError
 from core.keys import KeyBundle
-from core.salesforce import (
+from core.salesforce.login import (
     CONNECTOR_LOGIN_URL,
     LoginCause,
     approval_url,

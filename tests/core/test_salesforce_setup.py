@@ -9,11 +9,13 @@ import zipfile
 import pytest
 import requests
 
-from core.eca_metadata import EcaSpec, app_package, component_files, new_consumer_key, package_xml
 from core.errors import CancelledError, InvalidInputError, SalesforceLoginError
 from core.keys import KeyBundle
-from core.salesforce_org import AdminSession, OrgApiError, OrgClient
-from core.salesforce_setup import (
+from core.salesforce.metadata import EcaSpec, app_package, component_files, new_consumer_key, package_xml
+from core.salesforce.org import AdminSession, OrgApiError, OrgClient
+from core.salesforce.signin import SignInError, sign_in
+from core.settings import Settings
+from core.usecases.salesforce_app import (
     AppAlreadyExists,
     LoginAttempt,
     PropagationTimeout,
@@ -24,8 +26,6 @@ from core.salesforce_setup import (
     undo_setup,
     wait_for_connector_login,
 )
-from core.salesforce_signin import SignInError, sign_in
-from core.settings import Settings
 from tests.conftest import USERNAME
 from tests.fakes.salesforce_org import FakeOrg
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 
 from core.keys import KeyBundle
-from core.snippets import curl_command, python_sdk_code
+from core.unstructured.snippets import curl_command, python_sdk_code
 
 ARGS = dict(
     api_url="https://platform.unstructuredapp.io/api/v1/",

@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import InvalidInputError, NetworkError
 from core.keys import KeyBundle
-from core.salesforce import verify_jwt_login
+from core.salesforce.login import verify_jwt_login
 from core.transport import is_loopback_host, make_session, require_safe_url
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.salesforce import FakeSalesforce

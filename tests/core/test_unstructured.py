@@ -14,7 +14,7 @@ from core.errors import (
     RequestMayHaveReachedServerError,
 )
 from core.keys import KeyBundle
-from core.unstructured import PlatformClient, default_api_url, normalise_api_url
+from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
 from core.validation import SalesforceConfig, validate_config
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
@@ -95,7 +95,7 @@ def test_connection_check_failure_carries_the_reason(
     next(iter(salesforce.apps.values())).approved.clear()
     check = client.run_connection_check(created.id, poll_interval=0)
     assert check.status == "FAILURE" and check.reason == "SalesforceAuthenticationFailed(code=invalid_grant)"
-    from core.connectors import explain_check_failure
+    from core.unstructured.connectors import explain_check_failure
 
     assert "run Verify login" in explain_check_failure(check.reason)
 

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QAbstractButton, QCheckBox, QLineEdit, QPlainTextE
 from core.keys import KeyBundle
 from core.secret_store import SecretStore
 from core.settings import KeyRecord, Settings
-from core.unstructured import PlatformClient
-from core.usecases import connector_record
+from core.unstructured.client import PlatformClient
+from core.usecases.connectors import connector_record
 from core.validation import validate_config
 from gui.app import build_wizard
 from gui.context import WizardContext

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.keyfiles import write_key_bundle
 from core.keys import KeyBundle
-from core.salesforce import approval_url, verify_jwt_login
+from core.salesforce.login import approval_url, verify_jwt_login
 from scripts.demo import DEMO_CONSUMER_KEY, DEMO_USER, DemoServices
 
 

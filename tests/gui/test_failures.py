@@ -391,7 +391,7 @@ def test_done_finishes_instead_of_leading_to_manage(
 def test_a_name_already_in_the_account_returns_to_the_name_field_before_creating(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
 ) -> None:
-    from core.unstructured import PlatformClient
+    from core.unstructured.client import PlatformClient
     from core.validation import validate_config
     from tests.conftest import API_KEY, USERNAME
 

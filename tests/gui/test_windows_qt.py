@@ -15,8 +15,8 @@ from PySide6.QtCore import QEvent, QSize
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QWidget, QWizard
 
-from core.connectors import ConnectorRow
-from core.unstructured import PlatformClient
+from core.unstructured.client import PlatformClient
+from core.unstructured.connectors import ConnectorRow
 from gui.app import build_wizard
 from gui.context import WizardContext
 from gui.rotation import RotationWizard

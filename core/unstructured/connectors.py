@@ -13,7 +13,7 @@ from core.errors import AppError, InvalidInputError
 from core.expiry import days_until
 from core.keys import load_private_key
 from core.settings import Settings
-from core.unstructured import PlatformClient, SourceConnector
+from core.unstructured.client import PlatformClient, SourceConnector
 from core.validation import SalesforceConfig, validate_config, validate_connector_name
 
 

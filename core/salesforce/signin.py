@@ -24,7 +24,7 @@ import requests
 from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT
 from core.errors import AppError, CancelledError, InvalidInputError
 from core.logs import register_secret
-from core.salesforce_org import AdminSession
+from core.salesforce.org import AdminSession
 from core.transport import make_session, network_error, require_safe_url
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The admin's Salesforce org over REST: API versions, SOQL, records, and Metadata API deploys.
 
-Used with the admin's own access token (see :mod:`core.salesforce_signin`), which is held in
+Used with the admin's own access token (see :mod:`core.salesforce.signin`), which is held in
 memory only, sent only to the org's instance URL (https, no redirects: :mod:`core.transport`)
 and never logged or put in a message. Salesforce's error bodies (a JSON list of
 ``{message, errorCode, fields}``) become :class:`OrgApiError` sentences.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from core.unstructured import API_PREFIX, normalise_api_url
+from core.unstructured.client import API_PREFIX, normalise_api_url
 
 
 def curl_command(*, api_url: str, name: str, username: str, consumer_key: str, categories: list[str]) -> str:

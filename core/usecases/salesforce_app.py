@@ -11,7 +11,7 @@
    applied the app, retrying only the answers waiting can fix.
 4. :func:`replace_certificate` deploys a new certificate into an app made here.
 
-Like :mod:`core.usecases`, nothing here saves settings: results say what to record.
+Like :mod:`core.usecases.connectors`, nothing here saves settings: results say what to record.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL
-from core.eca_metadata import (
+from core.errors import AppError, CancelledError, InvalidInputError, NetworkError, SalesforceLoginError
+from core.keys import fingerprint_sha256, load_certificate
+from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
+from core.salesforce.metadata import (
     CALLBACK_URL,
     IP_RELAXATION,
     MIN_API_VERSION,
@@ -34,13 +37,10 @@ from core.eca_metadata import (
     removal_package,
     validate_api_name,
 )
-from core.errors import AppError, CancelledError, InvalidInputError, NetworkError, SalesforceLoginError
-from core.keys import fingerprint_sha256, load_certificate
-from core.salesforce import LoginCause, LoginResult, verify_jwt_login
-from core.salesforce_org import AdminSession, DeployOutcome, OrgApiError, OrgClient, soql_select
+from core.salesforce.org import AdminSession, DeployOutcome, OrgApiError, OrgClient, soql_select
 from core.settings import KeyRecord, SalesforceAppRecord, Settings
-from core.unstructured import ConnectionCheck, PlatformClient
-from core.usecases import ConnectorSaved
+from core.unstructured.client import ConnectionCheck, PlatformClient
+from core.usecases.connectors import ConnectorSaved
 from core.validation import validate_username
 
 DEFAULT_APP_NAME = "Unstructured_Connector"
@@ -515,8 +515,8 @@ def rotate_certificate(
         OrgApiError: Salesforce refused the certificate (the old one still works).
         RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
     """
-    from core import usecases
     from core.keys import check_pair, load_private_key
+    from core.usecases import connectors as usecases
 
     check_pair(load_private_key(new_private_key_pem), load_certificate(new_certificate_pem))
     current = platform.get_source(connector_id)
