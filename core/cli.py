@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from core import APP_NAME, __version__, defaults
-from core.errors import AppError, InvalidInputError, SecretStoreError
+from core.errors import AppError, InvalidInputError, SecretStoreError, SetupFailed, SignInError, UsageError
 
 if TYPE_CHECKING:
     from core.salesforce.org import AdminSession
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 # requests, PyJWT or keyring (see benchmarks/bench.py), and nothing here may import Qt.
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(InvalidInputError):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -445,7 +441,7 @@ class Cli:
             return 1
         try:
             result = setup.apply_setup(org, plan, org_id=admin.org_id, progress=lambda step: self.note(f"  ... {step}"))
-        except setup.SetupFailed as failure:
+        except SetupFailed as failure:
             self.note(f"error: {failure.message}")
             if args.yes or self._confirm("Remove what this run created?"):
                 left = setup.undo_setup(org, failure.created, api_version=plan.api_version)
@@ -613,7 +609,7 @@ class Cli:
                 session = signin.kept_session(
                     kept, read_secret=self.store.get, login_url=login_url, client_id=args.client_id
                 )
-            except signin.SignInError as exc:
+            except SignInError as exc:
                 self.note(f"note: {exc.message} Signing in through the browser instead.")
                 session = None
             if session is not None:

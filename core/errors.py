@@ -107,3 +107,40 @@ class RequestMayHaveReachedServerError(NetworkError):
 
 class CancelledError(AppError):
     """The user cancelled a long-running operation."""
+
+
+class OrgApiError(AppError):
+    """The org refused a request. ``code`` is Salesforce's ``errorCode`` (e.g. ``DUPLICATE_VALUE``)."""
+
+    def __init__(self, message: str, *, status: int, code: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+
+
+class SignInError(AppError):
+    """The browser sign-in did not give a session (denied, abandoned, port busy, token refused)."""
+
+
+class SetupFailed(AppError):
+    """A step failed after others had changed the org. ``created`` is what this run made."""
+
+    def __init__(self, message: str, *, created: list[tuple[str, str]], hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.created = created
+
+
+class AppAlreadyExists(InvalidInputError):
+    """An External Client App of that name is already in the org."""
+
+
+class PropagationTimeout(AppError):
+    """Salesforce never accepted the connector's login within the time allowed."""
+
+
+class RotationIncomplete(AppError):
+    """The new certificate is in Salesforce but the connector was not (fully) switched to the new key."""
+
+
+class UsageError(InvalidInputError):
+    """The command line was not understood (an unknown command or option, a missing argument)."""

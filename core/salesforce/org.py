@@ -18,18 +18,9 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from core.defaults import HTTP_TIMEOUT
-from core.errors import AppError, CancelledError, NetworkError
+from core.errors import CancelledError, NetworkError, OrgApiError
 from core.logs import register_secret
 from core.transport import make_session, network_error, require_safe_url
-
-
-class OrgApiError(AppError):
-    """The org refused a request. ``code`` is Salesforce's ``errorCode`` (e.g. ``DUPLICATE_VALUE``)."""
-
-    def __init__(self, message: str, *, status: int, code: str = "", hint: str = "") -> None:
-        super().__init__(message, hint=hint)
-        self.status = status
-        self.code = code
 
 
 @dataclass(frozen=True)

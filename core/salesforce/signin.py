@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT
-from core.errors import AppError, CancelledError, InvalidInputError
+from core.errors import CancelledError, InvalidInputError, SignInError
 from core.logs import register_secret
 from core.salesforce.org import AdminSession
 from core.transport import make_session, network_error, require_safe_url
@@ -36,10 +36,6 @@ REDIRECT_PATH = "/OauthRedirect"
 SIGN_IN_TIMEOUT = 300.0
 #: refresh_token only when the admin asks to keep one for later certificate replacements.
 SCOPES = "api web"
-
-
-class SignInError(AppError):
-    """The browser sign-in did not give a session (denied, abandoned, port busy, token refused)."""
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -22,7 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL
-from core.errors import AppError, CancelledError, InvalidInputError, NetworkError, SalesforceLoginError
+from core.errors import (
+    AppAlreadyExists,
+    AppError,
+    CancelledError,
+    InvalidInputError,
+    NetworkError,
+    OrgApiError,
+    PropagationTimeout,
+    RotationIncomplete,
+    SalesforceLoginError,
+    SetupFailed,
+)
 from core.keys import fingerprint_sha256, load_certificate
 from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
 from core.salesforce.metadata import (
@@ -37,7 +48,7 @@ from core.salesforce.metadata import (
     removal_package,
     validate_api_name,
 )
-from core.salesforce.org import AdminSession, DeployOutcome, OrgApiError, OrgClient, soql_select
+from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
 from core.settings import KeyRecord, SalesforceAppRecord, Settings
 from core.unstructured.client import ConnectionCheck, PlatformClient
 from core.usecases.connectors import ConnectorSaved
@@ -46,18 +57,6 @@ from core.validation import validate_username
 DEFAULT_APP_NAME = "Unstructured_Connector"
 POLL_INTERVAL = 25.0
 PROPAGATION_TIMEOUT = 15 * 60.0
-
-
-class SetupFailed(AppError):
-    """A step failed after others had changed the org. ``created`` is what this run made."""
-
-    def __init__(self, message: str, *, created: list[tuple[str, str]], hint: str = "") -> None:
-        super().__init__(message, hint=hint)
-        self.created = created
-
-
-class AppAlreadyExists(InvalidInputError):
-    """An External Client App of that name is already in the org."""
 
 
 @dataclass(frozen=True)
@@ -358,10 +357,6 @@ class LoginAttempt:
     answer: str
 
 
-class PropagationTimeout(AppError):
-    """Salesforce never accepted the connector's login within the time allowed."""
-
-
 def wait_for_connector_login(
     *,
     username: str,
@@ -472,10 +467,6 @@ def replace_certificate(
             status=200,
             hint="The old certificate is still in place, so the connector keeps working with its old key.",
         )
-
-
-class RotationIncomplete(AppError):
-    """The new certificate is in Salesforce but the connector was not (fully) switched to the new key."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.defaults import EXPIRY_WARN_DAYS
-from core.errors import ApiKeyRefusedError, AppError, InvalidInputError
+from core.errors import ApiKeyRefusedError, AppError, InvalidInputError, SignInError
 from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
@@ -401,7 +401,7 @@ class ManagePage(TaskPage):
                 admin = signin.kept_session(
                     app, read_secret=context.read_secret, login_url=login_url, timeout=context.http_timeout
                 )
-            except signin.SignInError:
+            except SignInError:
                 admin = None  # revoked or expired: the browser sign-in below
             if admin is None:
                 admin = signin.sign_in(

@@ -372,7 +372,7 @@ class SalesforceAutoPage(TaskPage):
         self.busy_changed(False)
 
     def _create_failed(self, error: AppError) -> None:
-        from core.usecases.salesforce_app import SetupFailed
+        from core.errors import SetupFailed
 
         if isinstance(error, SetupFailed):
             self._failed_created = error.created

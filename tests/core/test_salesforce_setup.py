@@ -9,11 +9,11 @@ import zipfile
 import pytest
 import requests
 
-from core.errors import CancelledError, InvalidInputError, SalesforceLoginError
+from core.errors import CancelledError, InvalidInputError, OrgApiError, SalesforceLoginError, SignInError
 from core.keys import KeyBundle
 from core.salesforce.metadata import EcaSpec, app_package, component_files, new_consumer_key, package_xml
-from core.salesforce.org import AdminSession, OrgApiError, OrgClient
-from core.salesforce.signin import SignInError, sign_in
+from core.salesforce.org import AdminSession, OrgClient
+from core.salesforce.signin import sign_in
 from core.settings import Settings
 from core.usecases.salesforce_app import (
     AppAlreadyExists,
