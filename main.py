@@ -17,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError as exc:
             if exc.name in ("gui", "gui.app"):  # the packaged CLI-only program (sfcw) has no wizard in it
                 print("This is the command-line program; the wizard is salesforce-connector-wizard.\n", file=sys.stderr)
-                from core.cli import run
+                from cli import run
 
                 run(["--help"])
                 return 2
@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         return run_wizard()
-    from core.cli import run
+    from cli import run
 
     return run(args)
 

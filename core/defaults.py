@@ -6,6 +6,8 @@ before it knows which command runs, and must not pay for cryptography or request
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 ALLOWED_KEY_SIZES = (2048, 3072, 4096)
 DEFAULT_KEY_SIZE = 2048
 DEFAULT_VALIDITY_DAYS = 365
@@ -37,3 +39,36 @@ def private_key_name(key_name: str) -> str:
 
 #: (connect, read) seconds for every HTTP call unless a caller says otherwise.
 HTTP_TIMEOUT = (5.0, 20.0)
+
+#: The admin's browser sign-in: Salesforce CLI's public OAuth client and the loopback port it is registered for.
+SIGN_IN_CLIENT_ID = "PlatformCLI"
+SIGN_IN_PORT = 1717
+#: The API name of the External Client App the automated set-up creates.
+DEFAULT_APP_NAME = "Unstructured_Connector"
+
+
+class Timings(NamedTuple):
+    """How long the app waits, and how often it asks, in seconds: read from one place.
+
+    Both front ends take one of these (tests and the demo a faster one, made with ``_replace``) and
+    hand it down whole, so no layer drops a knob on the way. A NamedTuple, not a dataclass: the
+    CLI's start-up imports this module and must not pay for ``dataclasses``.
+    """
+
+    #: (connect, read) for every HTTP call.
+    http_timeout: tuple[float, float] = HTTP_TIMEOUT
+    #: A connector's connection check: how long to wait for its verdict, and between polls.
+    check_timeout: float = 120.0
+    check_poll_interval: float = 2.0
+    #: The connector's login after its app was created or its certificate replaced (Salesforce applies
+    #: new apps within minutes): between polls, and the limit.
+    login_poll_interval: float = 25.0
+    login_wait: float = 15 * 60.0
+    #: A Metadata API deploy: the limit, and between polls of its status.
+    deploy_timeout: float = 600.0
+    deploy_poll_interval: float = 2.0
+    #: The admin's browser sign-in: how long to wait for Salesforce's redirect back.
+    sign_in_timeout: float = 300.0
+
+
+TIMINGS = Timings()

@@ -123,11 +123,15 @@ class SignInError(AppError):
 
 
 class SetupFailed(AppError):
-    """A step failed after others had changed the org. ``created`` is what this run made."""
+    """A step failed after others had changed the org. ``created`` is what this run made; ``left``
+    is what an undo could not remove (None: no undo was made, so all of ``created`` is still there)."""
 
-    def __init__(self, message: str, *, created: list[tuple[str, str]], hint: str = "") -> None:
+    def __init__(
+        self, message: str, *, created: list[tuple[str, str]], hint: str = "", left: list[str] | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.created = created
+        self.left = left
 
 
 class AppAlreadyExists(InvalidInputError):
@@ -139,7 +143,12 @@ class PropagationTimeout(AppError):
 
 
 class RotationIncomplete(AppError):
-    """The new certificate is in Salesforce but the connector was not (fully) switched to the new key."""
+    """The new certificate is in Salesforce but the connector was not (fully) switched to the new key.
+    ``key_location`` is where the new key is (a file, or ``keyring:NAME``)."""
+
+    def __init__(self, message: str, *, hint: str = "", key_location: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.key_location = key_location
 
 
 class UsageError(InvalidInputError):

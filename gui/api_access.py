@@ -115,7 +115,7 @@ class ApiAccessForm(QWidget):
     def client(self) -> PlatformClient:
         """Raises InvalidInputError for an unsafe URL or an empty key."""
         return PlatformClient(
-            api_url=self.api_url.text(), api_key=self.api_key.text(), timeout=self.context.http_timeout
+            api_url=self.api_url.text(), api_key=self.api_key.text(), timeout=self.context.timings.http_timeout
         )
 
     def remember(self) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT
+from core.defaults import CONNECTOR_LOGIN_URL, SIGN_IN_PORT, TIMINGS, Timings
 from core.errors import SecretStoreError
 
 if TYPE_CHECKING:  # the first window must not wait for cryptography, requests and keyring
@@ -37,16 +37,10 @@ class WizardContext:
     check: ConnectionCheck | None = None
     #: The key an earlier session made that could not be read back (gone from the keyring): said on Welcome and Key.
     lost_key: str = ""
-    #: (connect, read) seconds for every HTTP call the pages make.
-    http_timeout: tuple[float, float] = HTTP_TIMEOUT
-    #: Seconds to wait for a connection check's verdict, and between polls.
-    check_timeout: float = 120.0
-    check_poll_interval: float = 2.0
+    #: How long every call may take and how often the pages poll (tests and the demo pass faster ones).
+    timings: Timings = TIMINGS
     #: The admin's sign-in: the loopback port of its redirect (the Salesforce CLI client's 1717).
-    sign_in_port: int = 1717
-    #: Polling the connector's login after the app was created: interval and limit in seconds.
-    login_poll_interval: float = 25.0
-    login_wait: float = 15 * 60.0
+    sign_in_port: int = SIGN_IN_PORT
 
     def save_secret(self, name: str, value: str) -> None:
         """Keep a secret in the keyring, or in memory only if the admin accepted that.
@@ -57,6 +51,11 @@ class WizardContext:
             self.session_secrets[name] = value
             return
         self.store.set(name, value)
+
+    @property
+    def secrets(self) -> ContextSecrets:
+        """The keyring as use cases take it (``get``/``set``/``delete``), kept in memory when session-only."""
+        return ContextSecrets(self)
 
     def keyring_works(self) -> bool:
         """Whether a usable keyring backend is configured (no call to it is made)."""
@@ -83,3 +82,20 @@ class WizardContext:
             import logging
 
             logging.getLogger(__name__).warning("Could not save the settings", exc_info=True)
+
+
+class ContextSecrets:
+    """:class:`core.usecases.keys.Secrets` over the context: the keyring, or memory when session-only."""
+
+    def __init__(self, context: WizardContext) -> None:
+        self._context = context
+
+    def get(self, name: str) -> str | None:
+        return self._context.read_secret(name)
+
+    def set(self, name: str, value: str) -> None:
+        self._context.save_secret(name, value)
+
+    def delete(self, name: str) -> None:
+        if self._context.session_secrets.pop(name, None) is None and not self._context.session_only:
+            self._context.store.delete(name)

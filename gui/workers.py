@@ -16,6 +16,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import AppError
+from core.usecases.progress import CancelToken, Record
 
 if TYPE_CHECKING:
     from core.unstructured.client import PlatformClient
@@ -36,6 +37,8 @@ class Task(QObject):
         self._args = args
         self._kwargs = kwargs
         self.cancel_event = threading.Event()
+        #: The same event as a use case's cancel token: Stop sets it, the use case stops at its next safe point.
+        self.cancel_token = CancelToken(self.cancel_event)
         self.running = False
 
     def start(self) -> None:
@@ -49,8 +52,11 @@ class Task(QObject):
             self.done.emit()
 
     def report(self, value: Any) -> None:
-        """Callable from the worker thread, e.g. as an ``on_status`` callback."""
-        if not self.cancel_event.is_set():
+        """Callable from the worker thread, e.g. as an ``on_status`` callback or a use case's ``progress``.
+
+        After a cancel, reports are dropped, except a ``Record``: what a use case made before it
+        stopped must still reach the settings."""
+        if not self.cancel_event.is_set() or isinstance(value, Record):
             self.progress.emit(value)
 
     # Runs on the pool thread; emitting queues the signals to the GUI thread.
@@ -98,8 +104,8 @@ def connection_check_task(client: PlatformClient, connector_id: str, context: Wi
     task = Task(
         lambda: client.run_connection_check(
             connector_id,
-            timeout=context.check_timeout,
-            poll_interval=context.check_poll_interval,
+            timeout=context.timings.check_timeout,
+            poll_interval=context.timings.check_poll_interval,
             on_status=task.report,
             cancel=task.cancel_event,
         )

@@ -98,6 +98,7 @@ to the demo org (it answers at once) and creates the app there. Close the wizard
     try:
         from PySide6.QtWidgets import QApplication
 
+        from core.defaults import TIMINGS
         from gui.app import app_icon, build_wizard
         from gui.context import WizardContext
 
@@ -111,7 +112,7 @@ to the demo org (it answers at once) and creates the app there. Close the wizard
         with socket.socket() as probe:  # a free port for the sign-in's redirect (1717 may be in use)
             probe.bind(("127.0.0.1", 0))
             wizard.context.sign_in_port = probe.getsockname()[1]
-        wizard.context.login_poll_interval = 2.0
+        wizard.context.timings = TIMINGS._replace(login_poll_interval=2.0)
         auto = wizard.salesforce_auto_page
         auto.advanced.setChecked(True)
         auto.login_url.setText(services.salesforce.url)

@@ -147,7 +147,7 @@ def test(args: list[str]) -> int:
     bin_dir = python.parent  # the venv's scripts (bin/ or Scripts/)
     steps = [
         ("ruff", [str(python), "-m", "ruff", "check", "."]),
-        ("mypy", [str(python), "-m", "mypy", "core", "gui", "scripts", "main.py"]),
+        ("mypy", [str(python), "-m", "mypy", "core", "cli", "gui", "scripts", "main.py"]),
         # The code that only runs on Windows (core/winacl.py's ctypes calls) or macOS, against those
         # platforms' stubs; each with its own cache, or the runs would invalidate each other's.
         *(
@@ -162,6 +162,7 @@ def test(args: list[str]) -> int:
                     "--cache-dir",
                     f".mypy_cache/{platform}",
                     "core",
+                    "cli",
                     "gui",
                     "main.py",
                 ],

@@ -31,6 +31,7 @@ import requests  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWizard  # noqa: E402
 
+from core.defaults import TIMINGS  # noqa: E402
 from core.secret_store import SecretStore  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from gui.app import build_wizard  # noqa: E402
@@ -85,7 +86,9 @@ def walk(probe: Probe) -> None:
     platform = FakePlatform(api_key=API_KEY, salesforce_url=salesforce.url).start()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    context = WizardContext(store=SecretStore(backend), settings=Settings.load(), check_poll_interval=0.2)
+    context = WizardContext(
+        store=SecretStore(backend), settings=Settings.load(), timings=TIMINGS._replace(check_poll_interval=0.2)
+    )
     wizard = build_wizard(context)
     at_minimum(wizard)
     try:

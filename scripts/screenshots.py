@@ -25,6 +25,7 @@ import keyring  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from core.defaults import TIMINGS  # noqa: E402
 from core.secret_store import SecretStore  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from gui.app import app_icon, build_wizard  # noqa: E402
@@ -81,7 +82,9 @@ def render_all(out_dir: Path) -> list[Path]:
     platform = FakePlatform(api_key=API_KEY, salesforce_url=salesforce.url).start()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    context = WizardContext(store=SecretStore(backend), settings=Settings.load(), check_poll_interval=0.2)
+    context = WizardContext(
+        store=SecretStore(backend), settings=Settings.load(), timings=TIMINGS._replace(check_poll_interval=0.2)
+    )
     wizard, shots, shot = open_wizard(context, out_dir, first=1)
     try:
         shot("welcome")
@@ -152,7 +155,9 @@ def render_automated(out_dir: Path, *, first: int) -> list[Path]:
     org.add_user(USERNAME, name="Ada Admin")
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    context = WizardContext(store=SecretStore(backend), settings=Settings(), login_poll_interval=0.2)
+    context = WizardContext(
+        store=SecretStore(backend), settings=Settings(), timings=TIMINGS._replace(login_poll_interval=0.2)
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         context.sign_in_port = probe.getsockname()[1]

@@ -10,6 +10,7 @@ import keyring
 import keyring.core
 import pytest
 
+from core.defaults import TIMINGS
 from core.keys import KeyBundle, Subject, create_key_bundle
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
@@ -23,6 +24,9 @@ REAL_KEYRING = keyring.get_keyring()
 
 USERNAME = "integration@example.com"
 CONSUMER_KEY = "3MVG9fakeConsumerKeyForLoopbackTests.0123456789abcdefghijklmnopqrstuvwxyz"
+#: The app's timings for tests: short polls and deploys against loopback services that answer at once.
+FAST = TIMINGS._replace(check_poll_interval=0.05, deploy_poll_interval=0.01, deploy_timeout=60.0)
+
 API_KEY = "test-api-key-0123456789"
 
 

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from core.defaults import HTTP_TIMEOUT
+from core.defaults import TIMINGS, Timings
 from core.errors import CancelledError, NetworkError, OrgApiError
 from core.logs import register_secret
 from core.transport import make_session, network_error, require_safe_url
@@ -91,9 +91,12 @@ class OrgClient:
         *,
         api_version: str = "60.0",
         session: requests.Session | None = None,
-        timeout: tuple[float, float] = HTTP_TIMEOUT,
+        timings: Timings = TIMINGS,
+        timeout: tuple[float, float] | None = None,
     ) -> None:
-        """Raises InvalidInputError for an unsafe instance URL."""
+        """``timings`` gives the HTTP timeout (``timeout`` overrides it) and how deploys are polled.
+
+        Raises InvalidInputError for an unsafe instance URL."""
         self.instance_url = require_safe_url(admin.instance_url, what="Salesforce instance URL")
         self.host = urlsplit(self.instance_url).hostname or self.instance_url
         self._token = admin.access_token
@@ -102,7 +105,8 @@ class OrgClient:
             register_secret(admin.refresh_token)
         self.api_version = api_version
         self._session = session or make_session()
-        self._timeout = timeout
+        self._timings = timings
+        self._timeout = timeout or timings.http_timeout
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -233,13 +237,14 @@ class OrgClient:
         package: bytes,
         *,
         check_only: bool = False,
-        timeout: float = 600.0,
-        poll_interval: float = 2.0,
         cancel: Callable[[], bool] = lambda: False,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> DeployOutcome:
-        """Deploy and poll to the end. Raises NetworkError after ``timeout``, CancelledError if cancelled."""
+        """Deploy and poll to the end (the client's ``timings``: ``deploy_timeout``, ``deploy_poll_interval``).
+
+        Raises NetworkError after the timeout, CancelledError if cancelled."""
+        timeout, poll_interval = self._timings.deploy_timeout, self._timings.deploy_poll_interval
         deploy_id = self.start_deploy(package, check_only=check_only)
         deadline = clock() + timeout
         while True:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT
+from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT, SIGN_IN_CLIENT_ID, SIGN_IN_PORT, TIMINGS
 from core.errors import CancelledError, InvalidInputError, SignInError
 from core.logs import register_secret
 from core.salesforce.org import AdminSession
@@ -30,10 +30,7 @@ from core.transport import make_session, network_error, require_safe_url
 if TYPE_CHECKING:
     from core.settings import SalesforceAppRecord
 
-CLI_CLIENT_ID = "PlatformCLI"
-DEFAULT_REDIRECT_PORT = 1717
 REDIRECT_PATH = "/OauthRedirect"
-SIGN_IN_TIMEOUT = 300.0
 #: refresh_token only when the admin asks to keep one for later certificate replacements.
 SCOPES = "api web"
 
@@ -221,10 +218,10 @@ def sign_in(
     *,
     open_browser: Callable[[str], bool],
     login_url: str = CONNECTOR_LOGIN_URL,
-    client_id: str = CLI_CLIENT_ID,
-    port: int = DEFAULT_REDIRECT_PORT,
+    client_id: str = SIGN_IN_CLIENT_ID,
+    port: int = SIGN_IN_PORT,
     offline: bool = False,
-    timeout: float = SIGN_IN_TIMEOUT,
+    timeout: float = TIMINGS.sign_in_timeout,
     cancelled: Callable[[], bool] = lambda: False,
     on_url: Callable[[str], None] | None = None,
     session: requests.Session | None = None,
@@ -392,7 +389,7 @@ def kept_session(
     *,
     read_secret: Callable[[str], str | None],
     login_url: str = CONNECTOR_LOGIN_URL,
-    client_id: str = CLI_CLIENT_ID,
+    client_id: str = SIGN_IN_CLIENT_ID,
     timeout: tuple[float, float] = HTTP_TIMEOUT,
 ) -> AdminSession | None:
     """A session from the sign-in kept for the app's org, or None when none was kept.

@@ -24,7 +24,6 @@ from core.unstructured.connectors import merged_config
 from core.validation import (
     SalesforceConfig,
     parse_categories,
-    validate_config,
     validate_consumer_key,
     validate_username,
 )
@@ -74,24 +73,16 @@ def connector_record(
 
 
 def create_connector(
-    client: PlatformClient,
-    *,
-    name: str,
-    username: str,
-    consumer_key: str,
-    private_key: str | bytes,
-    categories: Sequence[str] | str | None,
-    keys: Sequence[KeyRecord],
+    client: PlatformClient, *, name: str, config: SalesforceConfig, keys: Sequence[KeyRecord]
 ) -> ConnectorSaved:
-    """Validate, check that the name is free, create once, and say what to record.
+    """Check that the name is free, create once, and say what to record.
+
+    ``config`` is validated at the front end's edge (:func:`core.validation.validate_config`).
 
     Raises:
-        InvalidInputError: an invalid value or a taken name (with its ``field``), before anything is created.
+        InvalidInputError: an invalid or taken name (with its ``field``), before anything is created.
         PlatformApiError, NetworkError: as the client's calls.
     """
-    config = validate_config(
-        username=username, consumer_key=consumer_key, private_key=private_key, categories=categories
-    )
     connector = _create_checked(client, name=name, config=config)
     record = connector_record(connector, private_key_pem=config.private_key, api_url=client.base_url, keys=keys)
     return ConnectorSaved(connector=connector, config=config, record=record)

@@ -10,12 +10,23 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from core.defaults import private_key_name
 from core.errors import FileRefusedError
 from core.keyfiles import WrittenFiles, bundle_paths, refuse_existing, write_file_atomic, write_key_bundle
 from core.keys import CertificateInfo, KeyBundle
 from core.settings import KeyRecord, Settings
+
+
+class Secrets(Protocol):
+    """Where secrets are kept: the keyring (``SecretStore``), or the wizard's memory when the admin chose so."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+    def delete(self, name: str) -> object: ...
 
 
 def certificate_record(

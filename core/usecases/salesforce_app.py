@@ -1,4 +1,10 @@
-"""Setting Salesforce up for the connector, as use cases over the admin's org session.
+"""Setting Salesforce up for the connector: one use case, in steps both front ends share.
+
+:func:`set_up_salesforce_app` is the whole of it (the CLI's ``setup-salesforce``): sign in,
+:func:`prepare_setup` (check the org, change nothing: the plan in plain words), ask the front end
+to confirm the plan, then :func:`carry_out_setup` (create, record, keep the sign-in if asked,
+prove the connector's login). The wizard calls the two halves itself, one per button, with the
+admin's click on *Create* as the confirmation. :func:`remove_salesforce_app` removes what was made.
 
 1. :func:`plan_setup` checks everything before anything is created: API version (60.0+), the
    connector's user (exists, active), that the app name is free, and a check-only deploy of
@@ -9,9 +15,9 @@
    :class:`SetupFailed` carrying what was created, for :func:`undo_setup`.
 3. :func:`wait_for_connector_login` polls the connector's own JWT login until Salesforce has
    applied the app, retrying only the answers waiting can fix.
-4. :func:`replace_certificate` deploys a new certificate into an app made here.
 
-Like :mod:`core.usecases.connectors`, nothing here saves settings: results say what to record.
+Like :mod:`core.usecases.connectors`, nothing here saves settings: results say what to record,
+and what must be recorded before the next step is handed out at once as a ``Record`` event.
 """
 
 from __future__ import annotations
@@ -21,20 +27,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from core.defaults import CONNECTOR_LOGIN_URL
+from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME, TIMINGS, Timings
 from core.errors import (
     AppAlreadyExists,
     AppError,
-    CancelledError,
     InvalidInputError,
     NetworkError,
     OrgApiError,
     PropagationTimeout,
-    RotationIncomplete,
     SalesforceLoginError,
     SetupFailed,
 )
-from core.keys import fingerprint_sha256, load_certificate
+from core.keys import KeyBundle, check_pair, fingerprint_sha256, load_certificate, load_private_key
 from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
 from core.salesforce.metadata import (
     CALLBACK_URL,
@@ -43,20 +47,25 @@ from core.salesforce.metadata import (
     OAUTH_SCOPES,
     EcaSpec,
     app_package,
-    certificate_package,
     new_consumer_key,
     removal_package,
     validate_api_name,
 )
 from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
-from core.settings import KeyRecord, SalesforceAppRecord, Settings
-from core.unstructured.client import ConnectionCheck, PlatformClient
-from core.usecases.connectors import ConnectorSaved
+from core.salesforce.signin import refresh_entry
+from core.settings import SalesforceAppRecord, Settings
+from core.usecases.admin import SignIn, admin_session
+from core.usecases.progress import (
+    CancelToken,
+    LoginAttempt,
+    Notice,
+    Progress,
+    Record,
+    Step,
+    StepStarted,
+    ignore,
+)
 from core.validation import validate_username
-
-DEFAULT_APP_NAME = "Unstructured_Connector"
-POLL_INTERVAL = 25.0
-PROPAGATION_TIMEOUT = 15 * 60.0
 
 
 @dataclass(frozen=True)
@@ -193,8 +202,6 @@ def plan_setup(
     contact_email: str,
     app_name: str = DEFAULT_APP_NAME,
     ip_relaxation: str = "enforce",
-    deploy_timeout: float = 600.0,
-    poll_interval: float = 2.0,
 ) -> SetupPlan:
     """Check the org and return the plan, changing nothing.
 
@@ -239,9 +246,7 @@ def plan_setup(
     # The check-only deploy validates the exact package; while the permission set does not exist yet,
     # the policy cannot name it, so that one reference is left out of the check.
     checked = spec if permission_set_id else replace(spec, permission_set="")
-    outcome = org.deploy(
-        app_package(checked, api_version=version), check_only=True, timeout=deploy_timeout, poll_interval=poll_interval
-    )
+    outcome = org.deploy(app_package(checked, api_version=version), check_only=True)
     if not outcome.success:
         raise OrgApiError(
             f"Salesforce would not accept the app: {describe_failures(outcome)}.",
@@ -264,9 +269,7 @@ def apply_setup(
     plan: SetupPlan,
     *,
     org_id: str = "",
-    progress: Callable[[str], None] = lambda step: None,
-    deploy_timeout: float = 600.0,
-    poll_interval: float = 2.0,
+    progress: Progress = ignore,
 ) -> SetupResult:
     """Create what the plan says.
 
@@ -287,7 +290,7 @@ def apply_setup(
         )
 
     try:
-        progress("permission set")
+        progress(StepStarted(Step.PERMISSION_SET))
         permission_set_id = plan.permission_set_id
         if permission_set_id is None:
             permission_set_id = org.create(
@@ -299,7 +302,7 @@ def apply_setup(
                 },
             )
             created.append(("PermissionSet", permission_set_id))
-        progress("assignment")
+        progress(StepStarted(Step.ASSIGNMENT))
         if not plan.assignment_exists:
             try:
                 assignment = org.create(
@@ -311,11 +314,9 @@ def apply_setup(
                     raise
     except AppError as exc:
         raise failed(exc, "Preparing the connector's user") from exc
-    progress("app")
+    progress(StepStarted(Step.APP))
     try:
-        outcome = org.deploy(
-            app_package(spec, api_version=plan.api_version), timeout=deploy_timeout, poll_interval=poll_interval
-        )
+        outcome = org.deploy(app_package(spec, api_version=plan.api_version))
     except AppError as exc:
         raise failed(exc, "Creating the app") from exc
     if not outcome.success:
@@ -349,14 +350,6 @@ def undo_setup(org: OrgClient, created: list[tuple[str, str]], *, api_version: s
     return left
 
 
-@dataclass(frozen=True)
-class LoginAttempt:
-    """One poll of the connector's login, for progress: seconds since the start, and the answer."""
-
-    elapsed: float
-    answer: str
-
-
 def wait_for_connector_login(
     *,
     username: str,
@@ -364,24 +357,25 @@ def wait_for_connector_login(
     private_key: str | bytes,
     login_url: str = CONNECTOR_LOGIN_URL,
     my_domain_url: str = "",
-    poll_interval: float = POLL_INTERVAL,
-    timeout: float = PROPAGATION_TIMEOUT,
-    progress: Callable[[LoginAttempt], None] = lambda attempt: None,
-    cancelled: Callable[[], bool] = lambda: False,
+    timings: Timings = TIMINGS,
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-    http_timeout: tuple[float, float] = (5.0, 20.0),
 ) -> LoginResult:
-    """Poll the connector's own JWT login until it works.
+    """Poll the connector's own JWT login until it works (every ``timings.login_poll_interval``
+    seconds, up to ``timings.login_wait``), reporting each refusal as a ``LoginAttempt``.
 
     Retries the answers a new app gives until Salesforce has applied it (unknown client, not
     installed, not approved) and network failures; stops at once on any other refusal.
 
     Raises:
         SalesforceLoginError: an answer waiting cannot fix.
-        PropagationTimeout: still refused after ``timeout`` (says whether the My Domain host works).
-        CancelledError: ``cancelled()`` became true.
+        PropagationTimeout: still refused after the limit (says whether the My Domain host works).
+        CancelledError: ``cancel`` was set.
     """
+    cancel = cancel or CancelToken()
+    poll_interval, timeout = timings.login_poll_interval, timings.login_wait
     started = clock()
     last = ""
     while True:
@@ -391,7 +385,7 @@ def wait_for_connector_login(
                 consumer_key=consumer_key,
                 private_key=private_key,
                 login_url=login_url,
-                timeout=http_timeout,
+                timeout=timings.http_timeout,
             )
         except SalesforceLoginError as exc:
             if not LoginCause(exc.cause).may_clear_by_waiting:
@@ -405,8 +399,7 @@ def wait_for_connector_login(
             break
         waited = 0.0
         while waited < poll_interval:  # sleep in short steps so that cancel is prompt
-            if cancelled():
-                raise CancelledError("Stopped waiting for the connector's login.")
+            cancel.check("Stopped waiting for the connector's login.")
             step = min(1.0, poll_interval - waited)
             sleep(step)
             waited += step
@@ -417,7 +410,7 @@ def wait_for_connector_login(
                 consumer_key=consumer_key,
                 private_key=private_key,
                 login_url=my_domain_url,
-                timeout=http_timeout,
+                timeout=timings.http_timeout,
             )
         except AppError:
             pass
@@ -433,116 +426,6 @@ def wait_for_connector_login(
         hint="Salesforce can take longer to apply a new app: run Verify login again later. The app and the key are "
         "in place; nothing needs to be created again.",
     )
-
-
-def replace_certificate(
-    org: OrgClient,
-    *,
-    app_name: str,
-    consumer_key: str,
-    certificate_pem: str,
-    deploy_timeout: float = 600.0,
-    poll_interval: float = 2.0,
-) -> None:
-    """Deploy ``certificate_pem`` into the app's global OAuth settings. The old key stops working now.
-
-    Raises:
-        OrgApiError: Salesforce refused the deploy (with its words); NetworkError.
-    """
-    version = choose_api_version(org)
-    spec = EcaSpec(
-        name=validate_api_name(app_name),
-        label=app_name.replace("_", " "),
-        contact_email="",
-        certificate_pem=certificate_pem,
-        consumer_key=consumer_key,
-        permission_set="",
-    )
-    outcome = org.deploy(
-        certificate_package(spec, api_version=version), timeout=deploy_timeout, poll_interval=poll_interval
-    )
-    if not outcome.success:
-        raise OrgApiError(
-            f"Salesforce did not take the new certificate: {describe_failures(outcome)}.",
-            status=200,
-            hint="The old certificate is still in place, so the connector keeps working with its old key.",
-        )
-
-
-@dataclass(frozen=True)
-class RotationDone:
-    """The connector uses the new key; ``saved.apply(settings)`` records it."""
-
-    saved: ConnectorSaved
-    check: ConnectionCheck
-
-
-def rotate_certificate(
-    org: OrgClient,
-    platform: PlatformClient,
-    *,
-    connector_id: str,
-    app_name: str,
-    new_private_key_pem: str,
-    new_certificate_pem: str,
-    old_certificate_path: str,
-    new_key_path: str,
-    keys: list[KeyRecord],
-    login_url: str = CONNECTOR_LOGIN_URL,
-    poll_interval: float = POLL_INTERVAL,
-    timeout: float = PROPAGATION_TIMEOUT,
-    check_timeout: float = 120.0,
-    check_poll_interval: float = 2.0,
-    progress: Callable[[str], None] = lambda step: None,
-) -> RotationDone:
-    """Replace the app's certificate with no clicks in Setup, then switch the connector to the new key.
-
-    The old key stops working at the deploy, so everything that can be checked is checked first
-    (the connector is a Salesforce one, it uses this app's consumer key, the new pair matches);
-    then deploy, prove the new key's login, update the connector, run its connection check.
-
-    Raises:
-        InvalidInputError: the connector does not use this app, or the new pair does not match.
-        OrgApiError: Salesforce refused the certificate (the old one still works).
-        RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
-    """
-    from core.keys import check_pair, load_private_key
-    from core.usecases import connectors as usecases
-
-    check_pair(load_private_key(new_private_key_pem), load_certificate(new_certificate_pem))
-    current = platform.get_source(connector_id)
-    consumer_key = str(current.config.get("consumer_key", ""))
-    username = str(current.config.get("username", ""))
-    if not consumer_key or not username:
-        raise InvalidInputError(f"Connector {connector_id} has no consumer key or username to rotate.")
-    progress("certificate")
-    replace_certificate(org, app_name=app_name, consumer_key=consumer_key, certificate_pem=new_certificate_pem)
-    finish = (
-        f"The app now trusts only the new certificate. To finish: update {connector_id} --private-key {new_key_path} "
-        f"(then check {connector_id}); to go back instead, put the old certificate ({old_certificate_path or 'kept beside the old key'}) "
-        "back on the app."
-    )
-    try:
-        progress("login")
-        wait_for_connector_login(
-            username=username,
-            consumer_key=consumer_key,
-            private_key=new_private_key_pem,
-            login_url=login_url,
-            poll_interval=poll_interval,
-            timeout=timeout,
-        )
-        progress("connector")
-        saved = usecases.update_connector(
-            platform, connector_id, usecases.UpdateRequest(private_key=new_private_key_pem), keys=keys
-        )
-    except AppError as exc:
-        raise RotationIncomplete(
-            f"The rotation stopped after the certificate was replaced: {exc.message}", hint=finish
-        ) from exc
-    progress("check")
-    check = platform.run_connection_check(connector_id, timeout=check_timeout, poll_interval=check_poll_interval)
-    return RotationDone(saved=saved, check=check)
 
 
 @dataclass(frozen=True)
@@ -581,3 +464,201 @@ def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
         created.append(("ExternalClientApplication", app.app_name))
     # undo_setup removes newest first: the app, then the assignment, then the permission set.
     return AppRemoved(consumer_key=app.consumer_key, left=undo_setup(org, created, api_version=version))
+
+
+def remove_salesforce_app(
+    app: SalesforceAppRecord,
+    sign_in: SignIn,
+    *,
+    read_secret: Callable[[str], str | None] | None = None,
+    forget_secret: Callable[[str], object] | None = None,
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
+    timings: Timings = TIMINGS,
+    open_browser: Callable[[str], bool] = lambda url: True,
+) -> AppRemoved:
+    """Sign in (a kept sign-in first), remove the app this computer created, and forget its kept sign-in.
+
+    Raises:
+        SignInError, InvalidInputError: the sign-in did not give a session.
+        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
+    """
+    admin = admin_session(
+        sign_in,
+        kept=app,
+        read_secret=read_secret,
+        progress=progress,
+        cancel=cancel,
+        timings=timings,
+        open_browser=open_browser,
+    )
+    removed = remove_app(OrgClient(admin, timings=timings), app)
+    if app.sign_in_kept and forget_secret is not None:
+        forget_secret(refresh_entry(app.org_id))
+    return removed
+
+
+# --- the whole set-up ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetupRequest:
+    """What the admin asked for, validated at the front end's edge by :meth:`validated`."""
+
+    username: str
+    #: The certificate the app will trust (PEM).
+    certificate_pem: str
+    #: The key pair, when the private key is known here: it proves the connector's login at the end.
+    key: KeyBundle | None = None
+    app_name: str = DEFAULT_APP_NAME
+    ip_relaxation: str = "enforce"
+    #: Where the connector's login is proved (the connector's own host unless the admin diagnoses another).
+    login_url: str = CONNECTOR_LOGIN_URL
+
+    def validated(self) -> SetupRequest:
+        """Raises InvalidInputError (with its ``field``) or KeyMismatchError before any request."""
+        if self.ip_relaxation not in IP_RELAXATION:
+            raise InvalidInputError("IP relaxation must be 'enforce' or 'relax'.", field="ip_relaxation")
+        certificate = load_certificate(self.certificate_pem)
+        if self.key is not None:
+            check_pair(load_private_key(self.key.private_key_pem), certificate)
+        return replace(self, username=validate_username(self.username), app_name=validate_api_name(self.app_name))
+
+
+@dataclass(frozen=True)
+class PreparedSetup:
+    """Signed in, the org checked, nothing changed yet: what :func:`carry_out_setup` needs."""
+
+    admin: AdminSession
+    org: OrgClient
+    plan: SetupPlan
+
+
+@dataclass(frozen=True)
+class SetupOutcome:
+    """The app made (already handed out as a ``Record``), and the connector's login once it works."""
+
+    result: SetupResult
+    #: None when the request had no private key to prove the login with.
+    login: LoginResult | None
+
+
+def prepare_setup(
+    request: SetupRequest,
+    sign_in: SignIn,
+    *,
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
+    timings: Timings = TIMINGS,
+    open_browser: Callable[[str], bool] = lambda url: True,
+) -> PreparedSetup:
+    """Sign in and check the org; change nothing.
+
+    Raises:
+        SignInError, InvalidInputError, AppAlreadyExists, OrgApiError, NetworkError, CancelledError.
+    """
+    cancel = cancel or CancelToken()
+    admin = admin_session(sign_in, progress=progress, cancel=cancel, timings=timings, open_browser=open_browser)
+    cancel.check("Stopped before anything was created.")
+    progress(StepStarted(Step.CHECK_ORG))
+    org = OrgClient(admin, timings=timings)
+    plan = plan_setup(
+        org,
+        username=request.username,
+        certificate_pem=request.certificate_pem,
+        contact_email=contact_email(admin, request.username),
+        app_name=request.app_name,
+        ip_relaxation=request.ip_relaxation,
+    )
+    return PreparedSetup(admin=admin, org=org, plan=plan)
+
+
+def carry_out_setup(
+    prepared: PreparedSetup,
+    request: SetupRequest,
+    *,
+    keep_secret: Callable[[str, str], None] | None = None,
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
+    timings: Timings = TIMINGS,
+) -> SetupOutcome:
+    """Create what the plan says, have it recorded, keep the sign-in if asked, then prove the login.
+
+    The app is handed out as ``Record`` the moment it exists, before the sign-in is kept or the
+    login polled, so that no later failure can leave it unknown to this computer. A sign-in the
+    keyring refuses to keep is said (``Notice``); the app stays recorded.
+
+    Raises:
+        SetupFailed: a step failed after an earlier one changed the org (``created`` says what).
+        OrgApiError, NetworkError: the first step failed; nothing was created.
+        PropagationTimeout, SalesforceLoginError, CancelledError: while proving the login; the app is recorded.
+    """
+    admin = prepared.admin
+    result = apply_setup(prepared.org, prepared.plan, org_id=admin.org_id, progress=progress)
+    progress(Record(result))
+    if admin.refresh_token and admin.org_id and keep_secret is not None:
+        try:
+            keep_secret(refresh_entry(admin.org_id), admin.refresh_token)
+        except AppError as exc:
+            progress(Notice(f"The sign-in could not be kept ({exc.message}); rotations will ask you to sign in."))
+        else:
+            result = replace(result, sign_in_kept=True, login_url=admin.login_url)
+            progress(Record(result))
+            progress(Notice("Kept the Salesforce sign-in in your keyring for later rotations (forget-org removes it)."))
+    elif keep_secret is not None:
+        progress(Notice("Salesforce gave no sign-in to keep; rotations will ask you to sign in again."))
+    if request.key is None:
+        return SetupOutcome(result=result, login=None)
+    progress(StepStarted(Step.LOGIN))
+    login = wait_for_connector_login(
+        username=result.username,
+        consumer_key=result.consumer_key,
+        private_key=request.key.private_key_pem,
+        login_url=request.login_url,
+        my_domain_url=my_domain_of(admin, request.login_url),
+        timings=timings,
+        progress=progress,
+        cancel=cancel,
+    )
+    return SetupOutcome(result=result, login=login)
+
+
+def undo_failed_setup(prepared: PreparedSetup, failure: SetupFailed) -> list[str]:
+    """Remove what a failed :func:`carry_out_setup` created; returns what could not be removed."""
+    return undo_setup(prepared.org, failure.created, api_version=prepared.plan.api_version)
+
+
+def set_up_salesforce_app(
+    request: SetupRequest,
+    sign_in: SignIn,
+    *,
+    confirm: Callable[[SetupPlan], bool],
+    undo: Callable[[SetupFailed], bool] = lambda failure: False,
+    keep_secret: Callable[[str, str], None] | None = None,
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
+    timings: Timings = TIMINGS,
+    open_browser: Callable[[str], bool] = lambda url: True,
+) -> SetupOutcome | None:
+    """The whole set-up: sign in, check the org, ``confirm(plan)``, create, prove the connector's login.
+
+    Returns None when ``confirm`` said no (nothing was created). When creating fails half-way,
+    ``undo(failure)`` decides whether what this run created is removed again.
+
+    Raises:
+        SetupFailed: with ``left`` set when an undo was made (empty: nothing of this run is left).
+        As :func:`prepare_setup`, then as :func:`carry_out_setup`.
+    """
+    prepared = prepare_setup(
+        request, sign_in, progress=progress, cancel=cancel, timings=timings, open_browser=open_browser
+    )
+    if not confirm(prepared.plan):
+        return None
+    try:
+        return carry_out_setup(
+            prepared, request, keep_secret=keep_secret, progress=progress, cancel=cancel, timings=timings
+        )
+    except SetupFailed as failure:
+        if undo(failure):
+            failure.left = undo_failed_setup(prepared, failure)
+        raise

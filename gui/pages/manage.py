@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from core.defaults import EXPIRY_WARN_DAYS
-from core.errors import ApiKeyRefusedError, AppError, InvalidInputError, SignInError
+from core.errors import ApiKeyRefusedError, AppError
 from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorDeleted
+from core.usecases.progress import Event, OpenSignInPage, Record, Step, StepStarted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
@@ -36,9 +37,21 @@ from gui.widgets import describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
+    from core.usecases.rotation import RotationDone
     from gui.rotation import RotationWizard
 
 COLUMNS = ("Name", "Id", "Created", "Updated", "Certificate expires")
+
+
+#: What the busy row says at each step of an automatic rotation.
+_ROTATION_WORDS = {
+    Step.NEW_KEY: "Making the new key...",
+    Step.SIGN_IN: "Sign in to Salesforce in your browser...",
+    Step.CERTIFICATE: "Putting the new certificate on the Salesforce app...",
+    Step.LOGIN: "Waiting until Salesforce accepts the new key...",
+    Step.CONNECTOR: "Updating the connector...",
+    Step.CHECK: "Checking the connection...",
+}
 
 
 class ManagePage(TaskPage):
@@ -351,12 +364,9 @@ class ManagePage(TaskPage):
         )
 
     def _rotate_automatically(self, row: ConnectorRow) -> None:
-        from core.keys import create_key_bundle
-        from core.salesforce import signin
-        from core.salesforce.org import OrgClient
         from core.settings import default_output_dir
-        from core.usecases import salesforce_app as setup
-        from core.usecases.keys import save_key_bundle, unique_key_name
+        from core.usecases.admin import SignIn
+        from core.usecases.rotation import RotationRequest, rotate_automatically
 
         try:
             client = self.access.client()
@@ -364,70 +374,31 @@ class ManagePage(TaskPage):
             self.message.show_error(str(exc))
             return
         context = self.context
-        connector_app = {a.consumer_key: a for a in context.settings.salesforce_apps}
-        old = context.settings.connector(row.id)
-        old_key = context.settings.key_by_public_id(old.public_key_id) if old and old.public_key_id else None
-        folder = Path(context.settings.output_dir or default_output_dir())
-        keys = list(context.settings.keys)
-        no_keyring = context.session_only or not context.keyring_works()
-        login_url, port = context.login_url, context.sign_in_port
-        task: Task
-
-        def open_browser(url: str) -> bool:
-            task.report(("open", url))
-            return True
-
-        def work() -> tuple[Any, Any]:
-            current = client.get_source(row.id)
-            app = connector_app.get(str(current.config.get("consumer_key", "")))
-            if app is None:  # its consumer key changed since the list was loaded
-                raise InvalidInputError(
-                    f"{row.name} no longer uses an app this computer created.",
-                    hint="Reload the list; rotate it with Rotate key... instead.",
-                )
-            bundle = create_key_bundle()
-            name = unique_key_name(folder, "salesforce-rotated", stored=context.read_secret)
-            saved_key = save_key_bundle(
-                bundle,
-                folder=folder,
-                name=name,
-                save_secret=None if no_keyring else context.save_secret,
-                forget_secret=None if no_keyring else context.store.delete,
-                write_private_key_file=no_keyring,  # the new key must exist somewhere before the old one stops
-                stored=context.read_secret,
-            )
-            task.report(("key", saved_key))
-            try:
-                admin = signin.kept_session(
-                    app, read_secret=context.read_secret, login_url=login_url, timeout=context.http_timeout
-                )
-            except SignInError:
-                admin = None  # revoked or expired: the browser sign-in below
-            if admin is None:
-                admin = signin.sign_in(
-                    open_browser=open_browser, login_url=login_url, port=port, cancelled=task.cancel_event.is_set
-                )
-            assert bundle.cert_pem is not None
-            done = setup.rotate_certificate(
-                OrgClient(admin, timeout=context.http_timeout),
+        settings = context.settings
+        request = RotationRequest(
+            connector_id=row.id,
+            folder=Path(settings.output_dir or default_output_dir()),
+            # Without a keyring the new key goes to an owner-only file: it must exist before the old one stops.
+            store_key=not context.session_only and context.keyring_works(),
+            login_url=context.login_url,
+        )
+        sign_in = SignIn(login_url=context.login_url, port=context.sign_in_port)
+        # A snapshot of the records: the worker never reads shared settings.
+        apps, connectors, keys = list(settings.salesforce_apps), list(settings.connectors), list(settings.keys)
+        task = Task(
+            lambda: rotate_automatically(
                 client,
-                connector_id=row.id,
-                app_name=app.app_name,
-                new_private_key_pem=bundle.private_key_pem.decode("ascii"),
-                new_certificate_pem=bundle.cert_pem.decode("ascii"),
-                old_certificate_path=old_key.certificate_path if old_key else "",
-                new_key_path=str(saved_key.files.private_key or f"keyring:{name}"),
+                request,
+                sign_in,
+                apps=apps,
+                connectors=connectors,
                 keys=keys,
-                login_url=login_url,
-                poll_interval=context.login_poll_interval,
-                timeout=context.login_wait,
-                check_timeout=context.check_timeout,
-                check_poll_interval=context.check_poll_interval,
-                progress=lambda step: task.report(("step", step)),
+                secrets=context.secrets,
+                progress=task.report,
+                cancel=task.cancel_token,
+                timings=context.timings,
             )
-            return saved_key, done
-
-        task = Task(work)
+        )
         self.message.clear_message()
         self.run_task(
             task,
@@ -437,26 +408,17 @@ class ManagePage(TaskPage):
             cancellable=False,  # once the certificate is replaced, stopping half-way helps no one
         )
 
-    def _auto_rotation_progress(self, event: tuple[str, Any]) -> None:
-        kind, value = event
-        if kind == "open":
-            open_sign_in_page(str(value), self.message)
-        elif kind == "key":
-            value.apply(self.context.settings)  # the new key is recorded before the old one stops
+    def _auto_rotation_progress(self, event: Event) -> None:
+        if isinstance(event, OpenSignInPage):
+            open_sign_in_page(event.url, self.message)
+        elif isinstance(event, Record):
+            event.change.apply(self.context.settings)  # the new key is recorded before the old one stops
             self.context.save_settings()
-        elif kind == "step":
-            words = {
-                "certificate": self.tr("Putting the new certificate on the Salesforce app..."),
-                "login": self.tr("Waiting until Salesforce accepts the new key..."),
-                "connector": self.tr("Updating the connector..."),
-                "check": self.tr("Checking the connection..."),
-            }
-            self.busy.status.setText(words.get(str(value), str(value)))
+        elif isinstance(event, StepStarted) and event.step in _ROTATION_WORDS:
+            self.busy.status.setText(self.tr(_ROTATION_WORDS[event.step]))
 
-    def _rotated_automatically(self, outcome: tuple[Any, Any]) -> None:
-        _saved_key, done = outcome
-        done.saved.apply(self.context.settings)
-        self.context.save_settings()
+    def _rotated_automatically(self, done: RotationDone | None) -> None:
+        assert done is not None  # confirmed before the task started; the records came as Record events
         name = done.saved.connector.name
         if done.check.status == "SUCCESS":
             self._verdict = ("ok", self.tr("{0} now uses its new key; the connection check passed.").format(name))

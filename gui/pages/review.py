@@ -26,7 +26,7 @@ from core.unstructured.connectors import explain_check_failure, login_failure_co
 from core.unstructured.snippets import curl_command, python_sdk_code
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorSaved
-from core.validation import validate_config
+from core.validation import validate_config, validate_connector_name
 from gui.api_access import typed_key_text
 from gui.context import WizardContext
 from gui.page_ids import PageId
@@ -190,7 +190,9 @@ class ReviewPage(TaskPage):
 
     def _client(self) -> PlatformClient:
         return PlatformClient(
-            api_url=str(self.field("api_url")), api_key=str(self.field("api_key")), timeout=self.context.http_timeout
+            api_url=str(self.field("api_url")),
+            api_key=str(self.field("api_key")),
+            timeout=self.context.timings.http_timeout,
         )
 
     def _create(self) -> None:
@@ -200,21 +202,21 @@ class ReviewPage(TaskPage):
             return
         draft = self._draft()
         api_url, api_key = draft.api_url, str(self.field("api_key"))
-        timeout = self.context.http_timeout
+        timeout = self.context.timings.http_timeout
 
         keys = list(self.context.settings.keys)  # a snapshot: the worker never reads shared settings
 
         def create() -> ConnectorSaved:
-            client = PlatformClient(api_url=api_url, api_key=api_key, timeout=timeout)
-            return usecases.create_connector(
-                client,
-                name=draft.name,
+            # The edge: every value is checked (and the key loaded as the connector loads it) once, here.
+            name = validate_connector_name(draft.name)
+            config = validate_config(
                 username=draft.username,
                 consumer_key=draft.consumer_key,
                 private_key=bundle.private_key_pem,
                 categories=draft.categories,
-                keys=keys,
             )
+            client = PlatformClient(api_url=api_url, api_key=api_key, timeout=timeout)
+            return usecases.create_connector(client, name=name, config=config, keys=keys)
 
         self.message.clear_message()
         self.run_task(
@@ -284,7 +286,7 @@ class ReviewPage(TaskPage):
             username=draft.username,
             consumer_key=draft.consumer_key,
             private_key=bundle.private_key_pem,
-            timeout=self.context.http_timeout,
+            timeout=self.context.timings.http_timeout,
             login_url=self.context.login_url,
         )
         self.run_task(

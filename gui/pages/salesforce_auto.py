@@ -7,8 +7,7 @@ The admin's session lives on this page, in memory, and is dropped when the wizar
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,13 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.defaults import CONNECTOR_LOGIN_URL
-from core.errors import AppError
+from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
+from core.errors import AppError, SetupFailed
+from core.usecases.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
 from gui.widgets import CopyField, MessageLabel, describe, open_sign_in_page
 from gui.workers import Task
+
+if TYPE_CHECKING:
+    from core.usecases.admin import SignIn
+    from core.usecases.salesforce_app import PreparedSetup, SetupOutcome, SetupRequest
 
 STEPS = (
     "Sign in to Salesforce in your browser",
@@ -49,17 +53,17 @@ class SalesforceAutoPage(TaskPage):
                 "certificate and lets the connector's user in. Nothing is created before you confirm."
             )
         )
-        self._org: Any = None  # core.salesforce.org.OrgClient: the admin's session, in memory only
-        self._plan: Any = None
-        self._admin: Any = None
-        self._failed_created: list[tuple[str, str]] = []
+        #: Signed in and checked: the admin's session lives here, in memory only, until Create.
+        self._prepared: PreparedSetup | None = None
+        self._request: SetupRequest | None = None
+        self._failure: SetupFailed | None = None
         self.done = False
 
         self.username = QLineEdit()
         describe(self.username, "Connector user's Salesforce username", "The user the connector logs in as")
         self.advanced = QCheckBox(self.tr("Ad&vanced options"))
         describe(self.advanced, "Advanced options", "App name, IP relaxation and the login host for the sign-in")
-        self.app_name = QLineEdit("Unstructured_Connector")
+        self.app_name = QLineEdit(DEFAULT_APP_NAME)
         describe(self.app_name, "App API name")
         self.ip_relaxation = QComboBox()
         self.ip_relaxation.addItem(self.tr("Enforce IP restrictions"), "enforce")
@@ -174,8 +178,8 @@ class SalesforceAutoPage(TaskPage):
 
     def busy_changed(self, busy: bool) -> None:
         self.sign_in_button.setEnabled(not busy and not self.done)
-        self.create_button.setEnabled(not busy and self._plan is not None and not self.done)
-        self.username.setEnabled(not busy and self._plan is None)
+        self.create_button.setEnabled(not busy and self._prepared is not None and not self.done)
+        self.username.setEnabled(not busy and self._prepared is None)
 
     def _show_steps(self, done: int, *, current: int | None = None) -> None:
         for number, (label, text) in enumerate(zip(self.step_labels, STEPS, strict=True)):
@@ -215,76 +219,87 @@ class SalesforceAutoPage(TaskPage):
 
     # --- 1 + 2: sign in, then plan --------------------------------------------------------------
 
+    def _sign_in_request(self) -> SignIn:
+        from core.usecases.admin import SignIn, SignInWay
+
+        keep = self.keep_sign_in.isChecked() and self.keep_sign_in.isEnabled() and not self.context.session_only
+        return SignIn(
+            way=SignInWay(str(self.sign_in_with.currentData())),
+            login_url=self._login_url(),
+            port=self.context.sign_in_port,
+            sf_org=self.sf_org.text().strip(),
+            instance_url=self.instance_url.text().strip(),
+            access_token=self.access_token.text().strip(),
+            keep=keep,
+        )
+
     def _sign_in(self) -> None:
-        from core.salesforce import signin
-        from core.salesforce.org import OrgClient
-        from core.usecases import salesforce_app as setup
+        from core.usecases.salesforce_app import SetupRequest, prepare_setup
 
         bundle = self.context.bundle
         if bundle is None or bundle.cert_pem is None:
             self.message.show_error(self.tr("Make or import the key and certificate first (step 2)."))
             return
-        username, app_name = self.username.text().strip(), self.app_name.text().strip()
-        ip, login_url, port = str(self.ip_relaxation.currentData()), self._login_url(), self.context.sign_in_port
-        offline = self.keep_sign_in.isChecked() and self.keep_sign_in.isEnabled()
-        way, sf_org = str(self.sign_in_with.currentData()), self.sf_org.text().strip()
-        instance_url, access_token = self.instance_url.text().strip(), self.access_token.text().strip()
-        certificate = bundle.cert_pem.decode("ascii")
-        task: Task
-
-        def open_browser(url: str) -> bool:
-            task.report(("open", url))  # the GUI thread opens it (QDesktopServices is not for workers)
-            return True
-
-        def work() -> tuple[Any, Any, Any]:
-            if way == "sf":
-                admin = signin.session_from_sf_cli(sf_org)
-            elif way == "token":
-                admin = signin.session_from_token(instance_url=instance_url, access_token=access_token)
-            else:
-                admin = signin.sign_in(
-                    open_browser=open_browser,
-                    login_url=login_url,
-                    port=port,
-                    offline=offline,
-                    cancelled=task.cancel_event.is_set,
-                )
-            task.report(("signed-in", None))
-            org = OrgClient(admin, timeout=self.context.http_timeout)
-            plan = setup.plan_setup(
-                org,
-                username=username,
-                certificate_pem=certificate,
-                contact_email=setup.contact_email(admin, username),
-                app_name=app_name,
-                ip_relaxation=ip,
-            )
-            return admin, org, plan
-
-        task = Task(work)
+        try:  # the edge: every value is checked once, here, before anything opens
+            request = SetupRequest(
+                username=self.username.text(),
+                certificate_pem=bundle.cert_pem.decode("ascii"),
+                key=bundle,
+                app_name=self.app_name.text(),
+                ip_relaxation=str(self.ip_relaxation.currentData()),
+                login_url=self._login_url(),
+            ).validated()
+            sign_in = self._sign_in_request().validated()
+        except AppError as exc:
+            self.task_failed(exc)
+            return
+        self._request = request
+        timings = self.context.timings
+        task = Task(
+            lambda: prepare_setup(request, sign_in, progress=task.report, cancel=task.cancel_token, timings=timings)
+        )
         self.message.clear_message()
         self._show_steps(0)
         self.run_task(
             task,
             self.tr("Waiting for you to sign in to Salesforce in your browser...")
-            if way == "browser"
+            if sign_in.way.value == "browser"
             else self.tr("Checking the org..."),
             on_success=self._planned,
-            on_progress=self._sign_in_progress,
+            on_progress=self._progress,
         )
 
-    def _sign_in_progress(self, event: tuple[str, Any]) -> None:
-        kind, value = event
-        if kind == "open":
-            open_sign_in_page(str(value), self.message)
-        if kind == "signed-in":
+    def _progress(self, event: Event) -> None:
+        """The set-up's events, on the GUI thread: what to open, record and tick."""
+        if isinstance(event, OpenSignInPage):
+            open_sign_in_page(event.url, self.message)
+        elif isinstance(event, StepStarted) and event.step is Step.CHECK_ORG:
             self._show_steps(1)
             self.busy.status.setText(self.tr("Checking the org..."))
+        elif isinstance(event, Record):
+            event.change.apply(self.context.settings)  # recorded on the GUI thread, whatever happens next
+            self.context.save_settings()
+            consumer_key = getattr(event.change, "consumer_key", "")
+            if consumer_key:
+                self.consumer_key.set_value(consumer_key)
+                self.consumer_key.show()
+                self.consumer_key_label.show()
+        elif isinstance(event, StepStarted) and event.step is Step.LOGIN:
+            self._show_steps(3)
+            self.busy.status.setText(self.tr("Waiting until Salesforce accepts the connector's login..."))
+        elif isinstance(event, LoginAttempt):
+            self.busy.status.setText(
+                self.tr("Waiting for Salesforce ({0:.0f} s): it still says \u201c{1}\u201d.").format(
+                    event.elapsed, event.answer
+                )
+            )
+        elif isinstance(event, Notice):
+            self.message.show_info(event.text)
 
-    def _planned(self, result: tuple[Any, Any, Any]) -> None:
-        self._admin, self._org, self._plan = result
+    def _planned(self, prepared: PreparedSetup) -> None:
+        self._prepared = prepared
         self._show_steps(2)
-        self.plan_text.setPlainText("\n".join(self._plan.describe()))
+        self.plan_text.setPlainText("\n".join(prepared.plan.describe()))
         self.plan_text.show()
         self.create_button.show()
         self.busy_changed(False)
@@ -294,38 +309,22 @@ class SalesforceAutoPage(TaskPage):
     # --- 3 + 4: create, then wait for the connector's login ---------------------------------------------
 
     def _create(self) -> None:
-        from core.usecases import salesforce_app as setup
+        from core.usecases.salesforce_app import carry_out_setup
 
-        bundle, org, plan, admin = self.context.bundle, self._org, self._plan, self._admin
-        if bundle is None or org is None or plan is None:
+        prepared, request, context = self._prepared, self._request, self.context
+        if prepared is None or request is None:
             return
-        login_url, context = self._login_url(), self.context
-        task: Task
-
-        def work() -> tuple[Any, Any]:
-            result = setup.apply_setup(org, plan, org_id=admin.org_id)
-            if admin.refresh_token and admin.org_id and not context.session_only:
-                # The admin ticked "keep me signed in": the refresh token goes to the keyring, nowhere else.
-                from core.salesforce.signin import refresh_entry
-
-                context.save_secret(refresh_entry(admin.org_id), admin.refresh_token)
-                result = dataclasses.replace(result, sign_in_kept=True, login_url=admin.login_url)
-            task.report(("created", result))
-            login = setup.wait_for_connector_login(
-                username=plan.user.username,
-                consumer_key=result.consumer_key,
-                private_key=bundle.private_key_pem,
-                login_url=login_url,
-                my_domain_url=setup.my_domain_of(admin, login_url),
-                poll_interval=context.login_poll_interval,
-                timeout=context.login_wait,
+        keep = context.save_secret if prepared.admin.refresh_token and not context.session_only else None
+        task = Task(
+            lambda: carry_out_setup(
+                prepared,
+                request,
+                keep_secret=keep,
                 progress=task.report,
-                cancelled=task.cancel_event.is_set,
-                http_timeout=context.http_timeout,
+                cancel=task.cancel_token,
+                timings=context.timings,
             )
-            return result, login
-
-        task = Task(work)
+        )
         self.message.clear_message()
         self._show_steps(2, current=2)
         self.run_task(
@@ -333,28 +332,12 @@ class SalesforceAutoPage(TaskPage):
             self.tr("Creating the app in Salesforce..."),
             on_success=self._created,
             on_failure=self._create_failed,
-            on_progress=self._create_progress,
+            on_progress=self._progress,
         )
 
-    def _create_progress(self, event: Any) -> None:
-        if isinstance(event, tuple) and event[0] == "created":
-            result = event[1]
-            result.apply(self.context.settings)  # recorded on the GUI thread, whatever happens next
-            self.context.save_settings()
-            self.consumer_key.set_value(result.consumer_key)
-            self.consumer_key.show()
-            self.consumer_key_label.show()
-            self._show_steps(3)
-            self.busy.status.setText(self.tr("Waiting until Salesforce accepts the connector's login..."))
-        elif hasattr(event, "elapsed"):
-            self.busy.status.setText(
-                self.tr("Waiting for Salesforce ({0:.0f} s): it still says \u201c{1}\u201d.").format(
-                    event.elapsed, event.answer
-                )
-            )
-
-    def _created(self, outcome: tuple[Any, Any]) -> None:
-        result, login = outcome
+    def _created(self, outcome: SetupOutcome) -> None:
+        result, login = outcome.result, outcome.login
+        assert login is not None  # the wizard always has the private key
         self.done = True
         self.context.login = login
         self.setField("username", result.username)
@@ -372,10 +355,8 @@ class SalesforceAutoPage(TaskPage):
         self.busy_changed(False)
 
     def _create_failed(self, error: AppError) -> None:
-        from core.errors import SetupFailed
-
         if isinstance(error, SetupFailed):
-            self._failed_created = error.created
+            self._failure = error
             made = ", ".join(f"{kind} {ident}" for kind, ident in error.created)
             self.message.show_error(
                 self.tr("{0}\nThis run created: {1}. They stay in Salesforce unless you remove them.").format(
@@ -399,13 +380,13 @@ class SalesforceAutoPage(TaskPage):
         )
 
     def _undo(self) -> None:
-        from core.usecases import salesforce_app as setup
+        from core.usecases.salesforce_app import undo_failed_setup
 
-        org, plan, created = self._org, self._plan, list(self._failed_created)
-        if org is None or plan is None:
+        prepared, failure = self._prepared, self._failure
+        if prepared is None or failure is None:
             return
         self.run_task(
-            Task(setup.undo_setup, org, created, api_version=plan.api_version),
+            Task(undo_failed_setup, prepared, failure),
             self.tr("Removing what was created..."),
             on_success=self._undone,
             cancellable=False,

@@ -132,7 +132,7 @@ class VerifyPage(TaskPage):
             consumer_key=consumer_key,
             private_key=bundle.private_key_pem,
             login_url=login,
-            timeout=self.context.http_timeout,
+            timeout=self.context.timings.http_timeout,
         )
         inputs = (username, consumer_key, login, bundle.private_key_pem)
         self.result.clear_message()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import Cli
+from cli import Cli
 from core.keys import KeyBundle, fingerprint_sha256, load_certificate
 from core.secret_store import API_KEY_NAME, SecretStore
 from core.settings import Settings
-from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
+from tests.conftest import API_KEY, CONSUMER_KEY, FAST, USERNAME
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
@@ -63,7 +63,7 @@ def verify_args(key: Path | str, salesforce: FakeSalesforce) -> list[str]:
 
 def cli(*argv: str, stdin: str = "", store: SecretStore | None = None) -> Run:
     out, err = io.StringIO(), io.StringIO()
-    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin), check_poll_interval=0.05).run(list(argv))
+    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin), timings=FAST).run(list(argv))
     return Run(code, out.getvalue(), err.getvalue())
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import Cli
+from cli import Cli
 from core.keys import KeyBundle
 from core.settings import Settings
-from tests.conftest import API_KEY, USERNAME, write_browser
+from tests.conftest import API_KEY, FAST, USERNAME, write_browser
 from tests.core.test_cli import Run, submit_args
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg
@@ -35,9 +35,7 @@ def cli(*argv: str, stdin: str = "") -> Run:
         stdout=out,
         stderr=err,
         stdin=io.StringIO(stdin),
-        check_poll_interval=0.05,
-        login_poll_interval=0.05,
-        login_wait=5.0,
+        timings=FAST._replace(login_poll_interval=0.05, login_wait=5.0),
     ).run(list(argv))
     return Run(code, out.getvalue(), err.getvalue())
 

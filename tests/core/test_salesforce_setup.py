@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import zipfile
+from typing import Any
 
 import pytest
 import requests
@@ -15,24 +16,20 @@ from core.salesforce.metadata import EcaSpec, app_package, component_files, new_
 from core.salesforce.org import AdminSession, OrgClient
 from core.salesforce.signin import sign_in
 from core.settings import Settings
-from core.usecases.salesforce_app import (
-    AppAlreadyExists,
-    LoginAttempt,
-    PropagationTimeout,
-    SetupFailed,
-    apply_setup,
-    plan_setup,
-    replace_certificate,
-    undo_setup,
-    wait_for_connector_login,
-)
-from tests.conftest import USERNAME
+from core.errors import AppAlreadyExists, PropagationTimeout, SetupFailed
+from core.usecases.progress import CancelToken, LoginAttempt
+from core.usecases.rotation import replace_certificate
+from core.usecases.salesforce_app import apply_setup, plan_setup, undo_setup, wait_for_connector_login
+from tests.conftest import FAST, USERNAME
 from tests.fakes.salesforce_org import FakeOrg
 
 
 @pytest.fixture
 def client(org: FakeOrg) -> OrgClient:
-    return OrgClient(AdminSession(instance_url=org.url, access_token=org.admin_token()), timeout=(2.0, 5.0))
+    return OrgClient(
+        AdminSession(instance_url=org.url, access_token=org.admin_token()),
+        timings=FAST._replace(http_timeout=(2.0, 5.0)),
+    )
 
 
 def plan(client: OrgClient, bundle: KeyBundle, **options: str):  # type: ignore[no-untyped-def]
@@ -42,21 +39,29 @@ def plan(client: OrgClient, bundle: KeyBundle, **options: str):  # type: ignore[
         username=options.pop("username", USERNAME),
         certificate_pem=bundle.cert_pem.decode(),
         contact_email="admin@example.com",
-        poll_interval=0.01,
         **options,
     )
 
 
-def connector_login(org: FakeOrg, bundle: KeyBundle, consumer_key: str, **options: float):  # type: ignore[no-untyped-def]
+def cancelled() -> CancelToken:
+    token = CancelToken()
+    token.cancel()
+    return token
+
+
+def connector_login(org: FakeOrg, bundle: KeyBundle, consumer_key: str, **options: Any):  # type: ignore[no-untyped-def]
+    timings = FAST._replace(
+        login_poll_interval=options.pop("poll_interval", 0.05),
+        login_wait=options.pop("timeout", 5.0),
+        http_timeout=(2.0, 5.0),
+    )
     return wait_for_connector_login(
         username=USERNAME,
         consumer_key=consumer_key,
         private_key=bundle.private_key_pem,
         login_url=org.url,
-        poll_interval=options.pop("poll_interval", 0.05),
-        timeout=options.pop("timeout", 5.0),
-        http_timeout=(2.0, 5.0),
-        **options,  # type: ignore[arg-type]
+        timings=timings,
+        **options,
     )
 
 
@@ -120,8 +125,7 @@ def test_only_users_holding_the_permission_set_are_admitted(
             consumer_key=result.consumer_key,
             private_key=key_bundle.private_key_pem,
             login_url=org.url,
-            poll_interval=0.05,
-            timeout=2.0,
+            timings=FAST._replace(login_poll_interval=0.05, login_wait=2.0),
         )
     assert info.value.error == "invalid_app_access"  # not retried: waiting cannot fix it
 
@@ -181,7 +185,7 @@ def test_waiting_can_be_cancelled(client: OrgClient, org: FakeOrg, key_bundle: K
     org.never_propagates = True
     result = apply_setup(client, plan(client, key_bundle))
     with pytest.raises(CancelledError):
-        connector_login(org, key_bundle, result.consumer_key, poll_interval=5.0, timeout=60.0, cancelled=lambda: True)  # type: ignore[arg-type]
+        connector_login(org, key_bundle, result.consumer_key, poll_interval=5.0, timeout=60.0, cancel=cancelled())
 
 
 # --- pre-flight refusals: nothing is created ---------------------------------------------------------
@@ -302,7 +306,7 @@ def _deploy_files(client: OrgClient, files: dict[str, bytes]) -> str:
     with zipfile.ZipFile(buffer, "w") as archive:
         for path, data in files.items():
             archive.writestr(path, data)
-    outcome = client.deploy(buffer.getvalue(), check_only=True, poll_interval=0.01)
+    outcome = client.deploy(buffer.getvalue(), check_only=True)
     return "; ".join(f.problem for f in outcome.failures)
 
 

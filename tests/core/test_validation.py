@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.cli import Cli
+from cli import Cli
 from core.errors import InvalidInputError, KeyMaterialError
 from core.keys import KeyBundle, load_private_key, parse_pem_blocks
 from core.validation import (

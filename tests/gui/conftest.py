@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QLineEdit, QPlainTextEdit, QRadioButton, QWizard
 
+from core.defaults import TIMINGS
 from core.keys import KeyBundle
 from core.secret_store import SecretStore
 from core.settings import KeyRecord, Settings
@@ -59,9 +60,7 @@ def context(memory_keyring: MemoryKeyring) -> WizardContext:
     return WizardContext(
         store=SecretStore(memory_keyring),
         settings=Settings.load(),
-        http_timeout=(2.0, 3.0),
-        check_timeout=30.0,
-        check_poll_interval=0.05,
+        timings=TIMINGS._replace(http_timeout=(2.0, 3.0), check_timeout=30.0, check_poll_interval=0.05),
     )
 
 

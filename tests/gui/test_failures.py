@@ -266,7 +266,7 @@ def test_create_timeout_is_not_resent_and_says_to_check_first(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
 ) -> None:
     person.reach_review(tmp_path, salesforce, platform)
-    person.wizard.context.http_timeout = (1.0, 0.5)
+    person.wizard.context.timings = person.wizard.context.timings._replace(http_timeout=(1.0, 0.5))
     platform.fail_next(200, "{}", delay=2, method="POST")
     review = person.wizard.review_page
     person.click(review.create_button)

@@ -39,8 +39,7 @@ def sign_in_in_the_browser(person: Person, browser: Browser) -> None:
 def reach_auto_page(person: Person, tmp_path: Path, org: FakeOrg) -> None:
     context = person.wizard.context
     context.sign_in_port = free_port()
-    context.login_poll_interval = 0.05
-    context.login_wait = 5.0
+    context.timings = context.timings._replace(login_poll_interval=0.05, login_wait=5.0)
     person.next()
     person.generate_key(tmp_path / "keys")
     person.next()

@@ -1,0 +1,230 @@
+"""One CLI run: its streams, its store and settings, and the few things every command shares
+(saying, confirming, ``--json``, the private key, the Platform client, recording results, and
+printing a long use case's progress)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple, TextIO
+
+from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
+from core.errors import AppError, InvalidInputError, UsageError
+
+if TYPE_CHECKING:
+    from core.secret_store import SecretStore
+    from core.settings import Settings
+    from core.unstructured.client import PlatformClient
+    from core.usecases.connectors import SettingsChange
+    from core.usecases.progress import Event
+
+log = logging.getLogger(__name__)
+
+#: How each step of a long use case is said on stderr.
+_STEP_LINE = "  ... {0}"
+
+
+class Cli:
+    """One CLI run. ``store``, the streams and ``timings`` are injectable so tests use real ones of their choosing."""
+
+    def __init__(
+        self,
+        *,
+        store: SecretStore | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        stdin: TextIO | None = None,
+        timings: Timings = TIMINGS,
+    ) -> None:
+        self._store = store
+        self._settings: Settings | None = None
+        self.timings = timings
+        self.out = stdout or sys.stdout
+        self.err = stderr or sys.stderr
+        self.stdin = stdin or sys.stdin
+
+    @property
+    def store(self) -> SecretStore:
+        if self._store is None:
+            from core.secret_store import SecretStore
+
+            self._store = SecretStore()
+        return self._store
+
+    def load_settings(self) -> Settings:
+        """The settings, read once per command, saying on stderr if the file had to be set aside."""
+        from core.settings import Settings
+
+        if self._settings is None:
+            self._settings = Settings.load()
+            if self._settings.notice:
+                self.note(f"note: {self._settings.notice}")
+        return self._settings
+
+    # --- output ----------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err)
+
+    def fail(self, exc: AppError) -> int:
+        self.note(f"error: {exc.message}")
+        if exc.hint:
+            self.note(f"  {exc.hint}")
+        return exc.exit_code
+
+    def emit(self, args: argparse.Namespace, data: object, text: str) -> None:
+        """The command's result on stdout: ``data`` as JSON with ``--json``, else ``text``."""
+        self.say(json.dumps(data, indent=2) if getattr(args, "json", False) else text)
+
+    # --- asking ----------------------------------------------------------------------------
+
+    def confirmation(self, args: argparse.Namespace, what: str) -> Callable[[str], bool]:
+        """Check, before any work, that ``what`` can be confirmed; return the question to ask later.
+
+        With ``--yes`` every question is answered yes. Without a terminal and without ``--yes`` this
+        refuses at once (exit 2, nothing done): a script never hangs on a prompt nobody sees.
+        """
+        if getattr(args, "yes", False):
+            return lambda question: True
+        if not self.stdin.isatty():
+            raise InvalidInputError(f"{what} needs confirmation.", hint="Add --yes to go ahead without asking.")
+
+        def ask(question: str) -> bool:
+            print(f"{question} Type 'yes' to confirm: ", end="", file=self.err, flush=True)
+            return self.stdin.readline().strip().lower() == "yes"
+
+        return ask
+
+    # --- shared inputs ---------------------------------------------------------------------
+
+    def key_text(self, spec: str) -> str:
+        """The private key from a file or the keyring; an encrypted key asks for its passphrase on a terminal."""
+        from core.credentials import read_private_key_source
+        from core.errors import EncryptedKeyError
+        from core.keys import load_private_key, private_key_pem
+
+        text = read_private_key_source(spec, self.store)
+        try:
+            load_private_key(text)
+            return text
+        except EncryptedKeyError as exc:
+            if not self.stdin.isatty():
+                raise EncryptedKeyError(
+                    "This private key is protected by a passphrase, and there is no terminal to ask for it.",
+                    field="private_key",
+                    hint="Run the command in a terminal, or decrypt the key first (the connector needs it "
+                    "unencrypted): openssl pkey -in encrypted.pem -out key.pem",
+                ) from exc
+        for attempt in range(3):
+            passphrase = getpass.getpass("Passphrase for the private key: ")
+            try:
+                return private_key_pem(load_private_key(text, passphrase=passphrase)).decode("ascii")
+            except EncryptedKeyError as exc:
+                if attempt == 2:
+                    raise exc
+                self.note("The passphrase is wrong; try again.")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def client(self, api_url: str | None) -> PlatformClient:
+        from core.credentials import resolve_api_key
+        from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
+
+        url = normalise_api_url(api_url or self.load_settings().api_url or default_api_url())
+        api_key, _ = resolve_api_key(self.store)
+        return PlatformClient(api_url=url, api_key=api_key, timeout=self.timings.http_timeout)
+
+    def warn_login_url(self, login_url: str) -> None:
+        if login_url.rstrip("/") != CONNECTOR_LOGIN_URL:
+            self.note(
+                f"warning: checking against {login_url}. The connector itself always logs in through "
+                f"{CONNECTOR_LOGIN_URL}, so a success here does not prove the connector will work."
+            )
+
+    # --- recording -------------------------------------------------------------------------
+
+    def record(self, change: SettingsChange) -> None:
+        """Apply what a use case says to record, and save (this thread is the only one that does)."""
+        settings = self.load_settings()
+        change.apply(settings)
+        self.save_settings()
+
+    def save_settings(self) -> None:
+        try:
+            self.load_settings().save()
+        except AppError as exc:
+            self.note(f"warning: the settings could not be saved ({exc.message}); the operation itself succeeded.")
+
+    def progress(self, event: Event) -> None:
+        """A long use case's events: steps and waits as lines on stderr, records saved at once."""
+        from core.usecases.progress import LoginAttempt, Notice, OpenSignInPage, Record, StepStarted
+
+        if isinstance(event, Record):
+            self.record(event.change)
+        elif isinstance(event, StepStarted):
+            self.note(_STEP_LINE.format(event.step.value))
+        elif isinstance(event, LoginAttempt):
+            self.note(f"  {event.elapsed:4.0f} s: {event.answer}")
+        elif isinstance(event, OpenSignInPage):
+            self.note("Opening Salesforce's sign-in in your browser; sign in as an administrator and allow access.")
+            self.note(f"If no browser opens, visit: {event.url}")
+        elif isinstance(event, Notice):
+            self.note(f"note: {event.text}")
+
+    # --- entry -----------------------------------------------------------------------------
+
+    def run(self, argv: Sequence[str]) -> int:
+        from cli.commands import COMMANDS, build_parser
+
+        parser = build_parser()
+        try:
+            args = parser.parse_args(list(argv))
+        except UsageError as exc:
+            return self.fail(exc)
+        except SystemExit as exc:  # --help / --version
+            return int(exc.code or 0)
+        command = COMMANDS.get(getattr(args, "command", None) or "")
+        if command is None:
+            parser.print_help(self.err)
+            return 2
+        from core.logs import setup_logging
+        from core.settings import log_dir
+
+        setup_logging(log_dir())
+        try:
+            return command.run(self, args)
+        except AppError as exc:
+            log.info("%s failed: %s", command.name, exc)
+            return self.fail(exc)
+        except KeyboardInterrupt:
+            self.note("Interrupted.")
+            return 130
+        except Exception as exc:  # noqa: BLE001 - a defect: logged with its traceback, reported in one line
+            log.exception("Unexpected error in %s", command.name)
+            self.note(
+                f"error: something unexpected went wrong ({type(exc).__name__}). "
+                f"The details are in {log_dir() / 'wizard.log'}; please attach that file to a report."
+            )
+            return 1
+
+
+def open_browser(url: str) -> bool:
+    import webbrowser
+
+    return webbrowser.open(url)
+
+
+class Command(NamedTuple):
+    """A command of the table (:data:`cli.commands.COMMANDS`): its name and help, its arguments,
+    and what it runs (one use case plus presentation)."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Cli, argparse.Namespace], int]

@@ -1,0 +1,346 @@
+"""setup-salesforce, rotate, remove-salesforce-app and forget-org: the automated Salesforce set-up."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cli.context import Command, open_browser
+from core import defaults
+from core.errors import InvalidInputError, RotationIncomplete, SetupFailed
+
+if TYPE_CHECKING:
+    from cli.context import Cli
+    from core.usecases.admin import SignIn
+
+
+def sign_in_arguments(p: argparse.ArgumentParser) -> None:
+    """How the admin signs in to Salesforce: the browser (default), a Salesforce CLI login, or a token."""
+    p.add_argument("--login-url", default=defaults.CONNECTOR_LOGIN_URL, help="login host for the sign-in and the proof")
+    p.add_argument(
+        "--client-id",
+        default=defaults.SIGN_IN_CLIENT_ID,
+        help="OAuth client for the sign-in (default: Salesforce CLI's)",
+    )
+    p.add_argument("--redirect-port", type=int, default=defaults.SIGN_IN_PORT, help="the sign-in's loopback port")
+    p.add_argument("--sf-org", default=None, help="reuse this Salesforce CLI login (alias or username)")
+    p.add_argument("--instance-url", default=None, help="with SF_ACCESS_TOKEN set: no sign-in")
+
+
+def sign_in_of(args: argparse.Namespace, *, keep: bool = False) -> SignIn:
+    """The sign-in the options ask for: a token from SF_ACCESS_TOKEN with --instance-url, an sf login, or the browser."""
+    from core.usecases.admin import SignIn, SignInWay
+
+    way = SignInWay.TOKEN if args.instance_url else SignInWay.SF_CLI if args.sf_org else SignInWay.BROWSER
+    return SignIn(
+        way=way,
+        login_url=args.login_url,
+        client_id=args.client_id,
+        port=args.redirect_port,
+        sf_org=args.sf_org or "",
+        instance_url=args.instance_url or "",
+        access_token=os.environ.get("SF_ACCESS_TOKEN", "") if way is SignInWay.TOKEN else "",
+        keep=keep,
+    ).validated()
+
+
+def _yes(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+# --- setup-salesforce ------------------------------------------------------------------------------
+
+
+def setup_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--username", required=True, help="the Salesforce user the connector logs in as")
+    p.add_argument("--app-name", default=defaults.DEFAULT_APP_NAME, help="API name of the app to create")
+    p.add_argument("--certificate", default=None, help="the certificate (.crt) the app trusts")
+    p.add_argument("--private-key", default=None, help="key file, or keyring:NAME (to prove the login)")
+    sign_in_arguments(p)
+    p.add_argument(
+        "--remember-sign-in",
+        action="store_true",
+        help="keep the sign-in (a refresh token) in the keyring for later rotate --auto; forget-org removes it",
+    )
+    p.add_argument("--ip-relaxation", choices=("enforce", "relax"), default="enforce")
+    _yes(p)
+    p.add_argument("--json", action="store_true")
+
+
+def _certificate_for(cli: Cli, path: str | None, key_text: str | None) -> str:
+    """The certificate to put in the app: the file given, or the one recorded for the key."""
+    from core.keys import cert_pem, load_certificate, load_private_key, public_key_id
+
+    if path:
+        from core.credentials import read_bounded
+
+        data = read_bounded(path, limit=65536, what="certificate", field="certificate")
+        return cert_pem(load_certificate(data)).decode("ascii")
+    if key_text is not None:
+        record = cli.load_settings().key_by_public_id(public_key_id(load_private_key(key_text)))
+        if record is not None and record.certificate_path:
+            try:
+                return Path(record.certificate_path).read_text(encoding="ascii")
+            except OSError:
+                pass
+    raise InvalidInputError(
+        "Which certificate should the app trust?",
+        field="certificate",
+        hint="Give --certificate FILE (the .crt made with the key), or --private-key with a key made by keygen.",
+    )
+
+
+def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
+    from core.keys import KeyBundle, fingerprint_sha256, load_certificate
+    from core.usecases import salesforce_app as setup
+
+    # Every input is checked before the sign-in or any request.
+    key_text = cli.key_text(args.private_key) if args.private_key else None
+    request = setup.SetupRequest(
+        username=args.username,
+        certificate_pem=_certificate_for(cli, args.certificate, key_text),
+        key=KeyBundle(private_key_pem=key_text.encode("ascii"), cert_pem=None) if key_text else None,
+        app_name=args.app_name,
+        ip_relaxation=args.ip_relaxation,
+        login_url=args.login_url,
+    ).validated()
+    ask = cli.confirmation(args, "Creating the app in Salesforce")
+    sign_in = sign_in_of(args, keep=args.remember_sign_in)
+    cli.warn_login_url(args.login_url)
+
+    def confirm(plan: setup.SetupPlan) -> bool:
+        for line in plan.describe():
+            cli.note(line)
+        return ask("Create this in Salesforce?")
+
+    if key_text is None:
+        cli.note("Give --private-key to prove the connector's login; run 'verify' later to check it.")
+
+    def undo(failure: SetupFailed) -> bool:
+        cli.note(f"error: {failure.message}")
+        return ask("Remove what this run created?")
+
+    try:
+        outcome = setup.set_up_salesforce_app(
+            request,
+            sign_in,
+            confirm=confirm,
+            undo=undo,
+            keep_secret=cli.store.set if args.remember_sign_in else None,
+            progress=cli.progress,
+            timings=cli.timings,
+            open_browser=open_browser,
+        )
+    except SetupFailed as failure:
+        if failure.left is None:
+            cli.note("Left in the org: " + ", ".join(f"{kind} {ident}" for kind, ident in failure.created))
+        elif failure.left:
+            cli.note("Still in the org: " + "; ".join(failure.left))
+        else:
+            cli.note("Removed what this run created.")
+        return 1
+    if outcome is None:
+        cli.note("Nothing was created.")
+        return 1
+    result = outcome.result
+    if outcome.login is not None:
+        cli.note("The connector's login works.")
+    cli.emit(
+        args,
+        {
+            "consumer_key": result.consumer_key,
+            "app_name": result.app_name,
+            "org_id": result.org_id,
+            "instance_url": result.instance_url,
+            "username": result.username,
+            "permission_set": result.permission_set,
+            "certificate_sha256": fingerprint_sha256(load_certificate(request.certificate_pem)),
+            "created": [{"type": kind, "id": ident} for kind, ident in result.created],
+            "login_verified": outcome.login is not None,
+        },
+        result.consumer_key,
+    )
+    return 0
+
+
+# --- rotate ----------------------------------------------------------------------------------------
+
+
+def rotate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("id")
+    p.add_argument("--auto", action="store_true", help="replace the app's certificate through Salesforce's API")
+    p.add_argument("--out", required=True, help="folder for the new key (salesforce-rotated.pem and .crt)")
+    p.add_argument(
+        "--store", action="store_true", help="also keep the new private key in the OS keyring (as keygen --store)"
+    )
+    p.add_argument("--bits", type=int, choices=defaults.ALLOWED_KEY_SIZES, default=defaults.DEFAULT_KEY_SIZE)
+    p.add_argument("--app-name", default="", help="the External Client App, if this computer did not create it")
+    p.add_argument("--api-url", default=None)
+    sign_in_arguments(p)
+    _yes(p)
+    p.add_argument("--json", action="store_true")
+
+
+def rotate(cli: Cli, args: argparse.Namespace) -> int:
+    from core.unstructured.connectors import explain_check_failure
+    from core.usecases.rotation import RotationPlan, RotationRequest, rotate_automatically
+
+    if not args.auto:
+        raise InvalidInputError(
+            "Say how to rotate: --auto replaces the certificate in Salesforce for you.",
+            hint="Without it: keygen a new key, replace the certificate on the app in Setup, then "
+            "'update ID --private-key NEW.pem'.",
+        )
+    ask = cli.confirmation(args, "Rotating")
+    request = RotationRequest(
+        connector_id=args.id,
+        folder=Path(args.out).expanduser(),
+        bits=args.bits,
+        app_name=args.app_name,
+        store_key=args.store,
+        write_private_key_file=True,  # the command line's keys are files, as with keygen
+        login_url=args.login_url,
+    )
+    sign_in = sign_in_of(args)
+    cli.warn_login_url(args.login_url)
+    client = cli.client(args.api_url)
+    settings = cli.load_settings()
+
+    def confirm(plan: RotationPlan) -> bool:
+        cli.note(plan.describe())
+        return ask("Rotate now?")
+
+    try:
+        done = rotate_automatically(
+            client,
+            request,
+            sign_in,
+            apps=settings.salesforce_apps,
+            connectors=settings.connectors,
+            keys=settings.keys,
+            secrets=cli.store,
+            confirm=confirm,
+            progress=cli.progress,
+            timings=cli.timings,
+            open_browser=open_browser,
+        )
+    except RotationIncomplete as exc:
+        code = cli.fail(exc)
+        if exc.key_location:
+            cli.note(
+                f"  From the command line: update {args.id} --private-key {exc.key_location}, then check {args.id}."
+            )
+        return code
+    if done is None:
+        cli.note("Nothing was changed.")
+        return 1
+    if done.key is not None:
+        files = done.key.files
+        cli.note(
+            f"New key: {files.private_key or 'keyring:' + done.key.name} (owner-only); certificate {files.certificate}."
+        )
+    verdict = "SUCCESS" if done.check.status == "SUCCESS" else f"FAILURE: {explain_check_failure(done.check.reason)}"
+    connector = done.saved.connector
+    cli.emit(
+        args,
+        {"connector": connector.redacted(), "check": done.check.status},
+        f"Rotated {connector.id} ({connector.name}); connection check {verdict}.",
+    )
+    return 0 if done.check.status == "SUCCESS" else 1
+
+
+# --- remove-salesforce-app and forget-org -----------------------------------------------------------
+
+
+def remove_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--app-name", default=None, help="which one (needed when several were created here)")
+    sign_in_arguments(p)
+    _yes(p)
+
+
+def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
+    from core.usecases import salesforce_app as setup
+
+    settings = cli.load_settings()
+    apps = [a for a in settings.salesforce_apps if not args.app_name or a.app_name == args.app_name]
+    if len(apps) != 1:
+        names = ", ".join(sorted({a.app_name for a in settings.salesforce_apps})) or "none"
+        raise InvalidInputError(
+            "Name the app to remove with --app-name." if apps else "No app of that name was created here.",
+            hint=f"Apps this computer created: {names}.",
+        )
+    app = apps[0]
+    ask = cli.confirmation(args, "Removing")
+    cli.note(
+        f"This deletes the External Client App {app.app_name} from the org at {app.instance_url}"
+        + (f" and the permission set {app.permission_set} this computer created" if app.created_permission_set else "")
+        + ". Connectors that use it stop working."
+    )
+    if not ask("Remove it?"):
+        cli.note("Nothing was removed.")
+        return 1
+    removed = setup.remove_salesforce_app(
+        app,
+        sign_in_of(args),
+        read_secret=cli.store.get,
+        forget_secret=cli.store.delete,
+        progress=cli.progress,
+        timings=cli.timings,
+        open_browser=open_browser,
+    )
+    cli.record(removed)
+    if removed.left:
+        cli.note("Still in the org: " + "; ".join(removed.left))
+        return 1
+    cli.say(f"Removed {app.app_name}" + (f" and {app.permission_set}" if app.created_permission_set else "") + ".")
+    return 0
+
+
+def forget_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--org-id", default=None, help="only this org's (default: every org's)")
+
+
+def forget_org(cli: Cli, args: argparse.Namespace) -> int:
+    from core.salesforce.signin import refresh_entry
+
+    settings = cli.load_settings()
+    apps = [a for a in settings.salesforce_apps if a.sign_in_kept and (not args.org_id or a.org_id == args.org_id)]
+    forgotten = set()
+    for app in apps:
+        if app.org_id not in forgotten:
+            cli.store.delete(refresh_entry(app.org_id))
+            forgotten.add(app.org_id)
+        app.sign_in_kept = False
+    if args.org_id and args.org_id not in forgotten:
+        cli.store.delete(refresh_entry(args.org_id))  # kept by another run or another version
+    cli.save_settings()
+    if forgotten:
+        cli.say(f"Removed the kept Salesforce sign-in for {', '.join(sorted(forgotten))}.")
+    else:
+        cli.say("No kept Salesforce sign-in" + (f" for {args.org_id}." if args.org_id else "."))
+    return 0
+
+
+COMMANDS = (
+    Command(
+        "setup-salesforce",
+        "create the External Client App in Salesforce for the connector (one browser sign-in)",
+        setup_arguments,
+        setup_salesforce,
+    ),
+    Command(
+        "rotate",
+        "give a connector a new key; --auto replaces the certificate in Salesforce too",
+        rotate_arguments,
+        rotate,
+    ),
+    Command(
+        "remove-salesforce-app",
+        "delete an External Client App this computer created",
+        remove_arguments,
+        remove_salesforce_app,
+    ),
+    Command("forget-org", "remove kept Salesforce sign-ins from the keyring", forget_arguments, forget_org),
+)

@@ -1,0 +1,123 @@
+"""The admin's session with the org, however the admin signs in: one use case for both front ends.
+
+Three ways (:class:`SignInWay`): the browser (authorization code with PKCE, Salesforce CLI's
+client; the default), a Salesforce CLI login the admin already has (``sf``), or an access token
+from the environment with the instance URL. For an app this computer recorded, a sign-in the
+admin asked to keep (a refresh token in the keyring) is tried before the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from core.defaults import CONNECTOR_LOGIN_URL, SIGN_IN_CLIENT_ID, SIGN_IN_PORT, TIMINGS, Timings
+from core.errors import InvalidInputError, SignInError
+from core.usecases.progress import CancelToken, Notice, OpenSignInPage, Progress, Step, StepStarted, ignore
+
+if TYPE_CHECKING:
+    from core.salesforce.org import AdminSession
+    from core.settings import SalesforceAppRecord
+
+
+class SignInWay(Enum):
+    BROWSER = "browser"
+    SF_CLI = "sf"
+    TOKEN = "token"  # noqa: S105 - the name of a way to sign in, not a secret
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """How the admin signs in, as the front end asked (validated by :meth:`validated`)."""
+
+    way: SignInWay = SignInWay.BROWSER
+    #: The login host for the browser sign-in (the connector's own unless the admin chose another).
+    login_url: str = CONNECTOR_LOGIN_URL
+    client_id: str = SIGN_IN_CLIENT_ID
+    port: int = SIGN_IN_PORT
+    #: SF_CLI: the Salesforce CLI alias or username.
+    sf_org: str = ""
+    #: TOKEN: the org's instance URL and the access token (from the environment or a password field).
+    instance_url: str = ""
+    access_token: str = field(default="", repr=False)
+    #: BROWSER: ask for a refresh token so that later rotations need no browser (kept in the keyring).
+    keep: bool = False
+
+    def validated(self) -> SignIn:
+        """Raises InvalidInputError for a combination that cannot work, before anything opens."""
+        if self.keep and self.way is not SignInWay.BROWSER:
+            raise InvalidInputError(
+                "Keeping the sign-in keeps a browser sign-in; with a Salesforce CLI login or an access token "
+                "there is none to keep.",
+                field="keep_sign_in",
+            )
+        if self.way is SignInWay.SF_CLI and not self.sf_org.strip():
+            raise InvalidInputError("Name the org by its Salesforce CLI alias or username.", field="sf_org")
+        if self.way is SignInWay.TOKEN and not self.instance_url.strip():
+            raise InvalidInputError("Give the org's instance URL with the access token.", field="instance_url")
+        return self
+
+
+def admin_session(
+    sign_in: SignIn,
+    *,
+    kept: SalesforceAppRecord | None = None,
+    read_secret: Callable[[str], str | None] | None = None,
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
+    timings: Timings = TIMINGS,
+    open_browser: Callable[[str], bool] = lambda url: True,
+) -> AdminSession:
+    """The admin's session with the org.
+
+    With ``kept`` (an app this computer recorded) and the browser way, a kept sign-in for its org
+    is used when there is one; a refused one is said (``Notice``) and the browser opens instead.
+    The browser's page is handed to the front end as ``OpenSignInPage`` (the wizard opens it from
+    there); ``open_browser`` opens it on this thread where a front end can (the CLI), and a False
+    from it ends the sign-in with a sentence instead of a wait for a page nobody sees.
+
+    Raises:
+        InvalidInputError: the sign-in cannot work as asked (no alias, no token, ``sf`` missing).
+        SignInError: denied, abandoned, timed out, the port is busy, or Salesforce refused the token.
+        CancelledError: ``cancel`` was set while waiting for the browser.
+    """
+    from core.salesforce import signin
+
+    sign_in = sign_in.validated()
+    cancel = cancel or CancelToken()
+    if sign_in.way is SignInWay.TOKEN:
+        return signin.session_from_token(instance_url=sign_in.instance_url, access_token=sign_in.access_token)
+    if sign_in.way is SignInWay.SF_CLI:
+        return signin.session_from_sf_cli(sign_in.sf_org)
+    if kept is not None and read_secret is not None:
+        try:
+            session = signin.kept_session(
+                kept,
+                read_secret=read_secret,
+                login_url=sign_in.login_url,
+                client_id=sign_in.client_id,
+                timeout=timings.http_timeout,
+            )
+        except SignInError as exc:
+            progress(Notice(f"{exc.message} Signing in through the browser instead."))
+            session = None
+        if session is not None:
+            progress(Notice("Using the kept Salesforce sign-in (forget-org removes it)."))
+            return session
+    progress(StepStarted(Step.SIGN_IN))
+
+    def open_page(url: str) -> bool:
+        progress(OpenSignInPage(url))
+        return open_browser(url)
+
+    return signin.sign_in(
+        open_browser=open_page,
+        login_url=sign_in.login_url,
+        client_id=sign_in.client_id,
+        port=sign_in.port,
+        offline=sign_in.keep,
+        timeout=timings.sign_in_timeout,
+        cancelled=lambda: cancel.cancelled,
+    )

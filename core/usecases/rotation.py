@@ -1,0 +1,271 @@
+"""Giving a connector a new key with no clicks in Setup: one use case for both front ends.
+
+:func:`rotate_automatically` is the whole of it (the CLI's ``rotate --auto``, Manage's *Rotate
+automatically*): find the app the connector logs in through, make and keep a new key, sign in,
+put the new certificate on the app, wait until Salesforce accepts the new key, switch the
+connector to it, and check the connection. :func:`rotate_certificate` is its part after the
+sign-in; :func:`replace_certificate` the deploy alone.
+
+The old key stops working when the new certificate is deployed, so everything that can be
+checked is checked before, and the new key is handed out as a ``Record`` (kept in the keyring or
+a file) before the deploy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE, TIMINGS, Timings
+from core.errors import AppError, InvalidInputError, OrgApiError, RotationIncomplete
+from core.keys import KeyBundle, check_pair, create_key_bundle, load_certificate, load_private_key
+from core.salesforce.metadata import EcaSpec, certificate_package, validate_api_name
+from core.salesforce.org import OrgClient
+from core.settings import ConnectorRecord, KeyRecord, SalesforceAppRecord
+from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
+from core.usecases.admin import SignIn, admin_session
+from core.usecases.connectors import ConnectorSaved, UpdateRequest, update_connector
+from core.usecases.keys import SavedKey, Secrets, save_key_bundle, unique_key_name
+from core.usecases.progress import CancelToken, Progress, Record, Step, StepStarted, ignore
+from core.usecases.salesforce_app import choose_api_version, describe_failures, wait_for_connector_login
+
+#: The new key's name: this, or ``salesforce-rotated-2``... whichever is free (files and keyring).
+ROTATED_KEY_NAME = "salesforce-rotated"
+
+
+def replace_certificate(org: OrgClient, *, app_name: str, consumer_key: str, certificate_pem: str) -> None:
+    """Deploy ``certificate_pem`` into the app's global OAuth settings. The old key stops working now.
+
+    Raises:
+        OrgApiError: Salesforce refused the deploy (with its words); NetworkError.
+    """
+    version = choose_api_version(org)
+    spec = EcaSpec(
+        name=validate_api_name(app_name),
+        label=app_name.replace("_", " "),
+        contact_email="",
+        certificate_pem=certificate_pem,
+        consumer_key=consumer_key,
+        permission_set="",
+    )
+    outcome = org.deploy(certificate_package(spec, api_version=version))
+    if not outcome.success:
+        raise OrgApiError(
+            f"Salesforce did not take the new certificate: {describe_failures(outcome)}.",
+            status=200,
+            hint="The old certificate is still in place, so the connector keeps working with its old key.",
+        )
+
+
+@dataclass(frozen=True)
+class RotationDone:
+    """The connector uses the new key; ``saved.apply(settings)`` records it (also handed out as ``Record``)."""
+
+    saved: ConnectorSaved
+    check: ConnectionCheck
+    #: The new key: its keyring entry or file.
+    key: SavedKey | None = None
+
+
+def rotate_certificate(
+    org: OrgClient,
+    platform: PlatformClient,
+    *,
+    connector: SourceConnector,
+    app_name: str,
+    new_key: KeyBundle,
+    new_key_location: str,
+    old_certificate_path: str,
+    keys: Sequence[KeyRecord],
+    login_url: str = CONNECTOR_LOGIN_URL,
+    my_domain_url: str = "",
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
+    timings: Timings = TIMINGS,
+) -> RotationDone:
+    """Replace the app's certificate, prove the new key's login, update the connector, check it.
+
+    ``keys`` must hold the new key's record, so that the connector's record names its certificate.
+
+    Raises:
+        InvalidInputError: the connector has no consumer key or username, or the new pair does not match.
+        OrgApiError: Salesforce refused the certificate (the old one still works).
+        RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
+    """
+    assert new_key.cert_pem is not None
+    check_pair(load_private_key(new_key.private_key_pem), load_certificate(new_key.cert_pem))
+    consumer_key = str(connector.config.get("consumer_key", ""))
+    username = str(connector.config.get("username", ""))
+    if not consumer_key or not username:
+        raise InvalidInputError(f"Connector {connector.id} has no consumer key or username to rotate.")
+    progress(StepStarted(Step.CERTIFICATE))
+    replace_certificate(
+        org, app_name=app_name, consumer_key=consumer_key, certificate_pem=new_key.cert_pem.decode("ascii")
+    )
+    finish = (
+        f"The app now trusts only the new certificate. To finish: update the connector {connector.id} with the new "
+        f"key ({new_key_location}), then check it; to go back instead, put the old certificate "
+        f"({old_certificate_path or 'kept beside the old key'}) back on the app."
+    )
+    try:
+        progress(StepStarted(Step.LOGIN))
+        wait_for_connector_login(
+            username=username,
+            consumer_key=consumer_key,
+            private_key=new_key.private_key_pem,
+            login_url=login_url,
+            my_domain_url=my_domain_url,
+            timings=timings,
+            progress=progress,
+            cancel=cancel,
+        )
+        progress(StepStarted(Step.CONNECTOR))
+        saved = update_connector(
+            platform, connector.id, UpdateRequest(private_key=new_key.private_key_pem), keys=list(keys)
+        )
+    except AppError as exc:
+        raise RotationIncomplete(
+            f"The rotation stopped after the certificate was replaced: {exc.message}",
+            hint=finish,
+            key_location=new_key_location,
+        ) from exc
+    progress(Record(saved))
+    progress(StepStarted(Step.CHECK))
+    check = platform.run_connection_check(
+        connector.id, timeout=timings.check_timeout, poll_interval=timings.check_poll_interval
+    )
+    return RotationDone(saved=saved, check=check)
+
+
+@dataclass(frozen=True)
+class RotationRequest:
+    """Which connector, where the new key goes, and how it is made."""
+
+    connector_id: str
+    #: The folder for the new certificate (and the private key file, when one is written).
+    folder: Path
+    bits: int = DEFAULT_KEY_SIZE
+    #: The External Client App, for a connector whose app this computer did not record.
+    app_name: str = ""
+    #: Keep the new private key in the keyring (``secrets``); without it, an owner-only file is written.
+    store_key: bool = True
+    #: Also write the private key to an owner-only file when it is kept in the keyring.
+    write_private_key_file: bool = False
+    #: Where the new key's login is proved: the connector's own host unless the admin diagnoses another.
+    login_url: str = CONNECTOR_LOGIN_URL
+
+
+@dataclass(frozen=True)
+class RotationPlan:
+    """What :func:`rotate_automatically` is about to do, for the front end to confirm."""
+
+    connector: SourceConnector
+    app_name: str
+
+    def describe(self) -> str:
+        return (
+            f"This replaces the certificate of {self.app_name} with a new one: the connector's current key stops "
+            f"working at once, and the connector {self.connector.name} is switched to the new key right after."
+        )
+
+
+def app_of(
+    connector: SourceConnector, apps: Sequence[SalesforceAppRecord], *, app_name: str = ""
+) -> SalesforceAppRecord:
+    """The app record the connector logs in through (by its consumer key), or one for ``app_name``.
+
+    Raises:
+        InvalidInputError: the connector's app was not created here and no app name was given.
+    """
+    consumer_key = str(connector.config.get("consumer_key", ""))
+    record = next((a for a in apps if a.consumer_key == consumer_key), None)
+    if app_name:
+        name = validate_api_name(app_name)
+        if record is not None and record.app_name == name:
+            return record
+        return SalesforceAppRecord(app_name=name, consumer_key=consumer_key, instance_url="")
+    if record is None:
+        raise InvalidInputError(
+            f"The connector {connector.name} ({connector.id}) does not use an app this computer created.",
+            hint="Name its External Client App (with the command line's --app-name), or rotate by hand: a new key, "
+            "the certificate replaced on the app in Setup, then the connector updated.",
+        )
+    return record
+
+
+def rotate_automatically(
+    platform: PlatformClient,
+    request: RotationRequest,
+    sign_in: SignIn,
+    *,
+    apps: Sequence[SalesforceAppRecord],
+    connectors: Sequence[ConnectorRecord],
+    keys: Sequence[KeyRecord],
+    secrets: Secrets,
+    confirm: Callable[[RotationPlan], bool] = lambda plan: True,
+    progress: Progress = ignore,
+    cancel: CancelToken | None = None,
+    timings: Timings = TIMINGS,
+    open_browser: Callable[[str], bool] = lambda url: True,
+) -> RotationDone | None:
+    """The whole automatic rotation. Returns None when ``confirm`` said no (nothing was changed).
+
+    ``secrets`` is where a kept sign-in for the app's org is read from, and where the new private
+    key is kept when ``request.store_key`` (else it goes to an owner-only file, which must exist
+    before the old key stops working). ``apps``, ``connectors`` and ``keys``
+    are a snapshot of the records; nothing here writes them: ``Record`` events say what to record.
+
+    Raises:
+        InvalidInputError: the connector's app is unknown here, or a value cannot be used.
+        SignInError: the sign-in did not give a session.
+        OrgApiError: Salesforce refused the certificate (the old key still works).
+        RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
+        PlatformApiError, NetworkError, SecretStoreError, FileRefusedError: as their layers.
+    """
+    cancel = cancel or CancelToken()
+    connector = platform.get_source(request.connector_id)
+    app = app_of(connector, apps, app_name=request.app_name)
+    if not confirm(RotationPlan(connector=connector, app_name=app.app_name)):
+        return None
+    record = next((c for c in connectors if c.id == connector.id), None)
+    old_key = next((k for k in keys if record and k.public_key_id == record.public_key_id), None)
+    progress(StepStarted(Step.NEW_KEY))
+    bundle = create_key_bundle(bits=request.bits)
+    name = unique_key_name(request.folder, ROTATED_KEY_NAME, stored=secrets.get)
+    saved_key = save_key_bundle(
+        bundle,
+        folder=request.folder,
+        name=name,
+        save_secret=secrets.set if request.store_key else None,
+        forget_secret=secrets.delete if request.store_key else None,
+        stored=secrets.get,
+        write_private_key_file=request.write_private_key_file or not request.store_key,
+    )
+    progress(Record(saved_key))
+    admin = admin_session(
+        sign_in,
+        kept=app,
+        read_secret=secrets.get,
+        progress=progress,
+        cancel=cancel,
+        timings=timings,
+        open_browser=open_browser,
+    )
+    location = str(saved_key.files.private_key or f"keyring:{name}")
+    done = rotate_certificate(
+        OrgClient(admin, timings=timings),
+        platform,
+        connector=connector,
+        app_name=app.app_name,
+        new_key=bundle,
+        new_key_location=location,
+        old_certificate_path=old_key.certificate_path if old_key else "",
+        keys=[*keys, *([saved_key.record] if saved_key.record else [])],
+        login_url=request.login_url,
+        my_domain_url=admin.instance_url if admin.instance_url.rstrip("/") != request.login_url.rstrip("/") else "",
+        progress=progress,
+        cancel=cancel,
+        timings=timings,
+    )
+    return RotationDone(saved=done.saved, check=done.check, key=saved_key)
