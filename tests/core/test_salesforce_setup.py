@@ -10,13 +10,21 @@ from typing import Any
 import pytest
 import requests
 
-from core.errors import CancelledError, InvalidInputError, OrgApiError, SalesforceLoginError, SignInError
+from core.errors import (
+    AppAlreadyExists,
+    CancelledError,
+    InvalidInputError,
+    OrgApiError,
+    PropagationTimeout,
+    SalesforceLoginError,
+    SetupFailed,
+    SignInError,
+)
 from core.keys import KeyBundle
 from core.salesforce.metadata import EcaSpec, app_package, component_files, new_consumer_key, package_xml
 from core.salesforce.org import AdminSession, OrgClient
 from core.salesforce.signin import sign_in
 from core.settings import Settings
-from core.errors import AppAlreadyExists, PropagationTimeout, SetupFailed
 from core.usecases.progress import CancelToken, LoginAttempt
 from core.usecases.rotation import replace_certificate
 from core.usecases.salesforce_app import apply_setup, plan_setup, undo_setup, wait_for_connector_login
