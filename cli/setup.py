@@ -303,21 +303,14 @@ def forget_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def forget_org(cli: Cli, args: argparse.Namespace) -> int:
-    from core.salesforce.signin import refresh_entry
+    from core.usecases.admin import forget_kept_sign_ins
 
-    settings = cli.load_settings()
-    apps = [a for a in settings.salesforce_apps if a.sign_in_kept and (not args.org_id or a.org_id == args.org_id)]
-    forgotten = set()
-    for app in apps:
-        if app.org_id not in forgotten:
-            cli.store.delete(refresh_entry(app.org_id))
-            forgotten.add(app.org_id)
-        app.sign_in_kept = False
-    if args.org_id and args.org_id not in forgotten:
-        cli.store.delete(refresh_entry(args.org_id))  # kept by another run or another version
-    cli.save_settings()
-    if forgotten:
-        cli.say(f"Removed the kept Salesforce sign-in for {', '.join(sorted(forgotten))}.")
+    forgotten = forget_kept_sign_ins(
+        cli.load_settings().salesforce_apps, forget_secret=cli.store.delete, org_id=args.org_id or ""
+    )
+    cli.record(forgotten)
+    if forgotten.org_ids:
+        cli.say(f"Removed the kept Salesforce sign-in for {', '.join(sorted(forgotten.org_ids))}.")
     else:
         cli.say("No kept Salesforce sign-in" + (f" for {args.org_id}." if args.org_id else "."))
     return 0

@@ -8,7 +8,7 @@ admin asked to keep (a refresh token in the keyring) is tried before the browser
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -19,7 +19,7 @@ from core.usecases.progress import CancelToken, Notice, OpenSignInPage, Progress
 
 if TYPE_CHECKING:
     from core.salesforce.org import AdminSession
-    from core.settings import SalesforceAppRecord
+    from core.settings import SalesforceAppRecord, Settings
 
 
 class SignInWay(Enum):
@@ -121,3 +121,31 @@ def admin_session(
         timeout=timings.sign_in_timeout,
         cancelled=lambda: cancel.cancelled,
     )
+
+
+@dataclass(frozen=True)
+class SignInsForgotten:
+    """The orgs whose kept sign-in was removed from the keyring; ``apply`` marks their apps so."""
+
+    org_ids: frozenset[str]
+
+    def apply(self, settings: Settings) -> None:
+        for app in settings.salesforce_apps:
+            if app.org_id in self.org_ids:
+                app.sign_in_kept = False
+
+
+def forget_kept_sign_ins(
+    apps: Sequence[SalesforceAppRecord], *, forget_secret: Callable[[str], object], org_id: str = ""
+) -> SignInsForgotten:
+    """Remove the kept sign-ins (refresh tokens) from the keyring: every org's, or ``org_id``'s only.
+
+    With ``org_id``, its entry is removed even when no record here says it was kept (another run
+    or another version may have kept it).
+    """
+    from core.salesforce.signin import refresh_entry
+
+    kept = {a.org_id for a in apps if a.sign_in_kept and (not org_id or a.org_id == org_id)}
+    for org in sorted(kept | ({org_id} if org_id else set())):
+        forget_secret(refresh_entry(org))
+    return SignInsForgotten(frozenset(kept))
