@@ -210,23 +210,44 @@ def create_key_bundle(
     days: int = DEFAULT_VALIDITY_DAYS,
     subject: Subject | None = None,
     with_csr: bool = False,
+    self_signed: bool = True,
 ) -> KeyBundle:
     """Generate a key, its self-signed certificate and optionally a CSR, all as PEM bytes.
+
+    ``self_signed=False`` (with ``with_csr``) makes the key and CSR only: the admin chose their CA's
+    certificate, and a self-signed one beside it would only invite uploading the wrong file.
+    ``keygen --csr`` keeps both, as its ``--csr`` means "also".
 
     Raises:
         KeyMaterialError: invalid size, validity or subject (checked before the slow generation).
     """
+    if not self_signed and not with_csr:
+        raise KeyMaterialError("A key without a self-signed certificate needs a CSR.", field="csr")
     subject = subject or Subject()
     subject.to_x509()  # validate before spending a second on key generation
     if not 1 <= days <= MAX_VALIDITY_DAYS:
         raise KeyMaterialError(f"Validity must be between 1 and {MAX_VALIDITY_DAYS} days.", field="days")
     key = generate_private_key(bits=bits)
-    cert = make_self_signed_certificate(key, subject=subject, days=days)
     return KeyBundle(
         private_key_pem=private_key_pem(key),
-        cert_pem=cert_pem(cert),
+        cert_pem=cert_pem(make_self_signed_certificate(key, subject=subject, days=days)) if self_signed else None,
         csr_pem=make_csr(key, subject=subject) if with_csr else None,
     )
+
+
+def pem_text_of_file(data: bytes, *, key: bool) -> str:
+    """A key or certificate file's bytes as the text a paste box shows and :func:`load_private_key` /
+    :func:`load_certificate` read: PEM as it is, a DER certificate as PEM, a DER key as a PEM block
+    around its bytes (it may be encrypted: loading it asks for the passphrase then).
+
+    Raises:
+        KeyMaterialError: a DER certificate that cannot be read.
+    """
+    if data[:1] != b"\x30":  # not DER (an ASN.1 SEQUENCE): text
+        return data.decode("utf-8", errors="replace")
+    if not key:
+        return cert_pem(load_certificate(data)).decode("ascii")
+    return _wrap_block("PRIVATE KEY", [], base64.b64encode(data).decode("ascii"))
 
 
 # --- reading what admins paste --------------------------------------------------------------

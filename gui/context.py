@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.defaults import CONNECTOR_LOGIN_URL, SIGN_IN_PORT, TIMINGS, Timings
+from core.defaults import SIGN_IN_PORT, TIMINGS, Timings
 from core.errors import SecretStoreError
+from gui.draft import WizardDraft
 
 if TYPE_CHECKING:  # the first window must not wait for cryptography, requests and keyring
     from core.keys import KeyBundle
@@ -29,10 +30,8 @@ class WizardContext:
     session_only: bool = False
     session_secrets: dict[str, str] = field(default_factory=dict)
     login: LoginResult | None = None
-    #: The host the Verify step logs in to: the connector's, unless the admin diagnoses another one.
-    login_url: str = CONNECTOR_LOGIN_URL
-    #: The categories chosen on the Unstructured page (pages share data here, never by calling each other).
-    categories: list[str] = field(default_factory=list)
+    #: What the admin entered on the pages (pages share data here, never by calling each other).
+    draft: WizardDraft = field(default_factory=WizardDraft)
     connector: SourceConnector | None = None
     check: ConnectionCheck | None = None
     #: The key an earlier session made that could not be read back (gone from the keyring): said on Welcome and Key.

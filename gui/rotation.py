@@ -29,6 +29,7 @@ from core.unstructured.connectors import ConnectorRow, explain_check_failure
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorSaved
 from gui.context import WizardContext
+from gui.draft import WizardDraft
 from gui.pages.base import StepPage, TaskPage, go_back_to_fix
 from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
@@ -138,8 +139,8 @@ class ApplyRotationPage(TaskPage):
                     self.tr("New key verified with Salesforce: {0}").format(
                         self.tr("yes") if verified else self.tr("NO (skipped)")
                     ),
-                    self.tr("Username: {0}").format(self.field("username")),
-                    self.tr("Consumer key: {0}").format(self.field("consumer_key")),
+                    self.tr("Username: {0}").format(self.context.draft.username),
+                    self.tr("Consumer key: {0}").format(self.context.draft.consumer_key),
                     self.tr("Categories and other settings are kept as they are."),
                 ]
             )
@@ -158,8 +159,8 @@ class ApplyRotationPage(TaskPage):
         client, connector_id = self.client, self.row.id
         change = usecases.UpdateRequest(
             private_key=bundle.private_key_pem,
-            username=str(self.field("username")).strip(),
-            consumer_key=str(self.field("consumer_key")).strip(),
+            username=self.context.draft.username,
+            consumer_key=self.context.draft.consumer_key,
         )
         keys = list(self.context.settings.keys)  # a snapshot: the worker never touches shared settings
 
@@ -238,6 +239,7 @@ class RotationWizard(QWizard):
             login=None,
             connector=None,
             check=None,
+            draft=WizardDraft(),
         )
         self.row = row
         self.setWindowTitle(self.tr("Rotate the key of {0}").format(row.name))

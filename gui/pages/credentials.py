@@ -73,9 +73,8 @@ class CredentialsPage(StepPage):
         layout.addWidget(self.login_url_message)
         layout.addStretch(1)
 
-        self.registerField("username*", self.username)
-        self.registerField("consumer_key*", self.consumer_key)
-        self.registerField("login_url", self.login_url)
+        self.username.textChanged.connect(self._to_draft)
+        self.consumer_key.textChanged.connect(self._to_draft)
         for field, message in ((self.username, self.username_message), (self.consumer_key, self.consumer_key_message)):
             field.textEdited.connect(lambda _text, m=message: self.forget_routed(m))
         self.username.textChanged.connect(self._validate)
@@ -83,12 +82,16 @@ class CredentialsPage(StepPage):
         self.login_url.textChanged.connect(self._validate)
         self.advanced.toggled.connect(self._toggle_advanced)
 
+    def _to_draft(self) -> None:
+        draft = self.context.draft
+        draft.username, draft.consumer_key = self.username.text().strip(), self.consumer_key.text().strip()
+
     def initializePage(self) -> None:
-        settings = self.context.settings
-        if not self.username.text() and settings.username:
-            self.username.setText(settings.username)
-        if not self.consumer_key.text() and settings.consumer_key:
-            self.consumer_key.setText(settings.consumer_key)
+        settings, draft = self.context.settings, self.context.draft
+        if not self.username.text() and (draft.username or settings.username):
+            self.username.setText(draft.username or settings.username)
+        if not self.consumer_key.text() and (draft.consumer_key or settings.consumer_key):
+            self.consumer_key.setText(draft.consumer_key or settings.consumer_key)
         if settings.login_url and not self.login_url.text():
             self.login_url.setText(settings.login_url)
             self.advanced.setChecked(True)
@@ -144,6 +147,7 @@ class CredentialsPage(StepPage):
         settings.username = self.username.text().strip()
         settings.consumer_key = self.consumer_key.text().strip()
         settings.login_url = self.login_url.text().strip() if self.advanced.isChecked() else ""
-        self.context.login_url = self.login_host()
+        self._to_draft()
+        self.context.draft.login_url = self.login_host()
         self.context.save_settings()
         return True

@@ -35,10 +35,9 @@ from core.keys import (
     KeyBundle,
     Subject,
     attach_certificate,
-    cert_pem,
     create_key_bundle,
     import_key_bundle,
-    load_certificate,
+    pem_text_of_file,
 )
 from core.settings import default_output_dir
 from core.usecases.keys import SavedKey, save_issued_certificate, save_key_bundle, unique_key_name
@@ -397,9 +396,10 @@ class KeyPage(TaskPage):
         with_csr = mode == "csr"
 
         def make() -> tuple[KeyBundle, SavedKey]:
-            bundle = create_key_bundle(bits=bits, days=days, subject=subject, with_csr=with_csr)
-            if with_csr:  # the self-signed certificate is not used: the CA's will be
-                bundle = KeyBundle(private_key_pem=bundle.private_key_pem, cert_pem=None, csr_pem=bundle.csr_pem)
+            # With a CSR, the CA's certificate will be used: no self-signed one beside it.
+            bundle = create_key_bundle(
+                bits=bits, days=days, subject=subject, with_csr=with_csr, self_signed=not with_csr
+            )
             return bundle, save(bundle)
 
         self._run(make, self.tr("Generating a {0}-bit key...").format(bits))
@@ -531,18 +531,10 @@ class KeyPage(TaskPage):
         except OSError as exc:
             self.message.show_error(self.tr("Cannot read {0}: {1}").format(path, exc.strerror))
             return
-        if data[:1] == b"\x30" and target is not self.key_text:  # DER: show the PEM core reads it as
-            try:
-                target.setPlainText(cert_pem(load_certificate(data)).decode("ascii"))
-            except AppError as exc:
-                self.message.show_error(str(exc))
-        elif data[:1] == b"\x30":  # a DER key may be encrypted: core reads its base64 text (bare or in PEM)
-            import base64
-
-            body = base64.encodebytes(data).decode().replace("\n", "")
-            target.setPlainText(f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
-        else:
-            target.setPlainText(data.decode("utf-8", errors="replace"))
+        try:
+            target.setPlainText(pem_text_of_file(data, key=target is self.key_text))
+        except AppError as exc:
+            self.message.show_error(str(exc))
 
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, self.tr("Folder for the certificate"), self.folder.text())

@@ -380,9 +380,9 @@ class ManagePage(TaskPage):
             folder=Path(settings.output_dir or default_output_dir()),
             # Without a keyring the new key goes to an owner-only file: it must exist before the old one stops.
             store_key=not context.session_only and context.keyring_works(),
-            login_url=context.login_url,
+            login_url=context.draft.login_url,
         )
-        sign_in = SignIn(login_url=context.login_url, port=context.sign_in_port)
+        sign_in = SignIn(login_url=context.draft.login_url, port=context.sign_in_port)
         # A snapshot of the records: the worker never reads shared settings.
         apps, connectors, keys = list(settings.salesforce_apps), list(settings.connectors), list(settings.keys)
         task = Task(

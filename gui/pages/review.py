@@ -131,12 +131,13 @@ class ReviewPage(TaskPage):
     # --- what will be sent ----------------------------------------------------------------------
 
     def _draft(self) -> Draft:
+        draft = self.context.draft
         return Draft(
-            api_url=str(self.field("api_url")).strip(),
-            name=str(self.field("connector_name")).strip(),
-            username=str(self.field("username")).strip(),
-            consumer_key=str(self.field("consumer_key")).strip(),
-            categories=list(self.context.categories),
+            api_url=draft.api_url,
+            name=draft.connector_name,
+            username=draft.username,
+            consumer_key=draft.consumer_key,
+            categories=list(draft.categories),
         )
 
     def initializePage(self) -> None:
@@ -190,8 +191,8 @@ class ReviewPage(TaskPage):
 
     def _client(self) -> PlatformClient:
         return PlatformClient(
-            api_url=str(self.field("api_url")),
-            api_key=str(self.field("api_key")),
+            api_url=self.context.draft.api_url,
+            api_key=self.context.draft.api_key,
             timeout=self.context.timings.http_timeout,
         )
 
@@ -201,7 +202,7 @@ class ReviewPage(TaskPage):
             self.fix_requested.emit(int(PageId.KEY), "", self.tr("Make or import the key first."))
             return
         draft = self._draft()
-        api_url, api_key = draft.api_url, str(self.field("api_key"))
+        api_url, api_key = draft.api_url, self.context.draft.api_key
         timeout = self.context.timings.http_timeout
 
         keys = list(self.context.settings.keys)  # a snapshot: the worker never reads shared settings
@@ -287,7 +288,7 @@ class ReviewPage(TaskPage):
             consumer_key=draft.consumer_key,
             private_key=bundle.private_key_pem,
             timeout=self.context.timings.http_timeout,
-            login_url=self.context.login_url,
+            login_url=self.context.draft.login_url,
         )
         self.run_task(
             task,

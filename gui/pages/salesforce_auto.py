@@ -340,8 +340,7 @@ class SalesforceAutoPage(TaskPage):
         assert login is not None  # the wizard always has the private key
         self.done = True
         self.context.login = login
-        self.setField("username", result.username)
-        self.setField("consumer_key", result.consumer_key)
+        self.context.draft.username, self.context.draft.consumer_key = result.username, result.consumer_key
         self.context.settings.username = result.username
         self.context.settings.consumer_key = result.consumer_key
         self.context.save_settings()

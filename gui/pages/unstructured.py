@@ -63,9 +63,10 @@ class UnstructuredPage(StepPage):
         layout.addWidget(categories)
         layout.addWidget(self.categories_message)
         layout.addStretch(1)
-        self.registerField("api_url*", self.api_url)
-        self.registerField("api_key*", self.api_key)
-        self.registerField("connector_name*", self.name)
+        self.access.changed.connect(self._to_draft)
+        self.name.textChanged.connect(self._to_draft)
+        for box in self.category_boxes.values():
+            box.toggled.connect(self._to_draft)
         self.access.changed.connect(self.completeChanged)
         self.name.textEdited.connect(lambda _text: self.forget_routed(self.name_message))
         self.api_key.textEdited.connect(lambda _text: self.forget_routed(self.api_key_message))
@@ -86,8 +87,10 @@ class UnstructuredPage(StepPage):
     def categories(self) -> list[str]:
         return [c for c, box in self.category_boxes.items() if box.isChecked()]
 
-    def cleanupPage(self) -> None:
-        self.context.categories = self.categories()
+    def _to_draft(self) -> None:
+        draft = self.context.draft
+        draft.api_url, draft.api_key = self.api_url.text().strip(), self.api_key.text()
+        draft.connector_name, draft.categories = self.name.text().strip(), self.categories()
 
     def isComplete(self) -> bool:
         ok = self.access.is_valid()
@@ -122,7 +125,8 @@ class UnstructuredPage(StepPage):
     def validatePage(self) -> bool:
         settings = self.context.settings
         settings.wizard["connector_name"] = self.name.text().strip()
-        settings.wizard["categories"] = self.context.categories = self.categories()
+        settings.wizard["categories"] = self.categories()
+        self._to_draft()
         self.access.remember()
         self.context.save_settings()
         return True

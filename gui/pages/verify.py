@@ -81,7 +81,8 @@ class VerifyPage(TaskPage):
         self.skip.toggled.connect(self._skip_toggled)
 
     def _inputs(self) -> tuple[str, str, str]:
-        return str(self.field("username")).strip(), str(self.field("consumer_key")).strip(), self.context.login_url
+        draft = self.context.draft
+        return draft.username, draft.consumer_key, draft.login_url
 
     def initializePage(self) -> None:
         # An External Client App's users are pre-authorised by its policy: no approval in the browser.

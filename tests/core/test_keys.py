@@ -277,3 +277,44 @@ def test_a_certificate_salesforce_would_refuse_for_its_size_is_refused_with_the_
     assert len(pem) > 4096
     with pytest.raises(KeyMaterialError, match=r"\d+ bytes as PEM; Salesforce accepts at most 4096"):
         import_key_bundle(key_bundle.private_key_pem, pem)
+
+
+def test_a_key_for_a_ca_has_a_csr_and_no_self_signed_certificate() -> None:
+    from core.keys import create_key_bundle
+
+    bundle = create_key_bundle(with_csr=True, self_signed=False)
+    assert bundle.cert_pem is None and bundle.csr_pem is not None
+    csr = x509.load_pem_x509_csr(bundle.csr_pem)
+    assert csr.is_signature_valid
+    with pytest.raises(KeyMaterialError, match="needs a CSR"):
+        create_key_bundle(self_signed=False)
+
+
+def test_files_read_as_the_text_a_paste_box_shows(key_bundle: KeyBundle) -> None:
+    """PEM as it is; a DER certificate as PEM; a DER key (maybe encrypted) as a PEM block the loader reads."""
+    from core.keys import load_certificate, load_private_key, pem_text_of_file
+
+    assert key_bundle.cert_pem is not None
+    cert = load_certificate(key_bundle.cert_pem)
+    der_cert = cert.public_bytes(serialization.Encoding.DER)
+    assert pem_text_of_file(der_cert, key=False) == key_bundle.cert_pem.decode()
+    assert pem_text_of_file(key_bundle.cert_pem, key=False) == key_bundle.cert_pem.decode()
+    key = load_private_key(key_bundle.private_key_pem)
+    der_key = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    text = pem_text_of_file(der_key, key=True)
+    assert text.startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert load_private_key(text).private_numbers() == key.private_numbers()
+    encrypted = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    )
+    with pytest.raises(EncryptedKeyError):
+        load_private_key(pem_text_of_file(encrypted, key=True))
+    assert load_private_key(pem_text_of_file(encrypted, key=True), passphrase="secret").private_numbers() == (
+        key.private_numbers()
+    )
+    with pytest.raises(KeyMaterialError):
+        pem_text_of_file(b"\x30\x03\x02\x01\x00", key=False)

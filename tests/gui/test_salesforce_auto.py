@@ -152,7 +152,7 @@ def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_se
 
     # Manage: the row says it can rotate automatically; one confirmation, one sign-in.
     wizard = person.wizard
-    wizard.context.login_url = org.url
+    wizard.context.draft.login_url = org.url
     wizard.restart()  # as when the admin opens the wizard again and chooses Manage
     person.click(wizard.welcome_page.manage_radio)
     person.next()
