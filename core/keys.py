@@ -237,8 +237,8 @@ def create_key_bundle(
 
 def pem_text_of_file(data: bytes, *, key: bool) -> str:
     """A key or certificate file's bytes as the text a paste box shows and :func:`load_private_key` /
-    :func:`load_certificate` read: PEM as it is, a DER certificate as PEM, a DER key as a PEM block
-    around its bytes (it may be encrypted: loading it asks for the passphrase then).
+    :func:`load_certificate` read: PEM as it is, a DER certificate as PEM, a DER key as its PEM (an
+    encrypted one as its encrypted block: loading it asks for the passphrase then).
 
     Raises:
         KeyMaterialError: a DER certificate that cannot be read.
@@ -247,7 +247,16 @@ def pem_text_of_file(data: bytes, *, key: bool) -> str:
         return data.decode("utf-8", errors="replace")
     if not key:
         return cert_pem(load_certificate(data)).decode("ascii")
-    return _wrap_block("PRIVATE KEY", [], base64.b64encode(data).decode("ascii"))
+    body = base64.b64encode(data).decode("ascii")
+    try:
+        loaded = serialization.load_der_private_key(data, password=None)
+    except TypeError:  # it needs a passphrase: the one encrypted DER form is PKCS#8's
+        return _wrap_block("ENCRYPTED PRIVATE KEY", [], body)
+    except (ValueError, UnsupportedAlgorithm):
+        return _wrap_block("PRIVATE KEY", [], body)  # damaged or not a key: the loader says which
+    if isinstance(loaded, rsa.RSAPrivateKey):
+        return private_key_pem(loaded).decode("ascii")
+    return _wrap_block("PRIVATE KEY", [], body)  # not RSA: the loader says so
 
 
 # --- reading what admins paste --------------------------------------------------------------

@@ -304,7 +304,7 @@ def test_files_read_as_the_text_a_paste_box_shows(key_bundle: KeyBundle) -> None
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     text = pem_text_of_file(der_key, key=True)
-    assert text.startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert text.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
     assert load_private_key(text).private_numbers() == key.private_numbers()
     encrypted = key.private_bytes(
         serialization.Encoding.DER,
