@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from core.unstructured.client import PlatformClient
     from core.usecases.connectors import SettingsChange
-    from core.usecases.progress import Event
+    from core.usecases.progress import Event, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,12 @@ class Cli:
             self.load_settings().save()
         except AppError as exc:
             self.note(f"warning: the settings could not be saved ({exc.message}); the operation itself succeeded.")
+
+    def runtime(self) -> Runtime:
+        """How this run's long use cases report (lines on stderr, records saved at once), wait and open the browser."""
+        from core.usecases.progress import Runtime
+
+        return Runtime(progress=self.progress, timings=self.timings, open_browser=open_browser)
 
     def progress(self, event: Event) -> None:
         """A long use case's events: steps and waits as lines on stderr, records saved at once."""

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.context import Command, open_browser
+from cli.context import Command
 from core import defaults
 from core.errors import InvalidInputError, RotationIncomplete, SetupFailed
 
@@ -129,9 +129,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
             confirm=confirm,
             undo=undo,
             keep_secret=cli.store.set if args.remember_sign_in else None,
-            progress=cli.progress,
-            timings=cli.timings,
-            open_browser=open_browser,
+            run=cli.runtime(),
         )
     except SetupFailed as failure:
         if failure.left is None:
@@ -222,9 +220,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
             keys=settings.keys,
             secrets=cli.store,
             confirm=confirm,
-            progress=cli.progress,
-            timings=cli.timings,
-            open_browser=open_browser,
+            run=cli.runtime(),
         )
     except RotationIncomplete as exc:
         code = cli.fail(exc)
@@ -286,9 +282,7 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
         sign_in_of(args),
         read_secret=cli.store.get,
         forget_secret=cli.store.delete,
-        progress=cli.progress,
-        timings=cli.timings,
-        open_browser=open_browser,
+        run=cli.runtime(),
     )
     cli.record(removed)
     if removed.left:

@@ -16,9 +16,10 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import AppError
-from core.usecases.progress import CancelToken, Record
+from core.usecases.progress import CancelToken, Record, Runtime
 
 if TYPE_CHECKING:
+    from core.defaults import Timings
     from core.unstructured.client import PlatformClient
     from gui.context import WizardContext
 
@@ -58,6 +59,10 @@ class Task(QObject):
         stopped must still reach the settings."""
         if not self.cancel_event.is_set() or isinstance(value, Record):
             self.progress.emit(value)
+
+    def runtime(self, timings: Timings) -> Runtime:
+        """What a long use case run by this task reports to (``progress``) and stops on (Stop)."""
+        return Runtime(progress=self.report, cancel=self.cancel_token, timings=timings)
 
     # Runs on the pool thread; emitting queues the signals to the GUI thread.
     def _run(self) -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from core.defaults import CONNECTOR_LOGIN_URL, SIGN_IN_CLIENT_ID, SIGN_IN_PORT, TIMINGS, Timings
+from core.defaults import CONNECTOR_LOGIN_URL, SIGN_IN_CLIENT_ID, SIGN_IN_PORT
 from core.errors import InvalidInputError, SignInError
-from core.usecases.progress import CancelToken, Notice, OpenSignInPage, Progress, Step, StepStarted, ignore
+from core.usecases.progress import Notice, OpenSignInPage, Runtime, Step, StepStarted
 
 if TYPE_CHECKING:
     from core.salesforce.org import AdminSession
@@ -65,28 +65,24 @@ def admin_session(
     *,
     kept: SalesforceAppRecord | None = None,
     read_secret: Callable[[str], str | None] | None = None,
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
-    timings: Timings = TIMINGS,
-    open_browser: Callable[[str], bool] = lambda url: True,
+    run: Runtime | None = None,
 ) -> AdminSession:
     """The admin's session with the org.
 
     With ``kept`` (an app this computer recorded) and the browser way, a kept sign-in for its org
     is used when there is one; a refused one is said (``Notice``) and the browser opens instead.
-    The browser's page is handed to the front end as ``OpenSignInPage`` (the wizard opens it from
-    there); ``open_browser`` opens it on this thread where a front end can (the CLI), and a False
-    from it ends the sign-in with a sentence instead of a wait for a page nobody sees.
+    The browser's page is handed to the front end as ``OpenSignInPage``, and to ``run.open_browser``.
 
     Raises:
         InvalidInputError: the sign-in cannot work as asked (no alias, no token, ``sf`` missing).
         SignInError: denied, abandoned, timed out, the port is busy, or Salesforce refused the token.
-        CancelledError: ``cancel`` was set while waiting for the browser.
+        CancelledError: ``run.cancel`` was set while waiting for the browser.
     """
     from core.salesforce import signin
 
     sign_in = sign_in.validated()
-    cancel = cancel or CancelToken()
+    run = run or Runtime()
+    progress = run.progress
     if sign_in.way is SignInWay.TOKEN:
         return signin.session_from_token(instance_url=sign_in.instance_url, access_token=sign_in.access_token)
     if sign_in.way is SignInWay.SF_CLI:
@@ -98,7 +94,7 @@ def admin_session(
                 read_secret=read_secret,
                 login_url=sign_in.login_url,
                 client_id=sign_in.client_id,
-                timeout=timings.http_timeout,
+                timeout=run.timings.http_timeout,
             )
         except SignInError as exc:
             progress(Notice(f"{exc.message} Signing in through the browser instead."))
@@ -110,7 +106,7 @@ def admin_session(
 
     def open_page(url: str) -> bool:
         progress(OpenSignInPage(url))
-        return open_browser(url)
+        return run.open_browser(url)
 
     return signin.sign_in(
         open_browser=open_page,
@@ -118,8 +114,8 @@ def admin_session(
         client_id=sign_in.client_id,
         port=sign_in.port,
         offline=sign_in.keep,
-        timeout=timings.sign_in_timeout,
-        cancelled=lambda: cancel.cancelled,
+        timeout=run.timings.sign_in_timeout,
+        cancelled=lambda: run.cancel.cancelled,
     )
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from core.defaults import TIMINGS, Timings
 from core.errors import CancelledError
 
 if TYPE_CHECKING:
@@ -98,3 +99,23 @@ class CancelToken:
         """Raise CancelledError if the front end asked to stop."""
         if self._event.is_set():
             raise CancelledError(message)
+
+
+def _no_browser(url: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What a long use case gets from the front end that runs it, handed down whole.
+
+    ``progress`` is where it reports; ``cancel``, when to stop; ``timings``, how long to wait and
+    how often to ask; ``open_browser`` opens the admin's sign-in page on the use case's own
+    thread where a front end can (the CLI; a False from it ends the sign-in with a sentence). The
+    wizard opens that page itself on its ``OpenSignInPage`` event, so it keeps the default.
+    """
+
+    progress: Progress = ignore
+    cancel: CancelToken = field(default_factory=CancelToken)
+    timings: Timings = TIMINGS
+    open_browser: Callable[[str], bool] = _no_browser

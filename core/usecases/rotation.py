@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE, TIMINGS, Timings
+from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE
 from core.errors import AppError, InvalidInputError, OrgApiError, RotationIncomplete
 from core.keys import KeyBundle, check_pair, create_key_bundle, load_certificate, load_private_key
 from core.salesforce.metadata import EcaSpec, certificate_package, validate_api_name
@@ -27,8 +27,8 @@ from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConn
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.connectors import ConnectorSaved, UpdateRequest, update_connector
 from core.usecases.keys import SavedKey, Secrets, save_key_bundle, unique_key_name
-from core.usecases.progress import CancelToken, Progress, Record, Step, StepStarted, ignore
-from core.usecases.salesforce_app import choose_api_version, describe_failures, wait_for_connector_login
+from core.usecases.progress import Record, Runtime, Step, StepStarted
+from core.usecases.salesforce_app import choose_api_version, describe_failures, my_domain_of, wait_for_connector_login
 
 #: The new key's name: this, or ``salesforce-rotated-2``... whichever is free (files and keyring).
 ROTATED_KEY_NAME = "salesforce-rotated"
@@ -80,9 +80,7 @@ def rotate_certificate(
     keys: Sequence[KeyRecord],
     login_url: str = CONNECTOR_LOGIN_URL,
     my_domain_url: str = "",
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
-    timings: Timings = TIMINGS,
+    run: Runtime | None = None,
 ) -> RotationDone:
     """Replace the app's certificate, prove the new key's login, update the connector, check it.
 
@@ -93,6 +91,8 @@ def rotate_certificate(
         OrgApiError: Salesforce refused the certificate (the old one still works).
         RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
     """
+    run = run or Runtime()
+    progress = run.progress
     assert new_key.cert_pem is not None
     check_pair(load_private_key(new_key.private_key_pem), load_certificate(new_key.cert_pem))
     consumer_key = str(connector.config.get("consumer_key", ""))
@@ -116,9 +116,7 @@ def rotate_certificate(
             private_key=new_key.private_key_pem,
             login_url=login_url,
             my_domain_url=my_domain_url,
-            timings=timings,
-            progress=progress,
-            cancel=cancel,
+            run=run,
         )
         progress(StepStarted(Step.CONNECTOR))
         saved = update_connector(
@@ -133,7 +131,7 @@ def rotate_certificate(
     progress(Record(saved))
     progress(StepStarted(Step.CHECK))
     check = platform.run_connection_check(
-        connector.id, timeout=timings.check_timeout, poll_interval=timings.check_poll_interval
+        connector.id, timeout=run.timings.check_timeout, poll_interval=run.timings.check_poll_interval
     )
     return RotationDone(saved=saved, check=check)
 
@@ -204,10 +202,7 @@ def rotate_automatically(
     keys: Sequence[KeyRecord],
     secrets: Secrets,
     confirm: Callable[[RotationPlan], bool] = lambda plan: True,
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
-    timings: Timings = TIMINGS,
-    open_browser: Callable[[str], bool] = lambda url: True,
+    run: Runtime | None = None,
 ) -> RotationDone | None:
     """The whole automatic rotation. Returns None when ``confirm`` said no (nothing was changed).
 
@@ -223,14 +218,14 @@ def rotate_automatically(
         RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
         PlatformApiError, NetworkError, SecretStoreError, FileRefusedError: as their layers.
     """
-    cancel = cancel or CancelToken()
+    run = run or Runtime()
     connector = platform.get_source(request.connector_id)
     app = app_of(connector, apps, app_name=request.app_name)
     if not confirm(RotationPlan(connector=connector, app_name=app.app_name)):
         return None
     record = next((c for c in connectors if c.id == connector.id), None)
     old_key = next((k for k in keys if record and k.public_key_id == record.public_key_id), None)
-    progress(StepStarted(Step.NEW_KEY))
+    run.progress(StepStarted(Step.NEW_KEY))
     bundle = create_key_bundle(bits=request.bits)
     name = unique_key_name(request.folder, ROTATED_KEY_NAME, stored=secrets.get)
     saved_key = save_key_bundle(
@@ -242,19 +237,11 @@ def rotate_automatically(
         stored=secrets.get,
         write_private_key_file=request.write_private_key_file or not request.store_key,
     )
-    progress(Record(saved_key))
-    admin = admin_session(
-        sign_in,
-        kept=app,
-        read_secret=secrets.get,
-        progress=progress,
-        cancel=cancel,
-        timings=timings,
-        open_browser=open_browser,
-    )
+    run.progress(Record(saved_key))
+    admin = admin_session(sign_in, kept=app, read_secret=secrets.get, run=run)
     location = str(saved_key.files.private_key or f"keyring:{name}")
     done = rotate_certificate(
-        OrgClient(admin, timings=timings),
+        OrgClient(admin, timings=run.timings),
         platform,
         connector=connector,
         app_name=app.app_name,
@@ -263,9 +250,7 @@ def rotate_automatically(
         old_certificate_path=old_key.certificate_path if old_key else "",
         keys=[*keys, *([saved_key.record] if saved_key.record else [])],
         login_url=request.login_url,
-        my_domain_url=admin.instance_url if admin.instance_url.rstrip("/") != request.login_url.rstrip("/") else "",
-        progress=progress,
-        cancel=cancel,
-        timings=timings,
+        my_domain_url=my_domain_of(admin, request.login_url),
+        run=run,
     )
     return RotationDone(saved=done.saved, check=done.check, key=saved_key)

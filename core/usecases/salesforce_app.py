@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME, TIMINGS, Timings
+from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import (
     AppAlreadyExists,
     AppError,
@@ -55,16 +55,7 @@ from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_sel
 from core.salesforce.signin import refresh_entry
 from core.settings import SalesforceAppRecord, Settings
 from core.usecases.admin import SignIn, admin_session
-from core.usecases.progress import (
-    CancelToken,
-    LoginAttempt,
-    Notice,
-    Progress,
-    Record,
-    Step,
-    StepStarted,
-    ignore,
-)
+from core.usecases.progress import LoginAttempt, Notice, Progress, Record, Runtime, Step, StepStarted, ignore
 from core.validation import validate_username
 
 
@@ -357,14 +348,12 @@ def wait_for_connector_login(
     private_key: str | bytes,
     login_url: str = CONNECTOR_LOGIN_URL,
     my_domain_url: str = "",
-    timings: Timings = TIMINGS,
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
+    run: Runtime | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> LoginResult:
-    """Poll the connector's own JWT login until it works (every ``timings.login_poll_interval``
-    seconds, up to ``timings.login_wait``), reporting each refusal as a ``LoginAttempt``.
+    """Poll the connector's own JWT login until it works (every ``run.timings.login_poll_interval``
+    seconds, up to ``run.timings.login_wait``), reporting each refusal as a ``LoginAttempt``.
 
     Retries the answers a new app gives until Salesforce has applied it (unknown client, not
     installed, not approved) and network failures; stops at once on any other refusal.
@@ -372,9 +361,10 @@ def wait_for_connector_login(
     Raises:
         SalesforceLoginError: an answer waiting cannot fix.
         PropagationTimeout: still refused after the limit (says whether the My Domain host works).
-        CancelledError: ``cancel`` was set.
+        CancelledError: ``run.cancel`` was set.
     """
-    cancel = cancel or CancelToken()
+    run = run or Runtime()
+    timings = run.timings
     poll_interval, timeout = timings.login_poll_interval, timings.login_wait
     started = clock()
     last = ""
@@ -394,12 +384,12 @@ def wait_for_connector_login(
         except NetworkError as exc:
             last = exc.message
         elapsed = clock() - started
-        progress(LoginAttempt(elapsed=elapsed, answer=last))
+        run.progress(LoginAttempt(elapsed=elapsed, answer=last))
         if elapsed + poll_interval > timeout:
             break
         waited = 0.0
         while waited < poll_interval:  # sleep in short steps so that cancel is prompt
-            cancel.check("Stopped waiting for the connector's login.")
+            run.cancel.check("Stopped waiting for the connector's login.")
             step = min(1.0, poll_interval - waited)
             sleep(step)
             waited += step
@@ -472,10 +462,7 @@ def remove_salesforce_app(
     *,
     read_secret: Callable[[str], str | None] | None = None,
     forget_secret: Callable[[str], object] | None = None,
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
-    timings: Timings = TIMINGS,
-    open_browser: Callable[[str], bool] = lambda url: True,
+    run: Runtime | None = None,
 ) -> AppRemoved:
     """Sign in (a kept sign-in first), remove the app this computer created, and forget its kept sign-in.
 
@@ -483,16 +470,9 @@ def remove_salesforce_app(
         SignInError, InvalidInputError: the sign-in did not give a session.
         OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
     """
-    admin = admin_session(
-        sign_in,
-        kept=app,
-        read_secret=read_secret,
-        progress=progress,
-        cancel=cancel,
-        timings=timings,
-        open_browser=open_browser,
-    )
-    removed = remove_app(OrgClient(admin, timings=timings), app)
+    run = run or Runtime()
+    admin = admin_session(sign_in, kept=app, read_secret=read_secret, run=run)
+    removed = remove_app(OrgClient(admin, timings=run.timings), app)
     if app.sign_in_kept and forget_secret is not None:
         forget_secret(refresh_entry(app.org_id))
     return removed
@@ -547,21 +527,18 @@ def prepare_setup(
     request: SetupRequest,
     sign_in: SignIn,
     *,
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
-    timings: Timings = TIMINGS,
-    open_browser: Callable[[str], bool] = lambda url: True,
+    run: Runtime | None = None,
 ) -> PreparedSetup:
     """Sign in and check the org; change nothing.
 
     Raises:
         SignInError, InvalidInputError, AppAlreadyExists, OrgApiError, NetworkError, CancelledError.
     """
-    cancel = cancel or CancelToken()
-    admin = admin_session(sign_in, progress=progress, cancel=cancel, timings=timings, open_browser=open_browser)
-    cancel.check("Stopped before anything was created.")
-    progress(StepStarted(Step.CHECK_ORG))
-    org = OrgClient(admin, timings=timings)
+    run = run or Runtime()
+    admin = admin_session(sign_in, run=run)
+    run.cancel.check("Stopped before anything was created.")
+    run.progress(StepStarted(Step.CHECK_ORG))
+    org = OrgClient(admin, timings=run.timings)
     plan = plan_setup(
         org,
         username=request.username,
@@ -578,9 +555,7 @@ def carry_out_setup(
     request: SetupRequest,
     *,
     keep_secret: Callable[[str, str], None] | None = None,
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
-    timings: Timings = TIMINGS,
+    run: Runtime | None = None,
 ) -> SetupOutcome:
     """Create what the plan says, have it recorded, keep the sign-in if asked, then prove the login.
 
@@ -593,6 +568,8 @@ def carry_out_setup(
         OrgApiError, NetworkError: the first step failed; nothing was created.
         PropagationTimeout, SalesforceLoginError, CancelledError: while proving the login; the app is recorded.
     """
+    run = run or Runtime()
+    progress = run.progress
     admin = prepared.admin
     result = apply_setup(prepared.org, prepared.plan, org_id=admin.org_id, progress=progress)
     progress(Record(result))
@@ -616,9 +593,7 @@ def carry_out_setup(
         private_key=request.key.private_key_pem,
         login_url=request.login_url,
         my_domain_url=my_domain_of(admin, request.login_url),
-        timings=timings,
-        progress=progress,
-        cancel=cancel,
+        run=run,
     )
     return SetupOutcome(result=result, login=login)
 
@@ -635,10 +610,7 @@ def set_up_salesforce_app(
     confirm: Callable[[SetupPlan], bool],
     undo: Callable[[SetupFailed], bool] = lambda failure: False,
     keep_secret: Callable[[str, str], None] | None = None,
-    progress: Progress = ignore,
-    cancel: CancelToken | None = None,
-    timings: Timings = TIMINGS,
-    open_browser: Callable[[str], bool] = lambda url: True,
+    run: Runtime | None = None,
 ) -> SetupOutcome | None:
     """The whole set-up: sign in, check the org, ``confirm(plan)``, create, prove the connector's login.
 
@@ -649,15 +621,11 @@ def set_up_salesforce_app(
         SetupFailed: with ``left`` set when an undo was made (empty: nothing of this run is left).
         As :func:`prepare_setup`, then as :func:`carry_out_setup`.
     """
-    prepared = prepare_setup(
-        request, sign_in, progress=progress, cancel=cancel, timings=timings, open_browser=open_browser
-    )
+    prepared = prepare_setup(request, sign_in, run=run)
     if not confirm(prepared.plan):
         return None
     try:
-        return carry_out_setup(
-            prepared, request, keep_secret=keep_secret, progress=progress, cancel=cancel, timings=timings
-        )
+        return carry_out_setup(prepared, request, keep_secret=keep_secret, run=run)
     except SetupFailed as failure:
         if undo(failure):
             failure.left = undo_failed_setup(prepared, failure)

@@ -394,9 +394,7 @@ class ManagePage(TaskPage):
                 connectors=connectors,
                 keys=keys,
                 secrets=context.secrets,
-                progress=task.report,
-                cancel=task.cancel_token,
-                timings=context.timings,
+                run=task.runtime(context.timings),
             )
         )
         self.message.clear_message()

@@ -255,9 +255,7 @@ class SalesforceAutoPage(TaskPage):
             return
         self._request = request
         timings = self.context.timings
-        task = Task(
-            lambda: prepare_setup(request, sign_in, progress=task.report, cancel=task.cancel_token, timings=timings)
-        )
+        task = Task(lambda: prepare_setup(request, sign_in, run=task.runtime(timings)))
         self.message.clear_message()
         self._show_steps(0)
         self.run_task(
@@ -320,9 +318,7 @@ class SalesforceAutoPage(TaskPage):
                 prepared,
                 request,
                 keep_secret=keep,
-                progress=task.report,
-                cancel=task.cancel_token,
-                timings=context.timings,
+                run=task.runtime(context.timings),
             )
         )
         self.message.clear_message()

@@ -25,7 +25,7 @@ from core.salesforce.metadata import EcaSpec, app_package, component_files, new_
 from core.salesforce.org import AdminSession, OrgClient
 from core.salesforce.signin import sign_in
 from core.settings import Settings
-from core.usecases.progress import CancelToken, LoginAttempt
+from core.usecases.progress import CancelToken, LoginAttempt, Runtime, ignore
 from core.usecases.rotation import replace_certificate
 from core.usecases.salesforce_app import apply_setup, plan_setup, undo_setup, wait_for_connector_login
 from tests.conftest import FAST, USERNAME
@@ -63,12 +63,15 @@ def connector_login(org: FakeOrg, bundle: KeyBundle, consumer_key: str, **option
         login_wait=options.pop("timeout", 5.0),
         http_timeout=(2.0, 5.0),
     )
+    run = Runtime(
+        progress=options.pop("progress", ignore), cancel=options.pop("cancel", CancelToken()), timings=timings
+    )
     return wait_for_connector_login(
         username=USERNAME,
         consumer_key=consumer_key,
         private_key=bundle.private_key_pem,
         login_url=org.url,
-        timings=timings,
+        run=run,
         **options,
     )
 
@@ -133,7 +136,7 @@ def test_only_users_holding_the_permission_set_are_admitted(
             consumer_key=result.consumer_key,
             private_key=key_bundle.private_key_pem,
             login_url=org.url,
-            timings=FAST._replace(login_poll_interval=0.05, login_wait=2.0),
+            run=Runtime(timings=FAST._replace(login_poll_interval=0.05, login_wait=2.0)),
         )
     assert info.value.error == "invalid_app_access"  # not retried: waiting cannot fix it
 
