@@ -117,21 +117,40 @@ def ensure_linux_packages() -> None:
 
 
 def with_real_keyring(command: list[str]) -> list[str]:
-    """On Linux, wrap ``command`` in a private D-Bus session with an unlocked throwaway GNOME Keyring."""
+    """On Linux, wrap ``command`` in a private D-Bus session with an unlocked throwaway GNOME Keyring.
+
+    The daemon is started by D-Bus activation through a service file of our own, which feeds it
+    the throwaway password: if it ever exits (it does, now and then, under the concurrent-writer
+    tests), the next call starts it again already unlocked. Debian's own service file starts it
+    locked, and a locked daemon asks for an unlock prompt that nobody can answer here.
+    """
     if not sys.platform.startswith("linux"):
         return command
-    home = tempfile.mkdtemp(prefix="sfcw-keyring-")
+    home = Path(tempfile.mkdtemp(prefix="sfcw-keyring-"))
+    services = home / ".local" / "share" / "dbus-1" / "services"
+    services.mkdir(parents=True)
+    start = home / "start-keyring"
+    start.write_text(
+        "#!/bin/sh\n"
+        f'export HOME="{home}" XDG_DATA_HOME="{home}/.local/share"\n'
+        "printf throwaway | exec gnome-keyring-daemon --foreground --unlock --components=secrets\n"
+    )
+    start.chmod(0o700)
+    (services / "org.freedesktop.secrets.service").write_text(
+        f"[D-BUS Service]\nName=org.freedesktop.secrets\nExec={start}\n"
+    )
     script = (
-        f'export HOME="{home}" XDG_DATA_HOME="{home}/.local/share"; '
-        "echo -n throwaway | gnome-keyring-daemon --unlock --components=secrets >/dev/null; "
-        # The daemon makes its login collection after --unlock returns: wait for it, or the first
-        # keyring call may race it and ask for a prompt nobody can answer.
-        "for i in $(seq 50); do dbus-send --session --print-reply --dest=org.freedesktop.secrets "
+        # The first call starts the daemon; it makes its login collection once unlocked: wait for it,
+        # or the first keyring call may race it.
+        "for i in $(seq 100); do dbus-send --session --print-reply --dest=org.freedesktop.secrets "
         "/org/freedesktop/secrets/collection/login org.freedesktop.DBus.Properties.Get "
-        "string:org.freedesktop.Secret.Collection string:Locked >/dev/null 2>&1 && break; sleep 0.1; done; "
+        "string:org.freedesktop.Secret.Collection string:Locked 2>/dev/null | grep -q 'boolean false' && break; "
+        "sleep 0.1; done; "
         'exec "$@"'
     )
-    return ["dbus-run-session", "--", "sh", "-c", script, "sh", *command]
+    # HOME and XDG_DATA_HOME before dbus-run-session: its bus reads the service folders from them.
+    environment = [f"HOME={home}", f"XDG_DATA_HOME={home}/.local/share"]
+    return ["env", *environment, "dbus-run-session", "--", "sh", "-c", script, "sh", *command]
 
 
 def run(args: list[str]) -> int:
