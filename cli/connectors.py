@@ -57,6 +57,7 @@ def list_arguments(p: argparse.ArgumentParser) -> None:
 def list_connectors(cli: Cli, args: argparse.Namespace) -> int:
     from core.unstructured.connectors import inventory
 
+    cli.warn_unfinished()
     rows = inventory(cli.client(args.api_url).list_sources(), cli.load_settings())
     if not rows and not args.json:
         cli.note("No Salesforce source connectors in this account.")

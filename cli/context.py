@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from core.unstructured.client import PlatformClient
     from core.usecases.connectors import SettingsChange
+    from core.usecases.journal import Journal
     from core.usecases.progress import Event, Runtime
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,26 @@ class Cli:
             )
 
     # --- recording -------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Journal:
+        from core.usecases.journal import Journal
+
+        return Journal()
+
+    def warn_unfinished(self) -> None:
+        """Say which earlier runs stopped half-way, what they left in the org, and how to go on."""
+        from core.usecases.journal import describe
+
+        for entry in self.journal.unfinished(self.load_settings()):
+            self.note(f"note: {describe(entry)}")
+            if entry.kind == "setup":
+                self.note(
+                    f"  To finish it: setup-salesforce --username {entry.username} --app-name {entry.app_name}; "
+                    f"to remove what it created: remove-salesforce-app --app-name {entry.app_name}."
+                )
+            else:
+                self.note(f"  To finish it: rotate {entry.connector_id} --auto (it checks which key is live first).")
 
     def record(self, change: SettingsChange) -> None:
         """Apply what a use case says to record, and save (this thread is the only one that does)."""

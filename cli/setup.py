@@ -117,6 +117,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
 
     if key_text is None:
         cli.note("Give --private-key to prove the connector's login; run 'verify' later to check it.")
+    cli.warn_unfinished()
 
     def undo(failure: SetupFailed) -> bool:
         cli.note(f"error: {failure.message}")
@@ -128,6 +129,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
             sign_in,
             confirm=confirm,
             undo=undo,
+            journal=cli.journal,
             keep_secret=cli.store.set if args.remember_sign_in else None,
             run=cli.runtime(),
         )
@@ -258,9 +260,25 @@ def remove_arguments(p: argparse.ArgumentParser) -> None:
 
 def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
     from core.usecases import salesforce_app as setup
+    from core.usecases.journal import describe
 
     settings = cli.load_settings()
     apps = [a for a in settings.salesforce_apps if not args.app_name or a.app_name == args.app_name]
+    unfinished = [e for e in cli.journal.unfinished(settings) if e.kind == "setup" and e.app_name == args.app_name]
+    if not apps and args.app_name and unfinished:
+        # A set-up that stopped half-way: what its journal entry says it made, and nothing else.
+        entry = unfinished[0]
+        ask = cli.confirmation(args, "Removing")
+        cli.note(describe(entry))
+        if not ask("Remove what it created?"):
+            cli.note("Nothing was removed.")
+            return 1
+        left = setup.remove_unfinished_setup(entry, sign_in_of(args), journal=cli.journal, run=cli.runtime())
+        if left:
+            cli.note("Still in the org: " + "; ".join(left))
+            return 1
+        cli.say(f"Removed what the unfinished set-up of {entry.app_name} had created.")
+        return 0
     if len(apps) != 1:
         names = ", ".join(sorted({a.app_name for a in settings.salesforce_apps})) or "none"
         raise InvalidInputError(

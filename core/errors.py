@@ -127,11 +127,19 @@ class SetupFailed(AppError):
     is what an undo could not remove (None: no undo was made, so all of ``created`` is still there)."""
 
     def __init__(
-        self, message: str, *, created: list[tuple[str, str]], hint: str = "", left: list[str] | None = None
+        self,
+        message: str,
+        *,
+        created: list[tuple[str, str]],
+        hint: str = "",
+        left: list[str] | None = None,
+        journal_entry: object = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.created = created
         self.left = left
+        #: The run's journal entry (core.settings.JournalEntry), which says the same on disk.
+        self.journal_entry = journal_entry
 
 
 class AppAlreadyExists(InvalidInputError):

@@ -12,6 +12,11 @@ No release may lose what an earlier or a later one saved:
   app uses, and written back as it was;
 - a file that is not JSON at all is moved aside to a dated copy, and :attr:`Settings.notice`
   says so once, so the next save cannot silently replace it.
+
+Several processes share the file (the wizard and the CLI may run at once, and so may two CLI
+runs): :meth:`Settings.save` holds a lock file beside it, reads what is on disk now and merges,
+so a save never writes back a stale copy over what another process recorded meanwhile. Only what
+this process changed since it loaded (or last saved) wins; records merge one by one.
 """
 
 from __future__ import annotations
@@ -116,6 +121,48 @@ class SalesforceAppRecord:
 
 
 @dataclass
+class JournalEntry:
+    """A change to an org that a run of this app has started and not finished (the journal of intent).
+
+    Written, with the file saved, *before* each change the run makes in the org, and removed in
+    the same save that records the finished result. An entry still here on the next start is a
+    run that was killed or failed half-way: it says what exists in the org because of it.
+    """
+
+    id: str
+    #: "setup" (creating an app) or "rotation" (replacing its certificate and the connector's key).
+    kind: str
+    #: The step the run was about to make, or made last: see core.usecases.journal.STEP_WORDS.
+    step: str
+    started_at: str
+    instance_url: str = ""
+    org_id: str = ""
+    app_name: str = ""
+    consumer_key: str = ""
+    username: str = ""
+    login_url: str = ""
+    permission_set: str = ""
+    #: Ids of what this run created (empty: not created, or not by this run).
+    permission_set_id: str = ""
+    assignment_id: str = ""
+    #: Rotation: the connector, the new key (keyring:NAME or a file), its certificate, the old one.
+    connector_id: str = ""
+    new_key: str = ""
+    new_certificate_sha256: str = ""
+    old_certificate_path: str = ""
+    #: The process that wrote it, and that process's start (a live run is not "unfinished").
+    pid: str = ""
+    #: Fields a newer version wrote, kept as they were.
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+#: The record lists, and what identifies a record in each (a save merges them record by record).
+RECORD_KEYS = {"keys": "name", "connectors": "id", "salesforce_apps": "consumer_key", "journal": "id"}
+#: How long a save waits for another process's save to finish.
+LOCK_TIMEOUT = 15.0
+
+
+@dataclass
 class Settings:
     api_url: str = ""
     username: str = ""
@@ -127,10 +174,14 @@ class Settings:
     keys: list[KeyRecord] = field(default_factory=list)
     connectors: list[ConnectorRecord] = field(default_factory=list)
     salesforce_apps: list[SalesforceAppRecord] = field(default_factory=list)
+    #: Changes to orgs that runs started and have not finished (see JournalEntry).
+    journal: list[JournalEntry] = field(default_factory=list)
     #: What this version could not use, kept to be written back unchanged (see the module's docstring).
     preserved: "_Preserved" = field(default_factory=lambda: _Preserved(), compare=False, repr=False)
     #: Something the admin should hear once about this file (e.g. it was damaged and set aside).
     notice: str = field(default="", compare=False)
+    #: The file's content when this object was loaded or last saved: what a save merges against.
+    base: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # --- records ---------------------------------------------------------------------------
 
@@ -171,21 +222,28 @@ class Settings:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return cls()
+            return cls.defaults()
         except (OSError, ValueError) as exc:
             log.warning("The settings file %s could not be read: %s", path, exc)
-            return cls(notice=f"The settings file {path} could not be read; defaults are used this time.")
+            return cls.defaults(notice=f"The settings file {path} could not be read; defaults are used this time.")
         try:
             data = json.loads(text)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
         except (ValueError, RecursionError):
             aside = _set_aside(path, "damaged")
-            return cls(
+            return cls.defaults(
                 notice=f"The settings file was damaged and has been kept as {aside}; the app starts with "
                 "fresh settings (your keys and connectors in Salesforce and Unstructured are not affected)."
             )
         return cls._from_data(data, path)
+
+    @classmethod
+    def defaults(cls, notice: str = "") -> Settings:
+        """Settings as a missing file gives them; a save merges only what is changed from these."""
+        fresh = cls(notice=notice)
+        fresh.base = fresh.snapshot()
+        return fresh
 
     @classmethod
     def _from_data(cls, data: dict[str, Any], path: Path) -> "Settings":
@@ -199,7 +257,10 @@ class Settings:
         preserved = _Preserved(schema=max(schema, SCHEMA))
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            if f.name in ("keys", "connectors", "salesforce_apps", "preserved", "notice") or f.name not in data:
+            if (
+                f.name in ("keys", "connectors", "salesforce_apps", "journal", "preserved", "notice", "base")
+                or f.name not in data
+            ):
                 continue
             value = data[f.name]
             expected = dict if f.name == "wizard" else str
@@ -213,13 +274,23 @@ class Settings:
         keys, preserved.keys = _records(KeyRecord, data.get("keys"), "key")
         connectors, preserved.connectors = _records(ConnectorRecord, data.get("connectors"), "connector")
         apps, preserved.salesforce_apps = _records(SalesforceAppRecord, data.get("salesforce_apps"), "Salesforce app")
-        return cls(**values, keys=keys, connectors=connectors, salesforce_apps=apps, preserved=preserved)
+        journal, preserved.journal = _records(JournalEntry, data.get("journal"), "journal")
+        loaded = cls(
+            **values, keys=keys, connectors=connectors, salesforce_apps=apps, journal=journal, preserved=preserved
+        )
+        loaded.base = loaded.snapshot()
+        return loaded
+
+    def snapshot(self) -> dict[str, Any]:
+        """A deep copy of :meth:`to_data`: pages change the ``wizard`` dict in place, and the base must not follow."""
+        data: dict[str, Any] = json.loads(json.dumps(self.to_data()))
+        return data
 
     def to_data(self) -> dict[str, Any]:
         """The file's content: this version's fields and records, plus everything preserved."""
         data: dict[str, Any] = dict(self.preserved.fields)
         for f in dataclasses.fields(self):
-            if f.name in ("keys", "connectors", "salesforce_apps", "preserved", "notice"):
+            if f.name in ("keys", "connectors", "salesforce_apps", "journal", "preserved", "notice", "base"):
                 continue
             if f.name in self.preserved.fields and getattr(self, f.name) == f.default:
                 continue  # a value this version could not read, and the admin has not replaced it
@@ -227,18 +298,121 @@ class Settings:
         data["keys"] = [_record_data(r) for r in self.keys] + self.preserved.keys
         data["connectors"] = [_record_data(r) for r in self.connectors] + self.preserved.connectors
         data["salesforce_apps"] = [_record_data(r) for r in self.salesforce_apps] + self.preserved.salesforce_apps
+        data["journal"] = [_record_data(r) for r in self.journal] + self.preserved.journal
         data["schema"] = self.preserved.schema
         return data
 
     def save(self, path: Path | None = None) -> Path:
-        """Write atomically. Raises AppError if a value looks like a secret (a defect) or on I/O failure."""
-        path = path or config_dir() / SETTINGS_FILE
-        text = json.dumps(self.to_data(), indent=2, sort_keys=True)
-        if "PRIVATE KEY" in text or "unstructured-api-key:" in text:
-            raise AppError("Refusing to save settings that contain a secret (this is a defect; please report it).")
-        from core.keyfiles import write_file_atomic  # tempfile, secrets: loaded on the first save
+        """Merge this process's changes into the file as it is now, and write it atomically.
 
-        return write_file_atomic(path, text.encode("utf-8"), mode=0o600, overwrite=True)
+        Under a lock file shared with every other process of this app: the file is read again, and
+        what this object changed since it was loaded (or last saved) is laid over it, field by
+        field and record by record; what others changed meanwhile is kept. This object then holds
+        the merged result.
+
+        Raises:
+            AppError: a value looks like a secret (a defect), another process holds the lock for
+                longer than LOCK_TIMEOUT seconds, or the file cannot be written.
+        """
+        path = path or config_dir() / SETTINGS_FILE
+        with settings_lock(path):
+            on_disk = Settings._read_quietly(path)
+            merged = merge_data(self.base, self.to_data(), on_disk.to_data() if on_disk else {})
+            text = json.dumps(merged, indent=2, sort_keys=True)
+            if "PRIVATE KEY" in text or "unstructured-api-key:" in text:
+                raise AppError("Refusing to save settings that contain a secret (this is a defect; please report it).")
+            from core.keyfiles import write_file_atomic  # tempfile, secrets: loaded on the first save
+
+            write_file_atomic(path, text.encode("utf-8"), mode=0o600, overwrite=True)
+        fresh = Settings._from_data(merged, path)
+        for f in dataclasses.fields(self):
+            if f.name != "notice":
+                setattr(self, f.name, getattr(fresh, f.name))
+        return path
+
+    @classmethod
+    def update(cls, change: Callable[[Settings], None], path: Path | None = None) -> Settings:
+        """Load, ``change``, save: one read-modify-write that other processes cannot interleave with."""
+        settings = cls.load(path)
+        change(settings)
+        settings.save(path)
+        return settings
+
+    @classmethod
+    def _read_quietly(cls, path: Path) -> Settings | None:
+        """The file as it is now, for a merge: None when missing or unreadable (a damaged file is set aside by load)."""
+        if not path.exists():
+            return None
+        loaded = cls.load(path)
+        return None if loaded.notice else loaded
+
+
+def settings_lock(path: Path) -> Any:
+    """The lock every process of this app takes around a read-modify-write of ``path``.
+
+    Raises AppError (when entered) if another process holds it for longer than LOCK_TIMEOUT seconds.
+    """
+    import filelock  # only when saving: the first window and --version do not pay for it
+
+    from core.keyfiles import ensure_private_dir
+
+    ensure_private_dir(path.parent)  # owner-only, as every folder the app makes
+    lock = filelock.FileLock(str(path.with_name(path.name + ".lock")), timeout=LOCK_TIMEOUT, mode=0o600)
+
+    class _Held:
+        def __enter__(self) -> None:
+            try:
+                lock.acquire()
+            except filelock.Timeout as exc:  # an OSError too: caught first
+                raise AppError(
+                    f"The settings file {path} is being written by another run of this app for more than "
+                    f"{LOCK_TIMEOUT:.0f} seconds.",
+                    hint="Wait for it to finish, then try again.",
+                ) from exc
+            except OSError as exc:
+                raise AppError(
+                    f"The settings file {path} cannot be locked for writing: {exc.strerror or exc}."
+                ) from exc
+
+        def __exit__(self, *exc: object) -> None:
+            lock.release()
+
+    return _Held()
+
+
+def _identity(item: Any, key: str) -> str:
+    if isinstance(item, dict) and isinstance(item.get(key), str):
+        return f"{key}={item[key]}"
+    return "raw=" + json.dumps(item, sort_keys=True)  # a record this version cannot read: itself
+
+
+def merge_data(base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """A three-way merge of the settings' data: what ``mine`` changed since ``base`` laid over ``theirs``.
+
+    Top-level values are taken whole (mine where I changed it); record lists merge record by
+    record, by their identity (RECORD_KEYS): a record I added, changed or removed is added,
+    replaced or removed; every other record is as ``theirs`` has it.
+    """
+    merged = dict(theirs)
+    for name, value in mine.items():
+        if name in RECORD_KEYS:
+            continue
+        if name not in base or base[name] != value:
+            merged[name] = value
+    for name in set(base) - set(mine) - set(RECORD_KEYS):
+        merged.pop(name, None)
+    for name, key in RECORD_KEYS.items():
+        before = {_identity(i, key): i for i in base.get(name) or []}
+        now = {_identity(i, key): i for i in mine.get(name) or []}
+        result = {_identity(i, key): i for i in theirs.get(name) or []}
+        for ident in before.keys() - now.keys():
+            result.pop(ident, None)  # I removed it
+        for ident, item in now.items():
+            if before.get(ident) != item:
+                result[ident] = item  # I added or changed it
+        merged[name] = list(result.values())
+    merged["schema"] = max(int(mine.get("schema", SCHEMA)), int(theirs.get("schema", SCHEMA) or SCHEMA))
+    return merged
 
 
 @dataclass
@@ -250,6 +424,7 @@ class _Preserved:
     keys: list[Any] = field(default_factory=list)
     connectors: list[Any] = field(default_factory=list)
     salesforce_apps: list[Any] = field(default_factory=list)
+    journal: list[Any] = field(default_factory=list)
 
 
 def _set_aside(path: Path, why: str, *, move: bool = True) -> Path:

@@ -53,8 +53,9 @@ from core.salesforce.metadata import (
 )
 from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
-from core.settings import SalesforceAppRecord, Settings
+from core.settings import JournalEntry, SalesforceAppRecord, Settings
 from core.usecases.admin import SignIn, admin_session
+from core.usecases.journal import Journal, new_entry
 from core.usecases.progress import LoginAttempt, Notice, Progress, Record, Runtime, Step, StepStarted, ignore
 from core.validation import validate_username
 
@@ -76,11 +77,23 @@ class SetupPlan:
     permission_set_id: str | None  # None: it will be created
     assignment_exists: bool
     certificate_fingerprint: str
+    #: An earlier run of this set-up that stopped half-way (the journal): this one finishes it.
+    resumed: JournalEntry | None = None
+    #: The app already exists because of that run: it is recorded, nothing is created.
+    adopt: bool = False
 
     def describe(self) -> list[str]:
         """The plan in plain words, one line per change, for the admin to confirm."""
         spec = self.spec
         lines = [f"In the org at {self.org_host} (API {self.api_version}):"]
+        if self.resumed is not None:
+            lines.append(f"- finish the set-up started {self.resumed.started_at[:16].replace('T', ' ')} UTC;")
+        if self.adopt:
+            lines.append(
+                f"- the External Client App {spec.name} is already there (that run created it): record it here, "
+                "create nothing."
+            )
+            return lines
         if self.permission_set_id is None:
             lines.append(f"- create the permission set {spec.permission_set} (no licence, no other permissions);")
         else:
@@ -193,6 +206,7 @@ def plan_setup(
     contact_email: str,
     app_name: str = DEFAULT_APP_NAME,
     ip_relaxation: str = "enforce",
+    resumed: JournalEntry | None = None,
 ) -> SetupPlan:
     """Check the org and return the plan, changing nothing.
 
@@ -208,7 +222,30 @@ def plan_setup(
     fingerprint = fingerprint_sha256(load_certificate(certificate_pem))
     version = choose_api_version(org)
     user = find_connector_user(org, username)
-    if _one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))):
+    exists = bool(_one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))))
+    if exists and resumed is not None and resumed.consumer_key:
+        spec = EcaSpec(
+            name=name,
+            label=name.replace("_", " "),
+            contact_email=contact_email,
+            certificate_pem=certificate_pem,
+            consumer_key=resumed.consumer_key,
+            permission_set=resumed.permission_set or f"{name}_Users",
+            ip_relaxation=ip_relaxation,
+            scopes=OAUTH_SCOPES,
+        )
+        return SetupPlan(
+            org_host=org.host,
+            api_version=version,
+            user=user,
+            spec=spec,
+            permission_set_id=resumed.permission_set_id or None,
+            assignment_exists=True,
+            certificate_fingerprint=fingerprint,
+            resumed=resumed,
+            adopt=True,
+        )
+    if exists:
         raise AppAlreadyExists(
             f"An External Client App named {name} already exists in this org.",
             field="app_name",
@@ -229,7 +266,8 @@ def plan_setup(
         label=name.replace("_", " "),
         contact_email=contact_email,
         certificate_pem=certificate_pem if isinstance(certificate_pem, str) else certificate_pem.decode(),
-        consumer_key=new_consumer_key(),
+        # A resumed run deploys the consumer key it announced: the journal already names it.
+        consumer_key=resumed.consumer_key if resumed is not None and resumed.consumer_key else new_consumer_key(),
         permission_set=permission_set,
         ip_relaxation=ip_relaxation,
         scopes=OAUTH_SCOPES,
@@ -252,6 +290,7 @@ def plan_setup(
         permission_set_id=permission_set_id,
         assignment_exists=assigned,
         certificate_fingerprint=fingerprint,
+        resumed=resumed,
     )
 
 
@@ -261,29 +300,98 @@ def apply_setup(
     *,
     org_id: str = "",
     progress: Progress = ignore,
+    journal: Journal | None = None,
+    login_url: str = "",
 ) -> SetupResult:
-    """Create what the plan says.
+    """Create what the plan says, writing each step to the ``journal`` before it is taken.
+
+    The finished result is recorded through the journal (with the entry removed in the same
+    save); a failure leaves the entry, which says what exists in the org because of this run.
+    A resumed plan continues its earlier run's entry, so what that run created counts as created
+    here (and is removed with the app later).
 
     Raises:
         SetupFailed: a step failed after an earlier one changed the org (``created`` says what).
         OrgApiError, NetworkError: the first step failed; nothing was created.
+        AppError: the journal could not be written; the change it announced was not made.
     """
-    created: list[tuple[str, str]] = []
     spec = plan.spec
+    entry = plan.resumed
+    created: list[tuple[str, str]] = []
+    if entry is not None:
+        created += [("PermissionSet", entry.permission_set_id)] if entry.permission_set_id else []
+        created += [("PermissionSetAssignment", entry.assignment_id)] if entry.assignment_id else []
+
+    def intend(step: str, **made: str) -> None:
+        """The journal says what is about to happen (and what the last step made) before it happens."""
+        nonlocal entry
+        if journal is None:
+            return
+        if entry is None:
+            entry = new_entry(
+                "setup",
+                step,
+                instance_url=org.instance_url,
+                org_id=org_id,
+                app_name=spec.name,
+                consumer_key=spec.consumer_key,
+                username=plan.user.username,
+                login_url=login_url,
+                permission_set=spec.permission_set,
+                **made,
+            )
+            entry = journal.write(entry)
+        elif entry.step != step or made:
+            entry = journal.step(entry, step, **made)
 
     def failed(exc: AppError, step: str) -> AppError:
         if not created:
+            if entry is not None and journal is not None and isinstance(exc, OrgApiError):
+                journal.finish(entry)  # refused: nothing of this run exists
             return exc
         return SetupFailed(
             f"{step} failed: {exc.message}",
             created=list(created),
             hint="What this run created can be removed again (undo), or left for a later attempt.",
+            journal_entry=entry,
         )
 
+    def result() -> SetupResult:
+        return SetupResult(
+            consumer_key=spec.consumer_key,
+            app_name=spec.name,
+            org_host=plan.org_host,
+            org_id=org_id,
+            instance_url=org.instance_url,
+            username=plan.user.username,
+            permission_set=spec.permission_set,
+            created=list(created),
+            login_url=login_url,
+        )
+
+    def finish(done: SetupResult) -> SetupResult:
+        """The result recorded and the entry gone, in one save; a save that fails is said, and the entry stays."""
+        if journal is not None and entry is not None:
+            try:
+                journal.finish(entry, record=done)
+            except AppError as exc:
+                progress(
+                    Notice(
+                        f"The app {spec.name} is created, but this computer could not record it ({exc.message}). "
+                        "The journal written before the deploy still names it: once the disk has room, run the "
+                        f"set-up of {spec.name} again to record it, or remove it."
+                    )
+                )
+        return done
+
+    if plan.adopt:
+        created.append(("ExternalClientApplication", spec.name))
+        return finish(result())
     try:
         progress(StepStarted(Step.PERMISSION_SET))
         permission_set_id = plan.permission_set_id
         if permission_set_id is None:
+            intend("permission set")
             permission_set_id = org.create(
                 "PermissionSet",
                 {
@@ -293,13 +401,16 @@ def apply_setup(
                 },
             )
             created.append(("PermissionSet", permission_set_id))
+            intend("assignment", permission_set_id=permission_set_id)
         progress(StepStarted(Step.ASSIGNMENT))
         if not plan.assignment_exists:
+            intend("assignment")
             try:
                 assignment = org.create(
                     "PermissionSetAssignment", {"AssigneeId": plan.user.id, "PermissionSetId": permission_set_id}
                 )
                 created.append(("PermissionSetAssignment", assignment))
+                intend("app", assignment_id=assignment)
             except OrgApiError as exc:
                 if exc.code != "DUPLICATE_VALUE":  # assigned meanwhile: what we wanted
                     raise
@@ -307,22 +418,14 @@ def apply_setup(
         raise failed(exc, "Preparing the connector's user") from exc
     progress(StepStarted(Step.APP))
     try:
+        intend("app")
         outcome = org.deploy(app_package(spec, api_version=plan.api_version))
     except AppError as exc:
         raise failed(exc, "Creating the app") from exc
     if not outcome.success:
         raise failed(OrgApiError(describe_failures(outcome), status=200), "Creating the app")
     created.append(("ExternalClientApplication", spec.name))
-    return SetupResult(
-        consumer_key=spec.consumer_key,
-        app_name=spec.name,
-        org_host=plan.org_host,
-        org_id=org_id,
-        instance_url=org.instance_url,
-        username=plan.user.username,
-        permission_set=spec.permission_set,
-        created=created,
-    )
+    return finish(result())
 
 
 def undo_setup(org: OrgClient, created: list[tuple[str, str]], *, api_version: str) -> list[str]:
@@ -523,10 +626,23 @@ class SetupOutcome:
     login: LoginResult | None
 
 
+def resumable(journal: Journal, app_name: str, org: OrgClient) -> JournalEntry | None:
+    """The unfinished set-up of ``app_name`` in this org that a new run of it finishes, if any."""
+    return next(
+        (
+            e
+            for e in journal.unfinished()
+            if e.kind == "setup" and e.app_name == app_name and e.instance_url in ("", org.instance_url)
+        ),
+        None,
+    )
+
+
 def prepare_setup(
     request: SetupRequest,
     sign_in: SignIn,
     *,
+    journal: Journal | None = None,
     run: Runtime | None = None,
 ) -> PreparedSetup:
     """Sign in and check the org; change nothing.
@@ -546,6 +662,7 @@ def prepare_setup(
         contact_email=contact_email(admin, request.username),
         app_name=request.app_name,
         ip_relaxation=request.ip_relaxation,
+        resumed=resumable(journal, request.app_name, org) if journal is not None else None,
     )
     return PreparedSetup(admin=admin, org=org, plan=plan)
 
@@ -554,6 +671,7 @@ def carry_out_setup(
     prepared: PreparedSetup,
     request: SetupRequest,
     *,
+    journal: Journal | None = None,
     keep_secret: Callable[[str, str], None] | None = None,
     run: Runtime | None = None,
 ) -> SetupOutcome:
@@ -571,7 +689,14 @@ def carry_out_setup(
     run = run or Runtime()
     progress = run.progress
     admin = prepared.admin
-    result = apply_setup(prepared.org, prepared.plan, org_id=admin.org_id, progress=progress)
+    result = apply_setup(
+        prepared.org,
+        prepared.plan,
+        org_id=admin.org_id,
+        progress=progress,
+        journal=journal,
+        login_url=admin.login_url or request.login_url,
+    )
     progress(Record(result))
     if admin.refresh_token and admin.org_id and keep_secret is not None:
         try:
@@ -598,9 +723,15 @@ def carry_out_setup(
     return SetupOutcome(result=result, login=login)
 
 
-def undo_failed_setup(prepared: PreparedSetup, failure: SetupFailed) -> list[str]:
-    """Remove what a failed :func:`carry_out_setup` created; returns what could not be removed."""
-    return undo_setup(prepared.org, failure.created, api_version=prepared.plan.api_version)
+def undo_failed_setup(prepared: PreparedSetup, failure: SetupFailed, *, journal: Journal | None = None) -> list[str]:
+    """Remove what a failed :func:`carry_out_setup` created; returns what could not be removed.
+
+    Once nothing is left, the run's journal entry goes too."""
+    left = undo_setup(prepared.org, failure.created, api_version=prepared.plan.api_version)
+    entry = failure.journal_entry
+    if not left and journal is not None and isinstance(entry, JournalEntry):
+        journal.finish(entry)
+    return left
 
 
 def set_up_salesforce_app(
@@ -609,6 +740,7 @@ def set_up_salesforce_app(
     *,
     confirm: Callable[[SetupPlan], bool],
     undo: Callable[[SetupFailed], bool] = lambda failure: False,
+    journal: Journal | None = None,
     keep_secret: Callable[[str, str], None] | None = None,
     run: Runtime | None = None,
 ) -> SetupOutcome | None:
@@ -621,12 +753,67 @@ def set_up_salesforce_app(
         SetupFailed: with ``left`` set when an undo was made (empty: nothing of this run is left).
         As :func:`prepare_setup`, then as :func:`carry_out_setup`.
     """
-    prepared = prepare_setup(request, sign_in, run=run)
+    prepared = prepare_setup(request, sign_in, journal=journal, run=run)
     if not confirm(prepared.plan):
         return None
     try:
-        return carry_out_setup(prepared, request, keep_secret=keep_secret, run=run)
+        return carry_out_setup(prepared, request, journal=journal, keep_secret=keep_secret, run=run)
     except SetupFailed as failure:
         if undo(failure):
-            failure.left = undo_failed_setup(prepared, failure)
+            failure.left = undo_failed_setup(prepared, failure, journal=journal)
         raise
+
+
+def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
+    """What exists in the org now because of an unfinished set-up, oldest first, as ``undo_setup`` takes it.
+
+    What the entry names by id; and what its last step may have made before the id was written
+    (the run announced it, then stopped): found by name, since the plan had found none of it.
+    """
+    found: list[tuple[str, str]] = []
+    permission_set_id = entry.permission_set_id
+    if not permission_set_id and entry.step == "permission set" and entry.permission_set:
+        row = _one(org.query(soql_select("Id, Name", "PermissionSet", Name=entry.permission_set)))
+        permission_set_id = str(row["Id"]) if row else ""
+    if permission_set_id:
+        found.append(("PermissionSet", permission_set_id))
+    assignment_id = entry.assignment_id
+    if not assignment_id and entry.step in ("permission set", "assignment") and permission_set_id and entry.username:
+        user = _one(org.query(soql_select("Id, Username, IsActive", "User", Username=entry.username)))
+        if user is not None:
+            row = _one(
+                org.query(
+                    soql_select(
+                        "Id", "PermissionSetAssignment", AssigneeId=str(user["Id"]), PermissionSetId=permission_set_id
+                    )
+                )
+            )
+            assignment_id = str(row["Id"]) if row else ""
+    if assignment_id:
+        found.append(("PermissionSetAssignment", assignment_id))
+    if entry.step == "app" and _one(
+        org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=entry.app_name))
+    ):
+        found.append(("ExternalClientApplication", entry.app_name))
+    return found
+
+
+def remove_unfinished_setup(
+    entry: JournalEntry, sign_in: SignIn, *, journal: Journal, run: Runtime | None = None
+) -> list[str]:
+    """Remove what an unfinished set-up left in the org; returns what could not be removed.
+
+    Once nothing is left, the journal entry goes too.
+
+    Raises:
+        SignInError, InvalidInputError: the sign-in did not give a session.
+        OrgApiError, NetworkError: before anything was removed.
+    """
+    run = run or Runtime()
+    admin = admin_session(sign_in, run=run)
+    org = OrgClient(admin, timings=run.timings)
+    version = choose_api_version(org)
+    left = undo_setup(org, leftovers_of(org, entry), api_version=version)
+    if not left:
+        journal.finish(entry)
+    return left

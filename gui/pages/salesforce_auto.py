@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import AppError, SetupFailed
+from core.usecases.journal import Journal
 from core.usecases.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted
 from gui.context import WizardContext
 from gui.page_ids import PageId
@@ -255,7 +256,8 @@ class SalesforceAutoPage(TaskPage):
             return
         self._request = request
         timings = self.context.timings
-        task = Task(lambda: prepare_setup(request, sign_in, run=task.runtime(timings)))
+        journal = Journal(self.context.settings_path)
+        task = Task(lambda: prepare_setup(request, sign_in, journal=journal, run=task.runtime(timings)))
         self.message.clear_message()
         self._show_steps(0)
         self.run_task(
@@ -317,6 +319,7 @@ class SalesforceAutoPage(TaskPage):
             lambda: carry_out_setup(
                 prepared,
                 request,
+                journal=Journal(context.settings_path),
                 keep_secret=keep,
                 run=task.runtime(context.timings),
             )
@@ -381,7 +384,7 @@ class SalesforceAutoPage(TaskPage):
         if prepared is None or failure is None:
             return
         self.run_task(
-            Task(undo_failed_setup, prepared, failure),
+            Task(undo_failed_setup, prepared, failure, journal=Journal(self.context.settings_path)),
             self.tr("Removing what was created..."),
             on_success=self._undone,
             cancellable=False,

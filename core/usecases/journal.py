@@ -1,0 +1,132 @@
+"""The journal of intent: every change a run makes in an org is written down before it is made.
+
+A run of the set-up or of the automatic rotation writes a :class:`~core.settings.JournalEntry`
+(what it is about to do, and what it has made so far) to the settings file, saved under the
+file's lock, *before* each change in the org, and removes it in the same save that records the
+finished result. So whatever kills a run (a crash, a power cut, kill -9, a full disk at the end),
+the next start knows what exists in the org because of it, and can finish it or remove it.
+
+The journal writes the file itself, from whatever thread the use case runs on: other copies of
+the settings (the wizard's, a CLI run's) merge it in on their next save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.settings import JournalEntry, Settings
+
+if TYPE_CHECKING:
+    from core.usecases.connectors import SettingsChange
+
+#: What each step means, in the words a notice uses ("stopped while ...").
+STEP_WORDS = {
+    "permission set": "creating the permission set",
+    "assignment": "assigning the permission set to the connector's user",
+    "app": "creating the External Client App",
+    "certificate": "putting a new certificate on the app",
+    "connector": "switching the connector to the new key",
+}
+
+
+def new_entry(kind: str, step: str, **fields: Any) -> JournalEntry:
+    """A journal entry for a run starting now, in this process."""
+    return JournalEntry(
+        id=uuid.uuid4().hex,
+        kind=kind,
+        step=step,
+        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        pid=str(os.getpid()),
+        **fields,
+    )
+
+
+class Journal:
+    """The journal in the settings file at ``path`` (the default one when None)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+
+    def write(self, entry: JournalEntry) -> JournalEntry:
+        """Add or replace ``entry``; returns once it is on disk.
+
+        Raises AppError when it cannot be saved: the caller must not make the change it announces.
+        """
+
+        def put(settings: Settings) -> None:
+            settings.journal = [e for e in settings.journal if e.id != entry.id] + [entry]
+
+        Settings.update(put, self.path)
+        return entry
+
+    def step(self, entry: JournalEntry, step: str, **fields: Any) -> JournalEntry:
+        """The next step of ``entry`` (with what the last one made), written before it is taken."""
+        return self.write(replace(entry, step=step, **fields))
+
+    def finish(self, entry: JournalEntry, record: SettingsChange | None = None) -> None:
+        """``record`` applied and ``entry`` removed, in one save: the result is never unknown, nor recorded twice."""
+
+        def done(settings: Settings) -> None:
+            if record is not None:
+                record.apply(settings)
+            settings.journal = [e for e in settings.journal if e.id != entry.id]
+
+        Settings.update(done, self.path)
+
+    def unfinished(self, settings: Settings | None = None) -> list[JournalEntry]:
+        """Entries whose run is over (its process is gone): killed or failed half-way."""
+        entries = (settings or Settings.load(self.path)).journal
+        return [e for e in entries if not _running(e.pid)]
+
+
+def _running(pid: str) -> bool:
+    """Whether the process that wrote an entry still runs (then its run is not unfinished, only busy)."""
+    if not pid.isdigit():
+        return False
+    number = int(pid)
+    if number == os.getpid():
+        return False  # an entry of this process that is still here is one this process gave up on
+    if sys.platform == "win32":
+        import ctypes
+
+        synchronize = 0x00100000
+        handle = ctypes.windll.kernel32.OpenProcess(synchronize, False, number)
+        if not handle:
+            return False
+        try:
+            return bool(ctypes.windll.kernel32.WaitForSingleObject(handle, 0) == 0x102)  # WAIT_TIMEOUT: alive
+        finally:
+            ctypes.windll.kernel32.CloseHandle(handle)
+    try:
+        os.kill(number, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def describe(entry: JournalEntry) -> str:
+    """One sentence: which run stopped where, and what exists in the org because of it."""
+    made = [
+        *(["the permission set " + entry.permission_set] if entry.permission_set_id else []),
+        *(["its assignment to " + entry.username] if entry.assignment_id else []),
+    ]
+    where = f" in the org at {entry.instance_url}" if entry.instance_url else ""
+    if entry.kind == "rotation":
+        return (
+            f"A key rotation of the connector {entry.connector_id} (app {entry.app_name}{where}, started "
+            f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
+            f"The new key is {entry.new_key or 'not made yet'}."
+        )
+    return (
+        f"A set-up of the External Client App {entry.app_name}{where} (started "
+        f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
+        + (f"It had created {' and '.join(made)}." if made else "It had created nothing before that step.")
+    )

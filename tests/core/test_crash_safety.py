@@ -1,0 +1,241 @@
+"""A run killed at any step, or failing to keep what it made, leaves nothing the app does not know.
+
+The kill tests start the real CLI as a process, let the loopback org hold one request until the
+process is killed (kill -9), then let the org finish that request, as Salesforce would finish a
+deploy whose client vanished. What the next run sees is what an admin would.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli import Cli
+from core.keys import KeyBundle
+from core.secret_store import SecretStore
+from core.settings import Settings
+from tests.conftest import FAST, USERNAME
+from tests.core.test_cli import Run
+from tests.fakes.keyrings import MemoryKeyring
+from tests.fakes.salesforce_org import FakeOrg, Hold
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = "Unstructured_Connector"
+
+
+@pytest.fixture
+def keys(tmp_path: Path, key_bundle: KeyBundle) -> tuple[Path, Path]:
+    assert key_bundle.cert_pem is not None
+    key, cert = tmp_path / "salesforce.pem", tmp_path / "salesforce.crt"
+    key.write_bytes(key_bundle.private_key_pem)
+    cert.write_bytes(key_bundle.cert_pem)
+    return key, cert
+
+
+def setup_args(org: FakeOrg, keys: tuple[Path, Path], *extra: str) -> list[str]:
+    return [
+        "setup-salesforce",
+        "--username", USERNAME,
+        "--private-key", str(keys[0]),
+        "--certificate", str(keys[1]),
+        "--login-url", org.url,
+        "--instance-url", org.url,
+        "--yes",
+        *extra,
+    ]  # fmt: skip
+
+
+def cli(*argv: str, store: SecretStore | None = None) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    timings = FAST._replace(login_poll_interval=0.05, login_wait=5.0)
+    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(""), timings=timings).run(list(argv))
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def start_cli(*argv: str) -> subprocess.Popen[str]:
+    """The real command line in its own process (the test's environment: SFCW_HOME, SF_ACCESS_TOKEN)."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), *argv],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"),
+    )
+
+
+def kill_at(process: subprocess.Popen[str], held: Hold) -> None:
+    """Kill -9 the process while the org holds its request; then the org carries the request out."""
+    try:
+        assert held.arrived.wait(30), process.communicate(timeout=5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        held.release.set()
+    assert held.done.wait(30)
+
+
+# --- 1 and 6: killed during the deploy, or after the permission set ---------------------------------
+
+
+@pytest.mark.parametrize("at", ["deploy", "assignment"])
+def test_a_set_up_killed_half_way_is_known_and_can_be_removed(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    held = (
+        org.hold("POST", "/metadata/deployRequest", check_only=False)
+        if at == "deploy"
+        else org.hold("POST", "/sobjects/PermissionSetAssignment")
+    )
+    kill_at(start_cli(*setup_args(org, keys)), held)
+    assert org.permission_sets  # what the killed run made is in the org
+    assert (APP in org.org_apps) == (at == "deploy")
+
+    # The journal, written before each step, names all of it.
+    [entry] = Settings.load().journal
+    assert entry.app_name == APP and entry.step == ("app" if at == "deploy" else "assignment")
+    assert entry.permission_set_id == org.permission_sets[f"{APP}_Users"]["Id"]
+    if at == "deploy":
+        assert entry.consumer_key == org.org_apps[APP].consumer_key
+        assert entry.assignment_id == org.assignments[0]["Id"]
+
+    # The next run says so, with the way out; removal takes what that run made, and only that.
+    listed = cli("remove-salesforce-app", "--app-name", APP, "--instance-url", org.url, "--yes")
+    assert listed.code == 0, listed.err
+    assert "stopped while" in listed.err and f"Removed what the unfinished set-up of {APP} had created" in listed.out
+    assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
+    assert Settings.load().journal == []
+
+
+@pytest.mark.parametrize("at", ["deploy", "assignment"])
+def test_a_set_up_killed_half_way_is_finished_by_running_it_again(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    held = (
+        org.hold("POST", "/metadata/deployRequest", check_only=False)
+        if at == "deploy"
+        else org.hold("POST", "/sobjects/PermissionSetAssignment")
+    )
+    kill_at(start_cli(*setup_args(org, keys)), held)
+
+    again = cli(*setup_args(org, keys))
+    assert again.code == 0, again.err
+    assert "stopped while" in again.err and "finish the set-up started" in again.err
+    consumer_key = again.out.strip()
+    assert org.org_apps[APP].consumer_key == consumer_key  # the app the killed run announced
+    [app] = Settings.load().salesforce_apps
+    # Item 6: the permission set the killed run created counts as created here, and goes with the app.
+    assert app.consumer_key == consumer_key and app.created_permission_set
+    assert Settings.load().journal == []
+    removed = cli("remove-salesforce-app", "--instance-url", org.url, "--login-url", org.url, "--yes")
+    assert removed.code == 0, removed.err
+    assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
+
+
+# --- 2: the keyring refuses to keep the sign-in after the app was created ----------------------------
+
+
+def test_a_keyring_that_refuses_the_sign_in_after_the_app_exists_loses_no_record(
+    org: FakeOrg, keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from tests.conftest import write_browser
+
+    class RefusesRefreshTokens(MemoryKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            if "salesforce-refresh" in username or "salesforce-refresh" in password:
+                raise OSError("the keyring is full")
+            super().set_password(service, username, password)
+
+    monkeypatch.setenv("BROWSER", write_browser(tmp_path))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = setup_args(org, keys)
+    del args[args.index("--instance-url") : args.index("--instance-url") + 2]  # the browser sign-in
+    run = cli(*args, "--redirect-port", str(port), "--remember-sign-in", store=SecretStore(RefusesRefreshTokens()))
+    assert run.code == 0, run.err
+    assert "could not be kept" in run.err and run.out.strip().startswith("3MVG")
+    [app] = Settings.load().salesforce_apps
+    assert app.app_name == APP and not app.sign_in_kept and Settings.load().journal == []
+
+
+# --- 3: the disk is full when the finished set-up is recorded ----------------------------------------
+
+
+def test_a_full_disk_at_the_end_leaves_the_app_known_once_space_is_back(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    held = org.hold("POST", "/metadata/deployRequest", check_only=False)
+    process = start_cli(*setup_args(org, keys))
+    assert held.arrived.wait(30)
+    # From here on, no file of that process may grow past 0 bytes: a write fails as on a full disk.
+    subprocess.run(["prlimit", f"--pid={process.pid}", "--fsize=0:0"], check=True)
+    held.release.set()
+    out, err = process.communicate(timeout=60)
+    assert APP in org.org_apps
+    assert "could not record it" in err, err
+    assert "Traceback" not in err
+
+    # Space is back: the app is known (its journal entry), and the set-up run again records it.
+    [entry] = Settings.load().journal
+    assert entry.consumer_key == org.org_apps[APP].consumer_key
+    again = cli(*setup_args(org, keys))
+    assert again.code == 0, again.err
+    [app] = Settings.load().salesforce_apps
+    assert app.consumer_key == org.org_apps[APP].consumer_key and Settings.load().journal == []
+
+
+# --- 4: two runs at once -------------------------------------------------------------------------------
+
+
+def test_a_save_keeps_what_another_process_recorded_meanwhile(tmp_path: Path) -> None:
+    from core.settings import ConnectorRecord, SalesforceAppRecord
+
+    mine = Settings.load()  # loaded before the other process writes
+    code = (
+        "from core.settings import Settings, SalesforceAppRecord\n"
+        "Settings.update(lambda s: s.remember_salesforce_app(SalesforceAppRecord("
+        "app_name='Second_App', consumer_key='3MVGsecond', instance_url='https://x')))\n"
+        "Settings.update(lambda s: setattr(s, 'api_url', 'https://theirs.example'))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+    mine.remember_connector(ConnectorRecord(id="c1", name="prod", api_url="https://api"))
+    mine.username = "mine@example.com"
+    mine.save()
+    again = Settings.load()
+    assert [a.app_name for a in again.salesforce_apps] == ["Second_App"]  # theirs, kept
+    assert [c.id for c in again.connectors] == ["c1"] and again.username == "mine@example.com"  # mine
+    assert again.api_url == "https://theirs.example"  # a field only they changed
+    assert mine.salesforce_apps == again.salesforce_apps  # and this copy now holds the merge
+
+    # What this process removes is removed, even though the file changed meanwhile.
+    mine.salesforce_apps = []
+    Settings.update(lambda s: s.remember_salesforce_app(SalesforceAppRecord("Third", "3MVGthird", "https://y")))
+    mine.save()
+    assert [a.app_name for a in Settings.load().salesforce_apps] == ["Third"]
+
+
+def test_many_processes_saving_at_once_lose_nothing() -> None:
+    writer = (
+        "import sys\n"
+        "from core.settings import Settings, ConnectorRecord\n"
+        "for i in range(20):\n"
+        "    Settings.update(lambda s: s.remember_connector(ConnectorRecord(id=f'{sys.argv[1]}-{i}', name='n', api_url='u')))\n"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", writer, str(n)], cwd=ROOT, stdin=subprocess.DEVNULL) for n in range(4)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
+    assert len(Settings.load().connectors) == 80
