@@ -221,6 +221,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
             connectors=settings.connectors,
             keys=settings.keys,
             secrets=cli.store,
+            journal=cli.journal,
             confirm=confirm,
             run=cli.runtime(),
         )

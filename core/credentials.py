@@ -6,6 +6,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from core.defaults import API_KEY_ENV
 from core.errors import FileRefusedError, InvalidInputError
@@ -13,6 +14,14 @@ from core.logs import register_secret
 from core.secret_store import API_KEY_NAME, SecretStore, private_key_name
 
 KEYRING_PREFIX = "keyring:"
+
+
+class ReadsSecrets(Protocol):
+    """Anything that reads a secret by its entry name: the keyring (``SecretStore``), or the wizard's view of it."""
+
+    def get(self, name: str) -> str | None: ...
+
+
 MAX_KEY_FILE_BYTES = 64 * 1024
 
 
@@ -92,7 +101,7 @@ def read_bounded(path: Path | str, *, limit: int, what: str, field: str = "") ->
     return data
 
 
-def read_private_key_source(spec: str, store: SecretStore) -> str:
+def read_private_key_source(spec: str, store: ReadsSecrets) -> str:
     """Read a private key given as a file path or as ``keyring:NAME``; return its text.
 
     Raises:

@@ -16,10 +16,13 @@ import datetime as dt
 import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import InvalidInputError
 from core.settings import JournalEntry, Settings
 
 if TYPE_CHECKING:
@@ -130,3 +133,31 @@ def describe(entry: JournalEntry) -> str:
         f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
         + (f"It had created {' and '.join(made)}." if made else "It had created nothing before that step.")
     )
+
+
+@contextmanager
+def run_lock(name: str, *, what: str) -> Iterator[None]:
+    """Only one run at a time for ``name`` on this computer (e.g. one rotation per connector).
+
+    Raises InvalidInputError at once, changing nothing, when another run holds it.
+    """
+    import filelock
+
+    from core.keyfiles import ensure_private_dir
+    from core.settings import config_dir
+
+    folder = config_dir()
+    ensure_private_dir(folder)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    lock = filelock.FileLock(str(folder / f"run-{safe}.lock"), timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise InvalidInputError(
+            f"{what} is already running on this computer. Nothing was changed.",
+            hint="Wait for it to finish (it says which key is live when it ends), then try again if needed.",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()

@@ -18,16 +18,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE
-from core.errors import AppError, InvalidInputError, OrgApiError, RotationIncomplete
-from core.keys import KeyBundle, check_pair, create_key_bundle, load_certificate, load_private_key
+from core.errors import (
+    AppError,
+    InvalidInputError,
+    OrgApiError,
+    RotationIncomplete,
+    SalesforceLoginError,
+    SecretStoreError,
+)
+from core.keys import KeyBundle, check_pair, create_key_bundle, fingerprint_sha256, load_certificate, load_private_key
+from core.salesforce.login import LoginCause, verify_jwt_login
 from core.salesforce.metadata import EcaSpec, certificate_package, validate_api_name
 from core.salesforce.org import OrgClient
-from core.settings import ConnectorRecord, KeyRecord, SalesforceAppRecord
+from core.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord
 from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.connectors import ConnectorSaved, UpdateRequest, update_connector
+from core.usecases.journal import Journal, describe, new_entry, run_lock
 from core.usecases.keys import SavedKey, Secrets, save_key_bundle, unique_key_name
-from core.usecases.progress import Record, Runtime, Step, StepStarted
+from core.usecases.progress import Notice, Record, Runtime, Step, StepStarted
 from core.usecases.salesforce_app import choose_api_version, describe_failures, my_domain_of, wait_for_connector_login
 
 #: The new key's name: this, or ``salesforce-rotated-2``... whichever is free (files and keyring).
@@ -80,11 +89,14 @@ def rotate_certificate(
     keys: Sequence[KeyRecord],
     login_url: str = CONNECTOR_LOGIN_URL,
     my_domain_url: str = "",
+    journal: Journal | None = None,
     run: Runtime | None = None,
 ) -> RotationDone:
     """Replace the app's certificate, prove the new key's login, update the connector, check it.
 
     ``keys`` must hold the new key's record, so that the connector's record names its certificate.
+    Each change (the certificate, the connector) is written to the ``journal`` before it is made;
+    the updated connector is recorded in the save that removes the entry.
 
     Raises:
         InvalidInputError: the connector has no consumer key or username, or the new pair does not match.
@@ -92,24 +104,82 @@ def rotate_certificate(
         RotationIncomplete: the certificate was replaced but a later step failed; says how to finish.
     """
     run = run or Runtime()
-    progress = run.progress
     assert new_key.cert_pem is not None
-    check_pair(load_private_key(new_key.private_key_pem), load_certificate(new_key.cert_pem))
+    certificate = load_certificate(new_key.cert_pem)
+    check_pair(load_private_key(new_key.private_key_pem), certificate)
     consumer_key = str(connector.config.get("consumer_key", ""))
     username = str(connector.config.get("username", ""))
     if not consumer_key or not username:
         raise InvalidInputError(f"Connector {connector.id} has no consumer key or username to rotate.")
-    progress(StepStarted(Step.CERTIFICATE))
-    replace_certificate(
-        org, app_name=app_name, consumer_key=consumer_key, certificate_pem=new_key.cert_pem.decode("ascii")
+    entry = None
+    if journal is not None:
+        entry = journal.write(
+            new_entry(
+                "rotation",
+                "certificate",
+                instance_url=org.instance_url,
+                app_name=app_name,
+                consumer_key=consumer_key,
+                username=username,
+                login_url=login_url,
+                connector_id=connector.id,
+                new_key=new_key_location,
+                new_certificate_sha256=fingerprint_sha256(certificate),
+                old_certificate_path=old_certificate_path,
+            )
+        )
+    run.progress(StepStarted(Step.CERTIFICATE))
+    try:
+        replace_certificate(
+            org, app_name=app_name, consumer_key=consumer_key, certificate_pem=new_key.cert_pem.decode("ascii")
+        )
+    except OrgApiError:
+        if journal is not None and entry is not None:
+            journal.finish(entry)  # refused: the old certificate is still the one in place
+        raise
+    return switch_connector(
+        platform,
+        connector=connector,
+        new_key=new_key,
+        new_key_location=new_key_location,
+        old_certificate_path=old_certificate_path,
+        keys=keys,
+        login_url=login_url,
+        my_domain_url=my_domain_url,
+        journal=journal,
+        entry=entry,
+        run=run,
     )
+
+
+def switch_connector(
+    platform: PlatformClient,
+    *,
+    connector: SourceConnector,
+    new_key: KeyBundle,
+    new_key_location: str,
+    old_certificate_path: str,
+    keys: Sequence[KeyRecord],
+    login_url: str,
+    my_domain_url: str,
+    journal: Journal | None,
+    entry: JournalEntry | None,
+    run: Runtime,
+) -> RotationDone:
+    """The app trusts the new certificate: prove the new key, switch the connector to it, check it.
+
+    The proof comes right before the update: a connector is only ever switched to a key that
+    Salesforce accepts now (a rotation run elsewhere cannot have replaced the certificate since).
+    """
+    consumer_key = str(connector.config.get("consumer_key", ""))
+    username = str(connector.config.get("username", ""))
     finish = (
-        f"The app now trusts only the new certificate. To finish: update the connector {connector.id} with the new "
-        f"key ({new_key_location}), then check it; to go back instead, put the old certificate "
-        f"({old_certificate_path or 'kept beside the old key'}) back on the app."
+        f"Salesforce now trusts only the new key ({new_key_location}); the connector {connector.id} still holds its "
+        f"old key. To finish: update the connector with the new key, then check it; to go back instead, put the old "
+        f"certificate ({old_certificate_path or 'kept beside the old key'}) back on the app."
     )
     try:
-        progress(StepStarted(Step.LOGIN))
+        run.progress(StepStarted(Step.LOGIN))
         wait_for_connector_login(
             username=username,
             consumer_key=consumer_key,
@@ -118,7 +188,9 @@ def rotate_certificate(
             my_domain_url=my_domain_url,
             run=run,
         )
-        progress(StepStarted(Step.CONNECTOR))
+        if journal is not None and entry is not None:
+            entry = journal.step(entry, "connector")
+        run.progress(StepStarted(Step.CONNECTOR))
         saved = update_connector(
             platform, connector.id, UpdateRequest(private_key=new_key.private_key_pem), keys=list(keys)
         )
@@ -128,8 +200,15 @@ def rotate_certificate(
             hint=finish,
             key_location=new_key_location,
         ) from exc
-    progress(Record(saved))
-    progress(StepStarted(Step.CHECK))
+    if journal is not None and entry is not None:
+        try:
+            journal.finish(entry, record=saved)
+        except AppError as exc:
+            run.progress(
+                Notice(f"The connector uses the new key, but this computer could not record it ({exc.message}).")
+            )
+    run.progress(Record(saved))
+    run.progress(StepStarted(Step.CHECK))
     check = platform.run_connection_check(
         connector.id, timeout=run.timings.check_timeout, poll_interval=run.timings.check_poll_interval
     )
@@ -201,6 +280,7 @@ def rotate_automatically(
     connectors: Sequence[ConnectorRecord],
     keys: Sequence[KeyRecord],
     secrets: Secrets,
+    journal: Journal,
     confirm: Callable[[RotationPlan], bool] = lambda plan: True,
     run: Runtime | None = None,
 ) -> RotationDone | None:
@@ -221,36 +301,117 @@ def rotate_automatically(
     run = run or Runtime()
     connector = platform.get_source(request.connector_id)
     app = app_of(connector, apps, app_name=request.app_name)
-    if not confirm(RotationPlan(connector=connector, app_name=app.app_name)):
+    with run_lock(f"rotation-{connector.id}", what=f"A rotation of the connector {connector.name}"):
+        unfinished = next(
+            (e for e in journal.unfinished() if e.kind == "rotation" and e.connector_id == connector.id), None
+        )
+        if unfinished is not None:
+            run.progress(Notice(describe(unfinished)))
+            done = finish_rotation(
+                platform, connector, unfinished, keys=keys, secrets=secrets, journal=journal, run=run
+            )
+            if done is not None:
+                return done
+        if not confirm(RotationPlan(connector=connector, app_name=app.app_name)):
+            return None
+        record = next((c for c in connectors if c.id == connector.id), None)
+        old_key = next((k for k in keys if record and k.public_key_id == record.public_key_id), None)
+        run.progress(StepStarted(Step.NEW_KEY))
+        bundle = create_key_bundle(bits=request.bits)
+        name = unique_key_name(request.folder, ROTATED_KEY_NAME, stored=secrets.get if request.store_key else None)
+        saved_key = save_key_bundle(
+            bundle,
+            folder=request.folder,
+            name=name,
+            save_secret=secrets.set if request.store_key else None,
+            forget_secret=secrets.delete if request.store_key else None,
+            stored=secrets.get,
+            write_private_key_file=request.write_private_key_file or not request.store_key,
+        )
+        run.progress(Record(saved_key))
+        admin = admin_session(sign_in, kept=app, read_secret=_quietly(secrets.get), run=run)
+        location = str(saved_key.files.private_key or f"keyring:{name}")
+        done = rotate_certificate(
+            OrgClient(admin, timings=run.timings),
+            platform,
+            connector=connector,
+            app_name=app.app_name,
+            new_key=bundle,
+            new_key_location=location,
+            old_certificate_path=old_key.certificate_path if old_key else "",
+            keys=[*keys, *([saved_key.record] if saved_key.record else [])],
+            login_url=request.login_url,
+            my_domain_url=my_domain_of(admin, request.login_url),
+            journal=journal,
+            run=run,
+        )
+        return RotationDone(saved=done.saved, check=done.check, key=saved_key)
+
+
+def finish_rotation(
+    platform: PlatformClient,
+    connector: SourceConnector,
+    entry: JournalEntry,
+    *,
+    keys: Sequence[KeyRecord],
+    secrets: Secrets,
+    journal: Journal,
+    run: Runtime,
+) -> RotationDone | None:
+    """Finish a rotation that stopped half-way, from its journal entry; None when there is nothing to finish.
+
+    Which key is live is settled by Salesforce itself: the new key's login works only if the app
+    now trusts its certificate. Then the connector is switched to it (if it was not already) and
+    recorded with it. If Salesforce refuses the new key, the certificate was never replaced: the
+    old key is still the live one, the entry goes, and a fresh rotation starts.
+    """
+    from core.credentials import read_private_key_source
+
+    try:
+        text = read_private_key_source(entry.new_key, secrets)
+    except AppError as exc:
+        raise InvalidInputError(
+            f"The earlier rotation's new key ({entry.new_key}) cannot be read: {exc.message}",
+            hint="If the app trusts that key's certificate, only that key works now: restore it from a copy, "
+            "or put the old certificate back on the app, then rotate again.",
+        ) from exc
+    new_key = KeyBundle(private_key_pem=text.encode("ascii"), cert_pem=None)
+    try:
+        verify_jwt_login(
+            username=entry.username,
+            consumer_key=entry.consumer_key,
+            private_key=new_key.private_key_pem,
+            login_url=entry.login_url or CONNECTOR_LOGIN_URL,
+            timeout=run.timings.http_timeout,
+        )
+    except SalesforceLoginError as exc:
+        if LoginCause(exc.cause) is not LoginCause.WRONG_CERTIFICATE:
+            raise
+        run.progress(Notice("Salesforce does not take that run's new key: the old key is still the live one."))
+        journal.finish(entry)
         return None
-    record = next((c for c in connectors if c.id == connector.id), None)
-    old_key = next((k for k in keys if record and k.public_key_id == record.public_key_id), None)
-    run.progress(StepStarted(Step.NEW_KEY))
-    bundle = create_key_bundle(bits=request.bits)
-    name = unique_key_name(request.folder, ROTATED_KEY_NAME, stored=secrets.get)
-    saved_key = save_key_bundle(
-        bundle,
-        folder=request.folder,
-        name=name,
-        save_secret=secrets.set if request.store_key else None,
-        forget_secret=secrets.delete if request.store_key else None,
-        stored=secrets.get,
-        write_private_key_file=request.write_private_key_file or not request.store_key,
-    )
-    run.progress(Record(saved_key))
-    admin = admin_session(sign_in, kept=app, read_secret=secrets.get, run=run)
-    location = str(saved_key.files.private_key or f"keyring:{name}")
-    done = rotate_certificate(
-        OrgClient(admin, timings=run.timings),
+    return switch_connector(
         platform,
         connector=connector,
-        app_name=app.app_name,
-        new_key=bundle,
-        new_key_location=location,
-        old_certificate_path=old_key.certificate_path if old_key else "",
-        keys=[*keys, *([saved_key.record] if saved_key.record else [])],
-        login_url=request.login_url,
-        my_domain_url=my_domain_of(admin, request.login_url),
+        new_key=new_key,
+        new_key_location=entry.new_key,
+        old_certificate_path=entry.old_certificate_path,
+        keys=keys,
+        login_url=entry.login_url or CONNECTOR_LOGIN_URL,
+        my_domain_url="",
+        journal=journal,
+        entry=entry,
         run=run,
     )
-    return RotationDone(saved=done.saved, check=done.check, key=saved_key)
+
+
+def _quietly(read: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """A keyring read for something optional (a kept sign-in): no keyring means none kept."""
+
+    def read_or_none(name: str) -> str | None:
+        try:
+            return read(name)
+        except SecretStoreError:
+            return None
+
+    return read_or_none

@@ -29,6 +29,7 @@ from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorDeleted
+from core.usecases.journal import Journal
 from core.usecases.progress import Event, OpenSignInPage, Record, Step, StepStarted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
@@ -394,6 +395,7 @@ class ManagePage(TaskPage):
                 connectors=connectors,
                 keys=keys,
                 secrets=context.secrets,
+                journal=Journal(context.settings_path),
                 run=task.runtime(context.timings),
             )
         )

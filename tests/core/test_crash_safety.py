@@ -23,6 +23,7 @@ from core.settings import Settings
 from tests.conftest import FAST, USERNAME
 from tests.core.test_cli import Run
 from tests.fakes.keyrings import MemoryKeyring
+from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg, Hold
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,3 +240,78 @@ def test_many_processes_saving_at_once_lose_nothing() -> None:
     ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
     assert len(Settings.load().connectors) == 80
+
+
+# --- 4 (as it happened), 5 and 7: rotations ------------------------------------------------------------
+
+
+def _connector(org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> str:
+    from tests.core.test_cli_setup import _connector_through_setup
+
+    return _connector_through_setup(org, keys, platform, monkeypatch)
+
+
+def test_a_rotation_and_a_set_up_at_once_both_stay_recorded(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Item 4 as reproduced: rotate --auto started before a set-up of a second app, finishing after it."""
+    from tests.core.test_cli_setup import rotate_args
+
+    connector_id = _connector(org, keys, platform, monkeypatch)
+    held = org.hold("POST", "/metadata/deployRequest", check_only=False)
+    rotation = start_cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert held.arrived.wait(30)
+    second = cli(*setup_args(org, keys, "--app-name", "Second_App"))
+    assert second.code == 0, second.err
+    held.release.set()
+    out, err = rotation.communicate(timeout=120)
+    assert rotation.returncode == 0, err
+    names = {a.app_name for a in Settings.load().salesforce_apps}
+    assert names == {APP, "Second_App"}  # before: the rotation wrote back its stale copy without Second_App
+
+
+def test_two_rotations_of_one_connector_at_once_the_second_changes_nothing(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.core.test_cli_setup import rotate_args
+
+    connector_id = _connector(org, keys, platform, monkeypatch)
+    held = org.hold("POST", "/metadata/deployRequest", check_only=False)
+    first = start_cli(*rotate_args(org, platform, connector_id, tmp_path / "first"))
+    assert held.arrived.wait(30)
+    deploys = len(org.deploy_requests)
+    second = cli(*rotate_args(org, platform, connector_id, tmp_path / "second"))
+    assert second.code == 2 and "already running" in second.err and "Nothing was changed" in second.err
+    assert len(org.deploy_requests) == deploys and not (tmp_path / "second").exists()
+    held.release.set()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    live = (tmp_path / "first" / "salesforce-rotated.pem").read_text()
+    assert platform.connectors[connector_id]["config"]["private_key"] == live  # one live key, everywhere
+    assert org.org_apps[APP].certificate_pem == (tmp_path / "first" / "salesforce-rotated.crt").read_text().strip()
+
+
+def test_a_rotation_killed_during_the_connector_update_is_finished_with_the_key_salesforce_takes(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from core.keys import load_private_key, public_key_id
+    from tests.core.test_cli_setup import rotate_args
+
+    connector_id = _connector(org, keys, platform, monkeypatch)
+    held = platform.holds.add("PUT", f"/sources/{connector_id}")
+    kill_at(start_cli(*rotate_args(org, platform, connector_id, tmp_path / "new")), held)
+    new_key = (tmp_path / "new" / "salesforce-rotated.pem").read_text()
+    assert platform.connectors[connector_id]["config"]["private_key"] == new_key  # the update went through
+    [entry] = Settings.load().journal
+    assert entry.kind == "rotation" and entry.step == "connector" and entry.new_key.endswith("salesforce-rotated.pem")
+
+    listed = cli("list", "--api-url", platform.api_url)
+    assert "stopped while switching the connector to the new key" in listed.err
+
+    finished = cli(*rotate_args(org, platform, connector_id, tmp_path / "again"))
+    assert finished.code == 0, finished.err
+    assert "connection check SUCCESS" in finished.out
+    assert not (tmp_path / "again").exists()  # no third key: the live one was settled by Salesforce
+    record = Settings.load().connector(connector_id)
+    assert record is not None and record.public_key_id == public_key_id(load_private_key(new_key))
+    assert Settings.load().journal == []

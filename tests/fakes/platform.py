@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.fakes.holds import Holds
 from tests.fakes.loopback import routed_session
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "unstructured-platform-openapi.json"
@@ -63,6 +64,10 @@ class FakePlatform:
         self.scripted: list[Scripted] = []
         self.requests: list[tuple[str, str, Any]] = []  # (method, path, json body or None)
         self.spec_violations: list[str] = []
+        if hasattr(self, "holds"):
+            self.holds.release_all()
+        #: Requests held until a test lets them go (``holds.add("PUT", "/sources/")``).
+        self.holds = Holds()
 
     def start(self) -> "FakePlatform":
         self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
@@ -130,7 +135,9 @@ class FakePlatform:
         with self._idle:
             self._in_flight += 1
         try:
-            return self._answer(request)
+            answer = self.holds.around(request, lambda: self._answer(request))
+            assert isinstance(answer, Response)
+            return answer
         finally:
             with self._idle:
                 self._in_flight -= 1

@@ -23,7 +23,6 @@ import io
 import json
 import re
 import secrets
-import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from xml.etree import ElementTree as ET
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.fakes.holds import Hold, Holds
 from tests.fakes.salesforce import FakeApp, FakeSalesforce
 
 NS = "{http://soap.sforce.com/2006/04/metadata}"
@@ -83,19 +83,6 @@ class OrgApp:
     id: str = field(default_factory=lambda: "0xI" + secrets.token_hex(6).upper())
 
 
-@dataclass
-class Hold:
-    """A request held by the loopback org: ``arrived`` is set when it comes, ``release`` lets it go on."""
-
-    method: str
-    path_part: str
-    check_only: bool | None = None
-    arrived: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-    #: Set once the org has carried the request out (after release).
-    done: threading.Event = field(default_factory=threading.Event)
-
-
 class FakeOrg(FakeSalesforce):
     """One org, reachable as its own login host and instance (use :attr:`url` for both), and as
     its My Domain host (:attr:`my_domain_url`, a second server over the same org)."""
@@ -138,30 +125,22 @@ class FakeOrg(FakeSalesforce):
         self.refresh_tokens: dict[str, str] = {}
         self._codes: dict[str, dict[str, str]] = {}
         self.sign_in_denied = False
-        for held in getattr(self, "holds", []):
-            held.release.set()
-        self.holds: list[Hold] = []
+        if hasattr(self, "holds"):
+            self.holds.release_all()
+        self.holds = Holds()
 
     def hold(self, method: str, path_part: str, *, check_only: bool | None = None) -> Hold:
         """Hold the next request whose method and path match until released (a kill test kills the
         client while it waits; the request's effect happens only after release, as with a server
         that has not answered yet). ``check_only`` tells a real deploy from a check-only one."""
-        held = Hold(method=method, path_part=path_part, check_only=check_only)
-        self.holds.append(held)
-        return held
 
-    def _held(self, request: Request) -> Hold | None:
-        for held in list(self.holds):
-            if request.method != held.method or held.path_part not in request.path or held.arrived.is_set():
-                continue
-            if held.check_only is not None:
-                part = request.form.get("json") or request.form.get("entity_content") or "{}"
-                if bool(json.loads(part).get("deployOptions", {}).get("checkOnly")) != held.check_only:
-                    continue
-            held.arrived.set()
-            held.release.wait(timeout=60)
-            return held
-        return None
+        def deploy_kind(request: Request) -> bool:
+            if check_only is None:
+                return True
+            part = request.form.get("json") or request.form.get("entity_content") or "{}"
+            return bool(json.loads(part).get("deployOptions", {}).get("checkOnly")) == check_only
+
+        return self.holds.add(method, path_part, deploy_kind)
 
     # --- set-up ----------------------------------------------------------------------------------
 
@@ -177,12 +156,9 @@ class FakeOrg(FakeSalesforce):
     # --- routing ---------------------------------------------------------------------------------
 
     def _handle(self, request: Request, *, via_my_domain: bool = False) -> Response:
-        held = self._held(request)
-        try:
-            return self._answer(request, via_my_domain=via_my_domain)
-        finally:
-            if held is not None:
-                held.done.set()
+        answer = self.holds.around(request, lambda: self._answer(request, via_my_domain=via_my_domain))
+        assert isinstance(answer, Response)
+        return answer
 
     def _answer(self, request: Request, *, via_my_domain: bool) -> Response:
         path = request.path
