@@ -8,12 +8,14 @@ import argparse
 import getpass
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
 from core.errors import AppError, InvalidInputError, UsageError
+from core.text import printable
 
 if TYPE_CHECKING:
     from core.secret_store import SecretStore
@@ -69,10 +71,10 @@ class Cli:
     # --- output ----------------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.out)
+        print(printable(text, keep_newlines=True), file=self.out)
 
     def note(self, text: str) -> None:
-        print(text, file=self.err)
+        print(printable(text, keep_newlines=True), file=self.err)
 
     def fail(self, exc: AppError) -> int:
         self.note(f"error: {exc.message}")
@@ -163,12 +165,14 @@ class Cli:
         for entry in self.journal.unfinished(self.load_settings()):
             self.note(f"note: {describe(entry)}")
             if entry.kind == "setup":
+                user, app = shlex.quote(entry.username), shlex.quote(entry.app_name)
                 self.note(
-                    f"  To finish it: setup-salesforce --username {entry.username} --app-name {entry.app_name}; "
-                    f"to remove what it created: remove-salesforce-app --app-name {entry.app_name}."
+                    f"  To finish it: setup-salesforce --username {user} --app-name {app}; "
+                    f"to remove what it created: remove-salesforce-app --app-name {app}."
                 )
             else:
-                self.note(f"  To finish it: rotate {entry.connector_id} --auto (it checks which key is live first).")
+                connector = shlex.quote(entry.connector_id)
+                self.note(f"  To finish it: rotate {connector} --auto (it checks which key is live first).")
 
     def record(self, change: SettingsChange) -> None:
         """Apply what a use case says to record, and save (this thread is the only one that does)."""

@@ -6,6 +6,8 @@ secret: callers pass descriptions of values, never the values themselves.
 
 from __future__ import annotations
 
+from core.text import printable
+
 
 class AppError(Exception):
     """Base of every expected failure. ``str(exc)`` is the user-facing message."""
@@ -14,6 +16,8 @@ class AppError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, hint: str = "") -> None:
+        # Messages carry servers' words: no control character of theirs reaches a terminal or a label.
+        message, hint = printable(message, keep_newlines=True), printable(hint, keep_newlines=True)
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -64,6 +68,7 @@ class SalesforceLoginError(AppError):
     """
 
     def __init__(self, *, error: str, description: str, fix: str, status: int = 400, cause: str = "unexpected") -> None:
+        error, description = printable(error), printable(description)
         words = f"{error}: {description}" if description else error
         super().__init__(f"Salesforce refused the login ({words}).", hint=fix)
         self.error = error

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from core.defaults import CATEGORIES
 from core.errors import InvalidInputError
 from core.keys import connector_loads_key, load_private_key, private_key_pem
+from core.text import printable
 
 _USERNAME = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CONSUMER_KEY = re.compile(r"^[A-Za-z0-9._]+$")
@@ -36,9 +37,9 @@ def validate_username(username: str) -> str:
     value = (username or "").strip()
     if not value:
         raise InvalidInputError("Enter the Salesforce username.", field="username")
-    if not _USERNAME.match(value) or len(value) > 255:
+    if not _USERNAME.match(value) or len(value) > 255 or not value.isprintable():
         raise InvalidInputError(
-            f"'{value}' is not a Salesforce username.",
+            f"'{printable(value)}' is not a Salesforce username.",
             field="username",
             hint="A Salesforce username looks like an e-mail address, e.g. admin@example.com.",
         )

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.text import printable
+
 
 def describe(widget: QWidget, name: str, tip: str = "") -> QWidget:
     """Give an input its accessible name and tooltip (screen readers read both)."""
@@ -135,8 +137,8 @@ class MessageLabel(QLabel):
     def _show(self, kind: str, text: str) -> None:
         self.kind = kind
         self._apply_colour()
-        self.setAccessibleName(f"{kind}: {text}")
-        self.setText(text)
+        self.setAccessibleName(printable(f"{kind}: {text}"))
+        self.setText(printable(text, keep_newlines=True))  # a server's words among ours: no control character
         self.show()
 
     def show_error(self, text: str) -> None:

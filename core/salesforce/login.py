@@ -18,6 +18,7 @@ import requests
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOGIN_URL
 from core.errors import InvalidInputError, RedirectRefusedError, SalesforceLoginError
 from core.keys import load_private_key, private_key_pem
+from core.text import printable
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -226,6 +227,10 @@ class LoginResult:
     org_id: str
     instance_url: str
     login_url: str
+
+    def __post_init__(self) -> None:
+        for name in ("username", "display_name", "user_id", "org_id", "instance_url"):
+            object.__setattr__(self, name, printable(getattr(self, name)))  # Salesforce's words, shown as data
 
 
 def _token_error(response: requests.Response) -> SalesforceLoginError:

@@ -10,12 +10,15 @@ returned in memory only.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import secrets
+import shlex
+import socket
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -25,6 +28,7 @@ from core.defaults import CONNECTOR_LOGIN_URL, HTTP_TIMEOUT, SIGN_IN_CLIENT_ID, 
 from core.errors import CancelledError, InvalidInputError, SignInError
 from core.logs import register_secret
 from core.salesforce.org import AdminSession
+from core.text import duration, printable
 from core.transport import make_session, network_error, require_safe_url
 
 if TYPE_CHECKING:
@@ -78,7 +82,8 @@ def _handler(expected_state: str, result: _Redirect) -> type[BaseHTTPRequestHand
             if parts.path != REDIRECT_PATH:
                 self.send_error(404)
                 return
-            params = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            # The browser's answer is data: its words reach our messages without a control character.
+            params = {k: printable(v[0]) for k, v in parse_qs(parts.query).items()}
             if params.get("state") != expected_state:
                 # Not our sign-in (or a forged one): ignored, the listener keeps waiting.
                 self._page(400, "This sign-in answer does not belong to the wizard's request. Close this tab.")
@@ -104,28 +109,54 @@ def _handler(expected_state: str, result: _Redirect) -> type[BaseHTTPRequestHand
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a connection left open never holds the process
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+#: Seconds a connection to the listener may stay silent: an idle or half-sent request is dropped.
+CONNECTION_TIMEOUT = 5.0
+
+
 class LoopbackListener:
-    """Bound to 127.0.0.1:port at construction, so a busy port is reported before the browser opens."""
+    """Bound at construction to the port on both addresses the redirect's ``localhost`` can mean
+    (127.0.0.1 and ::1), so a busy port is reported before the browser opens and no other program
+    can answer for one of them. Each connection is served on its own thread with a read timeout,
+    so an idle or partial connection cannot hold the real answer; :meth:`close` ends every thread."""
 
     def __init__(self, port: int, state: str) -> None:
         self.port = port
         self._result = _Redirect()
+        handler = _handler(state, self._result)
+        handler.timeout = CONNECTION_TIMEOUT
+        self._servers: list[ThreadingHTTPServer] = []
+        self._threads: list[threading.Thread] = []
         try:
-            self._server = HTTPServer(("127.0.0.1", port), _handler(state, self._result))
+            self._servers.append(_Server(("127.0.0.1", port), handler))
+            try:
+                self._servers.append(_Server6(("::1", port), handler))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise
+                # No IPv6 loopback on this computer: then nothing else can listen there either.
         except OSError as exc:
+            self.close()
             raise SignInError(
                 f"Port {port} on this computer is in use, so the sign-in cannot receive Salesforce's answer.",
                 hint="Close the program using it (often a Salesforce CLI sign-in in progress), or choose "
                 "another port with an app of your own (--client-id and --redirect-port).",
             ) from exc
-        self._server.timeout = 0.2
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._stop = threading.Event()
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set() and not self._result.arrived.is_set():
-            self._server.handle_request()
+        self._threads = [
+            threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sign-in listener", daemon=True
+            )
+            for server in self._servers
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def wait(self, *, timeout: float, cancelled: Callable[[], bool]) -> dict[str, str]:
         """The redirect's query parameters. Raises SignInError on timeout, CancelledError if cancelled."""
@@ -136,7 +167,7 @@ class LoopbackListener:
                     raise CancelledError("The sign-in was cancelled.")
                 if time.monotonic() >= deadline:
                     raise SignInError(
-                        f"No answer from the browser within {timeout / 60:.0f} minutes.",
+                        f"No answer from the browser within {duration(timeout)}.",
                         hint="Sign in again; if the browser showed an error, it names the cause.",
                     )
             assert self._result.params is not None
@@ -145,9 +176,14 @@ class LoopbackListener:
             self.close()
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._server.server_close()
+        """Stop listening; returns once every listening thread has ended (idempotent)."""
+        for server, thread in zip(self._servers, self._threads, strict=False):
+            if thread.is_alive():
+                server.shutdown()
+        for server in self._servers:
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=2)
 
 
 def _token_request(
@@ -328,7 +364,7 @@ def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: floa
         words = str(answer.get("message", "")) if isinstance(answer, dict) else ""
         raise SignInError(
             f"The Salesforce CLI has no usable login for '{alias}'{': ' + words[:200] if words else ''}.",
-            hint=f"Run 'sf org login web --alias {alias}' first, or sign in through the browser.",
+            hint=f"Run 'sf org login web --alias {shlex.quote(alias)}' first, or sign in through the browser.",
         )
     token, instance = result.get("accessToken"), result.get("instanceUrl")
     if not isinstance(token, str) or not token.strip() or not isinstance(instance, str):

@@ -31,6 +31,7 @@ from core.errors import (
     RequestMayHaveReachedServerError,
 )
 from core.logs import redact, register_secret
+from core.text import printable
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 from core.validation import SalesforceConfig, validate_connector_name
 
@@ -89,6 +90,12 @@ class SourceConnector:
         except (KeyError, TypeError, ValueError) as exc:
             raise PlatformApiError("The Unstructured API answered with an unexpected shape.") from exc
 
+    def __post_init__(self) -> None:
+        for name in ("id", "name", "type", "created_at"):
+            object.__setattr__(self, name, printable(getattr(self, name)))  # the service's words, shown as data
+        if self.updated_at is not None:
+            object.__setattr__(self, "updated_at", printable(self.updated_at))
+
     def redacted(self) -> dict[str, Any]:
         config = dict(self.config)
         if "private_key" in config:
@@ -110,6 +117,11 @@ class ConnectionCheck:
     reason: str | None
     created_at: str
     reported_at: str | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", printable(self.status))
+        if self.reason is not None:
+            object.__setattr__(self, "reason", printable(self.reason, keep_newlines=True))
 
 
 def _html_title(text: str) -> str:

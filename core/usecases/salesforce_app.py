@@ -54,6 +54,7 @@ from core.salesforce.metadata import (
 from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
 from core.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.text import duration
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.journal import Journal, new_entry
 from core.usecases.progress import LoginAttempt, Notice, Progress, Record, Runtime, Step, StepStarted, ignore
@@ -510,12 +511,12 @@ def wait_for_connector_login(
         else:
             raise PropagationTimeout(
                 f"The app works through your My Domain host ({my_domain_url}), but {login_url} still answers "
-                f"'{last}' after {timeout / 60:.0f} minutes. The connector can only log in through {login_url}.",
+                f"'{last}' after {duration(timeout)}. The connector can only log in through {login_url}.",
                 hint="Wait a little longer and verify again; if it persists, ask Salesforce support why the External "
                 "Client App is not available through login.salesforce.com, or use a Connected App (checklist).",
             )
     raise PropagationTimeout(
-        f"Salesforce still answers '{last}' after {timeout / 60:.0f} minutes.",
+        f"Salesforce still answers '{last}' after {duration(timeout)}.",
         hint="Salesforce can take longer to apply a new app: run Verify login again later. The app and the key are "
         "in place; nothing needs to be created again.",
     )
