@@ -64,10 +64,11 @@ class FakePlatform:
         self.scripted: list[Scripted] = []
         self.requests: list[tuple[str, str, Any]] = []  # (method, path, json body or None)
         self.spec_violations: list[str] = []
-        if hasattr(self, "holds"):
-            self.holds.release_all()
+        previous: Holds | None = getattr(self, "holds", None)
+        if previous is not None:
+            previous.release_all()
         #: Requests held until a test lets them go (``holds.add("PUT", "/sources/")``).
-        self.holds = Holds()
+        self.holds: Holds = Holds()
 
     def start(self) -> "FakePlatform":
         self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)

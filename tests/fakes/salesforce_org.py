@@ -125,9 +125,11 @@ class FakeOrg(FakeSalesforce):
         self.refresh_tokens: dict[str, str] = {}
         self._codes: dict[str, dict[str, str]] = {}
         self.sign_in_denied = False
-        if hasattr(self, "holds"):
-            self.holds.release_all()
-        self.holds = Holds()
+        previous: Holds | None = getattr(self, "holds", None)
+        if previous is not None:
+            previous.release_all()
+        #: Requests held until a test lets them go (``holds.add("PUT", "/sources/")``).
+        self.holds: Holds = Holds()
 
     def hold(self, method: str, path_part: str, *, check_only: bool | None = None) -> Hold:
         """Hold the next request whose method and path match until released (a kill test kills the
