@@ -156,6 +156,7 @@ class ConnectorWizard(QWizard):
         self.manage_page = ManagePage(context)
         self.setPage(int(PageId.MANAGE), self.manage_page)
         self.review_page.fix_requested.connect(self.go_fix)
+        self.manage_page.finish_setup_requested.connect(self.finish_unfinished_setup)
         self.verify_page.fix_requested.connect(self.go_fix)
         self.salesforce_app_page.completeChanged.connect(self._show_flow)  # the path may have changed
         self._restore_key()
@@ -254,6 +255,12 @@ class ConnectorWizard(QWizard):
                 QTimer.singleShot(0, step)
 
         step()
+
+    def finish_unfinished_setup(self) -> None:
+        """From Manage: the create flow, whose Salesforce step carries on where the stopped set-up ended."""
+        self.restart()
+        self.welcome_page.create_radio.setChecked(True)
+        self.next()
 
     def start_over(self) -> None:
         self.context.settings.wizard = {}

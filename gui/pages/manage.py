@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from core.defaults import EXPIRY_WARN_DAYS
@@ -30,14 +31,16 @@ from core.unstructured.connectors import ConnectorRow, explain_check_failure, in
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorDeleted
 from core.usecases.journal import Journal
+from core.usecases.journal import describe as describe_run
 from core.usecases.progress import Event, OpenSignInPage, Record, Step, StepStarted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
-from gui.widgets import describe, open_sign_in_page, status_colour
+from gui.widgets import MessageLabel, describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
+    from core.settings import JournalEntry
     from core.usecases.rotation import RotationDone
     from gui.rotation import RotationWizard
 
@@ -56,6 +59,9 @@ _ROTATION_WORDS = {
 
 
 class ManagePage(TaskPage):
+    #: The admin chose to finish an unfinished set-up: the wizard takes them to the create flow.
+    finish_setup_requested = Signal()
+
     def __init__(self, context: WizardContext) -> None:
         super().__init__(context)
         self.rows: list[ConnectorRow] = []
@@ -105,7 +111,28 @@ class ManagePage(TaskPage):
         actions.addStretch(1)
         for button in (self.check_button, self.auto_rotate_button, self.rotate_button, self.delete_button):
             actions.addWidget(button)
+        # Runs that changed an org and stopped half-way (the journal): named, finished or undone here.
+        self.unfinished = MessageLabel()
+        self.finish_button = QPushButton(self.tr("&Finish it"))
+        describe(self.finish_button, "Finish the unfinished run", "Carry on where the run stopped")
+        self.remove_unfinished_button = QPushButton(self.tr("Remo&ve what it created"))
+        describe(
+            self.remove_unfinished_button,
+            "Remove what the unfinished run created",
+            "Sign in to Salesforce and delete what that run created there, and nothing else",
+        )
+        unfinished_actions = QHBoxLayout()
+        unfinished_actions.addWidget(self.finish_button)
+        unfinished_actions.addWidget(self.remove_unfinished_button)
+        unfinished_actions.addStretch(1)
+        self.unfinished_box = QWidget()
+        unfinished_layout = QVBoxLayout(self.unfinished_box)
+        unfinished_layout.setContentsMargins(0, 0, 0, 0)
+        unfinished_layout.addWidget(self.unfinished)
+        unfinished_layout.addLayout(unfinished_actions)
+        self.unfinished_box.hide()
         layout = QVBoxLayout(self.body)
+        layout.addWidget(self.unfinished_box)
         layout.addWidget(self.access)
         # An empty table says nothing: until there are rows, a sentence stands in its place.
         self.loaded_once = False
@@ -126,11 +153,14 @@ class ManagePage(TaskPage):
         self.rotate_button.clicked.connect(self._rotate)
         self.auto_rotate_button.clicked.connect(self._confirm_auto_rotation)
         self.delete_button.clicked.connect(self._confirm_delete)
+        self.finish_button.clicked.connect(self._finish_unfinished)
+        self.remove_unfinished_button.clicked.connect(self._remove_unfinished)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
         self._show_table_or_note()
 
     def initializePage(self) -> None:
+        self.show_unfinished()
         self.access.prefill()
         if self.access.is_valid():
             self.load()
@@ -169,6 +199,8 @@ class ManagePage(TaskPage):
 
     def busy_changed(self, busy: bool) -> None:
         self.load_button.setEnabled(not busy)
+        self.finish_button.setEnabled(not busy)
+        self.remove_unfinished_button.setEnabled(not busy)
         self._selection_changed()
 
     def task_cancelled(self) -> None:
@@ -347,6 +379,73 @@ class ManagePage(TaskPage):
         self.rotation.rotated.connect(lambda: self.load())
         self.rotation.open()
 
+    # --- unfinished runs (the journal) ----------------------------------------------------------------
+
+    def unfinished_entry(self) -> JournalEntry | None:
+        entries = Journal(self.context.settings_path).unfinished()
+        return entries[0] if entries else None
+
+    def show_unfinished(self) -> None:
+        entry = self.unfinished_entry()
+        self.unfinished_box.setVisible(entry is not None)
+        if entry is None:
+            self.unfinished.clear_message()
+            return
+        self.unfinished.show_warning(describe_run(entry))
+        # A stopped set-up is finished on the create flow's Salesforce step; a rotation, right here.
+        self.remove_unfinished_button.setVisible(entry.kind == "setup")
+
+    def _finish_unfinished(self) -> None:
+        entry = self.unfinished_entry()
+        if entry is None:
+            self.show_unfinished()
+            return
+        if entry.kind == "setup":
+            draft = self.context.draft
+            draft.username, draft.app_name = entry.username, entry.app_name
+            self.finish_setup_requested.emit()
+            return
+        row = next((r for r in self.rows if r.id == entry.connector_id), None)
+        self._rotate_automatically(
+            row
+            or ConnectorRow(
+                id=entry.connector_id,
+                name=entry.connector_id,
+                created_at="",
+                updated_at=None,
+                fingerprint_sha256=None,
+                not_after=None,
+                days_left=None,
+            )
+        )
+
+    def _remove_unfinished(self) -> None:
+        from core.usecases.admin import SignIn
+        from core.usecases.salesforce_app import remove_unfinished_setup
+
+        entry = self.unfinished_entry()
+        if entry is None or entry.kind != "setup":
+            self.show_unfinished()
+            return
+        context = self.context
+        sign_in = SignIn(login_url=entry.login_url or context.draft.login_url, port=context.sign_in_port)
+        journal = Journal(context.settings_path)
+        task = Task(lambda: remove_unfinished_setup(entry, sign_in, journal=journal, run=task.runtime(context.timings)))
+        self.message.clear_message()
+        self.run_task(
+            task,
+            self.tr("Removing what the unfinished run created: sign in to Salesforce in your browser..."),
+            on_success=self._unfinished_removed,
+            on_progress=self._auto_rotation_progress,
+        )
+
+    def _unfinished_removed(self, left: list[str]) -> None:
+        if left:
+            self.message.show_warning(self.tr("Still in Salesforce: {0}").format("; ".join(left)))
+        else:
+            self.message.show_ok(self.tr("Removed what the unfinished run created; nothing of it is left."))
+        self.show_unfinished()
+
     # --- automatic rotation ------------------------------------------------------------------------
 
     def _confirm_auto_rotation(self) -> None:
@@ -419,6 +518,7 @@ class ManagePage(TaskPage):
 
     def _rotated_automatically(self, done: RotationDone | None) -> None:
         assert done is not None  # confirmed before the task started; the records came as Record events
+        self.show_unfinished()
         name = done.saved.connector.name
         if done.check.status == "SUCCESS":
             self._verdict = ("ok", self.tr("{0} now uses its new key; the connection check passed.").format(name))

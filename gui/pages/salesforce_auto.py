@@ -164,8 +164,12 @@ class SalesforceAutoPage(TaskPage):
     # --- page protocol ---------------------------------------------------------------------------
 
     def initializePage(self) -> None:
+        draft = self.context.draft
         if not self.username.text():
-            self.username.setText(self.context.settings.username)
+            self.username.setText(draft.username or self.context.settings.username)
+        if draft.app_name != self.app_name.text():  # finishing an unfinished set-up of another app (Manage)
+            self.app_name.setText(draft.app_name)
+            self.advanced.setChecked(True)
 
     def isComplete(self) -> bool:
         return self.done and not self.is_busy()

@@ -62,6 +62,7 @@ class WelcomePage(StepPage):
         self.expiry = MessageLabel()
         self.keyring_warning = MessageLabel()
         self.settings_notice = MessageLabel()
+        self.unfinished = MessageLabel()
         self.resume_label = MessageLabel()
         self.resume_button = QPushButton(self.tr("&Resume"))
         describe(self.resume_button, "Resume", "Continue at the step where you left off")
@@ -80,6 +81,7 @@ class WelcomePage(StepPage):
         layout.addWidget(self.expiry)
         layout.addWidget(self.keyring_warning)
         layout.addWidget(self.settings_notice)
+        layout.addWidget(self.unfinished)
         layout.addWidget(self.resume_label)
         layout.addLayout(resume_row)
         layout.addStretch(1)
@@ -134,6 +136,7 @@ class WelcomePage(StepPage):
         self.resume_button.setVisible(has_saved)
         self.start_over_button.setVisible(has_saved)
         self._show_expiry()
+        self._show_unfinished()
         if self.context.settings.notice:  # said once: the damaged file is already set aside
             self.settings_notice.show_warning(self.context.settings.notice)
             self.context.settings.notice = ""
@@ -165,6 +168,20 @@ class WelcomePage(StepPage):
             self.tr("{0} You can still go through the wizard, but secrets are kept only until it closes.").format(
                 problem
             )
+        )
+
+    def _show_unfinished(self) -> None:
+        """A run that changed an org and stopped half-way: named, with where to finish or undo it."""
+        from core.usecases.journal import Journal, describe
+
+        entries = Journal(self.context.settings_path).unfinished(self.context.settings)
+        if not entries:
+            self.unfinished.clear_message()
+            return
+        self.unfinished.show_warning(
+            "\n".join(describe(e) for e in entries)
+            + "\n"
+            + self.tr("Choose \u201cManage existing connectors\u201d to finish it or to remove what it created.")
         )
 
     def _show_expiry(self) -> None:

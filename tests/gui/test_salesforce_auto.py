@@ -228,3 +228,46 @@ def test_on_a_narrow_window_the_page_gets_the_room_of_the_steps(person: Person, 
     assert person.wizard.flow.isVisible()
     person.wizard.resize(person.wizard.minimumSize())
     assert not person.wizard.flow.isVisible()
+
+
+def test_a_set_up_killed_half_way_is_named_on_welcome_and_removed_from_manage(
+    qtbot, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed during the app's deploy (the CLI, kill -9): the wizard knows what it left, and removes it."""
+    from core.keys import create_key_bundle
+    from core.secret_store import SecretStore
+    from core.settings import Settings
+    from gui.app import build_wizard
+    from gui.context import WizardContext
+    from tests.core.test_crash_safety import kill_at, setup_args, start_cli
+
+    bundle = create_key_bundle()
+    assert bundle.cert_pem is not None
+    key, cert = tmp_path / "k.pem", tmp_path / "k.crt"
+    key.write_bytes(bundle.private_key_pem)
+    cert.write_bytes(bundle.cert_pem)
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    kill_at(start_cli(*setup_args(org, (key, cert))), org.hold("POST", "/metadata/deployRequest", check_only=False))
+    assert org.org_apps and org.permission_sets
+
+    context = WizardContext(store=SecretStore(memory_keyring), settings=Settings.load())
+    context.sign_in_port = free_port()
+    context.draft.login_url = org.url
+    wizard = build_wizard(context)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    person = Person(qtbot, wizard)
+    welcome = wizard.welcome_page
+    assert (
+        welcome.unfinished.isVisible() and "stopped while creating the External Client App" in welcome.unfinished.text()
+    )
+    person.click(welcome.manage_radio)
+    person.next()
+    manage = wizard.manage_page
+    assert manage.unfinished_box.isVisible() and "Unstructured_Connector" in manage.unfinished.text()
+    person.click(manage.remove_unfinished_button)
+    sign_in_in_the_browser(person, browser)
+    qtbot.waitUntil(lambda: manage.message.kind in ("ok", "error", "warning") and not manage.is_busy(), timeout=15000)
+    assert manage.message.kind == "ok", manage.message.text()
+    assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
+    assert Settings.load().journal == [] and not manage.unfinished_box.isVisible()
