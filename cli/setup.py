@@ -280,12 +280,26 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
             return 1
         cli.say(f"Removed what the unfinished set-up of {entry.app_name} had created.")
         return 0
+    if not apps and args.app_name:
+        # An app this computer has no record of: after confirmation, the app alone, found by name in the org.
+        ask = cli.confirmation(args, "Removing")
+        cli.note(
+            f"No app named {args.app_name} was created here. This deletes the External Client App {args.app_name} "
+            "from the org you sign in to, if it is there (a permission set it uses is left as it is). Connectors "
+            "that use it stop working."
+        )
+        if not ask("Remove it?"):
+            cli.note("Nothing was removed.")
+            return 1
+        gone = setup.remove_app_by_name(args.app_name, sign_in_of(args), run=cli.runtime())
+        if gone.left:
+            cli.note("Still in the org: " + "; ".join(gone.left))
+            return 1
+        cli.say(f"Removed {args.app_name}.")
+        return 0
     if len(apps) != 1:
         names = ", ".join(sorted({a.app_name for a in settings.salesforce_apps})) or "none"
-        raise InvalidInputError(
-            "Name the app to remove with --app-name." if apps else "No app of that name was created here.",
-            hint=f"Apps this computer created: {names}.",
-        )
+        raise InvalidInputError("Name the app to remove with --app-name.", hint=f"Apps this computer created: {names}.")
     app = apps[0]
     ask = cli.confirmation(args, "Removing")
     cli.note(

@@ -232,11 +232,16 @@ def certificate_package(spec: EcaSpec, *, api_version: str) -> bytes:
 
 
 def removal_package(app_name: str, *, api_version: str) -> bytes:
-    """The zip that deletes the app: an empty package and ``destructiveChanges.xml`` naming its parts."""
-    names = {kind: [f"{app_name}{suffix}"] for kind, _, _, suffix in COMPONENTS}
+    """The zip that deletes the app: an empty package and ``destructiveChanges.xml`` naming the app alone.
+
+    Deleting the header deletes its parts whatever their names (an app made elsewhere need not
+    name them ``{app}{suffix}``); listing them too would make each a "not found" warning, which
+    fails a deploy that does not ignore warnings (sfdx-hardis removes an app the same way). Deploy
+    it with ``ignore_warnings=True``.
+    """
     return _zip(
         {
             "package.xml": package_xml({}, api_version=api_version),
-            "destructiveChanges.xml": package_xml(names, api_version=api_version),
+            "destructiveChanges.xml": package_xml({"ExternalClientApplication": [app_name]}, api_version=api_version),
         }
     )

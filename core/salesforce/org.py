@@ -188,9 +188,18 @@ class OrgClient:
 
     # --- Metadata API deploys ------------------------------------------------------------------
 
-    def start_deploy(self, package: bytes, *, check_only: bool = False) -> str:
-        """Send a deploy (``checkOnly`` validates without changing the org); its id."""
-        options = {"deployOptions": {"singlePackage": True, "rollbackOnError": True, "checkOnly": check_only}}
+    def start_deploy(self, package: bytes, *, check_only: bool = False, ignore_warnings: bool = False) -> str:
+        """Send a deploy (``checkOnly`` validates without changing the org); its id.
+
+        ``ignore_warnings`` only for removals: a warning otherwise fails the deploy and rolls it back."""
+        options = {
+            "deployOptions": {
+                "singlePackage": True,
+                "rollbackOnError": True,
+                "checkOnly": check_only,
+                "ignoreWarnings": ignore_warnings,
+            }
+        }
         files = {
             "json": (None, json.dumps(options), "application/json"),
             "file": ("package.zip", package, "application/zip"),
@@ -237,6 +246,7 @@ class OrgClient:
         package: bytes,
         *,
         check_only: bool = False,
+        ignore_warnings: bool = False,
         cancel: Callable[[], bool] = lambda: False,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -245,7 +255,7 @@ class OrgClient:
 
         Raises NetworkError after the timeout, CancelledError if cancelled."""
         timeout, poll_interval = self._timings.deploy_timeout, self._timings.deploy_poll_interval
-        deploy_id = self.start_deploy(package, check_only=check_only)
+        deploy_id = self.start_deploy(package, check_only=check_only, ignore_warnings=ignore_warnings)
         deadline = clock() + timeout
         while True:
             outcome = self.deploy_outcome(deploy_id)

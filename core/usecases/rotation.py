@@ -14,7 +14,7 @@ a file) before the deploy.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE
@@ -30,7 +30,7 @@ from core.keys import KeyBundle, check_pair, create_key_bundle, fingerprint_sha2
 from core.salesforce.login import LoginCause, verify_jwt_login
 from core.salesforce.metadata import EcaSpec, certificate_package, validate_api_name
 from core.salesforce.org import OrgClient
-from core.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord
+from core.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord, Settings
 from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.connectors import ConnectorSaved, UpdateRequest, update_connector
@@ -234,6 +234,16 @@ class RotationRequest:
 
 
 @dataclass(frozen=True)
+class AppAdopted:
+    """An app this computer did not create, now recorded (not as created here: removal leaves its permission set)."""
+
+    app: SalesforceAppRecord
+
+    def apply(self, settings: Settings) -> None:
+        settings.remember_salesforce_app(self.app)
+
+
+@dataclass(frozen=True)
 class RotationPlan:
     """What :func:`rotate_automatically` is about to do, for the front end to confirm."""
 
@@ -330,6 +340,14 @@ def rotate_automatically(
         )
         run.progress(Record(saved_key))
         admin = admin_session(sign_in, kept=app, read_secret=_quietly(secrets.get), run=run)
+        if app not in apps:  # named by the admin, made elsewhere: adopted, so later rotations need no name
+            run.progress(
+                Record(
+                    AppAdopted(
+                        replace(app, instance_url=admin.instance_url, org_id=admin.org_id, login_url=sign_in.login_url)
+                    )
+                )
+            )
         location = str(saved_key.files.private_key or f"keyring:{name}")
         done = rotate_certificate(
             OrgClient(admin, timings=run.timings),

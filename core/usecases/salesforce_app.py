@@ -435,7 +435,7 @@ def undo_setup(org: OrgClient, created: list[tuple[str, str]], *, api_version: s
     for kind, ident in reversed(created):
         try:
             if kind == "ExternalClientApplication":
-                outcome = org.deploy(removal_package(ident, api_version=api_version))
+                outcome = org.deploy(removal_package(ident, api_version=api_version), ignore_warnings=True)
                 if not outcome.success:
                     left.append(f"the External Client App {ident} ({describe_failures(outcome)})")
             else:
@@ -818,3 +818,22 @@ def remove_unfinished_setup(
     if not left:
         journal.finish(entry)
     return left
+
+
+def remove_app_by_name(app_name: str, sign_in: SignIn, *, run: Runtime | None = None) -> AppRemoved:
+    """Remove an External Client App this computer has no record of (made elsewhere, or its record lost).
+
+    The app alone goes (its header; Salesforce deletes its parts whatever their names); a
+    permission set is left, since nothing here says it was made for this app.
+
+    Raises:
+        InvalidInputError: no app of that name in the org.
+        SignInError, OrgApiError, NetworkError: as their layers.
+    """
+    run = run or Runtime()
+    name = validate_api_name(app_name)
+    org = OrgClient(admin_session(sign_in, run=run), timings=run.timings)
+    version = choose_api_version(org)
+    if not _one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))):
+        raise InvalidInputError(f"There is no External Client App named {name} in the org at {org.host}.")
+    return AppRemoved(consumer_key="", left=undo_setup(org, [("ExternalClientApplication", name)], api_version=version))

@@ -315,3 +315,60 @@ def test_a_rotation_killed_during_the_connector_update_is_finished_with_the_key_
     record = Settings.load().connector(connector_id)
     assert record is not None and record.public_key_id == public_key_id(load_private_key(new_key))
     assert Settings.load().journal == []
+
+
+# --- adopt or remove what is already there ------------------------------------------------------------
+
+
+def test_an_app_made_elsewhere_is_adopted_by_a_rotation_that_names_it(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.core.test_cli_setup import rotate_args
+
+    connector_id = _connector(org, keys, platform, monkeypatch)
+    Settings.update(lambda s: setattr(s, "salesforce_apps", []))  # as if another computer had made the app
+    named = cli(*rotate_args(org, platform, connector_id, tmp_path / "one"), "--app-name", APP)
+    assert named.code == 0, named.err
+    [app] = Settings.load().salesforce_apps
+    assert app.app_name == APP and not app.created_permission_set and app.instance_url == org.url
+    again = cli(*rotate_args(org, platform, connector_id, tmp_path / "two"))  # no --app-name needed now
+    assert again.code == 0, again.err
+
+
+def test_an_app_this_computer_has_no_record_of_is_removed_by_name_and_its_permission_set_left(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    assert cli(*setup_args(org, keys)).code == 0
+    Settings.update(lambda s: setattr(s, "salesforce_apps", []))
+    run = cli("remove-salesforce-app", "--app-name", APP, "--instance-url", org.url, "--yes")
+    assert run.code == 0, run.err
+    assert org.org_apps == {} and f"{APP}_Users" in org.permission_sets
+    removal = org.deploy_requests[-1]
+    assert removal["options"]["ignoreWarnings"] is True
+    missing = cli("remove-salesforce-app", "--app-name", APP, "--instance-url", org.url, "--yes")
+    assert missing.code == 2 and "no External Client App named" in missing.err
+
+
+def test_the_loopback_org_fails_a_removal_that_lists_the_parts_and_does_not_ignore_warnings(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Salesforce does: deleting the header deletes the parts, so the parts listed beside it are 'not found'."""
+    from core.salesforce.metadata import COMPONENTS, _zip, package_xml
+    from core.salesforce.org import AdminSession, OrgClient
+
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    assert cli(*setup_args(org, keys)).code == 0
+    client = OrgClient(AdminSession(instance_url=org.url, access_token=org.admin_token()), timings=FAST)
+    every_part = {kind: [f"{APP}{suffix}"] for kind, _, _, suffix in COMPONENTS}
+    package = _zip(
+        {
+            "package.xml": package_xml({}, api_version="63.0"),
+            "destructiveChanges.xml": package_xml(every_part, api_version="63.0"),
+        }
+    )
+    outcome = client.deploy(package)
+    assert not outcome.success
+    assert {f.component_type for f in outcome.failures} == {kind for kind, _, _, _ in COMPONENTS[1:]}
+    assert all(f.problem.startswith("No ") and f.problem.endswith(" found") for f in outcome.failures)
+    assert APP in org.org_apps  # rolled back

@@ -363,6 +363,8 @@ class FakeOrg(FakeSalesforce):
         check_only = bool(options.get("checkOnly"))
         if not failures and self.deploy_failures:
             failures, self.deploy_failures = list(self.deploy_failures), []
+        if not failures and not options.get("ignoreWarnings"):
+            failures = self._destructive_warnings(data)  # a warning fails a deploy that does not ignore them
         if not failures and not check_only:
             self._apply_package(data)
         self.deploys[deploy_id] = {"failures": failures, "polls": 0, "checkOnly": check_only}
@@ -531,6 +533,26 @@ class FakeOrg(FakeSalesforce):
                 }
             )
         return problems
+
+    def _destructive_warnings(self, data: bytes) -> list[dict[str, str]]:
+        """What Salesforce warns about in a removal: members it cannot find. Deleting an app's header
+        deletes its parts, so any part listed beside it is "not found" by the time it is reached."""
+        files = {n: zipfile.ZipFile(io.BytesIO(data)).read(n) for n in zipfile.ZipFile(io.BytesIO(data)).namelist()}
+        if "destructiveChanges.xml" not in files:
+            return []
+        members = self._members(files["destructiveChanges.xml"])
+        deleted = {name for kind, name in members if kind == "ExternalClientApplication"}
+        return [
+            {
+                "componentType": kind,
+                "fullName": name,
+                "problem": f"No {kind} named: {name} found",
+                "problemType": "Warning",
+            }
+            for kind, name in members
+            if (kind == "ExternalClientApplication" and name not in self.org_apps)
+            or (kind != "ExternalClientApplication" and any(name.startswith(app) for app in deleted))
+        ]
 
     def _apply_package(self, data: bytes) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
