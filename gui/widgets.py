@@ -97,10 +97,15 @@ class MessageLabel(QLabel):
         a style sheet pins the whole palette, and a theme switch would then never reach the label)."""
         palette = QPalette(self.palette())
         if self.kind in _HUES:
-            colour = status_colour(self.kind, palette)
-            if palette.color(QPalette.ColorRole.WindowText) != colour or not self._colour:
+            # A label on a page whose background is Base (the wizard's first page) paints with Text, not
+            # WindowText: colour both, readable on the background it actually stands on.
+            on_base = self.foregroundRole() == QPalette.ColorRole.Text
+            background = QPalette.ColorRole.Base if on_base else QPalette.ColorRole.Window
+            colour = status_colour(self.kind, palette, background)
+            if palette.color(self.foregroundRole()) != colour or not self._colour:
                 self._colour = colour.name()
                 palette.setColor(QPalette.ColorRole.WindowText, colour)
+                palette.setColor(QPalette.ColorRole.Text, colour)
                 self.setPalette(palette)
         elif self._colour:
             self._colour = ""

@@ -449,3 +449,19 @@ def test_escape_after_a_key_was_made_asks_before_closing(person: Person, tmp_pat
     assert person.wizard.isVisible()
     box.reject()
     assert person.wizard.isVisible() and person.at(PageId.KEY)
+
+
+def test_a_warning_on_the_first_page_is_painted_in_its_colour_not_in_black(wizard) -> None:
+    """The first page stands on Base, so its labels paint with Text: the warning colours both roles."""
+    from PySide6.QtGui import QPalette
+
+    from gui.widgets import MIN_CONTRAST, contrast
+
+    label = wizard.welcome_page.unfinished
+    label.show_warning("An earlier run stopped half-way.")
+    painted = label.palette().color(label.foregroundRole())
+    behind = label.palette().color(
+        QPalette.ColorRole.Base if label.foregroundRole() == QPalette.ColorRole.Text else QPalette.ColorRole.Window
+    )
+    assert abs(painted.hslHue() - 38) <= 2 and painted.hslSaturation() > 100  # amber, not the theme's text colour
+    assert contrast(painted, behind) >= MIN_CONTRAST
