@@ -20,8 +20,9 @@ from cli import Cli
 from core.keys import KeyBundle
 from core.secret_store import SecretStore
 from core.settings import Settings
-from tests.conftest import FAST, USERNAME
+from tests.conftest import FAST
 from tests.core.test_cli import Run
+from tests.core.test_cli_setup import setup_args
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg, Hold
@@ -37,19 +38,6 @@ def keys(tmp_path: Path, key_bundle: KeyBundle) -> tuple[Path, Path]:
     key.write_bytes(key_bundle.private_key_pem)
     cert.write_bytes(key_bundle.cert_pem)
     return key, cert
-
-
-def setup_args(org: FakeOrg, keys: tuple[Path, Path], *extra: str) -> list[str]:
-    return [
-        "setup-salesforce",
-        "--username", USERNAME,
-        "--private-key", str(keys[0]),
-        "--certificate", str(keys[1]),
-        "--login-url", org.url,
-        "--instance-url", org.url,
-        "--yes",
-        *extra,
-    ]  # fmt: skip
 
 
 def cli(*argv: str, store: SecretStore | None = None) -> Run:
@@ -86,10 +74,8 @@ def kill_at(process: subprocess.Popen[str], held: Hold) -> None:
 # --- 1 and 6: killed during the deploy, or after the permission set ---------------------------------
 
 
-@pytest.mark.parametrize("at", ["deploy", "assignment"])
-def test_a_set_up_killed_half_way_is_known_and_can_be_removed(
-    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, at: str
-) -> None:
+def kill_set_up_at(at: str, org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A setup-salesforce process killed while the org holds its deploy, or its permission set assignment."""
     monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
     held = (
         org.hold("POST", "/metadata/deployRequest", check_only=False)
@@ -97,6 +83,13 @@ def test_a_set_up_killed_half_way_is_known_and_can_be_removed(
         else org.hold("POST", "/sobjects/PermissionSetAssignment")
     )
     kill_at(start_cli(*setup_args(org, keys)), held)
+
+
+@pytest.mark.parametrize("at", ["deploy", "assignment"])
+def test_a_set_up_killed_half_way_is_known_and_can_be_removed(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    kill_set_up_at(at, org, keys, monkeypatch)
     assert org.permission_sets  # what the killed run made is in the org
     assert (APP in org.org_apps) == (at == "deploy")
 
@@ -120,13 +113,7 @@ def test_a_set_up_killed_half_way_is_known_and_can_be_removed(
 def test_a_set_up_killed_half_way_is_finished_by_running_it_again(
     org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, at: str
 ) -> None:
-    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
-    held = (
-        org.hold("POST", "/metadata/deployRequest", check_only=False)
-        if at == "deploy"
-        else org.hold("POST", "/sobjects/PermissionSetAssignment")
-    )
-    kill_at(start_cli(*setup_args(org, keys)), held)
+    kill_set_up_at(at, org, keys, monkeypatch)
 
     again = cli(*setup_args(org, keys))
     assert again.code == 0, again.err

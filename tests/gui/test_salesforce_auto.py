@@ -239,7 +239,8 @@ def test_a_set_up_killed_half_way_is_named_on_welcome_and_removed_from_manage(
     from core.settings import Settings
     from gui.app import build_wizard
     from gui.context import WizardContext
-    from tests.core.test_crash_safety import kill_at, setup_args, start_cli
+    from tests.core.test_cli_setup import setup_args
+    from tests.core.test_crash_safety import kill_at, start_cli
 
     bundle = create_key_bundle()
     assert bundle.cert_pem is not None
