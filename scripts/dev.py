@@ -85,6 +85,21 @@ def ensure_venv(requirements: str) -> Path:
     return python
 
 
+def missing_libraries() -> list[str]:
+    """The Debian packages of Qt's system libraries (LINUX_TEST_PACKAGES' lib*) that are not installed.
+
+    Their absence does not show in any tool: the build fails deep inside dpkg-shlibdeps, and the
+    wizard does not start under xcb."""
+    if not shutil.which("dpkg-query"):
+        return []
+    wanted = [p for p in LINUX_TEST_PACKAGES if p.startswith("lib")]
+    found = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n", *wanted], capture_output=True, text=True
+    )
+    installed = {line.split()[0] for line in found.stdout.splitlines() if line.endswith(" installed")}
+    return [p for p in wanted if p not in installed]
+
+
 def ensure_linux_packages() -> None:
     missing = [
         tool
@@ -101,7 +116,10 @@ def ensure_linux_packages() -> None:
         )
         if not shutil.which(tool)
     ]
-    if not missing or not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux"):
+        return
+    missing += missing_libraries()
+    if not missing:
         return
     command = ["apt-get", "install", "-y", "-q", *LINUX_TEST_PACKAGES]
     if shutil.which("apt-get") and os.geteuid() == 0:
@@ -111,7 +129,7 @@ def ensure_linux_packages() -> None:
         subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
         return
     sys.exit(
-        f"The tests need {', '.join(missing)}. On Debian/Ubuntu run:\n  sudo {' '.join(command)}\n"
+        f"This needs {', '.join(missing)}. On Debian/Ubuntu run:\n  sudo {' '.join(command)}\n"
         "then run this command again."
     )
 
@@ -246,6 +264,7 @@ def demo(args: list[str]) -> int:
 
 
 def build(args: list[str]) -> int:
+    ensure_linux_packages()  # dpkg-shlibdeps, and the Qt libraries the bundle links to
     python = ensure_venv("requirements-dev.txt")
     code = subprocess.call(
         [

@@ -118,7 +118,15 @@ def shlib_depends(work: Path, root: Path) -> str:
         text=True,
     )
     if found.returncode != 0:
-        sys.exit(f"dpkg-shlibdeps failed:\n{found.stderr[-3000:]}")
+        # The whole error: its useful line (which library, needed by which file) is not always the last.
+        libraries = sorted(set(re.findall(r"cannot find library (\S+)", found.stderr)))
+        advice = (
+            f"\nThis machine lacks {', '.join(libraries)}, which the bundle links to. Install Qt's system "
+            "libraries (python3 scripts/dev.py build does so as root, or prints the apt-get line), then build again."
+            if libraries
+            else ""
+        )
+        sys.exit(f"dpkg-shlibdeps failed:\n{found.stderr.strip()}{advice}")
     line = re.search(r"^shlibs:Depends=(.*)$", found.stdout, re.MULTILINE)
     if line is None:
         sys.exit(f"dpkg-shlibdeps printed no Depends line:\n{found.stdout[-2000:]}")
