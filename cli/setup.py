@@ -169,6 +169,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
 
 
 def rotate_arguments(p: argparse.ArgumentParser) -> None:
+    """As the set-up's, but --login-url defaults to the host the app was set up through (recorded here)."""
     p.add_argument("id")
     p.add_argument("--auto", action="store_true", help="replace the app's certificate through Salesforce's API")
     p.add_argument("--out", required=True, help="folder for the new key (salesforce-rotated.pem and .crt)")
@@ -179,6 +180,7 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--app-name", default="", help="the External Client App, if this computer did not create it")
     p.add_argument("--api-url", default=None)
     sign_in_arguments(p)
+    p.set_defaults(login_url="")
     _yes(p)
     p.add_argument("--json", action="store_true")
 
@@ -204,7 +206,8 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
         login_url=args.login_url,
     )
     sign_in = sign_in_of(args)
-    cli.warn_login_url(args.login_url)
+    if args.login_url:
+        cli.warn_login_url(args.login_url)
     client = cli.client(args.api_url)
     settings = cli.load_settings()
 

@@ -57,6 +57,8 @@ class Task(QObject):
 
         After a cancel, reports are dropped, except a ``Record``: what a use case made before it
         stopped must still reach the settings."""
+        if not shiboken6.isValid(self):
+            return  # its window is gone (closed mid-way): nobody is left to tell
         if not self.cancel_event.is_set() or isinstance(value, Record):
             self.progress.emit(value)
 
@@ -83,7 +85,7 @@ class Task(QObject):
             self._finish(self.succeeded, result)
 
     def _finish(self, signal: Any, value: Any) -> None:
-        if self.cancel_event.is_set():
+        if self.cancel_event.is_set() or not shiboken6.isValid(self):
             return
         signal.emit(value)
         self.running = False

@@ -33,7 +33,8 @@ class SignIn:
     """How the admin signs in, as the front end asked (validated by :meth:`validated`)."""
 
     way: SignInWay = SignInWay.BROWSER
-    #: The login host for the browser sign-in (the connector's own unless the admin chose another).
+    #: The login host for the browser sign-in (the connector's own unless the admin chose another;
+    #: empty: the host recorded with the app, where a use case has one).
     login_url: str = CONNECTOR_LOGIN_URL
     client_id: str = SIGN_IN_CLIENT_ID
     port: int = SIGN_IN_PORT

@@ -229,8 +229,9 @@ class RotationRequest:
     store_key: bool = True
     #: Also write the private key to an owner-only file when it is kept in the keyring.
     write_private_key_file: bool = False
-    #: Where the new key's login is proved: the connector's own host unless the admin diagnoses another.
-    login_url: str = CONNECTOR_LOGIN_URL
+    #: Where the admin signs in and the new key's login is proved; empty: the host the app was set up
+    #: through (recorded with it), else the connector's own.
+    login_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,10 @@ def rotate_automatically(
     run = run or Runtime()
     connector = platform.get_source(request.connector_id)
     app = app_of(connector, apps, app_name=request.app_name)
+    # The org's own host, as recorded when the app was made (My Domain, a test login host), unless asked.
+    host = request.login_url or app.login_url or CONNECTOR_LOGIN_URL
+    request = replace(request, login_url=host)
+    sign_in = replace(sign_in, login_url=sign_in.login_url or host)
     with run_lock(f"rotation-{connector.id}", what=f"A rotation of the connector {connector.name}"):
         unfinished = next(
             (e for e in journal.unfinished() if e.kind == "rotation" and e.connector_id == connector.id), None

@@ -204,7 +204,10 @@ class ManagePage(TaskPage):
         self._selection_changed()
 
     def task_cancelled(self) -> None:
-        self.message.show_info(self.tr("Stopped waiting."))
+        self.message.show_info(
+            self.tr("Stopped. If a rotation had already replaced the certificate, Finish it (above) carries on.")
+        )
+        QTimer.singleShot(1500, self, self.show_unfinished)  # once the stopped run has written its journal
 
     # --- load --------------------------------------------------------------------------------------
 
@@ -480,9 +483,9 @@ class ManagePage(TaskPage):
             folder=Path(settings.output_dir or default_output_dir()),
             # Without a keyring the new key goes to an owner-only file: it must exist before the old one stops.
             store_key=not context.session_only and context.keyring_works(),
-            login_url=context.draft.login_url,
         )
-        sign_in = SignIn(login_url=context.draft.login_url, port=context.sign_in_port)
+        # No host given: the one the app was set up through (recorded with it), as for the CLI.
+        sign_in = SignIn(login_url="", port=context.sign_in_port)
         # A snapshot of the records: the worker never reads shared settings.
         apps, connectors, keys = list(settings.salesforce_apps), list(settings.connectors), list(settings.keys)
         task = Task(
@@ -504,7 +507,8 @@ class ManagePage(TaskPage):
             self.tr("Rotating {0}: sign in to Salesforce in your browser...").format(row.name),
             on_success=self._rotated_automatically,
             on_progress=self._auto_rotation_progress,
-            cancellable=False,  # once the certificate is replaced, stopping half-way helps no one
+            # Stop is safe at any step: the journal keeps what was done, and Finish it carries on from there.
+            cancellable=True,
         )
 
     def _auto_rotation_progress(self, event: Event) -> None:

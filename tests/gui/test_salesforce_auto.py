@@ -152,7 +152,6 @@ def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_se
 
     # Manage: the row says it can rotate automatically; one confirmation, one sign-in.
     wizard = person.wizard
-    wizard.context.draft.login_url = org.url
     wizard.restart()  # as when the admin opens the wizard again and chooses Manage
     person.click(wizard.welcome_page.manage_radio)
     person.next()
@@ -272,3 +271,52 @@ def test_a_set_up_killed_half_way_is_named_on_welcome_and_removed_from_manage(
     assert manage.message.kind == "ok", manage.message.text()
     assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
     assert Settings.load().journal == [] and not manage.unfinished_box.isVisible()
+
+
+def test_an_automatic_rotation_waiting_for_the_sign_in_can_be_stopped(
+    qtbot, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser, memory_keyring, monkeypatch
+) -> None:
+    """Manage's rotation signs in at the host the app was made through, and its wait has a Stop."""
+    import threading
+
+    from core.secret_store import SecretStore
+    from core.settings import Settings
+    from gui.app import build_wizard
+    from gui.context import WizardContext
+    from tests.core.test_cli_setup import _connector_through_setup
+
+    bundle_dir = tmp_path / "k"
+    bundle_dir.mkdir()
+    from core.keys import create_key_bundle
+
+    bundle = create_key_bundle()
+    assert bundle.cert_pem is not None
+    (bundle_dir / "k.pem").write_bytes(bundle.private_key_pem)
+    (bundle_dir / "k.crt").write_bytes(bundle.cert_pem)
+    connector_id = _connector_through_setup(org, (bundle_dir / "k.pem", bundle_dir / "k.crt"), platform, monkeypatch)
+    context = WizardContext(store=SecretStore(memory_keyring), settings=Settings.load())
+    context.sign_in_port = free_port()
+    wizard = build_wizard(context)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    person = Person(qtbot, wizard)
+    person.click(wizard.welcome_page.manage_radio)
+    person.next()
+    manage = wizard.manage_page
+    person.type(manage.access.api_url, platform.api_url)
+    person.type(manage.access.api_key, API_KEY)
+    person.click(manage.load_button)
+    qtbot.waitUntil(lambda: bool(manage.rows), timeout=10000)
+    manage.select(connector_id)
+    deploys = len(org.deploy_requests)
+    person.click(manage.auto_rotate_button)
+    assert manage.confirm_box is not None
+    manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
+    qtbot.waitUntil(lambda: any("/services/oauth2/authorize" in u for u in browser.opened), timeout=10000)
+    sign_in_page = next(u for u in browser.opened if "/services/oauth2/authorize" in u)
+    assert sign_in_page.startswith(org.url)  # the app's own host, not login.salesforce.com
+    assert manage.busy.cancel_button.isVisible() and manage.busy.cancel_button.isEnabled()
+    person.click(manage.busy.cancel_button)
+    assert not manage.is_busy() and "Stopped" in manage.message.text()
+    qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "sign-in listener"], timeout=5000)
+    assert len(org.deploy_requests) == deploys  # stopped before anything changed in Salesforce
