@@ -297,13 +297,18 @@ class ConnectorWizard(QWizard):
                     "created) without the wizard recording it; look under Manage connectors next time. Close anyway?"
                 ).format(busy[0])
         elif self.currentId() != int(PageId.DONE) and (self.context.bundle is not None or connector is not None):
-            text = self.tr(
-                "Close the wizard? Your key is kept and the wizard resumes at this step next time."
-                if connector is None
-                else "Close the wizard? The connector \u201c{0}\u201d is created; Manage connectors shows it next time."
-            )
             if connector is not None:
-                text = text.format(connector.name)
+                text = self.tr(
+                    "Close the wizard? The connector \u201c{0}\u201d is created; Manage connectors shows it next time."
+                ).format(connector.name)
+            elif self.key_is_kept():
+                text = self.tr("Close the wizard? Your key is kept and the wizard resumes at this step next time.")
+            else:
+                text = self.tr(
+                    "Close the wizard? Your key is only in memory (no keyring kept it): it is lost when the wizard "
+                    "closes, and the next start begins again at the key step. Save a copy of the private key on "
+                    "the key step first if you need it."
+                )
         else:
             super().reject()
             return
@@ -320,6 +325,13 @@ class ConnectorWizard(QWizard):
         )
         self.close_box = box
         box.open()
+
+    def key_is_kept(self) -> bool:
+        """Whether this session's key outlives the window (in the keyring), as the close prompt must say."""
+        if self.context.session_only:
+            return False
+        record = next((k for k in self.context.settings.keys if k.name == self.context.key_name), None)
+        return record is not None and record.in_keyring
 
     def _close_now(self) -> None:
         self._close_confirmed = True

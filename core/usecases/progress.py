@@ -68,13 +68,21 @@ class LoginAttempt:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Still waiting between two polls (every second): for a counter that ticks; the CLI prints only attempts."""
+
+    elapsed: float
+    answer: str
+
+
+@dataclass(frozen=True)
 class Record:
     """Record this now, before the next step: it exists (in the org, in the keyring, on disk)."""
 
     change: SettingsChange
 
 
-Event = StepStarted | OpenSignInPage | Notice | LoginAttempt | Record
+Event = StepStarted | OpenSignInPage | Notice | LoginAttempt | Waiting | Record
 Progress = Callable[[Event], None]
 
 

@@ -57,7 +57,17 @@ from core.settings import JournalEntry, SalesforceAppRecord, Settings
 from core.text import duration
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.journal import Journal, new_entry
-from core.usecases.progress import LoginAttempt, Notice, Progress, Record, Runtime, Step, StepStarted, ignore
+from core.usecases.progress import (
+    LoginAttempt,
+    Notice,
+    Progress,
+    Record,
+    Runtime,
+    Step,
+    StepStarted,
+    Waiting,
+    ignore,
+)
 from core.validation import validate_username
 
 
@@ -497,6 +507,7 @@ def wait_for_connector_login(
             step = min(1.0, poll_interval - waited)
             sleep(step)
             waited += step
+            run.progress(Waiting(elapsed=clock() - started, answer=last))
     if my_domain_url:
         try:
             verify_jwt_login(

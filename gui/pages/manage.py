@@ -256,6 +256,9 @@ class ManagePage(TaskPage):
                 self.table.setItem(index, column, item)
         self._colour_expiry()
         self._show_table_or_note()
+        if rows and self.selected() is None:
+            # The actions work on the selected row: with none, every button was grey and nothing said why.
+            self.table.selectRow(0)
         expiring = [r.name for r in rows if r.expiring]
         if not rows:
             self.message.show_info(self.tr("No Salesforce source connectors in this account."))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import AppError, SetupFailed
 from core.usecases.journal import Journal
-from core.usecases.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted
+from core.usecases.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted, Waiting
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
@@ -291,7 +291,7 @@ class SalesforceAutoPage(TaskPage):
         elif isinstance(event, StepStarted) and event.step is Step.LOGIN:
             self._show_steps(3)
             self.busy.status.setText(self.tr("Waiting until Salesforce accepts the connector's login..."))
-        elif isinstance(event, LoginAttempt):
+        elif isinstance(event, LoginAttempt | Waiting):
             self.busy.status.setText(
                 self.tr("Waiting for Salesforce ({0:.0f} s): it still says \u201c{1}\u201d.").format(
                     event.elapsed, event.answer

@@ -34,7 +34,7 @@ class WelcomePage(StepPage):
         self.check_on_show = check_on_show
         self._keyring_probe: Task | None = None
         self.setTitle(self.tr("Set up an Unstructured Salesforce connector"))
-        intro = QLabel(
+        self.intro = intro = QLabel(
             self.tr(
                 "This wizard takes you from nothing to a working Salesforce source connector in Unstructured.\n\n"
                 "You will need:\n"
@@ -43,10 +43,11 @@ class WelcomePage(StepPage):
                 "What happens:\n"
                 "  1. A key and certificate are made on this computer (no network needed for this step).\n"
                 "     The private key is kept in your system keyring.\n"
-                "  2. You create a Salesforce app that trusts the certificate, following a checklist.\n"
-                "  3. You enter the app's consumer key and the Salesforce username.\n"
-                "  4. You approve the app once in your browser; the wizard then proves the login works.\n"
-                "  5. You enter your Unstructured details; the wizard creates the connector and checks it."
+                "  2. The Salesforce app that trusts the certificate. Recommended: you sign in to Salesforce once\n"
+                "     in your browser; the wizard creates the app, lets the connector's user in and proves the\n"
+                "     connector's login. Or you create the app yourself with a checklist, enter its consumer key,\n"
+                "     approve it once in your browser, and the wizard proves the login.\n"
+                "  3. You enter your Unstructured details; the wizard creates the connector and checks it."
             )
         )
         intro.setWordWrap(True)

@@ -431,3 +431,30 @@ def test_an_answer_with_another_state_is_ignored_and_the_wait_ends_in_time(org: 
 def test_an_abandoned_sign_in_can_be_cancelled(org: FakeOrg) -> None:
     with pytest.raises(CancelledError):
         sign_in(open_browser=lambda url: True, login_url=org.url, port=_free_port(), timeout=30, cancelled=lambda: True)
+
+
+def test_the_wait_ticks_every_second_between_polls(client: OrgClient, org: FakeOrg, key_bundle: KeyBundle) -> None:
+    """The wizard's counter said "(0 s)" for a whole poll interval, then jumped: it now hears every second."""
+    from core.usecases.progress import Waiting
+
+    org.never_propagates = True
+    result = apply_setup(client, plan(client, key_bundle))
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    events: list[object] = []
+    with pytest.raises(PropagationTimeout):
+        wait_for_connector_login(
+            username=USERNAME,
+            consumer_key=result.consumer_key,
+            private_key=key_bundle.private_key_pem,
+            login_url=org.url,
+            run=Runtime(progress=events.append, timings=FAST._replace(login_poll_interval=5.0, login_wait=12.0)),
+            sleep=sleep,
+            clock=lambda: now[0],
+        )
+    ticks = [round(e.elapsed) for e in events if isinstance(e, Waiting)]
+    assert ticks == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert all("invalid_client_id" in e.answer for e in events if isinstance(e, Waiting))

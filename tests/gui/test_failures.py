@@ -69,6 +69,11 @@ def test_a_switched_off_keyring_is_never_called_safe_and_the_key_file_is_offered
     assert record.in_keyring is False  # the record tells the truth after a restart
     assert page.export_private_key(tmp_path / "copy.pem")
     assert (tmp_path / "copy.pem").read_bytes() == person.wizard.context.bundle.private_key_pem
+    # Closing now must not promise what a null keyring cannot keep (it said "Your key is kept").
+    person.wizard.reject()
+    box = person.wizard.close_box
+    assert box is not None and "only in memory" in box.text() and "is kept and" not in box.text()
+    box.done(QMessageBox.StandardButton.Cancel.value)
     person.next()
     person.upload_certificate(salesforce)
     person.tick_checklist()

@@ -142,3 +142,15 @@ def test_rotation_does_not_touch_the_connector_until_the_new_key_is_verified(
     rotation.close()
     assert platform.connectors[existing.id]["config"]["private_key"] == key_bundle.private_key_pem.decode()
     assert platform.requests_of("PUT") == []
+
+
+def test_after_loading_the_first_connector_is_selected_so_its_actions_can_be_used(person: Person, existing) -> None:
+    open_manage(person)
+    page = person.wizard.manage_page
+    assert page.selected() is not None and page.selected().id == existing.id
+    assert page.check_button.isEnabled() and page.rotate_button.isEnabled() and page.delete_button.isEnabled()
+
+
+def test_welcome_says_what_happens_on_both_salesforce_paths(person: Person) -> None:
+    text = person.wizard.welcome_page.intro.text()
+    assert "sign in to Salesforce once" in text and "checklist" in text
