@@ -285,7 +285,14 @@ class ConnectorWizard(QWizard):
             return
         busy = self.busy_steps()
         connector = self.context.connector
-        if busy:
+        app_made = str(self.context.settings.wizard.get("app_consumer_key") or "")
+        if busy and app_made and connector is None:
+            text = self.tr(
+                "\u201c{0}\u201d is still running. The app and its permission set already exist in Salesforce and "
+                "are recorded here: next time, Resume waits for the connector's login again, and Manage connectors "
+                "can remove them. Close anyway?"
+            ).format(busy[0])
+        elif busy:
             if connector is not None:
                 text = self.tr(
                     "\u201c{0}\u201d is still running. The connector \u201c{1}\u201d is already created and recorded; "

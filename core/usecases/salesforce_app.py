@@ -260,8 +260,8 @@ def plan_setup(
         raise AppAlreadyExists(
             f"An External Client App named {name} already exists in this org.",
             field="app_name",
-            hint="To give it a new certificate, use rotation (rotate ID --auto); to make another app, choose "
-            "another name (--app-name).",
+            hint="Choose another app name to make another app; to give that one a new certificate, rotate the "
+            "key of its connector instead.",
         )
     permission_set = f"{name}_Users"
     found = _one(org.query(soql_select("Id, Name", "PermissionSet", Name=permission_set)))

@@ -33,6 +33,8 @@ from gui.widgets import CopyField, MessageLabel, describe, open_sign_in_page
 from gui.workers import Task
 
 if TYPE_CHECKING:
+    from core.salesforce.login import LoginResult
+    from core.settings import SalesforceAppRecord
     from core.usecases.admin import SignIn
     from core.usecases.salesforce_app import PreparedSetup, SetupOutcome, SetupRequest
 
@@ -123,6 +125,14 @@ class SalesforceAutoPage(TaskPage):
         self.create_button = QPushButton(self.tr("C&reate in Salesforce"))
         describe(self.create_button, "Create in Salesforce", "Create what is listed above")
         self.create_button.hide()
+        # After a restart mid-wait: the app exists and is recorded; only the connector's login is left to prove.
+        self.wait_button = QPushButton(self.tr("&Wait for the connector's login"))
+        describe(
+            self.wait_button,
+            "Wait for the connector's login",
+            "The app was created in an earlier session: wait until Salesforce accepts the connector's login",
+        )
+        self.wait_button.hide()
         self.undo_button = QPushButton(self.tr("Remove what was &created"))
         describe(self.undo_button, "Remove what this run created in Salesforce")
         self.undo_button.hide()
@@ -142,6 +152,7 @@ class SalesforceAutoPage(TaskPage):
         buttons = QHBoxLayout()
         buttons.addWidget(self.sign_in_button)
         buttons.addWidget(self.create_button)
+        buttons.addWidget(self.wait_button)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self.body)
@@ -159,6 +170,7 @@ class SalesforceAutoPage(TaskPage):
         self._sign_in_way_changed()
         self.create_button.clicked.connect(self._create)
         self.undo_button.clicked.connect(self._undo)
+        self.wait_button.clicked.connect(self._wait_again)
         self._show_steps(0)
 
     # --- page protocol ---------------------------------------------------------------------------
@@ -167,6 +179,7 @@ class SalesforceAutoPage(TaskPage):
         draft = self.context.draft
         if not self.username.text():
             self.username.setText(draft.username or self.context.settings.username)
+        self._offer_to_wait_again()
         if draft.app_name != self.app_name.text():  # finishing an unfinished set-up of another app (Manage)
             self.app_name.setText(draft.app_name)
             self.advanced.setChecked(True)
@@ -183,6 +196,7 @@ class SalesforceAutoPage(TaskPage):
 
     def busy_changed(self, busy: bool) -> None:
         self.sign_in_button.setEnabled(not busy and not self.done)
+        self.wait_button.setEnabled(not busy and not self.done)
         self.create_button.setEnabled(not busy and self._prepared is not None and not self.done)
         self.username.setEnabled(not busy and self._prepared is None)
 
@@ -285,6 +299,12 @@ class SalesforceAutoPage(TaskPage):
             self.context.save_settings()
             consumer_key = getattr(event.change, "consumer_key", "")
             if consumer_key:
+                # What Resume needs if the wizard closes during the wait: this app's user and consumer key.
+                settings = self.context.settings
+                settings.username = getattr(event.change, "username", settings.username)
+                settings.consumer_key = consumer_key
+                settings.wizard["app_consumer_key"] = consumer_key
+                self.context.save_settings()
                 self.consumer_key.set_value(consumer_key)
                 self.consumer_key.show()
                 self.consumer_key_label.show()
@@ -338,14 +358,68 @@ class SalesforceAutoPage(TaskPage):
             on_progress=self._progress,
         )
 
+    def created_app(self) -> SalesforceAppRecord | None:
+        """The app this flow created in an earlier session whose login was never proved (closed during the wait)."""
+        settings = self.context.settings
+        consumer_key = str(settings.wizard.get("app_consumer_key") or "")
+        return settings.salesforce_app(consumer_key) if consumer_key and not self.done else None
+
+    def _offer_to_wait_again(self) -> None:
+        app = self.created_app()
+        if app is None or self.is_busy():
+            return
+        self.username.setText(app.username)
+        self.consumer_key.set_value(app.consumer_key)
+        self.consumer_key.show()
+        self.consumer_key_label.show()
+        self._show_steps(3)
+        self.wait_button.show()
+        self.message.show_info(
+            self.tr(
+                "The app {0} was created in Salesforce last time, and is recorded here; the wizard was closed "
+                "before Salesforce accepted the connector's login. Wait for it now, or remove the app under "
+                "Manage connectors."
+            ).format(app.app_name)
+        )
+
+    def _wait_again(self) -> None:
+        from core.usecases.salesforce_app import wait_for_connector_login
+
+        app, bundle, context = self.created_app(), self.context.bundle, self.context
+        if app is None or bundle is None:
+            self.message.show_error(self.tr("Make or import the key whose certificate the app trusts first (step 2)."))
+            return
+        login_url = app.login_url or self._login_url()
+        task = Task(
+            lambda: wait_for_connector_login(
+                username=app.username,
+                consumer_key=app.consumer_key,
+                private_key=bundle.private_key_pem,
+                login_url=login_url,
+                run=task.runtime(context.timings),
+            )
+        )
+        self.message.clear_message()
+        self.run_task(
+            task,
+            self.tr("Waiting until Salesforce accepts the connector's login..."),
+            on_success=lambda login: self._proved(app.username, app.consumer_key, login),
+            on_progress=self._progress,
+        )
+
     def _created(self, outcome: SetupOutcome) -> None:
-        result, login = outcome.result, outcome.login
-        assert login is not None  # the wizard always has the private key
+        result = outcome.result
+        assert outcome.login is not None  # the wizard always has the private key
+        self._proved(result.username, result.consumer_key, outcome.login)
+
+    def _proved(self, username: str, consumer_key: str, login: LoginResult) -> None:
         self.done = True
+        self.wait_button.hide()
+        settings = self.context.settings
+        settings.wizard.pop("app_consumer_key", None)
         self.context.login = login
-        self.context.draft.username, self.context.draft.consumer_key = result.username, result.consumer_key
-        self.context.settings.username = result.username
-        self.context.settings.consumer_key = result.consumer_key
+        self.context.draft.username, self.context.draft.consumer_key = username, consumer_key
+        settings.username, settings.consumer_key = username, consumer_key
         self.context.save_settings()
         self._show_steps(4)
         self.create_button.hide()

@@ -320,3 +320,46 @@ def test_an_automatic_rotation_waiting_for_the_sign_in_can_be_stopped(
     assert not manage.is_busy() and "Stopped" in manage.message.text()
     qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "sign-in listener"], timeout=5000)
     assert len(org.deploy_requests) == deploys  # stopped before anything changed in Salesforce
+
+
+def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.secret_store import SecretStore
+    from core.settings import Settings
+    from gui.app import build_wizard
+    from gui.context import WizardContext
+
+    reach_auto_page(person, tmp_path, org)
+    person.wizard.context.timings = person.wizard.context.timings._replace(login_wait=600.0)
+    page = person.wizard.salesforce_auto_page
+    org.never_propagates = True  # Salesforce takes its time
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(lambda: "Waiting for Salesforce" in page.busy.status.text(), timeout=10000)
+    consumer_key = org.org_apps["Unstructured_Connector"].consumer_key
+
+    person.wizard.reject()  # the admin closes the window during the wait
+    box = person.wizard.close_box
+    assert box is not None and "already exist in Salesforce" in box.text() and "Resume" in box.text()
+    box.done(QMessageBox.StandardButton.Close.value)
+
+    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
+    again.context.timings = person.wizard.context.timings
+    person.qtbot.addWidget(again)
+    again.show()
+    returning = Person(person.qtbot, again)
+    assert again.welcome_page.resume_button.isVisible()
+    returning.click(again.welcome_page.resume_button)
+    person.qtbot.waitUntil(lambda: returning.at(PageId.SALESFORCE_AUTO), timeout=10000)
+    auto = again.salesforce_auto_page
+    assert auto.wait_button.isVisible() and "was created in Salesforce last time" in auto.message.text()
+    assert auto.consumer_key.value() == consumer_key  # the new app's, not an older one
+    org.never_propagates = False
+    returning.click(auto.wait_button)
+    person.qtbot.waitUntil(auto.isComplete, timeout=15000)
+    assert again.context.draft.consumer_key == consumer_key and len(org.org_apps) == 1
