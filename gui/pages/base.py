@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFrame, QLineEdit, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
 from core.errors import AppError
@@ -43,6 +43,16 @@ class StepPage(QWizardPage):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll_area)
+
+    def keep_in_view(self, widget: QWidget) -> None:
+        """Scroll so that ``widget`` shows (once the layout has placed it): what is happening now, or its result,
+        must not sit below the fold while only greyed buttons show above it."""
+
+        def scroll() -> None:
+            if widget.isVisible():
+                self.scroll_area.ensureWidgetVisible(widget, 0, 12)
+
+        QTimer.singleShot(0, self, scroll)
 
     def is_busy(self) -> bool:
         """Whether a step is still running here (closing the wizard then asks first)."""
@@ -115,6 +125,7 @@ class TaskPage(StepPage):
         self._focus_before = focused if focused is not None and self.isAncestorOf(focused) else None
         self.busy.start(text, cancellable=cancellable)
         self.busy_changed(True)
+        self.keep_in_view(self.busy)
         self._focus_parked = QApplication.focusWidget()  # where disabling the controls moved it
         self.completeChanged.emit()
         task.start()
@@ -122,6 +133,7 @@ class TaskPage(StepPage):
     def _task_progress(self, task: Task, handler: Callable[[Any], None], value: Any) -> None:
         if task is self._task:
             handler(value)
+            self.keep_in_view(self.busy)  # a step may have shown more above it (e.g. the new consumer key)
 
     def _task_settled(self, task: Task, handler: Callable[[Any], None], value: Any) -> None:
         if task is not self._task:
@@ -130,6 +142,9 @@ class TaskPage(StepPage):
         self.busy.stop()
         self.busy_changed(False)
         handler(value)
+        message = getattr(self, "message", None)
+        if isinstance(message, QWidget):
+            self.keep_in_view(message)  # the verdict, where the busy row was
         self._announce_complete()
         self._restore_focus()
 

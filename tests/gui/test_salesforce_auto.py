@@ -363,3 +363,30 @@ def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
     returning.click(auto.wait_button)
     person.qtbot.waitUntil(auto.isComplete, timeout=15000)
     assert again.context.draft.consumer_key == consumer_key and len(org.org_apps) == 1
+
+
+def _in_view(page, widget) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``widget`` shows inside the page's scrolled area (not below the fold)."""
+    viewport = page.scroll_area.viewport()
+    top_left = widget.mapTo(viewport, widget.rect().topLeft())
+    return widget.isVisible() and 0 <= top_left.y() and top_left.y() + min(widget.height(), 20) <= viewport.height()
+
+
+def test_at_the_minimum_size_what_happens_after_create_stays_in_view(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser
+) -> None:
+    """At 1280x720 the wait line, Stop and the result sat below the fold after Create: only grey buttons showed."""
+    reach_auto_page(person, tmp_path, org)
+    person.wizard.resize(person.wizard.minimumSize())
+    page = person.wizard.salesforce_auto_page
+    org.never_propagates = True
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(lambda: "Waiting for Salesforce" in page.busy.status.text(), timeout=10000)
+    person.qtbot.waitUntil(lambda: _in_view(page, page.busy), timeout=3000)  # busy
+    org.never_propagates = False
+    person.qtbot.waitUntil(page.isComplete, timeout=15000)
+    person.qtbot.waitUntil(lambda: _in_view(page, page.message), timeout=3000)
+    assert page.message.kind == "ok"
