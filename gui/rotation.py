@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -242,6 +243,7 @@ class RotationWizard(QWizard):
             draft=WizardDraft(),
         )
         self.row = row
+        self.close_box: QMessageBox | None = None
         self.setWindowTitle(self.tr("Rotate the key of {0}").format(row.name))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         fit_to_screen(self, 720, 560)
@@ -270,6 +272,33 @@ class RotationWizard(QWizard):
         self._prefill = Task(client.get_source, row.id)
         self._prefill.succeeded.connect(self._prefilled)
         self._prefill.start()
+
+    def reject(self) -> None:
+        """Cancel: say what the cancelled rotation made and keeps (it was silent, leaving a new key behind)."""
+        bundle = self.context.bundle
+        if bundle is None or self.apply_page.updated is not None or self.close_box is not None:
+            super().reject()
+            return
+        where = str(self.context.cert_path or "")
+        kept = (
+            self.tr("in your keyring, certificate {0}").format(where)
+            if not self.context.session_only
+            else self.tr("in memory only: it is gone when this window closes")
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("Rotation cancelled"),
+            self.tr(
+                "The connector {0} still uses its old key; nothing was sent to Unstructured. The new key "
+                "\u201c{1}\u201d is kept ({2}): use it for a later rotation, or delete it. If you already put its "
+                "certificate on the Salesforce app, put the old certificate back there, or finish the rotation."
+            ).format(self.row.name, self.context.key_name, kept),
+            QMessageBox.StandardButton.Close,
+            self,
+        )
+        box.finished.connect(lambda _result: QWizard.reject(self))
+        self.close_box = box
+        box.open()
 
     def _prefilled(self, connector: SourceConnector) -> None:
         page = self.credentials_page

@@ -274,9 +274,12 @@ class ConnectorWizard(QWizard):
 
     # --- closing ----------------------------------------------------------------------------------
 
-    def busy_steps(self) -> list[str]:
+    def busy_pages(self) -> list[StepPage]:
         pages = [self.page(page_id) for page_id in self.pageIds()]
-        return [page.title() for page in pages if isinstance(page, StepPage) and page.is_busy()]
+        return [page for page in pages if isinstance(page, StepPage) and page.is_busy()]
+
+    def busy_steps(self) -> list[str]:
+        return [page.title() for page in self.busy_pages()]
 
     def reject(self) -> None:
         """Cancel, Escape and the window's close button: ask first while a step runs, or once work exists."""
@@ -299,10 +302,9 @@ class ConnectorWizard(QWizard):
                     "closing only stops waiting for this step. Close anyway?"
                 ).format(busy[0], connector.name)
             else:
-                text = self.tr(
-                    "\u201c{0}\u201d is still running. If you close now it may still complete (a connector may be "
-                    "created) without the wizard recording it; look under Manage connectors next time. Close anyway?"
-                ).format(busy[0])
+                text = self.tr("\u201c{0}\u201d is still running. {1} Close anyway?").format(
+                    busy[0], self.busy_pages()[0].closing_words()
+                )
         elif self.currentId() != int(PageId.DONE) and (self.context.bundle is not None or connector is not None):
             if connector is not None:
                 text = self.tr(

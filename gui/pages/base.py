@@ -44,6 +44,10 @@ class StepPage(QWizardPage):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll_area)
 
+    def closing_words(self) -> str:
+        """What closing the window while this page's step runs means, for the close prompt."""
+        return self.tr("If you close now it may still complete without the wizard recording it.")
+
     def keep_in_view(self, widget: QWidget) -> None:
         """Scroll so that ``widget`` shows (once the layout has placed it): what is happening now, or its result,
         must not sit below the fold while only greyed buttons show above it."""

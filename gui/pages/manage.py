@@ -385,6 +385,12 @@ class ManagePage(TaskPage):
         self.rotation.rotated.connect(lambda: self.load())
         self.rotation.open()
 
+    def closing_words(self) -> str:
+        return self.tr(
+            "A rotation or removal stopped now keeps a record of what it did: the next start names it under Manage "
+            "connectors, where Finish it carries on. A connection check or a list simply stops."
+        )
+
     # --- unfinished runs (the journal) ----------------------------------------------------------------
 
     def unfinished_entry(self) -> JournalEntry | None:

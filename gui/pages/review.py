@@ -189,6 +189,12 @@ class ReviewPage(TaskPage):
 
     # --- create and check -------------------------------------------------------------------------
 
+    def closing_words(self) -> str:
+        return self.tr(
+            "If you close now the connector may still be created without the wizard recording it; look under "
+            "Manage connectors next time."
+        )
+
     def _client(self) -> PlatformClient:
         return PlatformClient(
             api_url=self.context.draft.api_url,

@@ -154,3 +154,38 @@ def test_after_loading_the_first_connector_is_selected_so_its_actions_can_be_use
 def test_welcome_says_what_happens_on_both_salesforce_paths(person: Person) -> None:
     text = person.wizard.welcome_page.intro.text()
     assert "sign in to Salesforce once" in text and "checklist" in text
+
+
+def test_cancelling_a_rotation_after_the_new_key_says_what_is_kept(
+    person: Person, existing, tmp_path: Path, platform: FakePlatform, key_bundle: KeyBundle
+) -> None:
+    page, rotation, rot = start_rotation(person)
+    rot.generate_key(tmp_path / "new")
+    new_cert = rotation.context.cert_path
+    assert new_cert is not None and new_cert.exists()
+    rotation.reject()  # Cancel, Escape or the window's close button
+    box = rotation.close_box
+    assert box is not None and box.isVisible()
+    text = box.text()
+    assert "still uses its old key" in text and rotation.context.key_name in text and str(new_cert) in text
+    assert platform.connectors[existing.id]["config"]["private_key"] == key_bundle.private_key_pem.decode()
+    box.done(0)
+    assert not rotation.isVisible()
+
+
+def test_closing_while_manage_works_speaks_of_rotations_not_of_creating_a_connector(
+    person: Person, existing, platform: FakePlatform
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    open_manage(person)
+    page = person.wizard.manage_page
+    platform.delay = 2.0  # a slow answer: Manage is busy
+    person.click(page.load_button)
+    assert page.is_busy()
+    person.wizard.reject()
+    box = person.wizard.close_box
+    assert box is not None
+    assert "connector may" not in box.text() and "Finish it" in box.text()  # it said "(a connector may be created)"
+    box.done(QMessageBox.StandardButton.Cancel.value)
+    platform.delay = 0.0
