@@ -12,6 +12,7 @@ Secrets are kept in memory only; nothing touches your real keyring or settings.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -60,12 +61,16 @@ class DemoServices:
 
 
 def main() -> int:
-    home = Path(tempfile.mkdtemp(prefix="sfcw-demo-"))
+    # SFCW_HOME, when set, keeps the demo's settings and keys (to look at them afterwards); otherwise a
+    # throw-away folder that goes when the demo ends (each run used to leave one in /tmp).
+    kept = os.environ.get("SFCW_HOME")
+    home = Path(kept) if kept else Path(tempfile.mkdtemp(prefix="sfcw-demo-"))
+    home.mkdir(parents=True, exist_ok=True)
     os.environ["SFCW_HOME"] = str(home)
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
     os.environ["UNSTRUCTURED_API_KEY"] = DEMO_API_KEY
     key_folder = home / "keys"
-    key_folder.mkdir()
+    key_folder.mkdir(exist_ok=True)
 
     import keyring
 
@@ -120,6 +125,8 @@ to the demo org (it answers at once) and creates the app there. Close the wizard
         return app.exec()
     finally:
         services.stop()
+        if not kept:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

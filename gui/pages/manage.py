@@ -296,8 +296,8 @@ class ManagePage(TaskPage):
             return
         self.empty_note.setText(
             self.tr(
-                "This account has no Salesforce source connectors yet. Choose Start over (Back to the first "
-                "page) and Create a new connector to make one."
+                "This account has no Salesforce source connectors yet. Go Back to the first page and choose "
+                "Create a new connector to make one."
             )
             if self.loaded_once
             else self.tr("Nothing is loaded yet. Enter the API URL and API key above, then choose Load connectors.")

@@ -35,15 +35,16 @@ class VerifyPage(TaskPage):
                 "1. Open the approval page while logged in to Salesforce as the connector's user, and click Allow.\n"
                 "2. The browser then lands on a page at https://localhost that does not load. That is expected: "
                 "the approval is already recorded, and you can close that tab.\n"
-                "3. Click Verify login."
+                "3. Click 2. Verify login."
             )
         )
         steps.setWordWrap(True)
         self.preauthorised = MessageLabel()
         self.url = CopyField(name="Approval URL")
-        self.open_button = QPushButton(self.tr("&Open approval page in browser"))
+        # Numbered as the steps above: the approval first, Verify after (Verify first says "not approved").
+        self.open_button = QPushButton(self.tr("1. &Open approval page in browser"))
         describe(self.open_button, "Open approval page in browser", "Opens the approval URL in your default browser")
-        self.verify_button = QPushButton(self.tr("&Verify login"))
+        self.verify_button = QPushButton(self.tr("2. &Verify login"))
         describe(self.verify_button, "Verify login", "Make the connector's JWT login with the key and consumer key")
         self.result = self.message
         self.diagnosis = MessageLabel()
@@ -89,9 +90,9 @@ class VerifyPage(TaskPage):
         if self.context.settings.app_kind == "external":
             self.preauthorised.show_info(
                 self.tr(
-                    "With an External Client App whose policy pre-authorises the connector's user (checklist step 5), "
-                    "the approval page is not needed: click Verify login now. Approve only if you chose \u201cAll "
-                    "users may self-authorize\u201d."
+                    "If your External Client App pre-authorises the connector's user (checklist step 5), the approval "
+                    "is not needed and you can go straight to 2. Verify login. If Verify says the user has not "
+                    "approved this consumer, the app lets users self-authorize: do 1. first."
                 )
             )
         else:

@@ -181,7 +181,10 @@ def test_an_external_client_app_is_told_that_approval_is_not_needed(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce
 ) -> None:
     person.reach_verify(tmp_path, salesforce)  # the checklist's default kind is an External Client App
-    assert "approval page is not needed" in person.wizard.verify_page.preauthorised.text()
+    page = person.wizard.verify_page
+    assert "the approval is not needed" in page.preauthorised.text() and "do 1. first" in page.preauthorised.text()
+    # The order is on the buttons themselves: the approval first, Verify after.
+    assert page.open_button.text().startswith("1. ") and page.verify_button.text().startswith("2. ")
     texts = [label.text() for label in person.wizard.salesforce_app_page.findChildren(QLabel)]
     assert any("IP Relaxation" in t and "Relax IP restrictions" in t for t in texts)
 
