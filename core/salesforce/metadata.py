@@ -166,7 +166,9 @@ def component_files(spec: EcaSpec) -> dict[str, bytes]:
             "ExtlClntAppOauthConfigurablePolicies",
             _ordered(
                 {
-                    "commaSeparatedPermissionSet": spec.permission_set,
+                    # Left out, not left empty, while the permission set does not exist yet (the check-only
+                    # deploy before it is created): an empty element may be refused, or read as a set named "".
+                    **({"commaSeparatedPermissionSet": spec.permission_set} if spec.permission_set else {}),
                     "externalClientApplication": spec.name,
                     "ipRelaxationPolicyType": ip,
                     "label": f"{spec.label} OAuth policies",

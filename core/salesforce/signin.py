@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import errno
 import hashlib
+import re
 import secrets
 import shlex
+import shutil
 import socket
 import threading
 import time
@@ -322,22 +324,50 @@ def session_from_token(*, instance_url: str, access_token: str) -> AdminSession:
     return AdminSession(instance_url=require_safe_url(instance_url, what="instance URL"), access_token=token)
 
 
-def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: float = 60.0) -> AdminSession:
-    """Reuse a Salesforce CLI login: ``sf org display --target-org ALIAS --verbose --json``.
+#: What a Salesforce CLI alias or username may hold: also what keeps a ``.cmd`` shim on Windows, run
+#: through cmd.exe, from reading any of it as a command.
+_SF_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}$")
+#: Current CLIs (plugin-org 6+) print this in place of the token in ``org display --verbose``.
+_REDACTED = "[REDACTED]"
 
-    The token is read from the command's output (never shown); only the alias is on its command line.
 
-    Raises:
-        InvalidInputError: no alias, or ``sf`` is not installed.
-        SignInError: ``sf`` does not know the org or its answer holds no session.
-    """
+def _sf_json(exe: str, arguments: list[str], timeout: float) -> tuple[int, dict[str, Any]]:
+    """Run ``sf ARGUMENTS`` (never through a shell) and read its JSON answer: (exit code, answer)."""
     import json
-    import shutil
     import subprocess
 
+    try:
+        done = subprocess.run([exe, *arguments], capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SignInError(f"The Salesforce CLI did not answer ({type(exc).__name__}).") from exc
+    try:
+        answer = json.loads(done.stdout or "{}")
+    except ValueError:
+        answer = {}
+    return done.returncode, answer if isinstance(answer, dict) else {}
+
+
+def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: float = 60.0) -> AdminSession:
+    """Reuse a Salesforce CLI login: the org from ``sf org display --target-org ALIAS --verbose --json``,
+    its access token from there on older CLIs, else from ``sf org auth show-access-token``.
+
+    Current CLIs print ``[REDACTED] Use 'sf org auth show-access-token' to view`` in place of the
+    token; that text is never taken for a token. The token is read from the command's output (never
+    shown); only the alias is on its command line.
+
+    Raises:
+        InvalidInputError: no alias, an alias no CLI would accept, or ``sf`` is not installed.
+        SignInError: ``sf`` does not know the org or its answer holds no session.
+    """
     alias = (target_org or "").strip()
-    if not alias or alias.startswith("-"):
+    if not alias:
         raise InvalidInputError("Name the org by its Salesforce CLI alias or username.", field="sf_org")
+    if not _SF_ALIAS.match(alias):
+        raise InvalidInputError(
+            f"'{printable(alias)}' is not a Salesforce CLI alias or username.",
+            field="sf_org",
+            hint="Aliases and usernames hold letters, digits and . _ @ + - only ('sf alias list' shows yours).",
+        )
     exe = sf or shutil.which("sf")
     if not exe:
         raise InvalidInputError(
@@ -345,32 +375,24 @@ def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: floa
             field="sf_org",
             hint="Sign in through the browser instead (leave out --sf-org).",
         )
-    try:
-        done = subprocess.run(
-            [exe, "org", "display", "--target-org", alias, "--verbose", "--json"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SignInError(f"The Salesforce CLI did not answer ({type(exc).__name__}).") from exc
-    try:
-        answer = json.loads(done.stdout or "{}")
-    except ValueError:
-        answer = {}
-    result = answer.get("result") if isinstance(answer, dict) else None
-    if done.returncode != 0 or not isinstance(result, dict):
-        words = str(answer.get("message", "")) if isinstance(answer, dict) else ""
+    code, answer = _sf_json(exe, ["org", "display", "--target-org", alias, "--verbose", "--json"], timeout)
+    result = answer.get("result")
+    if code != 0 or not isinstance(result, dict):
+        words = printable(str(answer.get("message", "")))
         raise SignInError(
             f"The Salesforce CLI has no usable login for '{alias}'{': ' + words[:200] if words else ''}.",
             hint=f"Run 'sf org login web --alias {shlex.quote(alias)}' first, or sign in through the browser.",
         )
     token, instance = result.get("accessToken"), result.get("instanceUrl")
-    if not isinstance(token, str) or not token.strip() or not isinstance(instance, str):
+    if not isinstance(token, str) or not token.strip() or token.startswith(_REDACTED):
+        # plugin-org 6+ shows the token only through its own command (5.11+).
+        code, shown = _sf_json(exe, ["org", "auth", "show-access-token", "--target-org", alias, "--json"], timeout)
+        shown_result = shown.get("result")
+        token = shown_result.get("accessToken") if code == 0 and isinstance(shown_result, dict) else None
+    if not isinstance(token, str) or not token.strip() or token.startswith(_REDACTED) or not isinstance(instance, str):
         raise SignInError(
-            f"The Salesforce CLI did not show an access token for '{alias}'.",
-            hint="Update the Salesforce CLI, or sign in through the browser instead.",
+            f"The Salesforce CLI did not give an access token for '{alias}'.",
+            hint="Update the Salesforce CLI (sf update), or sign in through the browser instead.",
         )
     register_secret(token)
     return AdminSession(

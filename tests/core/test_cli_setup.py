@@ -378,3 +378,60 @@ def test_a_permission_set_that_existed_before_is_left_alone_on_removal(
     run = cli("remove-salesforce-app", "--instance-url", org.url, "--login-url", org.url, "--yes")
     assert run.code == 0 and org.org_apps == {}
     assert "Unstructured_Connector_Users" in org.permission_sets  # not ours to delete
+
+
+def _sf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, program: str) -> None:
+    sf = tmp_path / "bin" / "sf"
+    sf.parent.mkdir(exist_ok=True)
+    sf.write_text(f"#!{sys.executable}\nimport json, sys\n{program}")
+    sf.chmod(sf.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{sf.parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_current_salesforce_cli_that_redacts_the_token_in_org_display_still_signs_in(
+    org: FakeOrg, keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plugin-org 7 prints "[REDACTED] Use 'sf org auth show-access-token' to view": the app took that for a token."""
+    token = org.admin_token()
+    display = {
+        "status": 0,
+        "result": {
+            "accessToken": "[REDACTED] Use 'sf org auth show-access-token' to view",
+            "instanceUrl": org.url,
+            "username": "admin@example.com",
+            "id": org.org_id,
+        },
+    }
+    shown = {"status": 0, "result": {"accessToken": token}}
+    _sf(
+        tmp_path,
+        monkeypatch,
+        "if sys.argv[1:] == ['org', 'display', '--target-org', 'prod', '--verbose', '--json']:\n"
+        f"    print(json.dumps({display!r}))\n"
+        "elif sys.argv[1:] == ['org', 'auth', 'show-access-token', '--target-org', 'prod', '--json']:\n"
+        f"    print(json.dumps({shown!r}))\n"
+        "else:\n    sys.exit(2)\n",
+    )
+    run = cli(*without_instance_url(setup_args(org, keys)), "--sf-org", "prod", "--json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["org_id"] == org.org_id and token not in run.out + run.err
+
+
+def test_a_redacted_token_and_no_way_to_show_it_is_a_sentence_not_a_401(
+    org: FakeOrg, keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    display = {"status": 0, "result": {"accessToken": "[REDACTED]", "instanceUrl": org.url}}
+    _sf(tmp_path, monkeypatch, f"print(json.dumps({display!r})) if sys.argv[2] == 'display' else sys.exit(1)\n")
+    run = cli(*without_instance_url(setup_args(org, keys)), "--sf-org", "prod")
+    assert run.code == 1 and "did not give an access token" in run.err and "sf update" in run.err
+    assert org.deploy_requests == []
+
+
+@pytest.mark.parametrize("alias", ["$(touch /tmp/pwned)", "prod & calc", "x;y", "a b", "%PATH%"])
+def test_an_alias_no_cli_would_accept_is_refused_before_sf_runs(
+    org: FakeOrg, keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alias: str
+) -> None:
+    _sf(tmp_path, monkeypatch, "open(sys.argv[0] + '.ran', 'w').close()\n")
+    run = cli(*without_instance_url(setup_args(org, keys)), "--sf-org", alias)
+    assert run.code == 2 and "is not a Salesforce CLI alias" in run.err
+    assert not (tmp_path / "bin" / "sf.ran").exists()

@@ -170,12 +170,15 @@ def test_a_username_with_a_control_character_is_refused_and_shown_escaped(bad: s
     assert "\x1b" not in str(info.value) and "\x00" not in str(info.value)
 
 
-def test_an_unknown_sf_alias_is_quoted_in_the_command_to_copy(tmp_path) -> None:
+def test_an_unknown_sf_alias_is_never_printed_unquoted_in_a_command_to_copy(tmp_path) -> None:
     from core.salesforce.signin import session_from_sf_cli
 
     sf = tmp_path / "sf"
     sf.write_text('#!/bin/sh\necho \'{"status": 1, "message": "No authorization information found"}\'\nexit 1\n')
     sf.chmod(0o755)
-    with pytest.raises(SignInError) as info:
+    with pytest.raises(InvalidInputError) as refused:  # before: the hint said sf org login web --alias $(touch ...)
         session_from_sf_cli("$(touch /tmp/pwned)", sf=str(sf))
-    assert "--alias '$(touch /tmp/pwned)'" in info.value.hint
+    assert "--alias" not in str(refused.value)
+    with pytest.raises(SignInError) as info:
+        session_from_sf_cli("prod.user@example.com", sf=str(sf))
+    assert "sf org login web --alias prod.user@example.com'" in info.value.hint

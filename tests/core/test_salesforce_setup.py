@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 import zipfile
 from typing import Any
@@ -459,3 +460,21 @@ def test_the_wait_ticks_every_second_between_polls(client: OrgClient, org: FakeO
     ticks = [round(e.elapsed) for e in events if isinstance(e, Waiting)]
     assert ticks == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert all("invalid_client_id" in e.answer for e in events if isinstance(e, Waiting))
+
+
+def test_the_check_only_deploy_leaves_the_permission_set_out_rather_than_empty(
+    client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
+) -> None:
+    """Before the permission set exists the policy cannot name it; an empty element is refused (as by the fake)."""
+    plan(client, key_bundle)
+    check = zipfile.ZipFile(io.BytesIO(org.deploy_requests[-1]["zip"]))
+    assert org.deploy_requests[-1]["options"]["checkOnly"] is True
+    [policy] = [n for n in check.namelist() if n.endswith(".ecaOauthPlcy")]
+    assert b"commaSeparatedPermissionSet" not in check.read(policy)
+    named = _spec(key_bundle, permission_set="Strict_App_Users")
+    package = zipfile.ZipFile(io.BytesIO(app_package(named, api_version="63.0")))
+    files = {n: package.read(n) for n in package.namelist()}
+    path = "extlClntAppOauthPolicies/Strict_App_plcy.ecaOauthPlcy"
+    files[path] = re.sub(rb"<commaSeparatedPermissionSet>[^<]*<", b"<commaSeparatedPermissionSet><", files[path])
+    outcome = _deploy_files(client, files)
+    assert "permission set ." in outcome

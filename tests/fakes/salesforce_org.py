@@ -513,6 +513,15 @@ class FakeOrg(FakeSalesforce):
                         "problemType": "Error",
                     }
                 )
+            if "commaSeparatedPermissionSet" in policy and not policy["commaSeparatedPermissionSet"].strip():
+                problems.append(  # an empty element: refused (it would name a permission set "")
+                    {
+                        "componentType": "ExtlClntAppOauthConfigurablePolicies",
+                        "fullName": "",
+                        "problem": "We couldn't find permission set .",
+                        "problemType": "Error",
+                    }
+                )
             for name in filter(None, (policy.get("commaSeparatedPermissionSet") or "").split(",")):
                 if name.strip() not in self.permission_sets:
                     problems.append(
