@@ -290,20 +290,56 @@ def sign_in(
         )
     params = listener.wait(timeout=timeout, cancelled=cancelled)
     if "error" in params:
-        denied = params.get("error") == "access_denied"
-        raise SignInError(
-            "You did not allow access in the browser."
-            if denied
-            else f"Salesforce refused the sign-in ({params.get('error')}: {params.get('error_description', '')}).",
-            hint="Sign in again and choose Allow."
-            if denied
-            else "If your org restricts connected apps (API Access Control), use an app of your own with --client-id.",
-        )
+        raise sign_in_refusal(params.get("error", ""), params.get("error_description", ""))
     code = params.get("code", "")
     if not code:
         raise SignInError("Salesforce's answer held no authorization code.", hint="Sign in again.")
     return exchange_code(
         login_url=login_url, client_id=client_id, port=port, code=code, verifier=verifier, session=session
+    )
+
+
+#: Why orgs refuse the Salesforce CLI's client, and the way out: (words in the error or its description, sentence).
+_OTHER_APP = (
+    "or sign in with an app of your org's own (Advanced options \u2192 Sign in with, or the command line's "
+    "--client-id), or with a Salesforce CLI login or an access token."
+)
+_REFUSALS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (
+        ("oauth_app_blocked", "blocked"),
+        "Your org blocks the Salesforce CLI's app, which the sign-in uses.",
+        "In Setup \u2192 Connected Apps OAuth Usage, find Salesforce CLI and choose Unblock; " + _OTHER_APP,
+    ),
+    (
+        ("must be installed", "not installed", "uninstalled"),
+        "The Salesforce CLI's app is not installed in your org. Since September 2025 an uninstalled app may only be "
+        "used by users with the permission Approve Uninstalled Connected Apps, which the System Administrator "
+        "profile has and custom profiles do not.",
+        "Install it (Setup \u2192 Connected Apps OAuth Usage \u2192 Salesforce CLI \u2192 Install), sign in as a "
+        "System Administrator, " + _OTHER_APP,
+    ),
+    (
+        ("invalid_app_access", "not admin approved"),
+        "Your org lets only approved users use the Salesforce CLI's app (API Access Control, or admin-approved "
+        "users only); since December 2025 Use Any API Client no longer lets users approve it themselves.",
+        "Have an administrator allow Salesforce CLI for your profile or permission set (Setup \u2192 Connected "
+        "Apps OAuth Usage \u2192 Salesforce CLI), sign in as a System Administrator, " + _OTHER_APP,
+    ),
+)
+
+
+def sign_in_refusal(error: str, description: str) -> SignInError:
+    """Salesforce's refusal of the admin's sign-in as a sentence with the way out (its words are kept)."""
+    if error == "access_denied" and "blocked" not in description.lower():
+        return SignInError("You did not allow access in the browser.", hint="Sign in again and choose Allow.")
+    words = f"{error}: {description}" if description else error
+    said = f"{error} {description}".lower()
+    for markers, sentence, way_out in _REFUSALS:
+        if any(marker in said for marker in markers):
+            return SignInError(f"{sentence} (Salesforce said: {words}.)", hint=way_out)
+    return SignInError(
+        f"Salesforce refused the sign-in ({words}).",
+        hint="If your org restricts connected apps (API Access Control), " + _OTHER_APP,
     )
 
 

@@ -168,6 +168,27 @@ def _one(records: list[dict[str, object]]) -> dict[str, object] | None:
     return records[0] if records else None
 
 
+def app_exists(org: OrgClient, name: str) -> bool:
+    """Whether the org has an External Client App of that API name.
+
+    Raises:
+        OrgApiError: the org does not offer External Client Apps to the API (INVALID_TYPE), as a sentence.
+    """
+    try:
+        return bool(_one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))))
+    except OrgApiError as exc:
+        if exc.code != "INVALID_TYPE":
+            raise
+        raise OrgApiError(
+            "This org does not offer External Client Apps to the API (Salesforce answers INVALID_TYPE for "
+            "ExternalClientApplication), so the wizard cannot create or find the app there.",
+            status=exc.status,
+            code=exc.code,
+            hint="Turn External Client Apps on in Setup (External Client App Settings), or create a Connected App "
+            "yourself with the checklist (I'll create it myself).",
+        ) from exc
+
+
 def choose_api_version(org: OrgClient) -> str:
     """The org's newest API version; raises InvalidInputError below 60.0 (ECA certificates need it)."""
     versions = org.api_versions()
@@ -233,7 +254,7 @@ def plan_setup(
     fingerprint = fingerprint_sha256(load_certificate(certificate_pem))
     version = choose_api_version(org)
     user = find_connector_user(org, username)
-    exists = bool(_one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))))
+    exists = app_exists(org, name)
     if exists and resumed is not None and resumed.consumer_key:
         spec = EcaSpec(
             name=name,
@@ -565,7 +586,7 @@ def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
                     )
                 ):
                     created.append(("PermissionSetAssignment", str(assignment["Id"])))
-    if _one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=app.app_name))):
+    if app_exists(org, app.app_name):
         created.append(("ExternalClientApplication", app.app_name))
     # undo_setup removes newest first: the app, then the assignment, then the permission set.
     return AppRemoved(consumer_key=app.consumer_key, left=undo_setup(org, created, api_version=version))
@@ -803,9 +824,7 @@ def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
             assignment_id = str(row["Id"]) if row else ""
     if assignment_id:
         found.append(("PermissionSetAssignment", assignment_id))
-    if entry.step == "app" and _one(
-        org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=entry.app_name))
-    ):
+    if entry.step == "app" and app_exists(org, entry.app_name):
         found.append(("ExternalClientApplication", entry.app_name))
     return found
 
@@ -845,6 +864,6 @@ def remove_app_by_name(app_name: str, sign_in: SignIn, *, run: Runtime | None = 
     name = validate_api_name(app_name)
     org = OrgClient(admin_session(sign_in, run=run), timings=run.timings)
     version = choose_api_version(org)
-    if not _one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))):
+    if not app_exists(org, name):
         raise InvalidInputError(f"There is no External Client App named {name} in the org at {org.host}.")
     return AppRemoved(consumer_key="", left=undo_setup(org, [("ExternalClientApplication", name)], api_version=version))

@@ -478,3 +478,35 @@ def test_the_check_only_deploy_leaves_the_permission_set_out_rather_than_empty(
     files[path] = re.sub(rb"<commaSeparatedPermissionSet>[^<]*<", b"<commaSeparatedPermissionSet><", files[path])
     outcome = _deploy_files(client, files)
     assert "permission set ." in outcome
+
+
+def test_an_org_without_external_client_apps_is_said_with_the_setting_to_turn_on(
+    client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
+) -> None:
+    org.eca_unavailable = True
+    with pytest.raises(OrgApiError) as info:
+        plan(client, key_bundle)
+    assert "does not offer External Client Apps" in info.value.message and "INVALID_TYPE" in info.value.message
+    assert "External Client App Settings" in info.value.hint and "checklist" in info.value.hint
+    assert org.deploy_requests == []
+
+
+@pytest.mark.parametrize(
+    ("error", "description", "words"),
+    [
+        ("OAUTH_APP_BLOCKED", "this app is blocked by admin", "blocks the Salesforce CLI's app"),
+        ("invalid_request", "app must be installed into org", "Approve Uninstalled Connected Apps"),
+        ("invalid_app_access", "user is not admin approved to access this app", "only approved users"),
+        ("access_denied", "end-user denied authorization", "You did not allow access"),
+    ],
+)
+def test_each_way_an_org_refuses_the_sign_in_is_a_sentence_with_the_way_out(
+    org: FakeOrg, error: str, description: str, words: str
+) -> None:
+    org.sign_in_refusal = (error, description)
+    with pytest.raises(SignInError) as info:
+        sign_in(open_browser=Browser(), login_url=org.url, port=_free_port(), timeout=10)
+    assert words in info.value.message
+    if error != "access_denied":
+        assert description in info.value.message  # Salesforce's own words stay
+        assert "System Administrator" in info.value.hint or "Unblock" in info.value.hint

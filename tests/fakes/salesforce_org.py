@@ -125,6 +125,10 @@ class FakeOrg(FakeSalesforce):
         self.refresh_tokens: dict[str, str] = {}
         self._codes: dict[str, dict[str, str]] = {}
         self.sign_in_denied = False
+        #: (error, error_description) the sign-in answers with, as orgs refuse the Salesforce CLI's app.
+        self.sign_in_refusal: tuple[str, str] | None = None
+        #: An org without External Client Apps: SOQL on ExternalClientApplication answers INVALID_TYPE.
+        self.eca_unavailable = False
         previous: Holds | None = getattr(self, "holds", None)
         if previous is not None:
             previous.release_all()
@@ -187,10 +191,9 @@ class FakeOrg(FakeSalesforce):
         if args.get("code_challenge_method") != "S256" or args.get("response_type") != "code":
             return Response("<html>error=invalid_request</html>", status=400, content_type="text/html")
         state = args.get("state", "")
-        if self.sign_in_denied:
-            query = urlencode(
-                {"error": "access_denied", "error_description": "end-user denied authorization", "state": state}
-            )
+        if self.sign_in_denied or self.sign_in_refusal:
+            error, description = self.sign_in_refusal or ("access_denied", "end-user denied authorization")
+            query = urlencode({"error": error, "error_description": description, "state": state})
             return Response("", status=302, headers={"Location": f"{redirect}?{query}"})
         code = secrets.token_urlsafe(16)
         self._codes[code] = {
@@ -296,6 +299,13 @@ class FakeOrg(FakeSalesforce):
                 if a["AssigneeId"] == m.group(1) and a["PermissionSetId"] == m.group(2)
             ]
             return self._ok({"totalSize": len(records), "done": True, "records": records})
+        if self.eca_unavailable and "FROM ExternalClientApplication" in soql:
+            return self._sf_error(
+                400,
+                "INVALID_TYPE",
+                "sObject type 'ExternalClientApplication' is not supported. If you are attempting to use a custom "
+                "object, be sure to append the '__c' after the entity name.",
+            )
         if m := re.fullmatch(
             rf"SELECT Id, DeveloperName FROM ExternalClientApplication WHERE DeveloperName = {lit}", soql
         ):
