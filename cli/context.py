@@ -186,11 +186,11 @@ class Cli:
         except AppError as exc:
             self.note(f"warning: the settings could not be saved ({exc.message}); the operation itself succeeded.")
 
-    def runtime(self) -> Runtime:
+    def runtime(self, timings: Timings | None = None) -> Runtime:
         """How this run's long use cases report (lines on stderr, records saved at once), wait and open the browser."""
         from core.usecases.progress import Runtime
 
-        return Runtime(progress=self.progress, timings=self.timings, open_browser=open_browser)
+        return Runtime(progress=self.progress, timings=timings or self.timings, open_browser=open_browser)
 
     def progress(self, event: Event) -> None:
         """A long use case's events: steps and waits as lines on stderr, records saved at once."""

@@ -13,6 +13,7 @@ from core.errors import InvalidInputError, RotationIncomplete, SetupFailed
 
 if TYPE_CHECKING:
     from cli.context import Cli
+    from core.defaults import Timings
     from core.usecases.admin import SignIn
 
 
@@ -46,6 +47,30 @@ def sign_in_of(args: argparse.Namespace, *, keep: bool = False) -> SignIn:
     ).validated()
 
 
+def wait_arguments(p: argparse.ArgumentParser) -> None:
+    """How long to wait for Salesforce to accept the connector's login, and how often to ask."""
+    p.add_argument(
+        "--wait-minutes", type=float, default=None, help="how long to wait for the connector's login (default 15)"
+    )
+    p.add_argument("--poll-seconds", type=float, default=None, help="seconds between tries (default 25, at least 1)")
+
+
+def timings_of(cli: Cli, args: argparse.Namespace) -> Timings:
+    """The run's timings with the wait the options ask for. Raises InvalidInputError for a wait that cannot be."""
+    import math
+
+    timings = cli.timings
+    if args.wait_minutes is not None:
+        if not math.isfinite(args.wait_minutes) or not 0 < args.wait_minutes <= 24 * 60:
+            raise InvalidInputError("--wait-minutes must be more than 0 and at most 1440 (a day).")
+        timings = timings._replace(login_wait=args.wait_minutes * 60)
+    if args.poll_seconds is not None:
+        if not math.isfinite(args.poll_seconds) or not 1 <= args.poll_seconds <= 3600:
+            raise InvalidInputError("--poll-seconds must be between 1 and 3600.")
+        timings = timings._replace(login_poll_interval=args.poll_seconds)
+    return timings
+
+
 def _yes(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -65,6 +90,7 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
         help="keep the sign-in (a refresh token) in the keyring for later rotate --auto; forget-org removes it",
     )
     p.add_argument("--ip-relaxation", choices=("enforce", "relax"), default="enforce")
+    wait_arguments(p)
     _yes(p)
     p.add_argument("--json", action="store_true")
 
@@ -106,6 +132,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
         ip_relaxation=args.ip_relaxation,
         login_url=args.login_url,
     ).validated()
+    timings = timings_of(cli, args)
     ask = cli.confirmation(args, "Creating the app in Salesforce")
     sign_in = sign_in_of(args, keep=args.remember_sign_in)
     cli.warn_login_url(args.login_url)
@@ -131,7 +158,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
             undo=undo,
             journal=cli.journal,
             keep_secret=cli.store.set if args.remember_sign_in else None,
-            run=cli.runtime(),
+            run=cli.runtime(timings),
         )
     except SetupFailed as failure:
         if failure.left is None:
@@ -181,6 +208,7 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-url", default=None)
     sign_in_arguments(p)
     p.set_defaults(login_url="")
+    wait_arguments(p)
     _yes(p)
     p.add_argument("--json", action="store_true")
 
@@ -195,6 +223,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
             hint="Without it: keygen a new key, replace the certificate on the app in Setup, then "
             "'update ID --private-key NEW.pem'.",
         )
+    timings = timings_of(cli, args)
     ask = cli.confirmation(args, "Rotating")
     request = RotationRequest(
         connector_id=args.id,
@@ -226,7 +255,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
             secrets=cli.store,
             journal=cli.journal,
             confirm=confirm,
-            run=cli.runtime(),
+            run=cli.runtime(timings),
         )
     except RotationIncomplete as exc:
         code = cli.fail(exc)

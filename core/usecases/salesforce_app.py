@@ -503,6 +503,21 @@ def wait_for_connector_login(
     poll_interval, timeout = timings.login_poll_interval, timings.login_wait
     started = clock()
     last = ""
+    my_domain_works: bool | None = None  # probed at each refusal until it works (not only after the limit)
+
+    def probe_my_domain() -> bool:
+        try:
+            verify_jwt_login(
+                username=username,
+                consumer_key=consumer_key,
+                private_key=private_key,
+                login_url=my_domain_url,
+                timeout=timings.http_timeout,
+            )
+        except AppError:
+            return False
+        return True
+
     while True:
         try:
             return verify_jwt_login(
@@ -520,6 +535,18 @@ def wait_for_connector_login(
             last = exc.message
         elapsed = clock() - started
         run.progress(LoginAttempt(elapsed=elapsed, answer=last))
+        if my_domain_url and not my_domain_works:
+            # Users report new apps that answer at My Domain long before (or instead of) login.salesforce.com:
+            # say so plainly as soon as it is true, and keep waiting for the host the connector uses.
+            my_domain_works = probe_my_domain()
+            if my_domain_works:
+                run.progress(
+                    Notice(
+                        f"The connector's login already works through your My Domain host ({my_domain_url}), but "
+                        f"{login_url}, the only host the connector uses, still answers '{last}'. Waiting up to "
+                        f"{duration(timeout)} for it."
+                    )
+                )
         if elapsed + poll_interval > timeout:
             break
         waited = 0.0
@@ -529,24 +556,13 @@ def wait_for_connector_login(
             sleep(step)
             waited += step
             run.progress(Waiting(elapsed=clock() - started, answer=last))
-    if my_domain_url:
-        try:
-            verify_jwt_login(
-                username=username,
-                consumer_key=consumer_key,
-                private_key=private_key,
-                login_url=my_domain_url,
-                timeout=timings.http_timeout,
-            )
-        except AppError:
-            pass
-        else:
-            raise PropagationTimeout(
-                f"The app works through your My Domain host ({my_domain_url}), but {login_url} still answers "
-                f"'{last}' after {duration(timeout)}. The connector can only log in through {login_url}.",
-                hint="Wait a little longer and verify again; if it persists, ask Salesforce support why the External "
-                "Client App is not available through login.salesforce.com, or use a Connected App (checklist).",
-            )
+    if my_domain_url and (my_domain_works or probe_my_domain()):
+        raise PropagationTimeout(
+            f"The app works through your My Domain host ({my_domain_url}), but {login_url} still answers "
+            f"'{last}' after {duration(timeout)}. The connector can only log in through {login_url}.",
+            hint="Wait a little longer and verify again; if it persists, ask Salesforce support why the External "
+            "Client App is not available through login.salesforce.com, or use a Connected App (checklist).",
+        )
     raise PropagationTimeout(
         f"Salesforce still answers '{last}' after {duration(timeout)}.",
         hint="Salesforce can take longer to apply a new app: run Verify login again later. The app and the key are "

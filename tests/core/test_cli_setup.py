@@ -435,3 +435,29 @@ def test_an_alias_no_cli_would_accept_is_refused_before_sf_runs(
     run = cli(*without_instance_url(setup_args(org, keys)), "--sf-org", alias)
     assert run.code == 2 and "is not a Salesforce CLI alias" in run.err
     assert not (tmp_path / "bin" / "sf.ran").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--wait-minutes", "0", "more than 0"),
+        ("--poll-seconds", "0.5", "between 1 and 3600"),
+        ("--wait-minutes", "nan", "more than 0"),
+    ],
+)
+def test_the_wait_options_are_checked_before_anything_is_sent(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, option: str, value: str, words: str
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    run = cli(*setup_args(org, keys), option, value)
+    assert run.code == 2 and words in run.err and org.deploy_requests == []
+
+
+def test_the_wait_options_set_how_long_and_how_often(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    org.never_propagates = True
+    run = cli(*setup_args(org, keys), "--wait-minutes", "0.05", "--poll-seconds", "1")  # 3 seconds
+    assert run.code == 1 and "after 3 seconds" in run.err
+    assert 2 <= run.err.count(" s: invalid_client_id") <= 4  # one try a second

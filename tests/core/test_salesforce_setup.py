@@ -510,3 +510,28 @@ def test_each_way_an_org_refuses_the_sign_in_is_a_sentence_with_the_way_out(
     if error != "access_denied":
         assert description in info.value.message  # Salesforce's own words stay
         assert "System Administrator" in info.value.hint or "Unblock" in info.value.hint
+
+
+def test_my_domain_is_probed_from_the_first_refusal_and_said_plainly_while_the_wait_goes_on(
+    client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
+) -> None:
+    from core.usecases.progress import Notice
+
+    org.my_domain_only = True
+    result = apply_setup(client, plan(client, key_bundle))
+    events: list[object] = []
+    with pytest.raises(PropagationTimeout):
+        connector_login(
+            org,
+            key_bundle,
+            result.consumer_key,
+            poll_interval=0.1,
+            timeout=0.5,
+            my_domain_url=org.my_domain_url,
+            progress=events.append,
+        )
+    notices = [e for e in events if isinstance(e, Notice)]
+    first_attempt = next(i for i, e in enumerate(events) if isinstance(e, LoginAttempt))
+    assert notices and events.index(notices[0]) == first_attempt + 1  # said at once, not after the limit
+    assert "already works through your My Domain host" in notices[0].text and "Waiting up to" in notices[0].text
+    assert len(notices) == 1
