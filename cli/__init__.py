@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cli.commands import dispatch
 from cli.context import Cli
 
 
-def run(argv: Sequence[str]) -> int:
-    """Run the CLI with ``argv`` (without the program name); return the exit code."""
-    return Cli().run(argv)
+def run(argv: Sequence[str], *, session: Cli | None = None) -> int:
+    """Run the CLI with ``argv`` (without the program name); return the exit code.
+
+    ``session`` is one run's streams, store and timings (tests pass their own)."""
+    return dispatch(session or Cli(), argv)
 
 
 __all__ = ["Cli", "run"]

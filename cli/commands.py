@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Sequence
 from typing import NoReturn
 
-from cli.context import Command
+from cli.command import Command
+from cli.context import Cli
 from core import APP_NAME, __version__
-from core.errors import UsageError
+from core.errors import AppError, UsageError
+
+log = logging.getLogger(__name__)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,3 +41,37 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS.values():
         command.arguments(sub.add_parser(command.name, help=command.help))
     return parser
+
+
+def dispatch(cli: Cli, argv: Sequence[str]) -> int:
+    """Parse ``argv``, run its command with ``cli``; the exit code. Expected failures are sentences on stderr."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv))
+    except UsageError as exc:
+        return cli.fail(exc)
+    except SystemExit as exc:  # --help / --version
+        return int(exc.code or 0)
+    command = COMMANDS.get(getattr(args, "command", None) or "")
+    if command is None:
+        parser.print_help(cli.err)
+        return 2
+    from core.logs import setup_logging
+    from core.settings import log_dir
+
+    setup_logging(log_dir())
+    try:
+        return command.run(cli, args)
+    except AppError as exc:
+        log.info("%s failed: %s", command.name, exc)
+        return cli.fail(exc)
+    except KeyboardInterrupt:
+        cli.note("Interrupted.")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a defect: logged with its traceback, reported in one line
+        log.exception("Unexpected error in %s", command.name)
+        cli.note(
+            f"error: something unexpected went wrong ({type(exc).__name__}). "
+            f"The details are in {log_dir() / 'wizard.log'}; please attach that file to a report."
+        )
+        return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cli.context import Command
+from cli.command import Command
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:

@@ -10,11 +10,11 @@ import json
 import logging
 import shlex
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
-from core.errors import AppError, InvalidInputError, UsageError
+from core.errors import AppError, InvalidInputError
 from core.text import printable
 
 if TYPE_CHECKING:
@@ -208,54 +208,8 @@ class Cli:
         elif isinstance(event, Notice):
             self.note(f"note: {event.text}")
 
-    # --- entry -----------------------------------------------------------------------------
-
-    def run(self, argv: Sequence[str]) -> int:
-        from cli.commands import COMMANDS, build_parser
-
-        parser = build_parser()
-        try:
-            args = parser.parse_args(list(argv))
-        except UsageError as exc:
-            return self.fail(exc)
-        except SystemExit as exc:  # --help / --version
-            return int(exc.code or 0)
-        command = COMMANDS.get(getattr(args, "command", None) or "")
-        if command is None:
-            parser.print_help(self.err)
-            return 2
-        from core.logs import setup_logging
-        from core.settings import log_dir
-
-        setup_logging(log_dir())
-        try:
-            return command.run(self, args)
-        except AppError as exc:
-            log.info("%s failed: %s", command.name, exc)
-            return self.fail(exc)
-        except KeyboardInterrupt:
-            self.note("Interrupted.")
-            return 130
-        except Exception as exc:  # noqa: BLE001 - a defect: logged with its traceback, reported in one line
-            log.exception("Unexpected error in %s", command.name)
-            self.note(
-                f"error: something unexpected went wrong ({type(exc).__name__}). "
-                f"The details are in {log_dir() / 'wizard.log'}; please attach that file to a report."
-            )
-            return 1
-
 
 def open_browser(url: str) -> bool:
     import webbrowser
 
     return webbrowser.open(url)
-
-
-class Command(NamedTuple):
-    """A command of the table (:data:`cli.commands.COMMANDS`): its name and help, its arguments,
-    and what it runs (one use case plus presentation)."""
-
-    name: str
-    help: str
-    arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[Cli, argparse.Namespace], int]

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.context import Command
+from cli.command import Command
 from core import defaults
 from core.errors import SecretStoreError
 

@@ -6,7 +6,7 @@ import argparse
 import getpass
 from typing import TYPE_CHECKING
 
-from cli.context import Command
+from cli.command import Command
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:

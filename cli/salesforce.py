@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cli.context import Command, open_browser
+from cli.command import Command
+from cli.context import open_browser
 from core import defaults
 
 if TYPE_CHECKING:

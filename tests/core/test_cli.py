@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import Cli
+from cli import Cli, run
 from core.keys import KeyBundle, fingerprint_sha256, load_certificate
 from core.secret_store import API_KEY_NAME, SecretStore
 from core.settings import Settings
@@ -63,7 +63,7 @@ def verify_args(key: Path | str, salesforce: FakeSalesforce) -> list[str]:
 
 def cli(*argv: str, stdin: str = "", store: SecretStore | None = None) -> Run:
     out, err = io.StringIO(), io.StringIO()
-    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin), timings=FAST).run(list(argv))
+    code = run(list(argv), session=Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(stdin), timings=FAST))
     return Run(code, out.getvalue(), err.getvalue())
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import Cli
+from cli import Cli, run
 from core.keys import KeyBundle
 from core.settings import Settings
 from tests.conftest import API_KEY, FAST, USERNAME, write_browser
@@ -31,12 +31,13 @@ def keys(tmp_path: Path, key_bundle: KeyBundle) -> tuple[Path, Path]:
 
 def cli(*argv: str, stdin: str = "") -> Run:
     out, err = io.StringIO(), io.StringIO()
-    code = Cli(
+    session = Cli(
         stdout=out,
         stderr=err,
         stdin=io.StringIO(stdin),
         timings=FAST._replace(login_poll_interval=0.05, login_wait=5.0),
-    ).run(list(argv))
+    )
+    code = run(list(argv), session=session)
     return Run(code, out.getvalue(), err.getvalue())
 
 

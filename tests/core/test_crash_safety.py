@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import Cli
+from cli import Cli, run
 from core.keys import KeyBundle
 from core.secret_store import SecretStore
 from core.settings import Settings
@@ -43,7 +43,7 @@ def keys(tmp_path: Path, key_bundle: KeyBundle) -> tuple[Path, Path]:
 def cli(*argv: str, store: SecretStore | None = None) -> Run:
     out, err = io.StringIO(), io.StringIO()
     timings = FAST._replace(login_poll_interval=0.05, login_wait=5.0)
-    code = Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(""), timings=timings).run(list(argv))
+    code = run(list(argv), session=Cli(store=store, stdout=out, stderr=err, stdin=io.StringIO(""), timings=timings))
     return Run(code, out.getvalue(), err.getvalue())
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli import Cli
+from cli import Cli, run
 from core.errors import InvalidInputError, KeyMaterialError
 from core.keys import KeyBundle, load_private_key, parse_pem_blocks
 from core.validation import (
@@ -152,8 +152,9 @@ def test_submit_input_is_sent_only_when_every_value_is_valid(
     out, err = io.StringIO(), io.StringIO()
     os.environ["UNSTRUCTURED_API_KEY"] = API_KEY  # so that valid input can really be sent
     try:
-        code = Cli(stdout=out, stderr=err).run(
-            [
+        code = run(
+            session=Cli(stdout=out, stderr=err),
+            argv=[
                 "submit",
                 "--name",
                 name,
@@ -167,7 +168,7 @@ def test_submit_input_is_sent_only_when_every_value_is_valid(
                 categories,
                 "--api-url",
                 platform.api_url,
-            ]
+            ],
         )
     finally:
         del os.environ["UNSTRUCTURED_API_KEY"]
