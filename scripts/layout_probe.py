@@ -145,7 +145,8 @@ def walk(probe: Probe) -> None:
         unstructured.api_key.setText(API_KEY)
         unstructured.name.setText("sf-probe")
         probe.look(wizard, "unstructured")
-        wizard.next()
+        wizard.next()  # checks the API key with the Platform first, then moves on by itself
+        wait_until(lambda: wizard.currentPage() is wizard.review_page)
         probe.look(wizard, "review")
         review = wizard.review_page
         review.create_button.click()

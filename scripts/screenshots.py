@@ -126,7 +126,8 @@ def render_all(out_dir: Path) -> list[Path]:
         unstructured.api_key.setText(API_KEY)
         unstructured.name.setText("salesforce-production")
         shot("unstructured")
-        wizard.next()
+        wizard.next()  # checks the API key with the Platform first, then moves on by itself
+        wait_until(lambda: wizard.currentPage() is wizard.review_page)
         review = wizard.review_page
         shot("review")
         review.create_button.click()

@@ -13,12 +13,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.defaults import CATEGORIES
-from core.errors import InvalidInputError
+from core.errors import ApiKeyRefusedError, AppError, InvalidInputError, PlatformApiError
 from core.validation import validate_connector_name
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import StepPage
 from gui.widgets import MessageLabel, describe
+from gui.workers import Task, while_alive
 
 
 def default_connector_name(key_name: str | None) -> str:
@@ -35,6 +36,9 @@ class UnstructuredPage(StepPage):
         self.setTitle(self.tr("Unstructured"))
         self.setSubTitle(self.tr("Where to create the connector, and what it should read."))
         self.access = ApiAccessForm(context)
+        #: The API URL and key that Unstructured accepted (checked once when leaving the page).
+        self._checked_access: tuple[str, str] | None = None
+        self._checking: Task | None = None
         self.api_url, self.api_key = self.access.api_url, self.access.api_key
         self.api_url_message, self.api_key_message = self.access.api_url_message, self.access.api_key_message
         self.remember_key = self.access.remember_key
@@ -122,7 +126,46 @@ class UnstructuredPage(StepPage):
         }.get(field, self.name_message)
         self.show_routed(target, message)
 
+    def is_checking(self) -> bool:
+        return self._checking is not None
+
+    def _check_access(self, access: tuple[str, str]) -> None:
+        """One cheap authenticated read (the account's sources), in a worker; Next again once it answers."""
+        try:
+            client = self.access.client()
+        except AppError as exc:
+            self.access.show_refused(exc)
+            return
+        task = Task(client.list_sources)
+        task.succeeded.connect(while_alive(self, lambda _sources: self._access_checked(access)))
+        task.failed.connect(while_alive(self, self._access_refused))
+        self._checking = task
+        self.api_key_message.show_info(self.tr("Checking the API key with Unstructured..."))
+        task.start()
+
+    def _access_checked(self, access: tuple[str, str]) -> None:
+        self._checking = None
+        self._checked_access = access
+        self.api_key_message.clear_message()
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            wizard.next()
+
+    def _access_refused(self, error: AppError) -> None:
+        self._checking = None
+        self.api_key_message.clear_message()
+        if isinstance(error, PlatformApiError) and error.status in (401, 403) or isinstance(error, ApiKeyRefusedError):
+            self.access.show_refused(error)  # beside the key field, the key selected for the fix
+        else:
+            self.show_routed(self.api_url_message, str(error))
+
     def validatePage(self) -> bool:
+        # A wrong API key used to pass this page and be refused only after Create connector.
+        access = (self.api_url.text().strip(), self.api_key.text())
+        if self._checked_access != access:
+            if self._checking is None:
+                self._check_access(access)
+            return False
         settings = self.context.settings
         settings.wizard["connector_name"] = self.name.text().strip()
         settings.wizard["categories"] = self.categories()

@@ -92,7 +92,12 @@ class Person:
             self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
     def next(self) -> None:
+        before = self.wizard.currentId()
         self.click(self.wizard.button(QWizard.WizardButton.NextButton))
+        page = self.wizard.currentPage()
+        if self.wizard.currentId() == before and getattr(page, "is_checking", lambda: False)():
+            # Leaving the Unstructured page checks the API key first (one request): wait for its answer.
+            self.qtbot.waitUntil(lambda: not page.is_checking(), timeout=10000)
 
     def type(self, field: QLineEdit | QPlainTextEdit, text: str, *, replace: bool = True) -> None:
         if replace:

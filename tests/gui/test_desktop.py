@@ -209,9 +209,14 @@ def test_show_hide_of_the_api_key_is_a_visible_button_with_its_word(person: Pers
 def test_a_refused_api_key_takes_the_focus_to_the_key_and_speaks_to_someone_who_typed_it(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
 ) -> None:
-    person.reach_review(tmp_path, salesforce, platform, api_key="not-the-right-key")
-    person.click(person.wizard.review_page.create_button)
-    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    """Checked when leaving the Unstructured page (it passed, and was refused only after Create connector)."""
+    person.reach_verify(tmp_path, salesforce)
+    person.approve_in_browser(salesforce)
+    person.verify()
+    person.next()
+    person.enter_unstructured(platform.api_url, api_key="not-the-right-key")
+    person.next()
+    assert person.at(PageId.UNSTRUCTURED)  # held here, before Review
     page = person.wizard.unstructured_page
     assert page.api_key.hasFocus() and page.api_key.selectedText() == "not-the-right-key"
     words = page.api_key_message.text()
@@ -220,6 +225,8 @@ def test_a_refused_api_key_takes_the_focus_to_the_key_and_speaks_to_someone_who_
     assert "not-the-right-key" not in words and platform.connectors == {}  # the key is never shown; nothing made
     person.qtbot.keyClicks(page.api_key, API_KEY)  # typing replaces the selected key
     assert not page.api_key_message.isVisible()  # the correction clears the message
+    person.next()
+    assert person.at(PageId.REVIEW)
 
 
 def test_a_taken_name_takes_the_focus_to_the_name(
