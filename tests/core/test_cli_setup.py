@@ -20,15 +20,6 @@ from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg
 
 
-@pytest.fixture
-def keys(tmp_path: Path, key_bundle: KeyBundle) -> tuple[Path, Path]:
-    assert key_bundle.cert_pem is not None
-    key, cert = tmp_path / "salesforce.pem", tmp_path / "salesforce.crt"
-    key.write_bytes(key_bundle.private_key_pem)
-    cert.write_bytes(key_bundle.cert_pem)
-    return key, cert
-
-
 def cli(*argv: str, stdin: str = "") -> Run:
     out, err = io.StringIO(), io.StringIO()
     session = Cli(

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from cli import Cli, run
-from core.keys import KeyBundle
 from core.secret_store import SecretStore
 from core.settings import Settings
 from tests.conftest import FAST
@@ -29,15 +28,6 @@ from tests.fakes.salesforce_org import FakeOrg, Hold
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = "Unstructured_Connector"
-
-
-@pytest.fixture
-def keys(tmp_path: Path, key_bundle: KeyBundle) -> tuple[Path, Path]:
-    assert key_bundle.cert_pem is not None
-    key, cert = tmp_path / "salesforce.pem", tmp_path / "salesforce.crt"
-    key.write_bytes(key_bundle.private_key_pem)
-    cert.write_bytes(key_bundle.cert_pem)
-    return key, cert
 
 
 def cli(*argv: str, store: SecretStore | None = None) -> Run:
