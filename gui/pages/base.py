@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFrame, QLineEdit, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
 from core.errors import AppError
+from core.usecases.progress import Record
 from gui.context import WizardContext
 from gui.widgets import BusyRow, MessageLabel
 from gui.workers import Task, while_alive
@@ -135,6 +136,14 @@ class TaskPage(StepPage):
         task.start()
 
     def _task_progress(self, task: Task, handler: Callable[[Any], None], value: Any) -> None:
+        if isinstance(value, Record):
+            # Something now exists (an app in the org, a new key): recorded here, on the GUI thread, for
+            # every page alike, and even when the page stopped waiting for the task (the worker still
+            # delivers Records after a cancel; they used to stop at the page's "current task" check).
+            value.change.apply(self.context.settings)
+            self.context.save_settings()
+            handler(value)
+            return
         if task is self._task:
             handler(value)
             self.keep_in_view(self.busy)  # a step may have shown more above it (e.g. the new consumer key)

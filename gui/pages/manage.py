@@ -32,7 +32,7 @@ from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorDeleted
 from core.usecases.journal import Journal
 from core.usecases.journal import describe as describe_run
-from core.usecases.progress import Event, OpenSignInPage, Record, Step, StepStarted
+from core.usecases.progress import Event, OpenSignInPage, Step, StepStarted
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
@@ -523,9 +523,6 @@ class ManagePage(TaskPage):
     def _auto_rotation_progress(self, event: Event) -> None:
         if isinstance(event, OpenSignInPage):
             open_sign_in_page(event.url, self.message)
-        elif isinstance(event, Record):
-            event.change.apply(self.context.settings)  # the new key is recorded before the old one stops
-            self.context.save_settings()
         elif isinstance(event, StepStarted) and event.step in _ROTATION_WORDS:
             self.busy.status.setText(self.tr(_ROTATION_WORDS[event.step]))
 

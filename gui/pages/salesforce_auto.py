@@ -294,9 +294,7 @@ class SalesforceAutoPage(TaskPage):
         elif isinstance(event, StepStarted) and event.step is Step.CHECK_ORG:
             self._show_steps(1)
             self.busy.status.setText(self.tr("Checking the org..."))
-        elif isinstance(event, Record):
-            event.change.apply(self.context.settings)  # recorded on the GUI thread, whatever happens next
-            self.context.save_settings()
+        elif isinstance(event, Record):  # recorded already (TaskPage); here: what it means for this page
             consumer_key = getattr(event.change, "consumer_key", "")
             if consumer_key:
                 # What Resume needs if the wizard closes during the wait: this app's user and consumer key.

@@ -56,3 +56,29 @@ def test_a_cancelled_task_reports_nothing_more(qtbot) -> None:
     assert QThreadPool.globalInstance().waitForDone(5000)
     QCoreApplication.processEvents()  # deliver anything the finished work emitted
     assert results == []
+
+
+def test_a_record_reported_after_the_page_stopped_waiting_is_still_recorded(qtbot, wizard) -> None:
+    """A use case stopped mid-way hands out what it had made as a Record: the page must keep it."""
+    import threading
+
+    from core.settings import ConnectorRecord, Settings
+    from core.usecases.progress import Record
+
+    class Made:
+        def apply(self, settings: Settings) -> None:
+            settings.remember_connector(ConnectorRecord(id="made-before-stop", name="n", api_url="u"))
+
+    page = wizard.manage_page
+    go_on = threading.Event()
+
+    def work() -> None:
+        go_on.wait(5)
+        task.report(Record(Made()))  # reported after Stop, as a use case reaches its next safe point
+
+    task = Task(work)
+    page.run_task(task, "Working...", on_success=lambda _value: None, on_progress=lambda _value: None)
+    page.cancel_task()  # the admin chose Stop
+    go_on.set()
+    qtbot.waitUntil(lambda: wizard.context.settings.connector("made-before-stop") is not None, timeout=5000)
+    assert Settings.load().connector("made-before-stop") is not None
