@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import TYPE_CHECKING
 
 from cli.command import Command
@@ -11,6 +12,10 @@ from core import defaults
 
 if TYPE_CHECKING:
     from cli.context import Cli
+    from core.errors import AppError
+    from core.salesforce.login import LoginResult
+    from core.usecases.reading import ReadingSurvey
+    from core.validation import SalesforceConfig
 
 
 def approval_url_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,19 +51,33 @@ def verify_arguments(p: argparse.ArgumentParser) -> None:
         default=defaults.CONNECTOR_LOGIN_URL,
         help="diagnose against another host (My Domain, sandbox)",
     )
+    p.add_argument(
+        "--categories",
+        default=None,
+        help="comma-separated: also show, per category, whether the connector's user can read it and how many "
+        "records, and the first run's API requests against the org's daily allowance",
+    )
+    p.add_argument("--json", action="store_true")
 
 
 def verify(cli: Cli, args: argparse.Namespace) -> int:
     from core.errors import AppError
     from core.salesforce import login
-    from core.validation import validate_config, validate_consumer_key, validate_username
+    from core.validation import parse_categories, validate_config, validate_consumer_key, validate_username
 
     # The typed names first: a wrong one is said before the key file or keyring is read.
     validate_username(args.username)
     validate_consumer_key(args.consumer_key)
+    if args.categories is not None:
+        parse_categories(args.categories)  # a wrong name is said before the key is read
     config = validate_config(
-        username=args.username, consumer_key=args.consumer_key, private_key=cli.key_text(args.private_key)
+        username=args.username,
+        consumer_key=args.consumer_key,
+        private_key=cli.key_text(args.private_key),
+        categories=args.categories,
     )
+    if args.categories is not None:
+        return _verify_reading(cli, args, config)
     cli.warn_login_url(args.login_url)
     try:
         result = login.verify_jwt_login(
@@ -69,13 +88,79 @@ def verify(cli: Cli, args: argparse.Namespace) -> int:
             timeout=cli.timings.http_timeout,
         )
     except AppError as exc:
-        code = cli.fail(exc)
-        if getattr(exc, "cause", "") == login.LoginCause.NOT_APPROVED.value:
-            cli.note("  Approval URL: " + login.approval_url(config.consumer_key, login_url=args.login_url))
-        return code
-    who = f"{result.username}" + (f" ({result.display_name})" if result.display_name else "")
-    cli.say(f"The JWT login works: {who}, org {result.org_id or 'unknown'}, instance {result.instance_url}.")
+        return _login_failed(cli, args, exc, config.consumer_key)
+    login_json = {"username": result.username, "org_id": result.org_id, "instance_url": result.instance_url}
+    cli.emit(args, {"login": login_json}, _login_line(result))
     return 0
+
+
+def _login_line(result: LoginResult) -> str:
+    who = f"{result.username}" + (f" ({result.display_name})" if result.display_name else "")
+    return f"The JWT login works: {who}, org {result.org_id or 'unknown'}, instance {result.instance_url}."
+
+
+def _login_failed(cli: Cli, args: argparse.Namespace, exc: AppError, consumer_key: str) -> int:
+    from core.salesforce import login
+
+    code = cli.fail(exc)
+    if getattr(exc, "cause", "") == login.LoginCause.NOT_APPROVED.value:
+        cli.note("  Approval URL: " + login.approval_url(consumer_key, login_url=args.login_url))
+    if args.json:
+        failure = {"message": exc.message, "hint": exc.hint}
+        cli.emit(args, {"login": None, "error": failure, "categories": [], "api": None}, "")
+    return code
+
+
+def _verify_reading(cli: Cli, args: argparse.Namespace, config: SalesforceConfig) -> int:
+    """verify --categories: the login, then what the connector's user can read and what the first run costs."""
+    from core.errors import AppError
+    from core.usecases.reading import survey_reading
+
+    cli.warn_login_url(args.login_url)
+    try:
+        survey = survey_reading(
+            username=config.username,
+            consumer_key=config.consumer_key,
+            private_key=config.private_key,
+            categories=config.categories,
+            login_url=args.login_url,
+            timings=cli.timings,
+        )
+    except AppError as exc:
+        return _login_failed(cli, args, exc, config.consumer_key)
+    cli.emit(args, survey.to_json(), reading_table(survey))
+    for warning in survey.warnings:
+        cli.note("Warning: " + warning)
+    if survey.allowance is None and survey.allowance_reason:
+        cli.note(survey.allowance_reason)
+    unreadable = [reading.name for reading in survey.unreadable]
+    if unreadable:
+        cli.note(
+            f"The connector's user cannot read {', '.join(unreadable)}: its first run would fail. Fix the access "
+            "in Salesforce and verify again, or leave "
+            + ("it" if len(unreadable) == 1 else "them")
+            + " out of --categories."
+        )
+        return 1
+    return 0
+
+
+def reading_table(survey: ReadingSurvey) -> str:
+    """The login line, one line per category, and the first run's estimate."""
+    lines = [_login_line(survey.login), "What the connector's user can read:"]
+    width = max(len(reading.name) for reading in survey.categories)
+    for reading in survey.categories:
+        if reading.readable:
+            count = reading.records or 0
+            lines.append(f"  {reading.name:<{width}}  readable, {count:,} record{'' if count == 1 else 's'}")
+        else:
+            said = f"Salesforce says: {reading.code + ': ' if reading.code else ''}{reading.salesforce_says}"
+            lines.append(f"  {reading.name:<{width}}  NOT readable. {said}")
+            lines += textwrap.wrap(
+                reading.fix, 100, initial_indent=" " * (width + 4), subsequent_indent=" " * (width + 4)
+            )
+    lines.append(survey.estimate_line())
+    return "\n".join(lines)
 
 
 COMMANDS = (

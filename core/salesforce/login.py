@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
 import jwt
@@ -18,6 +18,7 @@ import requests
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOGIN_URL
 from core.errors import InvalidInputError, RedirectRefusedError, SalesforceLoginError
 from core.keys import load_private_key, private_key_pem
+from core.logs import register_secret
 from core.text import printable
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 
@@ -268,6 +269,16 @@ def _ids_from_identity_url(identity: str) -> tuple[str, str]:
     return "", ""
 
 
+@dataclass(frozen=True)
+class ConnectorSession:
+    """The connector's own login, kept for reading as its user (what the connector will read).
+
+    The access token never appears in repr, logs or messages; nothing keeps it beyond the check."""
+
+    result: LoginResult
+    access_token: str = field(repr=False)
+
+
 def verify_jwt_login(
     *,
     username: str,
@@ -288,6 +299,26 @@ def verify_jwt_login(
         SalesforceLoginError: Salesforce refused; carries its words and the fix.
         NetworkError: unreachable, timed out, or TLS failed.
     """
+    return connector_login(
+        username=username,
+        consumer_key=consumer_key,
+        private_key=private_key,
+        login_url=login_url,
+        session=session,
+        timeout=timeout,
+    ).result
+
+
+def connector_login(
+    *,
+    username: str,
+    consumer_key: str,
+    private_key: str | bytes,
+    login_url: str = CONNECTOR_LOGIN_URL,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> ConnectorSession:
+    """:func:`verify_jwt_login`, keeping the access token to read as the connector's user."""
     base = require_safe_url(login_url, what="login URL")
     pem = private_key_pem(load_private_key(private_key))
     assertion = build_assertion(
@@ -321,6 +352,7 @@ def verify_jwt_login(
             fix="Check the login URL; a proxy may be answering instead of Salesforce.",
             status=response.status_code,
         ) from exc
+    register_secret(access_token)
     org_id, user_id = _ids_from_identity_url(identity)
     result = LoginResult(
         username=username.strip(),
@@ -331,7 +363,7 @@ def verify_jwt_login(
         login_url=base,
     )
     if not instance_url:
-        return result
+        return ConnectorSession(result, access_token)
     try:
         info_url = f"{require_safe_url(instance_url, what='instance URL')}/services/oauth2/userinfo"
         # The identity is a bonus on top of the proof: it gets a short timeout of its own.
@@ -339,8 +371,10 @@ def verify_jwt_login(
         info = http.get(info_url, headers={"Authorization": f"Bearer {access_token}"}, timeout=short)
         data = info.json() if info.status_code == 200 else {}
     except (requests.RequestException, ValueError, InvalidInputError, RedirectRefusedError):
-        return result  # the login itself worked; the identity details are a bonus
-    return LoginResult(
+        return ConnectorSession(result, access_token)  # the login itself worked; the identity is a bonus
+    if not isinstance(data, dict):
+        return ConnectorSession(result, access_token)
+    identified = LoginResult(
         username=str(data.get("preferred_username") or result.username),
         display_name=str(data.get("name") or ""),
         user_id=str(data.get("user_id") or user_id),
@@ -348,3 +382,4 @@ def verify_jwt_login(
         instance_url=instance_url,
         login_url=base,
     )
+    return ConnectorSession(identified, access_token)

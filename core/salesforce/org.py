@@ -67,7 +67,7 @@ def soql_select(fields: str, sobject: str, **equal: str) -> str:
     return f"SELECT {fields} FROM {sobject}" + (f" WHERE {where}" if where else "")  # noqa: S608 - values escaped above
 
 
-def _describe(response: requests.Response) -> tuple[str, str]:
+def error_of(response: requests.Response) -> tuple[str, str]:
     """(errorCode, message) from any of Salesforce's error shapes."""
     try:
         body = response.json()
@@ -132,7 +132,7 @@ class OrgClient:
                     status=response.status_code,
                     hint="Check the instance URL; a proxy or sign-in page may be answering instead.",
                 ) from exc
-        code, message = _describe(response)
+        code, message = error_of(response)
         if response.status_code == 401:
             raise OrgApiError(
                 f"Salesforce refused the sign-in ({code or 'HTTP 401'}: {message}).",

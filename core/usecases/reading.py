@@ -1,0 +1,122 @@
+"""What the connector will read, before it exists: one use case for both front ends.
+
+The connector's own JWT login (the proof the app already makes), then as its user: a record
+count per chosen category and the org's daily API allowance, and the first full run's cost
+estimated the way the connector reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
+from core.errors import CancelledError
+from core.salesforce.login import LoginResult, connector_login
+from core.salesforce.reading import (
+    Allowance,
+    CategoryReading,
+    ConnectorReader,
+    allowance_warnings,
+    first_run_calls,
+)
+from core.validation import parse_categories
+
+
+@dataclass(frozen=True)
+class ReadingSurvey:
+    """The connector's login, what it can read per category, and the first run against the allowance."""
+
+    login: LoginResult
+    categories: tuple[CategoryReading, ...]
+    allowance: Allowance | None
+    allowance_reason: str = ""  # why the allowance is unknown (empty when known)
+
+    @property
+    def readable(self) -> bool:
+        """Every chosen category can be read."""
+        return all(reading.readable for reading in self.categories)
+
+    @property
+    def unreadable(self) -> tuple[CategoryReading, ...]:
+        return tuple(reading for reading in self.categories if not reading.readable)
+
+    @property
+    def first_run_calls(self) -> int:
+        return first_run_calls(self.categories)
+
+    @property
+    def warnings(self) -> list[str]:
+        return allowance_warnings(self.first_run_calls, self.allowance)
+
+    def reading(self, name: str) -> CategoryReading | None:
+        return next((reading for reading in self.categories if reading.name == name), None)
+
+    def estimate_line(self) -> str:
+        """The first run's cost in one sentence, against the allowance when it is known."""
+        calls = self.first_run_calls
+        records = sum(reading.records or 0 for reading in self.categories if reading.readable)
+        line = f"The first full run reads {records:,} records with about {calls:,} API requests"
+        if self.allowance is None:
+            return line + " (the org's daily allowance is unknown)."
+        allowance = self.allowance
+        return (
+            f"{line}; the org has {allowance.daily_remaining:,} of {allowance.daily_max:,} daily API requests left now."
+        )
+
+    def to_json(self) -> dict[str, object]:
+        login = self.login
+        return {
+            "login": {"username": login.username, "org_id": login.org_id, "instance_url": login.instance_url},
+            "categories": [reading.to_json() for reading in self.categories],
+            "api": None
+            if self.allowance is None
+            else {
+                "daily_max": self.allowance.daily_max,
+                "daily_remaining": self.allowance.daily_remaining,
+                "first_run_calls": self.first_run_calls,
+            },
+        }
+
+
+def survey_reading(
+    *,
+    username: str,
+    consumer_key: str,
+    private_key: str | bytes,
+    categories: str | Iterable[str] | None,
+    login_url: str = CONNECTOR_LOGIN_URL,
+    timings: Timings = TIMINGS,
+    cancel: Callable[[], bool] = lambda: False,
+) -> ReadingSurvey:
+    """Log in as the connector does, then count each category and read the allowance as its user.
+
+    Raises:
+        InvalidInputError: a category that is not the connector's (before any network call).
+        SalesforceLoginError: the connector's login is refused (nothing is counted then).
+        NetworkError: Salesforce cannot be reached, or failed on its side.
+        CancelledError: ``cancel`` said stop between two calls.
+    """
+    chosen = parse_categories(categories)
+    session = connector_login(
+        username=username,
+        consumer_key=consumer_key,
+        private_key=private_key,
+        login_url=login_url,
+        timeout=timings.http_timeout,
+    )
+    reader = ConnectorReader(
+        session.result.instance_url or login_url, session.access_token, timeout=timings.http_timeout
+    )
+    readings = []
+    for name in chosen:
+        if cancel():
+            raise CancelledError("Stopped checking what the connector can read.")
+        readings.append(reader.count(name))
+    allowance, reason = reader.allowance()
+    return ReadingSurvey(
+        login=session.result,
+        categories=tuple(readings),
+        allowance=allowance,
+        allowance_reason=reason,
+    )
