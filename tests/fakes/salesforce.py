@@ -9,6 +9,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import jwt
@@ -59,6 +60,22 @@ class FakeSalesforce:
         self.scripted: list[Scripted] = []
         self.token_requests: list[dict[str, object]] = []
         self._tokens: dict[str, str] = {}
+        self.api_versions = ["55.0", "56.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0", "63.0"]
+        # What the connector's user reads (its JWT token, through the instance URL).
+        self.records = {"Account": 1234, "Campaign": 0, "Case": 57, "EmailMessage": 311, "Lead": 80}
+        #: Objects this org does not have (not enabled): INVALID_TYPE for every user.
+        self.disabled_objects: set[str] = set()
+        #: username -> objects its profile and permission sets give no Read on: also INVALID_TYPE, as Salesforce
+        #: answers both the same way.
+        self.unreadable: dict[str, set[str]] = {}
+        #: Users without "View Setup and Configuration": the limits resource refuses them.
+        self.limits_hidden_from: set[str] = set()
+        #: The org's daily API requests: the most, and how many the rolling 24 hours have used. Every REST
+        #: call but ``limits`` counts; at the most, calls answer 403 REQUEST_LIMIT_EXCEEDED.
+        self.api_max = 15000
+        self.api_used = 0
+        #: Salesforce sends ``Sforce-Limit-Info: api-usage=USED/MAX`` with every REST answer; a proxy may strip it.
+        self.usage_header = True
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -116,9 +133,82 @@ class FakeSalesforce:
             return self._userinfo(request)
         if request.path == "/services/oauth2/authorize" and request.method == "GET":
             return self._authorize(request)
+        if request.path.startswith("/services/data"):
+            return self._rest(request)
         if request.method == "HEAD":
             return Response("", status=200)
         return Response("<html><body>Not found</body></html>", status=404, content_type="text/html")
+
+    # --- the REST API, as the connector's user (its JWT login's token) reaches it ---------------------
+
+    @staticmethod
+    def _sf_error(status: int, code: str, message: str, fields: list[str] | None = None) -> Response:
+        body = [{"message": message, "errorCode": code, "fields": fields or []}]
+        return Response(json.dumps(body), status=status, content_type="application/json")
+
+    @staticmethod
+    def _ok(body: Any, status: int = 200) -> Response:
+        return Response(json.dumps(body), status=status, content_type="application/json")
+
+    def _counted(self, request: Request) -> str | Response:
+        """The path after ``/services/data/vNN.N``, counted against the daily allowance; or the refusal."""
+        match = re.match(r"^/services/data/v(\d+\.\d)(/.*)$", request.path)
+        if not match or match.group(1) not in self.api_versions:
+            return self._sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+        rest = match.group(2)
+        if rest in ("/limits", "/limits/") and request.method == "GET":
+            return rest  # does not count against the allowance
+        if self.api_used >= self.api_max:
+            return self._sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        self.api_used += 1
+        return rest
+
+    def _rest(self, request: Request) -> Response:
+        if request.path in ("/services/data", "/services/data/") and request.method == "GET":
+            return self._ok([{"version": v, "url": f"/services/data/v{v}"} for v in self.api_versions])
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        username = self._tokens.get(token)
+        if username is None:
+            return self._sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        rest = self._counted(request)
+        if isinstance(rest, Response):
+            return rest
+        if rest in ("/limits", "/limits/"):
+            return self._limits(username)
+        return self._as_connector(username, request, rest)
+
+    def _usage_header(self) -> dict[str, str]:
+        return {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_max}"} if self.usage_header else {}
+
+    def _limits(self, username: str) -> Response:
+        if username in self.limits_hidden_from:
+            return self._sf_error(403, "INSUFFICIENT_ACCESS", "You don't have access to this resource.")
+        body = {
+            "DailyApiRequests": {"Max": self.api_max, "Remaining": max(0, self.api_max - self.api_used)},
+            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+        }
+        return Response(json.dumps(body), status=200, content_type="application/json", headers=self._usage_header())
+
+    def _as_connector(self, username: str, request: Request, rest: str) -> Response:
+        """What the connector's user may do here: count the categories (anything else is refused)."""
+        soql = request.args.get("q", "") if rest == "/query/" and request.method == "GET" else ""
+        count = re.fullmatch(r"SELECT COUNT\(\) FROM (\w+)", soql, flags=re.IGNORECASE)
+        if count is None:
+            return self._sf_error(403, "INSUFFICIENT_ACCESS", "insufficient access rights on cross-reference id")
+        name = count.group(1)
+        if name not in self.records or name in self.disabled_objects or name in self.unreadable.get(username, set()):
+            # Salesforce echoes the query, a caret under the object and where it stopped.
+            column = soql.upper().index(" FROM ") + 7
+            message = (
+                f"\n{soql}\n{' ' * (column - 1)}^\nERROR at Row:1:Column:{column}\nsObject type '{name}' is not "
+                "supported. If you are attempting to use a custom object, be sure to append the '__c' after the "
+                "entity name. Please reference your WSDL or the describe call for the appropriate names."
+            )
+            answer = self._sf_error(400, "INVALID_TYPE", message)
+        else:
+            answer = self._ok({"totalSize": self.records[name], "done": True, "records": []})
+        answer.headers.update(self._usage_header())
+        return answer
 
     @staticmethod
     def _error(error: str, description: str, status: int = 400) -> Response:
