@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the first window must not wait for cryptography, requests a
     from core.secret_store import SecretStore
     from core.settings import Settings
     from core.unstructured.client import ConnectionCheck, SourceConnector
+    from core.usecases.reading import ReadingSurvey
 
 
 @dataclass
@@ -30,6 +31,8 @@ class WizardContext:
     session_only: bool = False
     session_secrets: dict[str, str] = field(default_factory=dict)
     login: LoginResult | None = None
+    #: What the connector's user can read, per category, and the org's API allowance (the Unstructured step).
+    reading: ReadingSurvey | None = None
     #: What the admin entered on the pages (pages share data here, never by calling each other).
     draft: WizardDraft = field(default_factory=WizardDraft)
     connector: SourceConnector | None = None

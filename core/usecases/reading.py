@@ -8,7 +8,7 @@ estimated the way the connector reads.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
 from core.errors import CancelledError
@@ -48,6 +48,11 @@ class ReadingSurvey:
     @property
     def warnings(self) -> list[str]:
         return allowance_warnings(self.first_run_calls, self.allowance)
+
+    def only(self, names: Iterable[str]) -> ReadingSurvey:
+        """The same survey for the chosen categories alone (in the survey's order)."""
+        wanted = set(names)
+        return replace(self, categories=tuple(r for r in self.categories if r.name in wanted))
 
     def reading(self, name: str) -> CategoryReading | None:
         return next((reading for reading in self.categories if reading.name == name), None)

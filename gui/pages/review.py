@@ -115,8 +115,11 @@ class ReviewPage(TaskPage):
         buttons.addWidget(self.copy_python)
         buttons.addStretch(1)
         buttons.addWidget(self.create_button)
+        #: The first run's API requests against the org's daily allowance (from the Unstructured step's check).
+        self.estimate = MessageLabel()
         layout = QVBoxLayout(self.body)
         layout.addWidget(self.summary, 1)
+        layout.addWidget(self.estimate)
         layout.addLayout(buttons)
         layout.addWidget(self.busy)
         layout.addWidget(self.message)
@@ -175,6 +178,23 @@ class ReviewPage(TaskPage):
         ]
         self.summary.setPlainText("\n".join(lines))
         self.create_button.setEnabled(self.context.connector is None)
+        self._show_estimate(draft.categories)
+
+    def _show_estimate(self, categories: list[str]) -> None:
+        survey = self.context.reading
+        if survey is None:
+            self.estimate.show_info(self.tr("What the connector can read was not checked (see the Unstructured step)."))
+            return
+        chosen = survey.only(categories)
+        counts = ", ".join(
+            f"{reading.name} {reading.records:,}" for reading in chosen.categories if reading.records is not None
+        )
+        text = chosen.estimate_line() + (f" ({counts})" if counts else "")
+        warnings = chosen.warnings
+        if warnings:
+            self.estimate.show_warning("\n".join([text, *warnings]))
+        else:
+            self.estimate.show_info(text)
 
     def _copy(self, make: Callable[..., str]) -> None:
         try:

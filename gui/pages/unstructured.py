@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from core.defaults import CATEGORIES
+from core.defaults import CATEGORIES, CONNECTOR_LOGIN_URL
 from core.errors import ApiKeyRefusedError, AppError, InvalidInputError, PlatformApiError
+from core.usecases.reading import ReadingSurvey, survey_reading
 from core.validation import validate_connector_name
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import StepPage
-from gui.widgets import MessageLabel, describe
+from gui.widgets import BusyRow, MessageLabel, describe
 from gui.workers import Task, while_alive
 
 
@@ -46,15 +50,41 @@ class UnstructuredPage(StepPage):
         describe(self.name, "Connector name", "A unique name for the connector in your Unstructured account")
         self.name_message = MessageLabel()
         self.category_boxes: dict[str, QCheckBox] = {}
+        #: Beside each category: its record count, or why the connector's user cannot read it.
+        self.category_status: dict[str, MessageLabel] = {}
         categories = QGroupBox(self.tr("Categories to read"))
-        row = QHBoxLayout(categories)
-        for category in CATEGORIES:
+        grid = QGridLayout(categories)
+        grid.setColumnStretch(1, 1)
+        for row_number, category in enumerate(CATEGORIES):
             box = QCheckBox(category)
             box.setChecked(True)
             describe(box, f"Category {category}", f"Read Salesforce {category} records")
             box.toggled.connect(self.completeChanged)
+            status = MessageLabel()
             self.category_boxes[category] = box
-            row.addWidget(box)
+            self.category_status[category] = status
+            grid.addWidget(box, row_number, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(status, row_number, 1)
+        self.reading_busy = BusyRow()
+        self.check_again = QPushButton(self.tr("Check a&gain"))
+        describe(
+            self.check_again,
+            "Check again",
+            "Count again what the connector's user can read, after changing its access in Salesforce",
+        )
+        self.check_again.clicked.connect(self.check_reading)
+        self.reading_busy.cancel_requested.connect(self._stop_reading)
+        self.reading_message = MessageLabel()
+        checking = QHBoxLayout()
+        checking.addWidget(self.reading_busy, 1)
+        checking.addStretch(0)
+        checking.addWidget(self.check_again)
+        grid.addLayout(checking, len(CATEGORIES), 0, 1, 2)
+        grid.addWidget(self.reading_message, len(CATEGORIES) + 1, 0, 1, 2)
+        self._reading: Task | None = None
+        self._surveyed_for: tuple[str, str, bytes] | None = None
+        #: Categories the last check found unreadable: unticked, and not tickable until a check passes.
+        self._blocked: set[str] = set()
         self.categories_message = MessageLabel()
 
         form = self.access.form
@@ -86,7 +116,94 @@ class UnstructuredPage(StepPage):
         saved = self.context.settings.wizard.get("categories")
         if isinstance(saved, list) and saved:
             for category, box in self.category_boxes.items():
-                box.setChecked(category in saved)
+                box.setChecked(category in saved and category not in self._blocked)
+        if self._reading is None and (self.context.reading is None or self._surveyed_for != self._reading_inputs()):
+            self.check_reading()
+
+    def _reading_inputs(self) -> tuple[str, str, bytes]:
+        """Who the connector logs in as, with which app and key: a change makes the last check stale."""
+        bundle, draft = self.context.bundle, self.context.draft
+        return draft.username, draft.consumer_key, bundle.private_key_pem if bundle is not None else b""
+
+    # --- what the connector will read ------------------------------------------------------------------
+
+    def check_reading(self) -> None:
+        """Count, as the connector's user, what it can read in each category (in a worker; the page stays usable)."""
+        bundle, draft = self.context.bundle, self.context.draft
+        if bundle is None or not draft.username or not draft.consumer_key:
+            self.reading_message.show_info(
+                self.tr("What the connector can read is checked once the key, username and consumer key are known.")
+            )
+            return
+        login = self.context.login
+        self.context.reading = None
+        self._surveyed_for = self._reading_inputs()
+        task = Task(
+            survey_reading,
+            username=draft.username,
+            consumer_key=draft.consumer_key,
+            private_key=bundle.private_key_pem,
+            categories=list(CATEGORIES),
+            login_url=login.login_url if login is not None else (draft.login_url or CONNECTOR_LOGIN_URL),
+            timings=self.context.timings,
+        )
+        task.succeeded.connect(while_alive(self, lambda survey: self._reading_done(task, survey)))
+        task.failed.connect(while_alive(self, lambda error: self._reading_failed(task, error)))
+        self._reading = task
+        self.check_again.setEnabled(False)
+        self.reading_message.clear_message()
+        self.reading_busy.start(self.tr("Checking what the connector's user can read..."))
+        task.start()
+
+    def _stop_reading(self) -> None:
+        if self._reading is not None:
+            self._reading.cancel()
+        self._settle_reading()
+        self.reading_message.show_info(self.tr("Stopped checking. Check again when you are ready."))
+
+    def _settle_reading(self) -> None:
+        self._reading = None
+        self.reading_busy.stop()
+        self.check_again.setEnabled(True)
+
+    def _reading_failed(self, task: Task, error: AppError) -> None:
+        if task is not self._reading:
+            return
+        self._settle_reading()
+        self.reading_message.show_warning(
+            self.tr("Could not check what the connector can read: {0}").format(str(error))
+        )
+
+    def _reading_done(self, task: Task, survey: ReadingSurvey) -> None:
+        if task is not self._reading:
+            return
+        self._settle_reading()
+        self.context.reading = survey
+        cleared = self._blocked - {reading.name for reading in survey.unreadable}
+        self._blocked = {reading.name for reading in survey.unreadable}
+        for reading in survey.categories:
+            box, status = self.category_boxes[reading.name], self.category_status[reading.name]
+            if reading.readable:
+                count = reading.records or 0
+                status.show_ok(self.tr("{0} records").format(f"{count:,}") if count != 1 else self.tr("1 record"))
+                box.setEnabled(True)
+                if reading.name in cleared:
+                    box.setChecked(True)  # unticked by the last check, not by the admin
+            else:
+                status.show_error(self.tr("Cannot be read. {0}").format(reading.reason or ""))
+                box.setChecked(False)
+                box.setEnabled(False)
+        if survey.unreadable:
+            self.reading_message.show_warning(
+                self.tr(
+                    "The connector's user cannot read {0}, so it is left out. Fix its access in Salesforce, "
+                    "then choose Check again."
+                ).format(", ".join(reading.name for reading in survey.unreadable))
+            )
+        elif survey.allowance is None and survey.allowance_reason:
+            self.reading_message.show_info(survey.allowance_reason)
+        self._to_draft()
+        self.completeChanged.emit()
 
     def categories(self) -> list[str]:
         return [c for c, box in self.category_boxes.items() if box.isChecked()]
