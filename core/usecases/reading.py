@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
-from core.errors import CancelledError
+from core.errors import CancelledError, InvalidInputError
 from core.salesforce.login import LoginResult, connector_login
 from core.salesforce.reading import (
     Allowance,
@@ -20,6 +20,7 @@ from core.salesforce.reading import (
     allowance_warnings,
     first_run_calls,
 )
+from core.unstructured.client import PlatformClient
 from core.validation import parse_categories
 
 
@@ -124,4 +125,43 @@ def survey_reading(
         categories=tuple(readings),
         allowance=allowance,
         allowance_reason=reason,
+    )
+
+
+def survey_connector(
+    client: PlatformClient,
+    connector_id: str,
+    *,
+    stored_key: Callable[[], str | None],
+    login_url_of: Callable[[str], str] = lambda _consumer_key: CONNECTOR_LOGIN_URL,
+    timings: Timings = TIMINGS,
+    cancel: Callable[[], bool] = lambda: False,
+) -> ReadingSurvey:
+    """What an existing connector reads now: its settings from the Platform, the key this computer keeps.
+
+    ``login_url_of`` gives the login host for the connector's consumer key (login.salesforce.com, as the
+    connector itself; a loopback stand-in in tests and the demo).
+
+    Raises:
+        InvalidInputError: this computer does not keep the connector's key (nothing is sent to Salesforce).
+        as :func:`survey_reading`, and the Platform client's errors.
+    """
+    config = client.get_source(connector_id).config
+    key = stored_key()
+    if not key:
+        raise InvalidInputError(
+            "This computer does not keep this connector's private key, so it cannot log in as the connector "
+            "to count what it reads.",
+            hint="Run 'verify --categories' with the key file on the computer that has it.",
+        )
+    categories = config.get("categories")
+    consumer_key = str(config.get("consumer_key") or "")
+    return survey_reading(
+        username=str(config.get("username") or ""),
+        consumer_key=consumer_key,
+        private_key=key,
+        categories=categories if isinstance(categories, list) and categories else None,
+        login_url=login_url_of(consumer_key),
+        timings=timings,
+        cancel=cancel,
     )

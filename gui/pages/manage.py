@@ -24,15 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.defaults import EXPIRY_WARN_DAYS
+from core.defaults import CONNECTOR_LOGIN_URL, EXPIRY_WARN_DAYS
 from core.errors import ApiKeyRefusedError, AppError
 from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
-from core.usecases.connectors import ConnectorDeleted
+from core.usecases.connectors import ConnectorDeleted, stored_key_of
 from core.usecases.journal import Journal
 from core.usecases.journal import describe as describe_run
 from core.usecases.progress import Event, OpenSignInPage, Step, StepStarted
+from core.usecases.reading import ReadingSurvey, survey_connector
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
@@ -147,6 +148,9 @@ class ManagePage(TaskPage):
         layout.addLayout(actions)
         layout.addWidget(self.busy)
         layout.addWidget(self.message)
+        #: What the connector reads now, after a passing connection check (when this computer keeps its key).
+        self.reading_message = MessageLabel()
+        layout.addWidget(self.reading_message)
         self.load_button.clicked.connect(self.load)
         self.access.stored_key_found.connect(self._stored_key_found)
         self.check_button.clicked.connect(self._check)
@@ -195,6 +199,7 @@ class ManagePage(TaskPage):
 
     def _run(self, task: Task, text: str, on_success: Callable[[Any], None], *, cancellable: bool = True) -> None:
         self.message.clear_message()
+        self.reading_message.clear_message()
         self.run_task(task, text, on_success=on_success, cancellable=cancellable)
 
     def busy_changed(self, busy: bool) -> None:
@@ -221,6 +226,7 @@ class ManagePage(TaskPage):
             self.message.show_error(str(exc))
             return
         self.message.clear_message()
+        self.reading_message.clear_message()
         self.run_task(
             Task(client.list_sources),
             self.tr("Loading connectors..."),
@@ -311,6 +317,7 @@ class ManagePage(TaskPage):
         if row is None:
             return
         self.message.clear_message()
+        self.reading_message.clear_message()
         self.run_task(
             connection_check_task(self.access.client(), row.id, self.context),
             self.tr("Checking {0}...").format(row.name),
@@ -324,10 +331,61 @@ class ManagePage(TaskPage):
     def _checked(self, row: ConnectorRow, check: ConnectionCheck) -> None:
         if check.status == "SUCCESS":
             self.message.show_ok(self.tr("{0}: the connection check passed.").format(row.name))
+            QTimer.singleShot(0, self, lambda: self._look_at_reading(row))
         else:
             self.message.show_error(
                 self.tr("{0}: the connection check failed: {1}").format(row.name, explain_check_failure(check.reason))
             )
+
+    def _look_at_reading(self, row: ConnectorRow) -> None:
+        """After a passing check, a fresh look at what the connector reads now (when this computer keeps its key)."""
+        context = self.context
+        settings = context.settings
+
+        def stored_key() -> str | None:
+            return stored_key_of(settings, row.id, context.read_secret)
+
+        def login_url_of(consumer_key: str) -> str:
+            app = settings.salesforce_app(consumer_key)
+            return (app.login_url if app is not None else "") or context.draft.login_url or CONNECTOR_LOGIN_URL
+
+        if stored_key_of(settings, row.id, lambda _name: "known") is None:
+            return  # the key is not kept here: the check's verdict is all there is to show
+        task = Task(
+            survey_connector,
+            self.access.client(),
+            row.id,
+            stored_key=stored_key,
+            login_url_of=login_url_of,
+            timings=context.timings,
+        )
+        self.run_task(
+            task,
+            self.tr("Counting what {0} reads now...").format(row.name),
+            on_success=lambda survey: self._reading_shown(row, survey),
+            on_failure=lambda error: self.reading_message.show_warning(
+                self.tr("Could not count what {0} reads now: {1}").format(row.name, str(error))
+            ),
+        )
+
+    def _reading_shown(self, row: ConnectorRow, survey: ReadingSurvey) -> None:
+        parts = [
+            self.tr("{0} {1}").format(reading.name, f"{reading.records:,}")
+            if reading.readable
+            else self.tr("{0} cannot be read ({1})").format(reading.name, reading.reason or "")
+            for reading in survey.categories
+        ]
+        text = "\n".join(
+            [
+                self.tr("What {0} reads now: {1}.").format(row.name, "; ".join(parts)),
+                survey.estimate_line(),
+                *survey.warnings,
+            ]
+        )
+        if survey.unreadable or survey.warnings:
+            self.reading_message.show_warning(text)
+        else:
+            self.reading_message.show_info(text)
 
     # --- delete ------------------------------------------------------------------------------------
 
@@ -444,6 +502,7 @@ class ManagePage(TaskPage):
         journal = Journal(context.settings_path)
         task = Task(lambda: remove_unfinished_setup(entry, sign_in, journal=journal, run=task.runtime(context.timings)))
         self.message.clear_message()
+        self.reading_message.clear_message()
         self.run_task(
             task,
             self.tr("Removing what the unfinished run created: sign in to Salesforce in your browser..."),
@@ -511,6 +570,7 @@ class ManagePage(TaskPage):
             )
         )
         self.message.clear_message()
+        self.reading_message.clear_message()
         self.run_task(
             task,
             self.tr("Rotating {0}: sign in to Salesforce in your browser...").format(row.name),

@@ -189,3 +189,26 @@ def test_closing_while_manage_works_speaks_of_rotations_not_of_creating_a_connec
     assert "connector may" not in box.text() and "Finish it" in box.text()  # it said "(a connector may be created)"
     box.done(QMessageBox.StandardButton.Cancel.value)
     platform.delay = 0.0
+
+
+def test_a_passing_check_also_shows_what_the_connector_reads_now(
+    person: Person, existing, salesforce: FakeSalesforce, key_bundle: KeyBundle, memory_keyring
+) -> None:
+    """With the key kept here, the check is followed by a fresh count as the connector's user."""
+    import dataclasses
+
+    settings = person.wizard.context.settings
+    old = settings.key_by_public_id(settings.connector(existing.id).public_key_id)
+    settings.remember_key(dataclasses.replace(old, in_keyring=True))
+    memory_keyring.set_password("salesforce-connector-wizard", "private-key:old", key_bundle.private_key_pem.decode())
+    person.wizard.context.draft.login_url = salesforce.url  # the loopback stand-in for login.salesforce.com
+    salesforce.disabled_objects = {"Campaign"}
+    open_manage(person)
+    page = person.wizard.manage_page
+    page.table.selectRow(0)
+    person.click(page.check_button)
+    person.qtbot.waitUntil(lambda: page.reading_message.kind in ("info", "warning"), timeout=20000)
+    assert page.message.kind == "ok" and "passed" in page.message.text()
+    text = page.reading_message.text()
+    assert "What sf-old reads now: Account 1,234;" in text and "Campaign cannot be read" in text
+    assert page.reading_message.kind == "warning"  # a category it cannot read fails its runs
