@@ -93,8 +93,17 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
                 )
 
         def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature is unannotated
+            if sys.platform == "win32":
+                # An explicit owner-only ACL from creation: a folder made by an older version, or by hand,
+                # may pass on a wider one.
+                from core import winacl
+
+                try:
+                    os.close(winacl.create_private_file(Path(self.baseFilename)))
+                except FileExistsError:
+                    pass
             fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            if sys.platform != "win32":  # on Windows the owner-only folder's ACL is inherited
+            if sys.platform != "win32":
                 os.fchmod(fd, 0o600)
             return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 

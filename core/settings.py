@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -435,9 +434,11 @@ def _set_aside(path: Path, why: str, *, move: bool = True) -> Path:
         if move:
             os.replace(path, aside)
         elif not aside.exists():
-            shutil.copy2(path, aside)
-            os.chmod(aside, 0o600)
-    except OSError as exc:
+            from core.keyfiles import write_file_atomic
+
+            # Owner-only from creation, on Windows too (an explicit ACL, as for the settings file itself).
+            write_file_atomic(aside, path.read_bytes(), mode=0o600)
+    except (OSError, AppError) as exc:
         log.warning("Could not keep a copy of %s: %s", path, exc)
     else:
         log.warning("Kept a copy of the settings file as %s (%s)", aside, why)

@@ -17,6 +17,7 @@ import secrets
 import shlex
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -113,6 +114,14 @@ def _handler(expected_state: str, result: _Redirect) -> type[BaseHTTPRequestHand
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a connection left open never holds the process
+    # On Windows SO_REUSEADDR lets a second socket bind a port that is in use, and take its connections:
+    # another program could then answer for the sign-in. There the port is taken exclusively instead.
+    allow_reuse_address = sys.platform != "win32"
+
+    def server_bind(self) -> None:
+        if sys.platform == "win32":
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        super().server_bind()
 
 
 class _Server6(_Server):
@@ -185,7 +194,7 @@ class LoopbackListener:
         for server in self._servers:
             server.server_close()
         for thread in self._threads:
-            thread.join(timeout=2)
+            thread.join(timeout=10)  # shut down: it ends within one poll interval
 
 
 def _token_request(
