@@ -111,7 +111,8 @@ def write_browser(folder: Path) -> str:
         "answer = requests.get(sys.argv[1], allow_redirects=False, timeout=5)\n"
         "requests.get(answer.headers['Location'], allow_redirects=False, timeout=5)\n"
     )
-    return f"{sys.executable} {visit} %s &"
+    # webbrowser splits a BROWSER with %s by POSIX shell rules, on Windows too: forward slashes survive that.
+    return f"{Path(sys.executable).as_posix()} {visit.as_posix()} %s &"
 
 
 @pytest.fixture

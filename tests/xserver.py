@@ -43,9 +43,8 @@ def xvfb(width: int = 1280, height: int = 720, dpi: int = 96) -> Iterator[str]:
             ready, _, _ = select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))
             chunk = os.read(read_end, 16) if ready else b""
             if not chunk:
-                raise RuntimeError(
-                    f"Xvfb did not start: {server.stderr.read(2000) if server.poll() is not None else 'timeout'}"
-                )
+                said = server.stderr.read(2000).decode(errors="replace") if server.stderr else ""
+                raise RuntimeError(f"Xvfb did not start: {said if server.poll() is not None else 'timeout'}")
             number += chunk
     finally:
         os.close(read_end)

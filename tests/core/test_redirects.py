@@ -21,6 +21,7 @@ from tests.core.test_transport import login
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
 from tests.fakes.tls import LoopbackTls, make_loopback_tls
+from tests.platforms import windows_verifier_on_loopback
 
 REDIRECTS = [301, 302, 303, 307, 308]
 
@@ -120,6 +121,7 @@ def tls() -> LoopbackTls:
     return make_loopback_tls()
 
 
+@windows_verifier_on_loopback
 def test_https_redirected_to_plain_http_elsewhere_sends_nothing_in_clear(
     tls: LoopbackTls, tmp_path: Path, thief: Thief, key_bundle: KeyBundle, monkeypatch: pytest.MonkeyPatch
 ) -> None:

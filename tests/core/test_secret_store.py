@@ -11,6 +11,7 @@ from core.keys import create_key_bundle
 from core.secret_store import SecretStore, private_key_name
 from tests.conftest import REAL_KEYRING
 from tests.fakes.keyrings import LockedKeyring, MemoryKeyring, WindowsSizedKeyring
+from tests.platforms import concurrent_credentials
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +234,7 @@ def test_concurrent_writers_and_a_reader_never_see_damage(pem_4096: str) -> None
     assert _hammer(SecretStore(MemoryKeyring()), [pem_4096, pem_4096[::-1]], rounds=50) == []
 
 
+@concurrent_credentials
 def test_concurrent_writers_on_the_real_keyring_never_damage_an_entry(pem_4096: str) -> None:
     """15 pairs of writers replacing one entry at once (the measure of the hardening issue): 0 damaged."""
     store = SecretStore(REAL_KEYRING, service="salesforce-connector-wizard-tests")

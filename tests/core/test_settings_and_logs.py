@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import logging
-import stat
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from core.errors import AppError
 from core.keys import KeyBundle
 from core.logs import redact, register_secret, setup_logging
 from core.settings import ConnectorRecord, KeyRecord, Settings, config_dir, log_dir
+from tests.platforms import assert_owner_only
 
 
 def test_settings_round_trip_in_the_config_folder(isolated_home: Path) -> None:
@@ -19,7 +19,7 @@ def test_settings_round_trip_in_the_config_folder(isolated_home: Path) -> None:
     settings.remember_connector(ConnectorRecord(id="1", name="n", api_url="https://x.example.com", public_key_id="abc"))
     path = settings.save()
     assert path.parent == config_dir() and str(isolated_home) in str(path)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert_owner_only(path)
     loaded = Settings.load()
     assert loaded == settings and loaded.key_by_public_id("abc") is not None
 
@@ -87,7 +87,7 @@ def test_a_file_from_before_the_schema_number_is_migrated_after_a_copy_is_kept()
     assert settings.keys[0].name == "k"
     backups = list(path.parent.glob("settings.json.schema1-*"))
     assert len(backups) == 1 and backups[0].read_text() == original
-    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    assert_owner_only(backups[0])
     settings.save()
     assert json.loads(path.read_text())["schema"] == 2
 

@@ -7,6 +7,7 @@ import subprocess
 
 from core.keys import KeyBundle
 from core.unstructured.snippets import curl_command, python_sdk_code
+from tests.platforms import needs_curl_and_bash
 
 ARGS = dict(
     api_url="https://platform.unstructuredapp.io/api/v1/",
@@ -28,6 +29,7 @@ def test_python_snippet_is_valid_python() -> None:
     assert "server_url='https://platform.unstructuredapp.io'" in python_sdk_code(**ARGS)
 
 
+@needs_curl_and_bash
 def test_curl_snippets_json_carries_the_pem_intact(tmp_path, key_bundle: KeyBundle) -> None:
     key = tmp_path / "k.pem"
     key.write_bytes(key_bundle.private_key_pem)
@@ -52,6 +54,7 @@ def test_curl_snippets_json_carries_the_pem_intact(tmp_path, key_bundle: KeyBund
     }
 
 
+@needs_curl_and_bash
 def test_the_curl_snippet_creates_the_connector_and_never_puts_the_api_key_in_argv(
     tmp_path, key_bundle: KeyBundle, platform
 ) -> None:

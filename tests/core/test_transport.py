@@ -16,6 +16,7 @@ from core.transport import is_loopback_host, make_session, require_safe_url
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.salesforce import FakeSalesforce
 from tests.fakes.tls import LoopbackTls, make_loopback_tls
+from tests.platforms import windows_verifier_on_loopback
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,7 @@ def login(url: str, bundle: KeyBundle):
     )
 
 
+@windows_verifier_on_loopback
 def test_an_untrusted_certificate_is_refused_with_advice(
     https_salesforce: FakeSalesforce, key_bundle: KeyBundle
 ) -> None:
@@ -52,6 +54,7 @@ def test_an_untrusted_certificate_is_refused_with_advice(
     assert https_salesforce.token_requests == []
 
 
+@windows_verifier_on_loopback
 def test_a_company_ca_given_to_the_app_is_trusted(
     https_salesforce: FakeSalesforce,
     key_bundle: KeyBundle,
