@@ -9,6 +9,9 @@
     python3 scripts/dev.py build             the packaged app (PyInstaller, build.spec) and the release files in
                                              dist/: archive, .deb (Linux), CycloneDX SBOM, SHA256SUMS
     python3 scripts/dev.py smoke             smoke-test the packaged app (after build)
+    python3 scripts/dev.py windows [...]     the Windows app built and run under Wine (Debian): build, frozen
+                                             smoke test with the wizard's window, core tests under Windows
+                                             Python; 'windows run -- PROGRAM ARGS' runs a command there
 
 Creates .venv beside the project and installs the pinned requirements the first time (and
 again whenever a requirements file changes). On Linux, `test` runs inside a private D-Bus
@@ -299,8 +302,22 @@ def smoke(args: list[str]) -> int:
     return subprocess.call(with_real_keyring([str(python), str(ROOT / "scripts" / "smoke_frozen.py")]), cwd=ROOT)
 
 
+def windows(args: list[str]) -> int:
+    """The Windows build under Wine (scripts/windows.py): on Linux only, needs no .venv of its own."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import windows as wine_build
+
+    if not args or args[0] in ("smoke",):
+        ensure_venv("requirements-dev.txt")  # the smoke test's screenshot uses the Linux side's Qt
+        if not args:
+            ensure_linux_packages()
+    code: int = wine_build.main(args, linux_python=str(venv_python()))
+    return code
+
+
 def main(argv: list[str]) -> int:
     commands = {
+        "windows": windows,
         "run": run,
         "test": test,
         "bench": bench,
