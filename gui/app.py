@@ -28,6 +28,11 @@ def build_wizard(context: WizardContext | None = None, *, defer_pages: bool = Fa
     """The wizard with its pages; also what tests and the screenshot script create."""
     if context is None:
         context = WizardContext(store=SecretStore(), settings=Settings.load())
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        from gui.focus import install_visible_focus
+
+        install_visible_focus(app)
     return ConnectorWizard(context, icon=app_icon(), defer_pages=defer_pages)
 
 

@@ -1,0 +1,65 @@
+"""The keyboard focus can be seen on every page, light and dark: a solid frame in the focus colour."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QAbstractButton, QWidget
+
+from gui.focus import focus_colour
+from gui.page_ids import PageId
+from tests.gui.conftest import Person
+
+
+def marked_pixels(widget: QWidget) -> int:
+    """Pixels of ``widget`` painted exactly in the focus colour."""
+    image: QImage = widget.grab().toImage()
+    wanted = focus_colour(widget.palette()).rgb()
+    return sum(
+        1
+        for y in range(image.height())
+        for x in range(image.width())
+        if image.pixel(x, y) & 0xFFFFFF == wanted & 0xFFFFFF
+    )
+
+
+def focus_and_measure(person: Person, widget: QAbstractButton) -> tuple[int, int]:
+    widget.clearFocus()
+    person.qtbot.wait(10)
+    before = marked_pixels(widget)
+    widget.setFocus(Qt.FocusReason.TabFocusReason)
+    person.qtbot.waitUntil(widget.hasFocus)
+    return before, marked_pixels(widget)
+
+
+def test_the_focused_choice_on_welcome_has_a_frame_that_can_be_seen(person: Person) -> None:
+    page = person.wizard.welcome_page
+    before, after = focus_and_measure(person, page.create_radio)
+    # A 2-pixel frame around the label: dozens of pixels where Fusion's tint left none in the colour.
+    assert after - before >= 40, (before, after)
+
+
+def test_the_focused_choice_on_the_key_page_has_a_frame_that_can_be_seen(person: Person) -> None:
+    person.next()
+    assert person.at(PageId.KEY)
+    page = person.wizard.key_page
+    radio = next(r for r in (page.generate_radio, page.import_radio) if r.isVisible())
+    before, after = focus_and_measure(person, radio)
+    assert after - before >= 40, (before, after)
+
+
+def test_the_focus_colour_keeps_its_contrast_on_a_dark_palette() -> None:
+    from PySide6.QtGui import QPalette
+
+    from gui.widgets import contrast
+
+    dark = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.Base, "#1e1e1e"),
+        (QPalette.ColorRole.WindowText, "#f0f0f0"),
+        (QPalette.ColorRole.Highlight, "#3d4f66"),  # a dim highlight, as some dark themes have
+    ):
+        dark.setColor(role, QColor(colour))
+    colour = focus_colour(dark)
+    assert contrast(colour, dark.color(QPalette.ColorRole.Base)) >= 3.0
