@@ -11,6 +11,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QCheckBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -37,6 +38,7 @@ from core.usecases.reading import ReadingSurvey, survey_connector
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
+from gui.sign_in import SignInChoice
 from gui.widgets import MessageLabel, describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
 
@@ -107,6 +109,17 @@ class ManagePage(TaskPage):
         )
         self.delete_button = QPushButton(self.tr("&Delete..."))
         describe(self.delete_button, "Delete connector", "Delete the selected connector (asks first)")
+        # How automatic rotation signs in: the same ways as the set-up page (an org that blocks the browser
+        # sign-in needs the others here too).
+        self.sign_in_options = QCheckBox(self.tr("S&ign-in options for automatic rotation"))
+        describe(
+            self.sign_in_options,
+            "Sign-in options for automatic rotation",
+            "Sign in with the browser (the default), a Salesforce CLI login, or an instance URL and access token",
+        )
+        self.sign_in_choice = SignInChoice()
+        self.sign_in_choice.hide()
+        self.sign_in_options.toggled.connect(self.sign_in_choice.setVisible)
         actions = QHBoxLayout()
         actions.addWidget(self.load_button)
         actions.addStretch(1)
@@ -146,6 +159,8 @@ class ManagePage(TaskPage):
         self.table_stack.addWidget(self.table)
         layout.addWidget(self.table_stack, 1)
         layout.addLayout(actions)
+        layout.addWidget(self.sign_in_options)
+        layout.addWidget(self.sign_in_choice)
         layout.addWidget(self.busy)
         layout.addWidget(self.message)
         #: What the connector reads now, after a passing connection check (when this computer keeps its key).
@@ -527,16 +542,15 @@ class ManagePage(TaskPage):
             QMessageBox.Icon.Question,
             self.tr("Rotate automatically"),
             self.tr(
-                "Make a new key for \u201c{0}\u201d and put its certificate on the Salesforce app? You sign in to "
-                "Salesforce once in your browser. The current key stops working when the new certificate is in "
-                "place; the connector is switched to the new key right after, and checked."
-            ).format(row.name),
+                "Make a new key for \u201c{0}\u201d and put its certificate on the Salesforce app? {1} The current "
+                "key stops working when the new certificate is in place; the connector is switched to the new key "
+                "right after, and checked."
+            ).format(row.name, self.sign_in_choice.in_words()),
             lambda: self._rotate_automatically(row),
         )
 
     def _rotate_automatically(self, row: ConnectorRow) -> None:
         from core.settings import default_output_dir
-        from core.usecases.admin import SignIn
         from core.usecases.rotation import RotationRequest, rotate_automatically
 
         try:
@@ -553,7 +567,7 @@ class ManagePage(TaskPage):
             store_key=not context.session_only and context.keyring_works(),
         )
         # No host given: the one the app was set up through (recorded with it), as for the CLI.
-        sign_in = SignIn(login_url="", port=context.sign_in_port)
+        sign_in = self.sign_in_choice.request(login_url="", port=context.sign_in_port)
         # A snapshot of the records: the worker never reads shared settings.
         apps, connectors, keys = list(settings.salesforce_apps), list(settings.connectors), list(settings.keys)
         task = Task(
@@ -573,7 +587,9 @@ class ManagePage(TaskPage):
         self.reading_message.clear_message()
         self.run_task(
             task,
-            self.tr("Rotating {0}: sign in to Salesforce in your browser...").format(row.name),
+            self.tr("Rotating {0}: sign in to Salesforce in your browser...").format(row.name)
+            if sign_in.way.value == "browser"
+            else self.tr("Rotating {0}: checking the org...").format(row.name),
             on_success=self._rotated_automatically,
             on_progress=self._auto_rotation_progress,
             # Stop is safe at any step: the journal keeps what was done, and Finish it carries on from there.

@@ -29,6 +29,7 @@ from core.usecases.progress import Event, LoginAttempt, Notice, OpenSignInPage, 
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
+from gui.sign_in import SignInChoice
 from gui.widgets import CopyField, MessageLabel, describe, open_sign_in_page
 from gui.workers import Task
 
@@ -76,31 +77,18 @@ class SalesforceAutoPage(TaskPage):
         self.login_url.setPlaceholderText(CONNECTOR_LOGIN_URL)
         describe(self.login_url, "Login host", "login.salesforce.com, or your My Domain for the sign-in")
         # For admins who cannot use the browser sign-in (e.g. API Access Control blocks the CLI's client).
-        self.sign_in_with = QComboBox()
-        self.sign_in_with.addItem(self.tr("The browser (recommended)"), "browser")
-        self.sign_in_with.addItem(self.tr("A Salesforce CLI login (sf)"), "sf")
-        self.sign_in_with.addItem(self.tr("An instance URL and access token"), "token")
-        describe(self.sign_in_with, "Sign in with", "How the wizard gets your Salesforce session")
-        self.sf_org = QLineEdit()
-        self.sf_org.setPlaceholderText(self.tr("alias or username known to sf"))
-        describe(self.sf_org, "Salesforce CLI org", "The alias or username of an org you logged in to with sf")
-        self.instance_url = QLineEdit()
-        self.instance_url.setPlaceholderText("https://yourcompany.my.salesforce.com")
-        describe(self.instance_url, "Instance URL")
-        self.access_token = QLineEdit()
-        self.access_token.setEchoMode(QLineEdit.EchoMode.Password)
-        describe(self.access_token, "Access token", "Kept in memory only; never saved or shown")
+        self.sign_in_choice = SignInChoice()
+        self.sign_in_with = self.sign_in_choice.way
+        self.sf_org = self.sign_in_choice.sf_org
+        self.instance_url = self.sign_in_choice.instance_url
+        self.access_token = self.sign_in_choice.access_token
         self.advanced_box = QWidget()
         advanced_form = QFormLayout(self.advanced_box)
         advanced_form.setContentsMargins(0, 0, 0, 0)
         advanced_form.addRow(self.tr("App API name:"), self.app_name)
         advanced_form.addRow(self.tr("IP relaxation:"), self.ip_relaxation)
         advanced_form.addRow(self.tr("Login host:"), self.login_url)
-        advanced_form.addRow(self.tr("Sign in with:"), self.sign_in_with)
-        advanced_form.addRow(self.tr("sf org:"), self.sf_org)
-        advanced_form.addRow(self.tr("Instance URL:"), self.instance_url)
-        advanced_form.addRow(self.tr("Access token:"), self.access_token)
-        self._advanced_form = advanced_form
+        advanced_form.addRow(self.sign_in_choice)
         self.sign_in_with.currentIndexChanged.connect(self._sign_in_way_changed)
         self.advanced_box.hide()
         self.advanced.toggled.connect(self.advanced_box.setVisible)
@@ -210,13 +198,7 @@ class SalesforceAutoPage(TaskPage):
             label.setText(f"{mark} {number + 1}. {self.tr(text)}")
 
     def _sign_in_way_changed(self) -> None:
-        way = str(self.sign_in_with.currentData())
-        for widget, shown in (
-            (self.sf_org, way == "sf"),
-            (self.instance_url, way == "token"),
-            (self.access_token, way == "token"),
-        ):
-            self._advanced_form.setRowVisible(widget, shown)
+        way = self.sign_in_choice.value()
         self.keep_sign_in.setEnabled(way == "browser")  # only a browser sign-in has something to keep
         self.sign_in_button.setText(
             self.tr("&Sign in to Salesforce") if way == "browser" else self.tr("&Check the org")
@@ -239,18 +221,8 @@ class SalesforceAutoPage(TaskPage):
     # --- 1 + 2: sign in, then plan --------------------------------------------------------------
 
     def _sign_in_request(self) -> SignIn:
-        from core.usecases.admin import SignIn, SignInWay
-
         keep = self.keep_sign_in.isChecked() and self.keep_sign_in.isEnabled() and not self.context.session_only
-        return SignIn(
-            way=SignInWay(str(self.sign_in_with.currentData())),
-            login_url=self._login_url(),
-            port=self.context.sign_in_port,
-            sf_org=self.sf_org.text().strip(),
-            instance_url=self.instance_url.text().strip(),
-            access_token=self.access_token.text().strip(),
-            keep=keep,
-        )
+        return self.sign_in_choice.request(login_url=self._login_url(), port=self.context.sign_in_port, keep=keep)
 
     def _sign_in(self) -> None:
         from core.usecases.salesforce_app import SetupRequest, prepare_setup

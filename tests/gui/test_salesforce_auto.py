@@ -127,10 +127,11 @@ def test_a_user_that_does_not_exist_is_said_before_anything_is_created(
     assert page.username.hasFocus()  # the field to fix
 
 
-@pytest.mark.parametrize("keep_sign_in", [False, True])
+@pytest.mark.parametrize("sign_in", ["browser", "kept", "token"])
 def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_setup(
-    person: Person, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser, keep_sign_in: bool
+    person: Person, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser, sign_in: str
 ) -> None:
+    keep_sign_in = sign_in == "kept"
     # The connector, made through the automated path.
     reach_auto_page(person, tmp_path, org)
     page = person.wizard.salesforce_auto_page
@@ -164,10 +165,17 @@ def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_se
     manage.select(connector_id)
     assert manage.auto_rotate_button.isEnabled()
     browser.opened.clear()
+    if sign_in == "token":  # an org that blocks the browser sign-in: the set-up page's other ways, here too
+        person.click(manage.sign_in_options)
+        manage.sign_in_choice.way.setCurrentIndex(manage.sign_in_choice.way.findData("token"))
+        person.type(manage.sign_in_choice.instance_url, org.url)
+        person.type(manage.sign_in_choice.access_token, org.admin_token())
     person.click(manage.auto_rotate_button)
     assert manage.confirm_box is not None
+    if sign_in == "token":
+        assert "access token you gave for " + org.url in manage.confirm_box.text()
     manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
-    if not keep_sign_in:
+    if sign_in == "browser":
         sign_in_in_the_browser(person, browser)
     person.qtbot.waitUntil(lambda: manage.message.kind in ("ok", "error") and not manage.is_busy(), timeout=20000)
     assert manage.message.kind == "ok", manage.message.text()
@@ -179,8 +187,9 @@ def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_se
     # The new key is kept (keyring) and recorded with its certificate.
     record = next(k for k in wizard.context.settings.keys if k.name.startswith("salesforce-rotated"))
     assert record.in_keyring and Path(record.certificate_path).read_text().strip() == new_certificate
-    if keep_sign_in:  # the kept sign-in was used: the browser was not needed
+    if sign_in != "browser":  # the kept sign-in or the token was used: the browser was not needed
         assert not any("/services/oauth2/authorize" in u for u in browser.opened)
+    if keep_sign_in:
         assert person.wizard.context.read_secret(f"salesforce-refresh:{org.org_id}") in org.refresh_tokens
 
 
