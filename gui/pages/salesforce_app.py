@@ -118,7 +118,7 @@ class SalesforceAppPage(StepPage):
             "Set it up for me",
             "Sign in once as an administrator; the wizard creates the External Client App and lets the connector in",
         )
-        self.manual_radio = QRadioButton(self.tr("I'll create it m&yself (checklist)"))
+        self.manual_radio = QRadioButton(self.tr("&I'll create it myself (checklist)"))
         describe(self.manual_radio, "I'll create it myself", "A checklist of the steps in Salesforce Setup")
         self.path_group = QButtonGroup(self)
         self.path_group.addButton(self.auto_radio, 0)
