@@ -22,6 +22,9 @@ from core.errors import CancelledError, NetworkError, OrgApiError
 from core.logs import register_secret
 from core.transport import make_session, network_error, require_safe_url
 
+#: Seconds before the first look at a deploy's status; each later look waits twice as long, up to the poll interval.
+FIRST_DEPLOY_POLL = 0.25
+
 
 @dataclass(frozen=True)
 class AdminSession:
@@ -257,6 +260,9 @@ class OrgClient:
         timeout, poll_interval = self._timings.deploy_timeout, self._timings.deploy_poll_interval
         deploy_id = self.start_deploy(package, check_only=check_only, ignore_warnings=ignore_warnings)
         deadline = clock() + timeout
+        # A small deploy is done within a second or two: ask soon, then less and less often (up to the
+        # poll interval), so a quick deploy is not kept waiting a whole interval and a slow one is not hammered.
+        interval = min(FIRST_DEPLOY_POLL, poll_interval)
         while True:
             outcome = self.deploy_outcome(deploy_id)
             if outcome is not None:
@@ -271,4 +277,5 @@ class OrgClient:
                     f"The deploy {deploy_id} did not finish within {timeout:.0f} seconds.",
                     hint="Look under Setup > Deployment Status; it may still complete.",
                 )
-            sleep(poll_interval)
+            sleep(interval)
+            interval = min(interval * 2, poll_interval)

@@ -535,3 +535,30 @@ def test_my_domain_is_probed_from_the_first_refusal_and_said_plainly_while_the_w
     assert notices and events.index(notices[0]) == first_attempt + 1  # said at once, not after the limit
     assert "already works through your My Domain host" in notices[0].text and "Waiting up to" in notices[0].text
     assert len(notices) == 1
+
+
+def test_a_deploy_is_asked_about_soon_then_less_and_less_often(org: FakeOrg) -> None:
+    """A deploy polled every 2 s from the start kept "Checking the org..." at 4 s on an org that answers at once."""
+    from core.salesforce.org import AdminSession
+
+    org.deploy_polls = 5  # "in progress" five times, then the result
+    slow = OrgClient(
+        AdminSession(instance_url=org.url, access_token=org.admin_token()),
+        timings=FAST._replace(deploy_poll_interval=2.0, deploy_timeout=60.0),
+    )
+    waits: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr(
+            "package.xml",
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Package xmlns="http://soap.sforce.com/2006/04/metadata"><version>60.0</version></Package>',
+        )
+    slow.deploy(package.getvalue(), check_only=True, sleep=sleep, clock=lambda: now[0])
+    assert waits == [0.25, 0.5, 1.0, 2.0, 2.0]
