@@ -222,6 +222,15 @@ class BusyRow(QWidget):
         row.addWidget(self.cancel_button)
         self.hide()
 
+    def keep_room(self) -> None:
+        """Keep this row's height while hidden: where it sits below a stretching area, the buttons above it
+        no longer jump up when work starts and down when it ends."""
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        # The same height with or without Stop waiting (a create cannot be stopped: it is hidden then).
+        self.setFixedHeight(max(self.sizeHint().height(), self.cancel_button.sizeHint().height()))
+
     def start(self, text: str, *, cancellable: bool = True) -> None:
         self.status.setText(text)
         self.cancel_button.setVisible(cancellable)

@@ -162,6 +162,7 @@ class ManagePage(TaskPage):
         layout.addWidget(self.sign_in_options)
         layout.addWidget(self.sign_in_choice)
         layout.addWidget(self.busy)
+        self.busy.keep_room()  # the actions above stay put when work starts and ends
         layout.addWidget(self.message)
         #: What the connector reads now, after a passing connection check (when this computer keeps its key).
         self.reading_message = MessageLabel()

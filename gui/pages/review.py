@@ -122,6 +122,7 @@ class ReviewPage(TaskPage):
         layout.addWidget(self.estimate)
         layout.addLayout(buttons)
         layout.addWidget(self.busy)
+        self.busy.keep_room()  # the actions above stay put when work starts and ends
         layout.addWidget(self.message)
         layout.addWidget(self.connector_id)
         layout.addWidget(self.check_message)

@@ -217,3 +217,19 @@ def test_at_the_minimum_size_pages_scroll_instead_of_squeezing_inputs(person: Pe
     person.click(wizard.salesforce_auto_page.advanced)
     QApplication.processEvents()
     assert squeezed() == []
+
+
+def test_the_review_buttons_stay_put_when_work_starts(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform
+) -> None:
+    """The busy row appearing under the buttons used to push them up, and back down when it went."""
+    person.reach_review(tmp_path, salesforce, platform)
+    review = person.wizard.review_page
+    before = review.create_button.mapTo(person.wizard, review.create_button.rect().topLeft())
+    platform.delay = 1.0  # the create takes a moment: the busy row shows meanwhile
+    person.click(review.create_button)
+    person.qtbot.waitUntil(review.busy.isVisible, timeout=5000)
+    person.qtbot.wait(50)  # the layout settles
+    during = review.create_button.mapTo(person.wizard, review.create_button.rect().topLeft())
+    platform.delay = 0.0
+    assert during == before
