@@ -101,6 +101,7 @@ class UnstructuredPage(StepPage):
         self.name.textChanged.connect(self._to_draft)
         for box in self.category_boxes.values():
             box.toggled.connect(self._to_draft)
+            box.clicked.connect(lambda _checked: self.forget_routed(self.categories_message))
         self.access.changed.connect(self.completeChanged)
         self.name.textEdited.connect(lambda _text: self.forget_routed(self.name_message))
         self.api_key.textEdited.connect(lambda _text: self.forget_routed(self.api_key_message))
@@ -228,7 +229,9 @@ class UnstructuredPage(StepPage):
             self.categories_message.show_error(self.tr("Choose at least one category."))
             ok = False
         else:
-            self.categories_message.clear_message()
+            # A verdict routed here from Create (the API refused the categories) stands until the admin
+            # changes a tick, whatever re-checks this page meanwhile (a count arriving late, say).
+            self.show_field_ok(self.categories_message)
         return ok
 
     def field_widget(self, field: str) -> QWidget | None:

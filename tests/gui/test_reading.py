@@ -82,3 +82,21 @@ def test_a_slow_count_never_blocks_the_page_and_can_be_stopped(
     assert not page.reading_busy.isVisible() and page.check_again.isEnabled()
     assert "Stopped checking" in page.reading_message.text()
     salesforce.delay = 0.0
+
+
+def test_a_count_arriving_after_create_routed_back_keeps_the_categories_verdict(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
+) -> None:
+    """Create's refusal of the categories stays beside them, even when the page re-checks itself later."""
+    person.reach_review(tmp_path, salesforce, platform)
+    platform.fail_next(
+        422, {"detail": [{"loc": ["body", "config", "categories"], "msg": "bad", "type": "x"}]}, method="POST"
+    )
+    person.click(person.wizard.review_page.create_button)
+    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    page = person.wizard.unstructured_page
+    person.click(page.check_again)  # a count that lands after the route back re-checks the page
+    counted(person)
+    assert "config.categories: bad" in page.categories_message.text()
+    person.click(page.category_boxes["Lead"])  # the admin changes the ticks: the verdict gives way
+    assert "config.categories: bad" not in page.categories_message.text()
