@@ -63,3 +63,39 @@ def test_the_focus_colour_keeps_its_contrast_on_a_dark_palette() -> None:
         dark.setColor(role, QColor(colour))
     colour = focus_colour(dark)
     assert contrast(colour, dark.color(QPalette.ColorRole.Base)) >= 3.0
+
+
+def test_on_a_dark_theme_a_choice_shows_its_box_and_its_dot(qtbot) -> None:
+    """Fusion drew the radio's box in the base colour on the window colour (1.2:1) and its dot in mid grey."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication, QRadioButton, QStyle, QStyleOptionButton
+
+    from gui.focus import install_visible_focus
+    from gui.widgets import contrast
+    from tests.gui.layout import dark_palette
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    install_visible_focus(app)
+    before = app.palette()
+    app.setPalette(dark_palette())
+    try:
+        chosen, other = QRadioButton("on"), QRadioButton("off")
+        chosen.setAutoExclusive(False)
+        chosen.setChecked(True)
+        for radio in (chosen, other):
+            qtbot.addWidget(radio)
+            radio.resize(80, 24)
+            radio.show()
+        option = QStyleOptionButton()
+        option.initFrom(chosen)
+        box = chosen.style().subElementRect(QStyle.SubElement.SE_RadioButtonIndicator, option, chosen)
+        window = dark_palette().color(QPalette.ColorRole.Window)
+        base = dark_palette().color(QPalette.ColorRole.Base)
+        dot = QColor(chosen.grab().toImage().pixel(box.center()))
+        assert contrast(dot, base) >= 7.0, dot.name()  # the text colour; Fusion's mid grey gave 5.4:1
+        edge = other.grab().toImage()
+        ring = [QColor(edge.pixel(box.left() + x, box.center().y())) for x in range(0, 3)]
+        assert max(contrast(colour, window) for colour in ring) >= 3.0, [c.name() for c in ring]
+    finally:
+        app.setPalette(before)
