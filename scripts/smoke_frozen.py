@@ -149,12 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.1)
     time.sleep(0.5)
     alive = process.poll() is None
-    process.terminate()
-    try:
-        output = process.communicate(timeout=10)[0]
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output = process.communicate()[0]
+    output = stop(process)
     check("GUI opens the wizard and keeps running", shown and alive, output or "no output")
     if target.wine:
         check(*window_under_wine(target, env))
@@ -177,6 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     check("the SBOM lists every shipped requirement", bool(names) and pinned <= names, f"missing: {pinned - names}")
     print(f"smoke: {passes} passed, {failures} failed")
     return 1 if failures else 0
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """End a program started for a look (terminate, then kill); what it printed."""
+    process.terminate()
+    try:
+        return process.communicate(timeout=10)[0] or ""
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()[0] or ""
 
 
 def window_under_wine(target: Target, env: dict[str, str]) -> tuple[str, bool, str]:
@@ -218,12 +223,7 @@ def window_under_wine(target: Target, env: dict[str, str]) -> tuple[str, bool, s
                 timeout=60,
                 check=False,
             )
-        process.terminate()
-        try:
-            output = process.communicate(timeout=10)[0]
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output = process.communicate()[0]
+        output = stop(process)
         subprocess.run(["wineserver", "-k"], env=env, check=False)
     detail = f"window {found}; screenshot {shot.relative_to(ROOT)}" if found else output or "no window, no output"
     return f"the wizard's window shows under Xvfb through Wine ({detail})", bool(found) and shot.exists(), detail

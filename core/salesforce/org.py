@@ -85,6 +85,20 @@ def error_of(response: requests.Response) -> tuple[str, str]:
     return (codes[0] if codes else ""), ("; ".join(m for m in messages if m)[:300] or f"HTTP {response.status_code}")
 
 
+def json_of(response: requests.Response, host: str) -> Any:
+    """The answer's JSON body; a sentence when something else (a proxy, a sign-in page) answered.
+
+    Raises OrgApiError."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as exc:
+        raise OrgApiError(
+            f"Salesforce ({host}) answered with something that is not JSON.",
+            status=response.status_code,
+            hint="Check the instance URL; a proxy or sign-in page may be answering instead.",
+        ) from exc
+
+
 class OrgClient:
     """REST calls into one org as the signed-in admin."""
 
@@ -127,14 +141,7 @@ class OrgClient:
         if response.status_code in ok:
             if response.status_code == 204 or not response.content:
                 return None
-            try:
-                return response.json()
-            except (ValueError, RecursionError) as exc:
-                raise OrgApiError(
-                    f"Salesforce ({self.host}) answered with something that is not JSON.",
-                    status=response.status_code,
-                    hint="Check the instance URL; a proxy or sign-in page may be answering instead.",
-                ) from exc
+            return json_of(response, self.host)
         code, message = error_of(response)
         if response.status_code == 401:
             raise OrgApiError(

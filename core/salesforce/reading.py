@@ -20,7 +20,7 @@ import requests
 
 from core.defaults import CATEGORIES, HTTP_TIMEOUT
 from core.errors import InvalidInputError, NetworkError, OrgApiError
-from core.salesforce.org import error_of
+from core.salesforce.org import error_of, json_of
 from core.text import printable
 from core.transport import make_session, network_error, require_safe_url
 
@@ -141,14 +141,7 @@ class ConnectorReader:
         return response
 
     def _body(self, response: requests.Response) -> Any:
-        try:
-            return response.json()
-        except (ValueError, RecursionError) as exc:
-            raise OrgApiError(
-                f"Salesforce ({self.host}) answered with something that is not JSON.",
-                status=response.status_code,
-                hint="A proxy or sign-in page may be answering instead of Salesforce.",
-            ) from exc
+        return json_of(response, self.host)
 
     def count(self, category: str) -> CategoryReading:
         """``SELECT COUNT() FROM category`` as the connector's user: readable with N records, or why not.
