@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from enum import IntEnum
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -29,12 +29,14 @@ from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConn
 from core.unstructured.connectors import ConnectorRow, explain_check_failure
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorSaved
+from core.usecases.reading import survey_reading
 from gui.context import WizardContext
 from gui.draft import WizardDraft
 from gui.pages.base import StepPage, TaskPage, go_back_to_fix
 from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
 from gui.pages.verify import VerifyPage
+from gui.reading import show_reading
 from gui.widgets import CopyField, MessageLabel, describe, fit_to_screen
 from gui.workers import Task, connection_check_task
 
@@ -115,6 +117,8 @@ class ApplyRotationPage(TaskPage):
         self.update_button = QPushButton(self.tr("&Update connector"))
         describe(self.update_button, "Update connector", "Send the new key (with every other setting) to Unstructured")
         self.check_message = MessageLabel()
+        #: After a passing check: what the connector reads now, with the new key.
+        self.reading_message = MessageLabel()
         layout = QVBoxLayout(self.body)
         for widget in (
             self.summary,
@@ -123,6 +127,7 @@ class ApplyRotationPage(TaskPage):
             self.busy,
             self.message,
             self.check_message,
+            self.reading_message,
         ):
             layout.addWidget(widget)
         self.update_button.clicked.connect(self._update)
@@ -197,10 +202,36 @@ class ApplyRotationPage(TaskPage):
     def _checked(self, check: ConnectionCheck) -> None:
         if check.status == "SUCCESS":
             self.check_message.show_ok(self.tr("Connection check passed with the new key."))
+            QTimer.singleShot(0, self, self._look_at_reading)
         else:
             self.check_message.show_error(
                 self.tr("Connection check failed: {0}").format(explain_check_failure(check.reason))
             )
+
+    def _look_at_reading(self) -> None:
+        """A fresh look, with the new key, at what the connector reads (its categories, as Unstructured has them)."""
+        bundle, updated, draft = self.context.bundle, self.updated, self.context.draft
+        if bundle is None or updated is None:
+            return
+        categories = updated.config.get("categories")
+        login = self.context.login
+        task = Task(
+            survey_reading,
+            username=draft.username,
+            consumer_key=draft.consumer_key,
+            private_key=bundle.private_key_pem,
+            categories=categories if isinstance(categories, list) and categories else None,
+            login_url=login.login_url if login is not None else draft.login_url,
+            timings=self.context.timings,
+        )
+        self.run_task(
+            task,
+            self.tr("Counting what {0} reads now...").format(self.row.name),
+            on_success=lambda survey: show_reading(self.reading_message, self.row.name, survey),
+            on_failure=lambda error: self.reading_message.show_warning(
+                self.tr("Could not count what {0} reads now: {1}").format(self.row.name, str(error))
+            ),
+        )
 
     def _failed(self, error: AppError) -> None:
         target = self.check_message if self.updated is not None else self.message

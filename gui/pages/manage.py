@@ -34,10 +34,11 @@ from core.usecases.connectors import ConnectorDeleted, stored_key_of
 from core.usecases.journal import Journal
 from core.usecases.journal import describe as describe_run
 from core.usecases.progress import Event, OpenSignInPage, Step, StepStarted
-from core.usecases.reading import ReadingSurvey, survey_connector
+from core.usecases.reading import survey_connector
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
+from gui.reading import show_reading
 from gui.sign_in import SignInChoice
 from gui.widgets import MessageLabel, describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
@@ -378,30 +379,11 @@ class ManagePage(TaskPage):
         self.run_task(
             task,
             self.tr("Counting what {0} reads now...").format(row.name),
-            on_success=lambda survey: self._reading_shown(row, survey),
+            on_success=lambda survey: show_reading(self.reading_message, row.name, survey),
             on_failure=lambda error: self.reading_message.show_warning(
                 self.tr("Could not count what {0} reads now: {1}").format(row.name, str(error))
             ),
         )
-
-    def _reading_shown(self, row: ConnectorRow, survey: ReadingSurvey) -> None:
-        parts = [
-            self.tr("{0} {1}").format(reading.name, f"{reading.records:,}")
-            if reading.readable
-            else self.tr("{0} cannot be read ({1})").format(reading.name, reading.reason or "")
-            for reading in survey.categories
-        ]
-        text = "\n".join(
-            [
-                self.tr("What {0} reads now: {1}.").format(row.name, "; ".join(parts)),
-                survey.estimate_line(),
-                *survey.warnings,
-            ]
-        )
-        if survey.unreadable or survey.warnings:
-            self.reading_message.show_warning(text)
-        else:
-            self.reading_message.show_info(text)
 
     # --- delete ------------------------------------------------------------------------------------
 

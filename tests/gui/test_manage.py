@@ -112,6 +112,11 @@ def test_key_rotation_end_to_end(
         "EmailMessage",
         "Lead",
     ]
+    # with the new key, a fresh look at what the connector reads (its five categories, as Unstructured has them)
+    rot.qtbot.waitUntil(lambda: apply.reading_message.kind in ("info", "warning"), timeout=10000)
+    assert "What sf-old reads now: Account 1,234; Campaign 0; Case 57; EmailMessage 311; Lead 80." in (
+        apply.reading_message.text()
+    )
     info = rotation.context.bundle.certificate_info
     record = person.wizard.context.settings.connector(existing.id)
     assert record is not None and record.fingerprint_sha256 == info.fingerprint_sha256
