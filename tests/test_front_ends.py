@@ -24,7 +24,7 @@ from core.salesforce import login
 from core.secret_store import SecretStore
 from core.unstructured.client import PlatformClient
 from core.unstructured.connectors import inventory
-from core.usecases import admin, connectors, keys, rotation, salesforce_app
+from core.usecases import admin, connectors, keys, reading, rotation, salesforce_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,6 +53,7 @@ def _gui_actions() -> dict[str, tuple[Callable[..., Any], tuple[Callable[..., An
     from gui.pages.manage import ManagePage
     from gui.pages.review import ReviewPage
     from gui.pages.salesforce_auto import SalesforceAutoPage
+    from gui.pages.unstructured import UnstructuredPage
     from gui.pages.verify import VerifyPage
     from gui.rotation import ApplyRotationPage
 
@@ -67,6 +68,9 @@ def _gui_actions() -> dict[str, tuple[Callable[..., Any], tuple[Callable[..., An
         "Manage: Delete": (ManagePage._delete, (connectors.delete_connector,)),
         "Manage: Rotate automatically": (ManagePage._rotate_automatically, (rotation.rotate_automatically,)),
         "Rotate key...: Update": (ApplyRotationPage._update, (connectors.update_connector,)),
+        "Unstructured: the counts, Check again": (UnstructuredPage.check_reading, (reading.survey_reading,)),
+        "Manage: what it reads now": (ManagePage._look_at_reading, (reading.survey_connector,)),
+        "Rotate key...: what it reads now": (ApplyRotationPage._look_at_reading, (reading.survey_reading,)),
     }
 
 
@@ -84,6 +88,12 @@ def _calls(action: Callable[..., Any], wanted: Callable[..., Any]) -> bool:
 
 def test_the_table_names_every_command() -> None:
     assert set(COMMANDS) == set(CLI_CALLS)
+
+
+def test_verify_with_categories_calls_the_reading_use_case() -> None:
+    from cli.salesforce import _verify_reading
+
+    assert _calls(_verify_reading, reading.survey_reading)
 
 
 @pytest.mark.parametrize("name", sorted(CLI_CALLS))
