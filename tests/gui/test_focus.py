@@ -92,10 +92,16 @@ def test_on_a_dark_theme_a_choice_shows_its_box_and_its_dot(qtbot) -> None:
         box = chosen.style().subElementRect(QStyle.SubElement.SE_RadioButtonIndicator, option, chosen)
         window = dark_palette().color(QPalette.ColorRole.Window)
         base = dark_palette().color(QPalette.ColorRole.Base)
-        dot = QColor(chosen.grab().toImage().pixel(box.center()))
+        image = chosen.grab().toImage()
+        scale = image.devicePixelRatio()  # 2 at 200 %: the picture has twice the pixels of the widget
+
+        def at(picture, x: float, y: float) -> QColor:  # type: ignore[no-untyped-def]
+            return QColor(picture.pixel(round(x * scale), round(y * scale)))
+
+        dot = at(image, box.center().x(), box.center().y())
         assert contrast(dot, base) >= 7.0, dot.name()  # the text colour; Fusion's mid grey gave 5.4:1
         edge = other.grab().toImage()
-        ring = [QColor(edge.pixel(box.left() + x, box.center().y())) for x in range(0, 3)]
+        ring = [at(edge, box.left() + x / scale, box.center().y()) for x in range(0, 4)]
         assert max(contrast(colour, window) for colour in ring) >= 3.0, [c.name() for c in ring]
     finally:
         app.setPalette(before)
