@@ -10,7 +10,7 @@ from core.defaults import API_KEY_ENTRY, API_KEY_ENV
 from core.errors import ApiKeyRefusedError, AppError, InvalidInputError
 from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
 from gui.context import WizardContext
-from gui.widgets import MessageLabel, clear_error, describe
+from gui.widgets import MessageLabel, add_message_row, clear_error, describe
 from gui.workers import Task, while_alive
 
 
@@ -61,14 +61,14 @@ class ApiAccessForm(QWidget):
         key_label = QLabel(self.tr("API &key:"))
         key_label.setBuddy(self.api_key)
         self.form.addRow(url_label, self.api_url)
-        self.form.addRow("", self.api_url_message)
+        add_message_row(self.form, self.api_url_message)
         key_row = QHBoxLayout()
         key_row.setContentsMargins(0, 0, 0, 0)
         key_row.addWidget(self.api_key, 1)
         key_row.addWidget(self.show_key)
         self.form.addRow(key_label, key_row)
         self.form.addRow("", self.remember_key)
-        self.form.addRow("", self.api_key_message)
+        add_message_row(self.form, self.api_key_message)
         self.api_url.textChanged.connect(self.changed)
         self.api_key.textChanged.connect(self.changed)
         # A message about a refused key or URL goes once the admin corrects the field.

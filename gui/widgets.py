@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QMoveEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -128,6 +128,9 @@ class MessageLabel(QLabel):
 
     def _set_form_row_visible(self, visible: bool) -> None:
         parent = self.parentWidget()
+        if isinstance(parent, FormMessage):
+            parent.follow(visible)
+            return
         form = parent.layout() if parent is not None else None
         if isinstance(form, QFormLayout) and not self._in_form_row:
             position = form.getWidgetPosition(self)
@@ -162,6 +165,59 @@ class MessageLabel(QLabel):
         self.kind = ""
         self.setText("")
         self.hide()
+
+
+class FormMessage(QWidget):
+    """A message under a form's fields, aligned with them, as a row that spans the form.
+
+    QFormLayout gives a wrapped label in its field column the height of the narrow width QLabel guesses
+    (a two-line error stood above a 60-70 px gap), while a row spanning both columns gets the height for
+    its real width. The span is indented to where the fields start, so the message still sits under them.
+    """
+
+    def __init__(self, message: MessageLabel, form: QFormLayout) -> None:
+        super().__init__()
+        self.message = message
+        self._form = form
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(message)
+        self.follow(not message.isHidden())
+
+    def follow(self, visible: bool) -> None:
+        """Show or hide the row with its message: a hidden row leaves no spacing behind."""
+        if self._form.indexOf(self) >= 0:
+            self._form.setRowVisible(self, visible)
+        else:
+            self.setVisible(visible)
+
+    def _indent(self) -> None:
+        fields = (self._form.itemAt(row, QFormLayout.ItemRole.FieldRole) for row in range(self._form.rowCount()))
+        field = next(
+            (item.geometry().x() for item in fields if item is not None and (w := item.widget()) and w.isVisible()),
+            None,
+        )
+        if field is None:
+            return
+        indent = max(0, field - self.x())
+        if self.contentsMargins().left() != indent:
+            self.setContentsMargins(indent, 0, 0, 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._indent()
+
+    def moveEvent(self, event: QMoveEvent) -> None:  # noqa: N802 - Qt's name
+        super().moveEvent(event)
+        self._indent()
+
+
+def add_message_row(form: QFormLayout, message: MessageLabel) -> FormMessage:
+    """Put ``message`` under the form's fields, sized for its real width (see :class:`FormMessage`)."""
+    holder = FormMessage(message, form)
+    form.addRow(holder)
+    holder.follow(not message.isHidden())
+    return holder
 
 
 class CopyField(QWidget):

@@ -12,7 +12,7 @@ from core.transport import require_safe_url
 from core.validation import validate_consumer_key, validate_username
 from gui.context import WizardContext
 from gui.pages.base import StepPage
-from gui.widgets import MessageLabel, describe
+from gui.widgets import MessageLabel, add_message_row, describe
 
 
 class CredentialsPage(StepPage):
@@ -62,9 +62,9 @@ class CredentialsPage(StepPage):
         key_label.setBuddy(self.consumer_key)
         form = QFormLayout()
         form.addRow(username_label, self.username)
-        form.addRow("", self.username_message)
+        add_message_row(form, self.username_message)
         form.addRow(key_label, self.consumer_key)
-        form.addRow("", self.consumer_key_message)
+        add_message_row(form, self.consumer_key_message)
         layout = QVBoxLayout(self.body)
         layout.addLayout(form)
         layout.addWidget(note)

@@ -30,7 +30,7 @@ from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
 from gui.sign_in import SignInChoice
-from gui.widgets import CopyField, MessageLabel, describe, open_sign_in_page
+from gui.widgets import CopyField, MessageLabel, add_message_row, describe, open_sign_in_page
 from gui.workers import Task
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class SalesforceAutoPage(TaskPage):
         form.addRow(user_label, self.username)
         form.addRow("", self.advanced)
         form.addRow("", self.advanced_box)
-        form.addRow("", self.login_warning)
+        add_message_row(form, self.login_warning)
         form.addRow("", self.keep_sign_in)
         buttons = QHBoxLayout()
         buttons.addWidget(self.sign_in_button)

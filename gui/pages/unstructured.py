@@ -22,7 +22,7 @@ from core.validation import validate_connector_name
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import StepPage
-from gui.widgets import BusyRow, MessageLabel, describe
+from gui.widgets import BusyRow, MessageLabel, add_message_row, describe
 from gui.workers import Task, while_alive
 
 
@@ -91,7 +91,7 @@ class UnstructuredPage(StepPage):
         name_label = QLabel(self.tr("Connector na&me:"))
         name_label.setBuddy(self.name)
         form.addRow(name_label, self.name)
-        form.addRow("", self.name_message)
+        add_message_row(form, self.name_message)
         layout = QVBoxLayout(self.body)
         layout.addWidget(self.access)
         layout.addWidget(categories)

@@ -233,3 +233,28 @@ def test_the_review_buttons_stay_put_when_work_starts(
     during = review.create_button.mapTo(person.wizard, review.create_button.rect().topLeft())
     platform.delay = 0.0
     assert during == before
+
+
+def test_a_two_line_error_in_a_form_leaves_no_gap_under_it(wizard) -> None:
+    """A wrapped message in a form's field column got the height of a much narrower label: 60-70 px of nothing
+    under a two-line error. It stands in a row of its own now, under the fields, sized for its real width."""
+    from PySide6.QtWidgets import QApplication
+
+    wizard.setStartId(int(PageId.UNSTRUCTURED))
+    wizard.restart()
+    page = wizard.unstructured_page
+    page.api_key_message.show_error(
+        "The Unstructured API refused the API key (HTTP 401: Invalid API key). Paste a current key from the "
+        "Unstructured UI (API Keys) into this field, then choose Next again."
+    )
+    for _ in range(5):
+        QApplication.processEvents()
+    label = page.api_key_message
+    below = page.name.mapTo(page, page.name.rect().topLeft()).y() - label.mapTo(page, label.rect().bottomLeft()).y()
+    assert label.height() <= label.heightForWidth(label.width()) + 2, (label.height(), label.width())
+    assert below <= 16, below
+    # still under the fields, not under their labels
+    assert label.mapTo(page, label.rect().topLeft()).x() == page.api_key.mapTo(page, page.api_key.rect().topLeft()).x()
+    page.api_key_message.clear_message()
+    QApplication.processEvents()
+    assert not label.parentWidget().isVisible()  # its row goes with it: no spacing left behind
