@@ -89,8 +89,7 @@ def verify(cli: Cli, args: argparse.Namespace) -> int:
         )
     except AppError as exc:
         return _login_failed(cli, args, exc, config.consumer_key)
-    login_json = {"username": result.username, "org_id": result.org_id, "instance_url": result.instance_url}
-    cli.emit(args, {"login": login_json}, _login_line(result))
+    cli.emit(args, {"login": result.to_json()}, _login_line(result))
     return 0
 
 
@@ -154,8 +153,7 @@ def reading_table(survey: ReadingSurvey) -> str:
             count = reading.records or 0
             lines.append(f"  {reading.name:<{width}}  readable, {count:,} record{'' if count == 1 else 's'}")
         else:
-            said = f"Salesforce says: {reading.code + ': ' if reading.code else ''}{reading.salesforce_says}"
-            lines.append(f"  {reading.name:<{width}}  NOT readable. {said}")
+            lines.append(f"  {reading.name:<{width}}  NOT readable. {reading.said}")
             lines += textwrap.wrap(
                 reading.fix, 100, initial_indent=" " * (width + 4), subsequent_indent=" " * (width + 4)
             )

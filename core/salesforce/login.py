@@ -233,6 +233,10 @@ class LoginResult:
         for name in ("username", "display_name", "user_id", "org_id", "instance_url"):
             object.__setattr__(self, name, printable(getattr(self, name)))  # Salesforce's words, shown as data
 
+    def to_json(self) -> dict[str, str]:
+        """Who logged in, to which org: what ``verify --json`` prints as ``login``."""
+        return {"username": self.username, "org_id": self.org_id, "instance_url": self.instance_url}
+
 
 def _token_error(response: requests.Response) -> SalesforceLoginError:
     try:

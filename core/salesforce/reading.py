@@ -58,12 +58,16 @@ class CategoryReading:
     fix: str = ""  # what to do, in plain words
 
     @property
+    def said(self) -> str:
+        """Salesforce's answer, as shown: "Salesforce says: CODE: words"."""
+        return f"Salesforce says: {self.code + ': ' if self.code else ''}{self.salesforce_says}".strip()
+
+    @property
     def reason(self) -> str | None:
         """Why it cannot be read, and the way out (None when readable)."""
         if self.readable:
             return None
-        said = f"Salesforce says: {self.code + ': ' if self.code else ''}{self.salesforce_says}".strip()
-        return f"{said} {self.fix}".strip()
+        return f"{self.said} {self.fix}".strip()
 
     @property
     def first_run_calls(self) -> int:

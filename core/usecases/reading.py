@@ -71,9 +71,8 @@ class ReadingSurvey:
         )
 
     def to_json(self) -> dict[str, object]:
-        login = self.login
         return {
-            "login": {"username": login.username, "org_id": login.org_id, "instance_url": login.instance_url},
+            "login": self.login.to_json(),
             "categories": [reading.to_json() for reading in self.categories],
             "api": None
             if self.allowance is None
