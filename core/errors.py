@@ -152,7 +152,13 @@ class AppAlreadyExists(InvalidInputError):
 
 
 class PropagationTimeout(AppError):
-    """Salesforce never accepted the connector's login within the time allowed."""
+    """Salesforce never accepted the connector's login within the time allowed. ``my_domain_works``:
+    the login works through the org's My Domain host meanwhile (an External Client App that does not
+    serve login.salesforce.com; a Connected App is the way out)."""
+
+    def __init__(self, message: str, *, hint: str = "", my_domain_works: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.my_domain_works = my_domain_works
 
 
 class RotationIncomplete(AppError):

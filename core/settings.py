@@ -102,7 +102,7 @@ class ConnectorRecord:
 
 @dataclass
 class SalesforceAppRecord:
-    """An External Client App this app created in an org (for Manage, rotation and removal)."""
+    """An app (External Client App or Connected App) this app created in an org (for Manage, rotation and removal)."""
 
     app_name: str
     consumer_key: str
@@ -115,6 +115,12 @@ class SalesforceAppRecord:
     #: The admin chose to keep the sign-in (a refresh token in the keyring) for later rotations.
     sign_in_kept: bool = False
     login_url: str = ""
+    #: "eca" (External Client App) or "connected-app" (core.salesforce.metadata.APP_TYPES).
+    app_type: str = "eca"
+    #: What a Connected App's certificate replacement deploys again (it is one component): its IP
+    #: relaxation ("enforce" or "relax") and contact e-mail as created. Empty for an app made elsewhere.
+    ip_relaxation: str = ""
+    contact_email: str = ""
     #: Fields a newer version wrote, kept as they were.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -137,6 +143,8 @@ class JournalEntry:
     instance_url: str = ""
     org_id: str = ""
     app_name: str = ""
+    #: "eca" or "connected-app": which kind of app ``app_name`` is.
+    app_type: str = "eca"
     consumer_key: str = ""
     username: str = ""
     login_url: str = ""

@@ -1,11 +1,20 @@
-"""The External Client App the connector logs in through, as a Metadata API deploy package.
+"""The app the connector logs in through, as a Metadata API deploy package: an External Client
+App, or (the fallback) a Connected App.
 
-Five components make one app (all in one deploy, API 60.0 or later): the app, its OAuth
-settings (scopes), its global OAuth settings (certificate, consumer key, callback), its OAuth
-policies (admin-approved users through a permission set, IP relaxation) and its policies
-(enabled, OAuth plug-in). Every file is written in the element order the Metadata API schema
-fixes (its ``xsd:sequence``s: alphabetical), and ``package.xml`` lists exactly what the zip
-holds. ``isNamedUserJwtEnabled`` is never written: it fails deploys at API 64+.
+**External Client App** (the default, :data:`ECA`): five components make one app (all in one
+deploy, API 60.0 or later): the app, its OAuth settings (scopes), its global OAuth settings
+(certificate, consumer key, callback), its OAuth policies (admin-approved users through a
+permission set, IP relaxation) and its policies (enabled, OAuth plug-in). Every file is written
+in the element order the Metadata API schema fixes (its ``xsd:sequence``s: alphabetical), and
+``package.xml`` lists exactly what the zip holds. ``isNamedUserJwtEnabled`` is never written: it
+fails deploys at API 64+.
+
+**Connected App** (:data:`CONNECTED_APP`), for orgs where an External Client App cannot serve
+login.salesforce.com: one ``ConnectedApp`` component (``connectedApps/NAME.connectedApp``) with
+its ``oauthConfig`` (certificate, consumer key, callback, scopes ``Api`` and ``RefreshToken``,
+admin approved), ``oauthPolicy`` (IP relaxation, refresh token valid until revoked) and the
+permission set its users are pre-authorised through; elements in the schema's order (not
+alphabetical for this type). Since Spring '26 many orgs refuse to create one.
 
 Builds bytes only; nothing here talks to Salesforce.
 """
@@ -29,6 +38,15 @@ CALLBACK_URL = "https://localhost"
 MIN_API_VERSION = 60.0
 #: ``ipRelaxationPolicyType`` values (Metadata API reference: Enforce, Bypass, Bypass_2factor, Enforce_RelaxRefresh).
 IP_RELAXATION = {"enforce": "Enforce", "relax": "Bypass"}
+
+#: The two kinds of app, as the command line names them, and in words.
+ECA = "eca"
+CONNECTED_APP = "connected-app"
+APP_TYPES = {ECA: "External Client App", CONNECTED_APP: "Connected App"}
+#: ``ConnectedAppOauthPolicy.ipRelaxation`` values (upper case, unlike the ECA's policy type).
+CONNECTED_APP_IP_RELAXATION = {"enforce": "ENFORCE", "relax": "BYPASS"}
+#: The Metadata type, folder and file suffix of a Connected App.
+CONNECTED_APP_COMPONENT = ("ConnectedApp", "connectedApps", "connectedApp")
 
 #: (Metadata type, folder, file suffix, component name suffix). The app itself has no suffix.
 COMPONENTS: tuple[tuple[str, str, str, str], ...] = (
@@ -59,13 +77,30 @@ def validate_api_name(name: str, *, what: str = "app name") -> str:
     return value
 
 
+def validate_app_type(value: str) -> str:
+    """``eca`` or ``connected-app``; raises InvalidInputError for anything else."""
+    kind = (value or "").strip().lower()
+    if kind not in APP_TYPES:
+        raise InvalidInputError(
+            f"'{value}' is not a kind of app the wizard can create.",
+            field="app_type",
+            hint=f"Use {ECA} (an External Client App, the default) or {CONNECTED_APP} (a Connected App).",
+        )
+    return kind
+
+
+def app_kind(app_type: str) -> str:
+    """The kind of app in words: "External Client App" or "Connected App"."""
+    return APP_TYPES.get(app_type, APP_TYPES[ECA])
+
+
 def new_consumer_key() -> str:
     """A consumer key for a new app: long, random and unique (Salesforce refuses one already taken)."""
     return "3MVG" + "".join(secrets.choice(_CONSUMER_KEY_ALPHABET) for _ in range(80))
 
 
 @dataclass(frozen=True)
-class EcaSpec:
+class AppSpec:
     """Everything the app is made of. ``certificate_pem`` is public; there is no secret here."""
 
     name: str
@@ -78,9 +113,17 @@ class EcaSpec:
     description: str = "Lets the Unstructured Salesforce source connector log in with its certificate (JWT bearer)."
     scopes: str = OAUTH_SCOPES
     extra: dict[str, str] = field(default_factory=dict)
+    app_type: str = ECA
+
+    @property
+    def kind(self) -> str:
+        """The kind of app in words."""
+        return app_kind(self.app_type)
 
     def component_names(self) -> dict[str, str]:
         """Metadata type -> component (file) name."""
+        if self.app_type == CONNECTED_APP:
+            return {CONNECTED_APP_COMPONENT[0]: self.name}
         return {kind: f"{self.name}{suffix}" for kind, _, _, suffix in COMPONENTS}
 
 
@@ -108,7 +151,7 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def global_oauth_settings(spec: EcaSpec) -> bytes:
+def global_oauth_settings(spec: AppSpec) -> bytes:
     """The component that holds the certificate: also all that a certificate replacement deploys."""
     return _document(
         "ExtlClntAppGlobalOauthSettings",
@@ -129,8 +172,51 @@ def global_oauth_settings(spec: EcaSpec) -> bytes:
     )
 
 
-def component_files(spec: EcaSpec) -> dict[str, bytes]:
-    """Path in the zip -> file content, for the five components."""
+def connected_app(spec: AppSpec, *, with_consumer_key: bool = True) -> bytes:
+    """The whole Connected App, in the schema's element order (ConnectedApp, ConnectedAppOauthConfig and
+    ConnectedAppOauthPolicy each fix their own sequence).
+
+    ``with_consumer_key=False`` for an app that exists already: Salesforce refuses a consumer key in a
+    deploy that updates a Connected App ("You cannot provide a Consumer Key"); it keeps the one it has.
+    """
+    ip = CONNECTED_APP_IP_RELAXATION.get(spec.ip_relaxation)
+    if ip is None:
+        raise InvalidInputError(
+            f"IP relaxation must be one of {', '.join(CONNECTED_APP_IP_RELAXATION)}, not '{spec.ip_relaxation}'.",
+            field="ip_relaxation",
+        )
+    ET.register_namespace("", NAMESPACE)
+
+    def add(parent: ET.Element, name: str, value: str) -> None:
+        ET.SubElement(parent, f"{{{NAMESPACE}}}{name}").text = value
+
+    root = ET.Element(f"{{{NAMESPACE}}}ConnectedApp")
+    add(root, "contactEmail", spec.contact_email)
+    add(root, "description", spec.description)
+    add(root, "label", spec.label)
+    oauth = ET.SubElement(root, f"{{{NAMESPACE}}}oauthConfig")
+    add(oauth, "callbackUrl", CALLBACK_URL)
+    add(oauth, "certificate", spec.certificate_pem.strip())
+    if with_consumer_key:
+        add(oauth, "consumerKey", spec.consumer_key)
+    add(oauth, "isAdminApproved", _bool(True))
+    add(oauth, "isConsumerSecretOptional", _bool(True))
+    for scope in (s.strip() for s in spec.scopes.split(",")):
+        add(oauth, "scopes", scope)
+    policy = ET.SubElement(root, f"{{{NAMESPACE}}}oauthPolicy")
+    add(policy, "ipRelaxation", ip)
+    add(policy, "refreshTokenPolicy", "infinite")
+    # Left out while the permission set does not exist yet (the check-only deploy), as for the ECA.
+    for name in filter(None, (n.strip() for n in spec.permission_set.split(","))):
+        add(root, "permissionSetName", name)
+    return _serialise(root)
+
+
+def component_files(spec: AppSpec) -> dict[str, bytes]:
+    """Path in the zip -> file content, for every component of the app."""
+    if spec.app_type == CONNECTED_APP:
+        kind, folder, suffix = CONNECTED_APP_COMPONENT
+        return {f"{folder}/{spec.name}.{suffix}": connected_app(spec)}
     names = spec.component_names()
     ip = IP_RELAXATION.get(spec.ip_relaxation)
     if ip is None:
@@ -213,7 +299,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def app_package(spec: EcaSpec, *, api_version: str) -> bytes:
+def app_package(spec: AppSpec, *, api_version: str) -> bytes:
     """The zip that creates the whole app in one deploy."""
     files = component_files(spec)
     members = {kind: [name] for kind, name in spec.component_names().items()}
@@ -221,8 +307,17 @@ def app_package(spec: EcaSpec, *, api_version: str) -> bytes:
     return _zip(files)
 
 
-def certificate_package(spec: EcaSpec, *, api_version: str) -> bytes:
-    """The zip that replaces the app's certificate (its global OAuth settings, nothing else)."""
+def certificate_package(spec: AppSpec, *, api_version: str) -> bytes:
+    """The zip that replaces the app's certificate: an ECA's global OAuth settings, nothing else; a
+    Connected App whole (it is one component), without its consumer key, which it keeps."""
+    if spec.app_type == CONNECTED_APP:
+        kind, folder, suffix = CONNECTED_APP_COMPONENT
+        return _zip(
+            {
+                f"{folder}/{spec.name}.{suffix}": connected_app(spec, with_consumer_key=False),
+                "package.xml": package_xml({kind: [spec.name]}, api_version=api_version),
+            }
+        )
     kind, folder, suffix, name_suffix = COMPONENTS[2]
     name = f"{spec.name}{name_suffix}"
     return _zip(
@@ -233,17 +328,18 @@ def certificate_package(spec: EcaSpec, *, api_version: str) -> bytes:
     )
 
 
-def removal_package(app_name: str, *, api_version: str) -> bytes:
+def removal_package(app_name: str, *, api_version: str, app_type: str = ECA) -> bytes:
     """The zip that deletes the app: an empty package and ``destructiveChanges.xml`` naming the app alone.
 
     Deleting the header deletes its parts whatever their names (an app made elsewhere need not
     name them ``{app}{suffix}``); listing them too would make each a "not found" warning, which
     fails a deploy that does not ignore warnings (sfdx-hardis removes an app the same way). Deploy
-    it with ``ignore_warnings=True``.
+    it with ``ignore_warnings=True``. A Connected App is one component: it alone is named.
     """
+    kind = CONNECTED_APP_COMPONENT[0] if app_type == CONNECTED_APP else "ExternalClientApplication"
     return _zip(
         {
             "package.xml": package_xml({}, api_version=api_version),
-            "destructiveChanges.xml": package_xml({"ExternalClientApplication": [app_name]}, api_version=api_version),
+            "destructiveChanges.xml": package_xml({kind: [app_name]}, api_version=api_version),
         }
     )

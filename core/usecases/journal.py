@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 STEP_WORDS = {
     "permission set": "creating the permission set",
     "assignment": "assigning the permission set to the connector's user",
-    "app": "creating the External Client App",
+    "app": "creating the app",
     "certificate": "putting a new certificate on the app",
     "connector": "switching the connector to the new key",
 }
@@ -128,9 +128,13 @@ def describe(entry: JournalEntry) -> str:
             f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
             f"The new key is {entry.new_key or 'not made yet'}."
         )
+    from core.salesforce.metadata import app_kind
+
+    kind = app_kind(entry.app_type)
+    doing = f"creating the {kind}" if entry.step == "app" else STEP_WORDS.get(entry.step, entry.step)
     return (
-        f"A set-up of the External Client App {entry.app_name}{where} (started "
-        f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
+        f"A set-up of the {kind} {entry.app_name}{where} (started "
+        f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {doing}. "
         + (f"It had created {' and '.join(made)}." if made else "It had created nothing before that step.")
     )
 

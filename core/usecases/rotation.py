@@ -28,7 +28,7 @@ from core.errors import (
 )
 from core.keys import KeyBundle, check_pair, create_key_bundle, fingerprint_sha256, load_certificate, load_private_key
 from core.salesforce.login import LoginCause, verify_jwt_login
-from core.salesforce.metadata import EcaSpec, certificate_package, validate_api_name
+from core.salesforce.metadata import CONNECTED_APP, ECA, AppSpec, app_kind, certificate_package, validate_api_name
 from core.salesforce.org import OrgClient
 from core.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord, Settings
 from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
@@ -43,21 +43,54 @@ from core.usecases.salesforce_app import choose_api_version, describe_failures, 
 ROTATED_KEY_NAME = "salesforce-rotated"
 
 
-def replace_certificate(org: OrgClient, *, app_name: str, consumer_key: str, certificate_pem: str) -> None:
-    """Deploy ``certificate_pem`` into the app's global OAuth settings. The old key stops working now.
+def certificate_spec(app: SalesforceAppRecord, *, consumer_key: str, certificate_pem: str) -> AppSpec:
+    """What a certificate replacement deploys for ``app``.
+
+    An External Client App takes its global OAuth settings alone. A Connected App is one component,
+    so it is deployed whole, as it was created here (a deploy replaces every setting): one this
+    computer did not create is refused, since its other settings are not known here.
 
     Raises:
-        OrgApiError: Salesforce refused the deploy (with its words); NetworkError.
+        InvalidInputError: a Connected App made elsewhere.
     """
-    version = choose_api_version(org)
-    spec = EcaSpec(
-        name=validate_api_name(app_name),
-        label=app_name.replace("_", " "),
-        contact_email="",
+    name = validate_api_name(app.app_name)
+    if app.app_type == CONNECTED_APP and not (app.contact_email and app.permission_set and app.ip_relaxation):
+        raise InvalidInputError(
+            f"The Connected App {name} was not created by this wizard on this computer, so its other settings are "
+            "not known here; replacing its certificate through the Metadata API would overwrite them.",
+            hint="Rotate by hand (a new key, the certificate replaced on the app in Setup, then the connector "
+            "updated), or let the wizard set up a new app for the connector.",
+        )
+    return AppSpec(
+        name=name,
+        label=name.replace("_", " "),
+        contact_email=app.contact_email,
         certificate_pem=certificate_pem,
         consumer_key=consumer_key,
-        permission_set="",
+        permission_set=app.permission_set if app.app_type == CONNECTED_APP else "",
+        ip_relaxation=app.ip_relaxation or "enforce",
+        app_type=app.app_type,
     )
+
+
+def replace_certificate(
+    org: OrgClient,
+    *,
+    app_name: str,
+    consumer_key: str,
+    certificate_pem: str,
+    app: SalesforceAppRecord | None = None,
+) -> None:
+    """Deploy ``certificate_pem`` onto the app (``app``: its record; without one, an External Client App
+    named ``app_name``). The old key stops working now.
+
+    Raises:
+        InvalidInputError: a Connected App this computer did not create (see :func:`certificate_spec`).
+        OrgApiError: Salesforce refused the deploy (with its words); NetworkError.
+    """
+    record = app or SalesforceAppRecord(app_name=app_name, consumer_key=consumer_key, instance_url="")
+    spec = certificate_spec(record, consumer_key=consumer_key, certificate_pem=certificate_pem)
+    version = choose_api_version(org)
     outcome = org.deploy(certificate_package(spec, api_version=version))
     if not outcome.success:
         raise OrgApiError(
@@ -91,6 +124,7 @@ def rotate_certificate(
     my_domain_url: str = "",
     journal: Journal | None = None,
     run: Runtime | None = None,
+    app: SalesforceAppRecord | None = None,
 ) -> RotationDone:
     """Replace the app's certificate, prove the new key's login, update the connector, check it.
 
@@ -111,6 +145,9 @@ def rotate_certificate(
     username = str(connector.config.get("username", ""))
     if not consumer_key or not username:
         raise InvalidInputError(f"Connector {connector.id} has no consumer key or username to rotate.")
+    record = app or SalesforceAppRecord(app_name=app_name, consumer_key=consumer_key, instance_url="")
+    # Refused here, before the journal names a change: a Connected App made elsewhere cannot be redeployed.
+    certificate_spec(record, consumer_key=consumer_key, certificate_pem=new_key.cert_pem.decode("ascii"))
     entry = None
     if journal is not None:
         entry = journal.write(
@@ -119,6 +156,7 @@ def rotate_certificate(
                 "certificate",
                 instance_url=org.instance_url,
                 app_name=app_name,
+                app_type=record.app_type,
                 consumer_key=consumer_key,
                 username=username,
                 login_url=login_url,
@@ -131,7 +169,11 @@ def rotate_certificate(
     run.progress(StepStarted(Step.CERTIFICATE))
     try:
         replace_certificate(
-            org, app_name=app_name, consumer_key=consumer_key, certificate_pem=new_key.cert_pem.decode("ascii")
+            org,
+            app_name=app_name,
+            consumer_key=consumer_key,
+            certificate_pem=new_key.cert_pem.decode("ascii"),
+            app=record,
         )
     except OrgApiError:
         if journal is not None and entry is not None:
@@ -225,6 +267,9 @@ class RotationRequest:
     bits: int = DEFAULT_KEY_SIZE
     #: The External Client App, for a connector whose app this computer did not record.
     app_name: str = ""
+    #: The kind of app ``app_name`` is ("eca" or "connected-app"); only an External Client App made
+    #: elsewhere can have its certificate replaced.
+    app_type: str = ECA
     #: Keep the new private key in the keyring (``secrets``); without it, an owner-only file is written.
     store_key: bool = True
     #: Also write the private key to an owner-only file when it is kept in the keyring.
@@ -251,15 +296,17 @@ class RotationPlan:
     connector: SourceConnector
     app_name: str
 
+    app_type: str = ECA
+
     def describe(self) -> str:
         return (
-            f"This replaces the certificate of {self.app_name} with a new one: the connector's current key stops "
+            f"This replaces the certificate of the {app_kind(self.app_type)} {self.app_name} with a new one: the connector's current key stops "
             f"working at once, and the connector {self.connector.name} is switched to the new key right after."
         )
 
 
 def app_of(
-    connector: SourceConnector, apps: Sequence[SalesforceAppRecord], *, app_name: str = ""
+    connector: SourceConnector, apps: Sequence[SalesforceAppRecord], *, app_name: str = "", app_type: str = ECA
 ) -> SalesforceAppRecord:
     """The app record the connector logs in through (by its consumer key), or one for ``app_name``.
 
@@ -272,7 +319,7 @@ def app_of(
         name = validate_api_name(app_name)
         if record is not None and record.app_name == name:
             return record
-        return SalesforceAppRecord(app_name=name, consumer_key=consumer_key, instance_url="")
+        return SalesforceAppRecord(app_name=name, consumer_key=consumer_key, instance_url="", app_type=app_type)
     if record is None:
         raise InvalidInputError(
             f"The connector {connector.name} ({connector.id}) does not use an app this computer created.",
@@ -311,7 +358,8 @@ def rotate_automatically(
     """
     run = run or Runtime()
     connector = platform.get_source(request.connector_id)
-    app = app_of(connector, apps, app_name=request.app_name)
+    app = app_of(connector, apps, app_name=request.app_name, app_type=request.app_type)
+    certificate_spec(app, consumer_key="", certificate_pem="")  # a Connected App made elsewhere: refused now
     # The org's own host, as recorded when the app was made (My Domain, a test login host), unless asked.
     host = request.login_url or app.login_url or CONNECTOR_LOGIN_URL
     request = replace(request, login_url=host)
@@ -327,7 +375,7 @@ def rotate_automatically(
             )
             if done is not None:
                 return done
-        if not confirm(RotationPlan(connector=connector, app_name=app.app_name)):
+        if not confirm(RotationPlan(connector=connector, app_name=app.app_name, app_type=app.app_type)):
             return None
         record = next((c for c in connectors if c.id == connector.id), None)
         old_key = next((k for k in keys if record and k.public_key_id == record.public_key_id), None)
@@ -359,6 +407,7 @@ def rotate_automatically(
             platform,
             connector=connector,
             app_name=app.app_name,
+            app=app,
             new_key=bundle,
             new_key_location=location,
             old_certificate_path=old_key.certificate_path if old_key else "",

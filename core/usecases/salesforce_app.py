@@ -10,7 +10,7 @@ admin's click on *Create* as the confirmation. :func:`remove_salesforce_app` rem
    connector's user (exists, active), that the app name is free, and a check-only deploy of
    the package; it returns a :class:`SetupPlan` that says in plain words what will be created.
 2. :func:`apply_setup` creates it: a licence-less permission set (reused if it exists), its
-   assignment to the connector's user, and the External Client App in one deploy with our
+   assignment to the connector's user, and the app (an External Client App, or a Connected App) in one deploy with our
    certificate and a consumer key made here. A failure after something was created raises
    :class:`SetupFailed` carrying what was created, for :func:`undo_setup`.
 3. :func:`wait_for_connector_login` polls the connector's own JWT login until Salesforce has
@@ -42,14 +42,19 @@ from core.keys import KeyBundle, check_pair, fingerprint_sha256, load_certificat
 from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
 from core.salesforce.metadata import (
     CALLBACK_URL,
+    CONNECTED_APP,
+    CONNECTED_APP_COMPONENT,
+    ECA,
     IP_RELAXATION,
     MIN_API_VERSION,
     OAUTH_SCOPES,
-    EcaSpec,
+    AppSpec,
+    app_kind,
     app_package,
     new_consumer_key,
     removal_package,
     validate_api_name,
+    validate_app_type,
 )
 from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
@@ -84,7 +89,7 @@ class SetupPlan:
     org_host: str
     api_version: str
     user: ConnectorUser
-    spec: EcaSpec
+    spec: AppSpec
     permission_set_id: str | None  # None: it will be created
     assignment_exists: bool
     certificate_fingerprint: str
@@ -101,7 +106,7 @@ class SetupPlan:
             lines.append(f"- finish the set-up started {self.resumed.started_at[:16].replace('T', ' ')} UTC;")
         if self.adopt:
             lines.append(
-                f"- the External Client App {spec.name} is already there (that run created it): record it here, "
+                f"- the {spec.kind} {spec.name} is already there (that run created it): record it here, "
                 "create nothing."
             )
             return lines
@@ -115,7 +120,7 @@ class SetupPlan:
             lines.append(f"- assign it to {self.user.username};")
         relax = "relaxed" if spec.ip_relaxation == "relax" else "enforced"
         lines += [
-            f"- create the External Client App {spec.name} ({spec.label}) with the certificate {self.certificate_fingerprint[:23]}...,",
+            f"- create the {spec.kind} {spec.name} ({spec.label}) with the certificate {self.certificate_fingerprint[:23]}...,",
             f"  OAuth scopes {spec.scopes}, callback {CALLBACK_URL}, a new consumer key,",
             f"  users: admin-approved users are pre-authorised through {spec.permission_set}; IP restrictions {relax}.",
         ]
@@ -136,6 +141,9 @@ class SetupResult:
     created: list[tuple[str, str]] = field(default_factory=list)
     sign_in_kept: bool = False
     login_url: str = ""
+    app_type: str = ECA
+    ip_relaxation: str = ""
+    contact_email: str = ""
 
     def apply(self, settings: Settings) -> None:
         settings.remember_salesforce_app(
@@ -150,6 +158,9 @@ class SetupResult:
                 created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 sign_in_kept=self.sign_in_kept,
                 login_url=self.login_url,
+                app_type=self.app_type,
+                ip_relaxation=self.ip_relaxation,
+                contact_email=self.contact_email,
             )
         )
 
@@ -168,12 +179,21 @@ def _one(records: list[dict[str, object]]) -> dict[str, object] | None:
     return records[0] if records else None
 
 
-def app_exists(org: OrgClient, name: str) -> bool:
-    """Whether the org has an External Client App of that API name.
+def app_exists(org: OrgClient, name: str, app_type: str = ECA) -> bool:
+    """Whether the org has an app of that kind and API name.
+
+    A Connected App is found by its name (``ConnectedApplication.Name``, the name Setup shows), which
+    the wizard makes from the API name: either spelling counts, so an app of that name made in
+    Setup is not overwritten by a deploy (a deploy of an existing Connected App updates it).
 
     Raises:
         OrgApiError: the org does not offer External Client Apps to the API (INVALID_TYPE), as a sentence.
     """
+    if app_type == CONNECTED_APP:
+        return any(
+            _one(org.query(soql_select("Id, Name", "ConnectedApplication", Name=spelling)))
+            for spelling in dict.fromkeys((name, name.replace("_", " ")))
+        )
     try:
         return bool(_one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))))
     except OrgApiError as exc:
@@ -184,8 +204,9 @@ def app_exists(org: OrgClient, name: str) -> bool:
             "ExternalClientApplication), so the wizard cannot create or find the app there.",
             status=exc.status,
             code=exc.code,
-            hint="Turn External Client Apps on in Setup (External Client App Settings), or create a Connected App "
-            "yourself with the checklist (I'll create it myself).",
+            hint="Turn External Client Apps on in Setup (External Client App Settings), or let the wizard create a "
+            "Connected App instead (the command line's --app-type connected-app), or use the checklist (I'll create "
+            "it myself).",
         ) from exc
 
 
@@ -230,6 +251,41 @@ def describe_failures(outcome: DeployOutcome) -> str:
     return "; ".join(parts) or f"the deploy ended {outcome.status or 'without success'}"
 
 
+#: What Salesforce's refusal to create a Connected App says (since Spring '26 orgs need Support to allow it).
+_CREATION_BLOCKED = ("support", "can't create", "cannot create", "not allowed", "disabled", "no longer")
+
+
+def connected_apps_blocked(outcome: DeployOutcome) -> bool:
+    """Whether a failed deploy is the org refusing to create Connected Apps at all."""
+    return any(
+        f.component_type == CONNECTED_APP_COMPONENT[0]
+        and "consumer key" not in f.problem.lower()
+        and any(words in f.problem.lower() for words in _CREATION_BLOCKED)
+        for f in outcome.failures
+    )
+
+
+def refused_app(outcome: DeployOutcome, spec: AppSpec, *, nothing_changed: bool) -> OrgApiError:
+    """The deploy's refusal as a sentence; the org's block on new Connected Apps gets its own, with the way out."""
+    if spec.app_type == CONNECTED_APP and connected_apps_blocked(outcome):
+        return OrgApiError(
+            "This org does not allow new Connected Apps (Salesforce says: "
+            f"{describe_failures(outcome)}). Since Spring '26, orgs cannot create Connected Apps, in Setup or "
+            "through the Metadata API, unless Salesforce Support turns it back on.",
+            status=200,
+            code="CONNECTED_APPS_BLOCKED",
+            hint="Use an External Client App (the default), or ask Salesforce Support to allow creating Connected "
+            "Apps in this org. " + ("Nothing was changed." if nothing_changed else ""),
+        )
+    return OrgApiError(
+        f"Salesforce would not accept the {spec.kind}: {describe_failures(outcome)}.",
+        status=200,
+        hint="Nothing was changed. Fix what it names (or use the checklist instead), then try again."
+        if nothing_changed
+        else "",
+    )
+
+
 def plan_setup(
     org: OrgClient,
     *,
@@ -239,6 +295,7 @@ def plan_setup(
     app_name: str = DEFAULT_APP_NAME,
     ip_relaxation: str = "enforce",
     resumed: JournalEntry | None = None,
+    app_type: str = ECA,
 ) -> SetupPlan:
     """Check the org and return the plan, changing nothing.
 
@@ -249,14 +306,15 @@ def plan_setup(
         NetworkError: the org could not be reached.
     """
     name = validate_api_name(app_name)
+    app_type = validate_app_type(app_type)
     if ip_relaxation not in IP_RELAXATION:
         raise InvalidInputError("IP relaxation must be 'enforce' or 'relax'.", field="ip_relaxation")
     fingerprint = fingerprint_sha256(load_certificate(certificate_pem))
     version = choose_api_version(org)
     user = find_connector_user(org, username)
-    exists = app_exists(org, name)
+    exists = app_exists(org, name, app_type)
     if exists and resumed is not None and resumed.consumer_key:
-        spec = EcaSpec(
+        spec = AppSpec(
             name=name,
             label=name.replace("_", " "),
             contact_email=contact_email,
@@ -265,6 +323,7 @@ def plan_setup(
             permission_set=resumed.permission_set or f"{name}_Users",
             ip_relaxation=ip_relaxation,
             scopes=OAUTH_SCOPES,
+            app_type=app_type,
         )
         return SetupPlan(
             org_host=org.host,
@@ -279,7 +338,7 @@ def plan_setup(
         )
     if exists:
         raise AppAlreadyExists(
-            f"An External Client App named {name} already exists in this org.",
+            f"A {app_kind(app_type)} named {name} already exists in this org.",
             field="app_name",
             hint="Choose another app name to make another app; to give that one a new certificate, rotate the "
             "key of its connector instead.",
@@ -293,7 +352,7 @@ def plan_setup(
             soql_select("Id", "PermissionSetAssignment", AssigneeId=user.id, PermissionSetId=permission_set_id)
         )
     )
-    spec = EcaSpec(
+    spec = AppSpec(
         name=name,
         label=name.replace("_", " "),
         contact_email=contact_email,
@@ -303,17 +362,14 @@ def plan_setup(
         permission_set=permission_set,
         ip_relaxation=ip_relaxation,
         scopes=OAUTH_SCOPES,
+        app_type=app_type,
     )
     # The check-only deploy validates the exact package; while the permission set does not exist yet,
     # the policy cannot name it, so that one reference is left out of the check.
     checked = spec if permission_set_id else replace(spec, permission_set="")
     outcome = org.deploy(app_package(checked, api_version=version), check_only=True)
     if not outcome.success:
-        raise OrgApiError(
-            f"Salesforce would not accept the app: {describe_failures(outcome)}.",
-            status=200,
-            hint="Nothing was changed. Fix what it names (or use the checklist instead), then try again.",
-        )
+        raise refused_app(outcome, spec, nothing_changed=True)
     return SetupPlan(
         org_host=org.host,
         api_version=version,
@@ -366,6 +422,7 @@ def apply_setup(
                 instance_url=org.instance_url,
                 org_id=org_id,
                 app_name=spec.name,
+                app_type=spec.app_type,
                 consumer_key=spec.consumer_key,
                 username=plan.user.username,
                 login_url=login_url,
@@ -399,6 +456,9 @@ def apply_setup(
             permission_set=spec.permission_set,
             created=list(created),
             login_url=login_url,
+            app_type=spec.app_type,
+            ip_relaxation=spec.ip_relaxation,
+            contact_email=spec.contact_email,
         )
 
     def finish(done: SetupResult) -> SetupResult:
@@ -409,15 +469,16 @@ def apply_setup(
             except AppError as exc:
                 progress(
                     Notice(
-                        f"The app {spec.name} is created, but this computer could not record it ({exc.message}). "
+                        f"The {spec.kind} {spec.name} is created, but this computer could not record it ({exc.message}). "
                         "The journal written before the deploy still names it: once the disk has room, run the "
                         f"set-up of {spec.name} again to record it, or remove it."
                     )
                 )
         return done
 
+    app_component = (app_component_type(spec.app_type), spec.name)
     if plan.adopt:
-        created.append(("ExternalClientApplication", spec.name))
+        created.append(app_component)
         return finish(result())
     try:
         progress(StepStarted(Step.PERMISSION_SET))
@@ -429,7 +490,7 @@ def apply_setup(
                 {
                     "Name": spec.permission_set,
                     "Label": spec.permission_set.replace("_", " "),
-                    "Description": f"Users the External Client App {spec.name} admits (pre-authorised).",
+                    "Description": f"Users the {spec.kind} {spec.name} admits (pre-authorised).",
                 },
             )
             created.append(("PermissionSet", permission_set_id))
@@ -453,11 +514,23 @@ def apply_setup(
         intend("app")
         outcome = org.deploy(app_package(spec, api_version=plan.api_version))
     except AppError as exc:
-        raise failed(exc, "Creating the app") from exc
+        raise failed(exc, f"Creating the {spec.kind}") from exc
     if not outcome.success:
-        raise failed(OrgApiError(describe_failures(outcome), status=200), "Creating the app")
-    created.append(("ExternalClientApplication", spec.name))
+        refusal = refused_app(outcome, spec, nothing_changed=not created)
+        if refusal.code == "CONNECTED_APPS_BLOCKED":
+            raise failed(refusal, f"Creating the {spec.kind}") from None
+        raise failed(OrgApiError(describe_failures(outcome), status=200), f"Creating the {spec.kind}")
+    created.append(app_component)
     return finish(result())
+
+
+def app_component_type(app_type: str) -> str:
+    """The Metadata type that is the app itself (what ``undo_setup`` removes it by)."""
+    return CONNECTED_APP_COMPONENT[0] if app_type == CONNECTED_APP else "ExternalClientApplication"
+
+
+def app_type_of(component_type: str) -> str:
+    return CONNECTED_APP if component_type == CONNECTED_APP_COMPONENT[0] else ECA
 
 
 def undo_setup(org: OrgClient, created: list[tuple[str, str]], *, api_version: str) -> list[str]:
@@ -465,10 +538,12 @@ def undo_setup(org: OrgClient, created: list[tuple[str, str]], *, api_version: s
     left: list[str] = []
     for kind, ident in reversed(created):
         try:
-            if kind == "ExternalClientApplication":
-                outcome = org.deploy(removal_package(ident, api_version=api_version), ignore_warnings=True)
+            if kind in ("ExternalClientApplication", CONNECTED_APP_COMPONENT[0]):
+                app_type = app_type_of(kind)
+                removal = removal_package(ident, api_version=api_version, app_type=app_type)
+                outcome = org.deploy(removal, ignore_warnings=True)
                 if not outcome.success:
-                    left.append(f"the External Client App {ident} ({describe_failures(outcome)})")
+                    left.append(f"the {app_kind(app_type)} {ident} ({describe_failures(outcome)})")
             else:
                 org.delete(kind, ident)
         except AppError as exc:
@@ -560,8 +635,10 @@ def wait_for_connector_login(
         raise PropagationTimeout(
             f"The app works through your My Domain host ({my_domain_url}), but {login_url} still answers "
             f"'{last}' after {duration(timeout)}. The connector can only log in through {login_url}.",
-            hint="Wait a little longer and verify again; if it persists, ask Salesforce support why the External "
-            "Client App is not available through login.salesforce.com, or use a Connected App (checklist).",
+            hint="Wait a little longer and verify again. If it persists, set up a Connected App instead (the "
+            "wizard offers it; on the command line, setup-salesforce --app-type connected-app), or ask Salesforce "
+            "support why the External Client App is not available through login.salesforce.com.",
+            my_domain_works=True,
         )
     raise PropagationTimeout(
         f"Salesforce still answers '{last}' after {duration(timeout)}.",
@@ -602,8 +679,8 @@ def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
                     )
                 ):
                     created.append(("PermissionSetAssignment", str(assignment["Id"])))
-    if app_exists(org, app.app_name):
-        created.append(("ExternalClientApplication", app.app_name))
+    if app_exists(org, app.app_name, app.app_type):
+        created.append((app_component_type(app.app_type), app.app_name))
     # undo_setup removes newest first: the app, then the assignment, then the permission set.
     return AppRemoved(consumer_key=app.consumer_key, left=undo_setup(org, created, api_version=version))
 
@@ -646,6 +723,8 @@ class SetupRequest:
     ip_relaxation: str = "enforce"
     #: Where the connector's login is proved (the connector's own host unless the admin diagnoses another).
     login_url: str = CONNECTOR_LOGIN_URL
+    #: "eca" (an External Client App, the default) or "connected-app" (the fallback).
+    app_type: str = ECA
 
     def validated(self) -> SetupRequest:
         """Raises InvalidInputError (with its ``field``) or KeyMismatchError before any request."""
@@ -654,7 +733,12 @@ class SetupRequest:
         certificate = load_certificate(self.certificate_pem)
         if self.key is not None:
             check_pair(load_private_key(self.key.private_key_pem), certificate)
-        return replace(self, username=validate_username(self.username), app_name=validate_api_name(self.app_name))
+        return replace(
+            self,
+            username=validate_username(self.username),
+            app_name=validate_api_name(self.app_name),
+            app_type=validate_app_type(self.app_type),
+        )
 
 
 @dataclass(frozen=True)
@@ -675,13 +759,16 @@ class SetupOutcome:
     login: LoginResult | None
 
 
-def resumable(journal: Journal, app_name: str, org: OrgClient) -> JournalEntry | None:
+def resumable(journal: Journal, app_name: str, org: OrgClient, app_type: str = ECA) -> JournalEntry | None:
     """The unfinished set-up of ``app_name`` in this org that a new run of it finishes, if any."""
     return next(
         (
             e
             for e in journal.unfinished()
-            if e.kind == "setup" and e.app_name == app_name and e.instance_url in ("", org.instance_url)
+            if e.kind == "setup"
+            and e.app_name == app_name
+            and e.app_type == app_type
+            and e.instance_url in ("", org.instance_url)
         ),
         None,
     )
@@ -711,7 +798,8 @@ def prepare_setup(
         contact_email=contact_email(admin, request.username),
         app_name=request.app_name,
         ip_relaxation=request.ip_relaxation,
-        resumed=resumable(journal, request.app_name, org) if journal is not None else None,
+        resumed=resumable(journal, request.app_name, org, request.app_type) if journal is not None else None,
+        app_type=request.app_type,
     )
     return PreparedSetup(admin=admin, org=org, plan=plan)
 
@@ -840,8 +928,8 @@ def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
             assignment_id = str(row["Id"]) if row else ""
     if assignment_id:
         found.append(("PermissionSetAssignment", assignment_id))
-    if entry.step == "app" and app_exists(org, entry.app_name):
-        found.append(("ExternalClientApplication", entry.app_name))
+    if entry.step == "app" and app_exists(org, entry.app_name, entry.app_type):
+        found.append((app_component_type(entry.app_type), entry.app_name))
     return found
 
 
@@ -866,8 +954,10 @@ def remove_unfinished_setup(
     return left
 
 
-def remove_app_by_name(app_name: str, sign_in: SignIn, *, run: Runtime | None = None) -> AppRemoved:
-    """Remove an External Client App this computer has no record of (made elsewhere, or its record lost).
+def remove_app_by_name(
+    app_name: str, sign_in: SignIn, *, app_type: str = ECA, run: Runtime | None = None
+) -> AppRemoved:
+    """Remove an app this computer has no record of (made elsewhere, or its record lost).
 
     The app alone goes (its header; Salesforce deletes its parts whatever their names); a
     permission set is left, since nothing here says it was made for this app.
@@ -878,8 +968,11 @@ def remove_app_by_name(app_name: str, sign_in: SignIn, *, run: Runtime | None = 
     """
     run = run or Runtime()
     name = validate_api_name(app_name)
+    app_type = validate_app_type(app_type)
     org = OrgClient(admin_session(sign_in, run=run), timings=run.timings)
     version = choose_api_version(org)
-    if not app_exists(org, name):
-        raise InvalidInputError(f"There is no External Client App named {name} in the org at {org.host}.")
-    return AppRemoved(consumer_key="", left=undo_setup(org, [("ExternalClientApplication", name)], api_version=version))
+    if not app_exists(org, name, app_type):
+        raise InvalidInputError(f"There is no {app_kind(app_type)} named {name} in the org at {org.host}.")
+    return AppRemoved(
+        consumer_key="", left=undo_setup(org, [(app_component_type(app_type), name)], api_version=version)
+    )

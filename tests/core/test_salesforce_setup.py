@@ -22,7 +22,7 @@ from core.errors import (
     SignInError,
 )
 from core.keys import KeyBundle
-from core.salesforce.metadata import EcaSpec, app_package, component_files, new_consumer_key, package_xml
+from core.salesforce.metadata import AppSpec, app_package, component_files, new_consumer_key, package_xml
 from core.salesforce.org import AdminSession, OrgClient
 from core.salesforce.signin import sign_in
 from core.settings import Settings
@@ -323,7 +323,7 @@ def _deploy_files(client: OrgClient, files: dict[str, bytes]) -> str:
     return "; ".join(f.problem for f in outcome.failures)
 
 
-def _spec(key_bundle: KeyBundle, **changes: str) -> EcaSpec:
+def _spec(key_bundle: KeyBundle, **changes: str) -> AppSpec:
     assert key_bundle.cert_pem is not None
     values = dict(
         name="Strict_App",
@@ -334,7 +334,7 @@ def _spec(key_bundle: KeyBundle, **changes: str) -> EcaSpec:
         permission_set="",
     )
     values.update(changes)
-    return EcaSpec(**values)  # type: ignore[arg-type]
+    return AppSpec(**values)  # type: ignore[arg-type]
 
 
 def test_the_fake_refuses_elements_out_of_schema_order(client: OrgClient, key_bundle: KeyBundle) -> None:

@@ -3,12 +3,16 @@
 It is also the login host (it extends :class:`FakeSalesforce`), and strict where Salesforce is:
 - the admin's sign-in is the authorization code flow with PKCE S256, ``state`` passed through
   and ``redirect_uri`` matched; the token works only as a Bearer token against this org;
-- SOQL on User, PermissionSet, PermissionSetAssignment and ExternalClientApplication, records
+- SOQL on User, PermissionSet, PermissionSetAssignment, ExternalClientApplication and
+  ConnectedApplication (by its name, which Setup shows; it has no API name field), records
   created and deleted with Salesforce's error shapes (``DUPLICATE_VALUE`` as a JSON list);
 - a deploy's zip must list in ``package.xml`` exactly the components it holds, and every file
   must validate against the Metadata API schema from the WSDL simple-salesforce ships (element
   order included); ``ipRelaxationPolicyType`` must be one of the documented values, the
-  permission set must exist, the app name and consumer key must be free;
+  permission set must exist, the app name and consumer key must be free; a Connected App (the
+  fallback) likewise, with its own rules: ``ipRelaxation`` upper case, no consumer key in a deploy
+  that updates one ("You cannot provide a Consumer Key"), and an org may refuse new ones
+  (:attr:`FakeOrg.connected_apps_blocked`, as orgs do since Spring '26);
 - after a deploy, the app answers the connector's JWT login only after ``propagation_delay``
   seconds, and then only for its consumer key and certificate and for users holding the
   permission set named in its policies.
@@ -48,6 +52,17 @@ ECA_TYPES = {
     "ExtlClntAppOauthConfigurablePolicies": ("extlClntAppOauthPolicies", "ecaOauthPlcy"),
     "ExtlClntAppConfigurablePolicies": ("extlClntAppPolicies", "ecaPlcy"),
 }
+#: The Connected App: one component.
+CONNECTED_APP_TYPES = {"ConnectedApp": ("connectedApps", "connectedApp")}
+METADATA_TYPES = {**ECA_TYPES, **CONNECTED_APP_TYPES}
+#: ``ConnectedAppOauthPolicy`` values (Metadata API reference).
+CONNECTED_APP_IP_RELAXATION = {"ENFORCE", "BYPASS", "BYPASS_2FACTOR", "ENFORCE_ACTIVATED_DEVICES"}
+CONNECTED_APP_REFRESH_POLICIES = {"infinite", "immediately", "zero"}
+#: What an org that does not allow new Connected Apps answers (the wording is an assumption: a field check
+#: on such an org records the real one; the app's sentence does not depend on it word for word).
+CONNECTED_APPS_BLOCKED = (
+    "You can't create a connected app. To enable connected app creation, contact Salesforce Customer Support."
+)
 
 
 @functools.cache
@@ -60,7 +75,7 @@ def metadata_schema() -> Any:
     start, end = wsdl.index("<xsd:schema"), wsdl.index("</xsd:schema>") + len("</xsd:schema>")
     text = wsdl[start:end]
     opening = text[: text.index(">") + 1]
-    roots = [*ECA_TYPES, "Package"]
+    roots = [*METADATA_TYPES, "Package"]
     declared = "".join(f'<xsd:element name="{name}" type="tns:{name}"/>' for name in roots)
     text = text.replace(
         opening,
@@ -81,6 +96,10 @@ class OrgApp:
     ip_relaxation: str
     ready_at: float
     id: str = field(default_factory=lambda: "0xI" + secrets.token_hex(6).upper())
+    #: A Connected App: its name as Setup shows it (ConnectedApplication.Name), and whether it admits
+    #: only admin-approved (pre-authorised) users.
+    label: str = ""
+    admin_approved: bool = True
 
 
 class FakeOrg(FakeSalesforce):
@@ -112,7 +131,10 @@ class FakeOrg(FakeSalesforce):
         self.admin_can_deploy = True
         self.permission_sets: dict[str, dict[str, str]] = {}  # Name -> {Id, Label}
         self.assignments: list[dict[str, str]] = []  # {Id, AssigneeId, PermissionSetId}
-        self.org_apps: dict[str, OrgApp] = {}  # by name
+        self.org_apps: dict[str, OrgApp] = {}  # External Client Apps, by name
+        self.connected_apps: dict[str, OrgApp] = {}  # Connected Apps, by API name
+        #: The org refuses to create Connected Apps (Spring '26 and later, unless Support allows it).
+        self.connected_apps_blocked = False
         self.propagation_delay = 0.0
         self.never_propagates = False
         self.my_domain_only = False  # login.salesforce.com says "not installed"; My Domain works
@@ -292,6 +314,10 @@ class FakeOrg(FakeSalesforce):
                 "sObject type 'ExternalClientApplication' is not supported. If you are attempting to use a custom "
                 "object, be sure to append the '__c' after the entity name.",
             )
+        if m := re.fullmatch(rf"SELECT Id, Name FROM ConnectedApplication WHERE Name = {lit}", soql):
+            name = self._unquote(m.group(1))
+            records = [{"Id": a.id, "Name": a.label} for a in self.connected_apps.values() if a.label == name]
+            return self._ok({"totalSize": len(records), "done": True, "records": records})
         if m := re.fullmatch(
             rf"SELECT Id, DeveloperName FROM ExternalClientApplication WHERE DeveloperName = {lit}", soql
         ):
@@ -416,7 +442,7 @@ class FakeOrg(FakeSalesforce):
                 continue
             folder, file_name = path.split("/", 1)
             stem, _, suffix = file_name.rpartition(".")
-            kind = next((k for k, (f, s) in ECA_TYPES.items() if f == folder and s == suffix), None)
+            kind = next((k for k, (f, s) in METADATA_TYPES.items() if f == folder and s == suffix), None)
             if kind is None:
                 problems.append(failure("", path, "Unknown type name or file suffix"))
                 continue
@@ -436,6 +462,10 @@ class FakeOrg(FakeSalesforce):
                 problems.append(failure(extra[0][0], extra[0][1], "The file was not listed in package.xml"))
             return problems
         for kind, name in sorted(destructive):
+            if kind == "ConnectedApp":
+                if name not in self.connected_apps:
+                    problems.append(failure(kind, name, f"No {kind} named: {name} found"))
+                continue
             app_name = name.rsplit("_", 1)[0] if kind != "ExternalClientApplication" else name
             if app_name not in self.org_apps:
                 problems.append(failure(kind, name, f"No {kind} named: {name} found"))
@@ -452,14 +482,49 @@ class FakeOrg(FakeSalesforce):
         return members
 
     def _fields(self, files: dict[str, bytes], kind: str) -> dict[str, str] | None:
-        folder, suffix = ECA_TYPES[kind]
+        folder, suffix = METADATA_TYPES[kind]
         for path, content in files.items():
             if path.startswith(folder + "/") and path.endswith("." + suffix):
                 root = ET.fromstring(content)
                 return {child.tag.removeprefix(NS): child.text or "" for child in root}
         return None
 
+    def _connected_app(self, files: dict[str, bytes]) -> tuple[str, ET.Element] | None:
+        folder, suffix = CONNECTED_APP_TYPES["ConnectedApp"]
+        for path, content in files.items():
+            if path.startswith(folder + "/") and path.endswith("." + suffix):
+                return path.split("/", 1)[1].rsplit(".", 1)[0], ET.fromstring(content)
+        return None
+
+    def _consumer_key_owner(self, key: str) -> OrgApp | None:
+        return next((a for a in [*self.org_apps.values(), *self.connected_apps.values()] if a.consumer_key == key), None)
+
+    def _check_connected_app(self, name: str, root: ET.Element) -> list[dict[str, str]]:
+        def problem(text: str) -> dict[str, str]:
+            return {"componentType": "ConnectedApp", "fullName": name, "problem": text, "problemType": "Error"}
+
+        existing = self.connected_apps.get(name)
+        key = root.findtext(f"{NS}oauthConfig/{NS}consumerKey")
+        problems = []
+        if existing is None and self.connected_apps_blocked:
+            return [problem(CONNECTED_APPS_BLOCKED)]
+        if existing is not None and key is not None:
+            problems.append(problem("You cannot provide a Consumer Key"))  # an update keeps its key
+        if existing is None and key is not None and self._consumer_key_owner(key) is not None:
+            problems.append(problem("The consumer key is already taken."))
+        if (root.findtext(f"{NS}oauthPolicy/{NS}ipRelaxation") or "") not in CONNECTED_APP_IP_RELAXATION:
+            problems.append(problem("Invalid ipRelaxation."))
+        if (root.findtext(f"{NS}oauthPolicy/{NS}refreshTokenPolicy") or "") not in CONNECTED_APP_REFRESH_POLICIES:
+            problems.append(problem("Invalid refreshTokenPolicy."))
+        for element in root.iter(f"{NS}permissionSetName"):
+            if (element.text or "").strip() not in self.permission_sets:
+                problems.append(problem(f"We couldn't find permission set {(element.text or '').strip()}."))
+        return problems
+
     def _check_components(self, files: dict[str, bytes]) -> list[dict[str, str]]:
+        connected = self._connected_app(files)
+        if connected is not None:
+            return self._check_connected_app(*connected)
         problems = []
         app = self._fields(files, "ExternalClientApplication")
         glbl = self._fields(files, "ExtlClntAppGlobalOauthSettings")
@@ -480,7 +545,7 @@ class FakeOrg(FakeSalesforce):
                 )
         if glbl is not None:
             key = glbl.get("consumerKey", "")
-            owner = next((a for a in self.org_apps.values() if a.consumer_key == key), None)
+            owner = self._consumer_key_owner(key)
             if owner is not None and owner.name != glbl.get("externalClientApplication"):
                 problems.append(
                     {
@@ -564,15 +629,20 @@ class FakeOrg(FakeSalesforce):
         files = {n: archive.read(n) for n in archive.namelist()}
         if "destructiveChanges.xml" in files:
             for kind, name in self._members(files["destructiveChanges.xml"]):
-                if kind == "ExternalClientApplication":
-                    app = self.org_apps.pop(name, None)
+                if kind in ("ExternalClientApplication", "ConnectedApp"):
+                    apps = self.org_apps if kind == "ExternalClientApplication" else self.connected_apps
+                    app = apps.pop(name, None)
                     if app is not None:
                         self.apps.pop(app.consumer_key, None)
+            return
+        ready = time.monotonic() + self.propagation_delay
+        connected = self._connected_app(files)
+        if connected is not None:
+            self._apply_connected_app(*connected, ready=ready)
             return
         glbl = self._fields(files, "ExtlClntAppGlobalOauthSettings") or {}
         policy = self._fields(files, "ExtlClntAppOauthConfigurablePolicies")
         name = glbl.get("externalClientApplication", "")
-        ready = time.monotonic() + self.propagation_delay
         existing = self.org_apps.get(name)
         if existing is not None:  # a certificate replacement: the old key stops at once
             existing.certificate_pem = glbl.get("certificate", existing.certificate_pem)
@@ -589,22 +659,54 @@ class FakeOrg(FakeSalesforce):
             ready_at=ready,
         )
 
+    def _apply_connected_app(self, name: str, root: ET.Element, *, ready: float) -> None:
+        certificate = root.findtext(f"{NS}oauthConfig/{NS}certificate") or ""
+        permission_sets = ",".join(e.text or "" for e in root.iter(f"{NS}permissionSetName"))
+        approved = (root.findtext(f"{NS}oauthConfig/{NS}isAdminApproved") or "") == "true"
+        ip = root.findtext(f"{NS}oauthPolicy/{NS}ipRelaxation") or ""
+        existing = self.connected_apps.get(name)
+        if existing is not None:  # an update: a new certificate stops the old key at once
+            self.apps.pop(existing.consumer_key, None)
+            existing.certificate_pem, existing.permission_set = certificate, permission_sets
+            existing.admin_approved, existing.ip_relaxation, existing.ready_at = approved, ip, ready
+            return
+        self.connected_apps[name] = OrgApp(
+            name=name,
+            # Salesforce makes one when the deploy names none
+            consumer_key=root.findtext(f"{NS}oauthConfig/{NS}consumerKey") or "3MVG" + secrets.token_urlsafe(60),
+            certificate_pem=certificate,
+            permission_set=permission_sets,
+            ip_relaxation=ip,
+            ready_at=ready,
+            id="0H4" + secrets.token_hex(6).upper(),
+            label=root.findtext(f"{NS}label") or name,
+            admin_approved=approved,
+        )
+
     # --- the connector's login against what was deployed ----------------------------------------------
 
     def _publish_ready_apps(self, *, for_login_host: bool) -> None:
         """Apps whose propagation is over answer the JWT login (with their users, as of now)."""
         with self._lock:
-            for app in self.org_apps.values():
-                if self.never_propagates or time.monotonic() < app.ready_at or (self.my_domain_only and for_login_host):
+            for app in [*self.org_apps.values(), *self.connected_apps.values()]:
+                external = app.name in self.org_apps and self.org_apps[app.name] is app
+                # "My Domain only" is what users report of External Client Apps; Connected Apps serve both hosts.
+                if (
+                    self.never_propagates
+                    or time.monotonic() < app.ready_at
+                    or (self.my_domain_only and for_login_host and external)
+                ):
                     self.apps.pop(app.consumer_key, None)
                     continue
-                ps = self.permission_sets.get(app.permission_set)
-                holders = {a["AssigneeId"] for a in self.assignments if ps and a["PermissionSetId"] == ps["Id"]}
+                ids = {
+                    p["Id"] for n, p in self.permission_sets.items() if n in app.permission_set.split(",") and n
+                }
+                holders = {a["AssigneeId"] for a in self.assignments if a["PermissionSetId"] in ids}
                 usernames = {name for name, user in self.users.items() if str(user["id"]) in holders}
                 self.apps[app.consumer_key] = FakeApp(
                     consumer_key=app.consumer_key,
                     certificate_pem=app.certificate_pem.encode(),
-                    policy="admin",
+                    policy="admin" if app.admin_approved else "self",
                     assigned=usernames,
-                    external=True,
+                    external=external,
                 )

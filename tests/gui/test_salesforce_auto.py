@@ -105,7 +105,7 @@ def test_a_failure_after_something_was_created_offers_to_remove_it(
     ]
     person.click(page.create_button)
     person.qtbot.waitUntil(page.undo_button.isVisible, timeout=10000)
-    assert "Creating the app failed" in page.message.text() and org.permission_sets
+    assert "Creating the External Client App failed" in page.message.text() and org.permission_sets
     assert "This run created: PermissionSet" in page.message.text() and "stay in Salesforce" in page.message.text()
     person.click(page.undo_button)
     person.qtbot.waitUntil(lambda: page.message.kind == "ok", timeout=10000)
