@@ -71,6 +71,10 @@ def timings_of(cli: Cli, args: argparse.Namespace) -> Timings:
     return timings
 
 
+def app_type_argument(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--app-type", choices=("eca", "connected-app"), default="eca", help=help)
+
+
 def _yes(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -90,6 +94,11 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
         help="keep the sign-in (a refresh token) in the keyring for later rotate --auto; forget-org removes it",
     )
     p.add_argument("--ip-relaxation", choices=("enforce", "relax"), default="enforce")
+    app_type_argument(
+        p,
+        "eca: an External Client App (default); connected-app: a Connected App, for an org where the External "
+        "Client App does not serve login.salesforce.com (many orgs refuse new Connected Apps since Spring '26)",
+    )
     wait_arguments(p)
     _yes(p)
     p.add_argument("--json", action="store_true")
@@ -131,6 +140,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
         app_name=args.app_name,
         ip_relaxation=args.ip_relaxation,
         login_url=args.login_url,
+        app_type=args.app_type,
     ).validated()
     timings = timings_of(cli, args)
     ask = cli.confirmation(args, "Creating the app in Salesforce")
@@ -179,6 +189,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
         {
             "consumer_key": result.consumer_key,
             "app_name": result.app_name,
+            "app_type": result.app_type,
             "org_id": result.org_id,
             "instance_url": result.instance_url,
             "username": result.username,
@@ -205,6 +216,7 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--bits", type=int, choices=defaults.ALLOWED_KEY_SIZES, default=defaults.DEFAULT_KEY_SIZE)
     p.add_argument("--app-name", default="", help="the External Client App, if this computer did not create it")
+    app_type_argument(p, "with --app-name: the kind of app it is (only an External Client App made elsewhere)")
     p.add_argument("--api-url", default=None)
     sign_in_arguments(p)
     p.set_defaults(login_url="")
@@ -230,6 +242,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
         folder=Path(args.out).expanduser(),
         bits=args.bits,
         app_name=args.app_name,
+        app_type=args.app_type,
         store_key=args.store,
         write_private_key_file=True,  # the command line's keys are files, as with keygen
         login_url=args.login_url,
@@ -287,11 +300,13 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
 
 def remove_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--app-name", default=None, help="which one (needed when several were created here)")
+    app_type_argument(p, "for an app this computer has no record of: the kind of app it is")
     sign_in_arguments(p)
     _yes(p)
 
 
 def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
+    from core.salesforce.metadata import app_kind
     from core.usecases import salesforce_app as setup
     from core.usecases.journal import describe
 
@@ -316,14 +331,14 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
         # An app this computer has no record of: after confirmation, the app alone, found by name in the org.
         ask = cli.confirmation(args, "Removing")
         cli.note(
-            f"No app named {args.app_name} was created here. This deletes the External Client App {args.app_name} "
+            f"No app named {args.app_name} was created here. This deletes the {app_kind(args.app_type)} {args.app_name} "
             "from the org you sign in to, if it is there (a permission set it uses is left as it is). Connectors "
             "that use it stop working."
         )
         if not ask("Remove it?"):
             cli.note("Nothing was removed.")
             return 1
-        gone = setup.remove_app_by_name(args.app_name, sign_in_of(args), run=cli.runtime())
+        gone = setup.remove_app_by_name(args.app_name, sign_in_of(args), app_type=args.app_type, run=cli.runtime())
         if gone.left:
             cli.note("Still in the org: " + "; ".join(gone.left))
             return 1
@@ -335,7 +350,7 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
     app = apps[0]
     ask = cli.confirmation(args, "Removing")
     cli.note(
-        f"This deletes the External Client App {app.app_name} from the org at {app.instance_url}"
+        f"This deletes the {app_kind(app.app_type)} {app.app_name} from the org at {app.instance_url}"
         + (f" and the permission set {app.permission_set} this computer created" if app.created_permission_set else "")
         + ". Connectors that use it stop working."
     )

@@ -448,3 +448,61 @@ def test_the_wait_options_set_how_long_and_how_often(
     run = cli(*setup_args(org, keys), "--wait-minutes", "0.05", "--poll-seconds", "1")  # 3 seconds
     assert run.code == 1 and "after 3 seconds" in run.err
     assert 2 <= run.err.count(" s: invalid_client_id") <= 4  # one try a second
+
+
+# --- the Connected App fallback ------------------------------------------------------------------------
+
+
+def test_a_connected_app_is_set_up_rotated_and_removed_from_the_command_line(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    org.my_domain_only = True  # the External Client App would not serve login.salesforce.com here
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+    platform.reset(api_key=API_KEY, salesforce_url=org.url)
+    made = cli(*setup_args(org, keys, "--app-type", "connected-app", "--json"))
+    assert made.code == 0, made.err
+    body = json.loads(made.out)
+    assert body["app_type"] == "connected-app" and body["login_verified"] is True
+    assert [c["type"] for c in body["created"]] == ["PermissionSet", "PermissionSetAssignment", "ConnectedApp"]
+    assert "create the Connected App Unstructured_Connector" in made.err and org.org_apps == {}
+    consumer_key = body["consumer_key"]
+
+    created = cli(*submit_args(keys[0], platform, consumer_key=consumer_key))
+    assert created.code == 0, created.err
+    connector_id = created.out.strip()
+    rotated = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert rotated.code == 0, rotated.err
+    assert "certificate of the Connected App Unstructured_Connector" in rotated.err
+    app = org.connected_apps["Unstructured_Connector"]
+    assert app.certificate_pem == (tmp_path / "new" / "salesforce-rotated.crt").read_text().strip()
+    assert app.consumer_key == consumer_key and app.permission_set == "Unstructured_Connector_Users"
+
+    removed = cli("remove-salesforce-app", "--instance-url", org.url, "--login-url", org.url, "--yes")
+    assert removed.code == 0, removed.err
+    assert "deletes the Connected App Unstructured_Connector" in removed.err
+    assert org.connected_apps == {} and org.permission_sets == {} and Settings.load().salesforce_apps == []
+
+
+def test_an_org_that_blocks_new_connected_apps_is_a_sentence_on_the_command_line(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org.connected_apps_blocked = True
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    run = cli(*setup_args(org, keys, "--app-type", "connected-app"))
+    assert run.code == 1
+    assert "does not allow new Connected Apps" in run.err and "Salesforce Support" in run.err
+    assert "Traceback" not in run.err and org.permission_sets == {} and Settings.load().journal == []
+
+
+def test_rotate_auto_refuses_a_connected_app_made_elsewhere_before_making_a_key(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
+    settings = Settings.load()
+    settings.salesforce_apps = []
+    settings.save()
+    args = rotate_args(org, platform, connector_id, tmp_path / "new")
+    run = cli(*args, "--app-name", "Their_App", "--app-type", "connected-app")
+    assert run.code == 2 and "was not created by this wizard" in run.err
+    assert not (tmp_path / "new").exists()
