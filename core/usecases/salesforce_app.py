@@ -106,8 +106,7 @@ class SetupPlan:
             lines.append(f"- finish the set-up started {self.resumed.started_at[:16].replace('T', ' ')} UTC;")
         if self.adopt:
             lines.append(
-                f"- the {spec.kind} {spec.name} is already there (that run created it): record it here, "
-                "create nothing."
+                f"- the {spec.kind} {spec.name} is already there (that run created it): record it here, create nothing."
             )
             return lines
         if self.permission_set_id is None:
@@ -791,7 +790,21 @@ def prepare_setup(
     run.cancel.check("Stopped before anything was created.")
     run.progress(StepStarted(Step.CHECK_ORG))
     org = OrgClient(admin, timings=run.timings)
-    plan = plan_setup(
+    return PreparedSetup(admin=admin, org=org, plan=_plan(org, admin, request, journal))
+
+
+def plan_again(prepared: PreparedSetup, request: SetupRequest, *, journal: Journal | None = None) -> PreparedSetup:
+    """The same signed-in session, a new plan for ``request`` (e.g. a Connected App after the External
+    Client App served only My Domain): no second sign-in; nothing is changed.
+
+    Raises:
+        As :func:`plan_setup` (an expired session: OrgApiError saying to sign in again).
+    """
+    return replace(prepared, plan=_plan(prepared.org, prepared.admin, request, journal))
+
+
+def _plan(org: OrgClient, admin: AdminSession, request: SetupRequest, journal: Journal | None) -> SetupPlan:
+    return plan_setup(
         org,
         username=request.username,
         certificate_pem=request.certificate_pem,
@@ -801,7 +814,6 @@ def prepare_setup(
         resumed=resumable(journal, request.app_name, org, request.app_type) if journal is not None else None,
         app_type=request.app_type,
     )
-    return PreparedSetup(admin=admin, org=org, plan=plan)
 
 
 def carry_out_setup(

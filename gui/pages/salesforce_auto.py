@@ -3,6 +3,9 @@
 Four steps that tick as they complete: sign in (system browser), check the org and show the
 plan, create (permission set, assignment, app), wait until the connector's own login works.
 The admin's session lives on this page, in memory, and is dropped when the wizard closes.
+
+A Connected App instead is a choice under Advanced, and is offered when the External Client App
+logs in through My Domain but login.salesforce.com (the connector's host) keeps refusing it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
-from core.errors import AppError, SetupFailed
+from core.errors import AppError, PropagationTimeout, SetupFailed
+from core.salesforce.metadata import CONNECTED_APP, ECA, app_kind
 from core.usecases.journal import Journal
 from core.usecases.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted, Waiting
 from gui.context import WizardContext
@@ -66,7 +70,20 @@ class SalesforceAutoPage(TaskPage):
         self.username = QLineEdit()
         describe(self.username, "Connector user's Salesforce username", "The user the connector logs in as")
         self.advanced = QCheckBox(self.tr("Ad&vanced options"))
-        describe(self.advanced, "Advanced options", "App name, IP relaxation and the login host for the sign-in")
+        describe(
+            self.advanced, "Advanced options", "Kind of app, app name, IP relaxation and the login host for the sign-in"
+        )
+        self.app_type = QComboBox()
+        self.app_type.addItem(self.tr("External Client App (recommended)"), ECA)
+        self.app_type.addItem(
+            self.tr("Connected App (where an External Client App cannot serve the connector)"), CONNECTED_APP
+        )
+        describe(
+            self.app_type,
+            "Kind of app",
+            "Many orgs refuse new Connected Apps since Spring '26; choose it where the External Client App only "
+            "works through My Domain",
+        )
         self.app_name = QLineEdit(DEFAULT_APP_NAME)
         describe(self.app_name, "App API name")
         self.ip_relaxation = QComboBox()
@@ -85,6 +102,7 @@ class SalesforceAutoPage(TaskPage):
         self.advanced_box = QWidget()
         advanced_form = QFormLayout(self.advanced_box)
         advanced_form.setContentsMargins(0, 0, 0, 0)
+        advanced_form.addRow(self.tr("Kind of app:"), self.app_type)
         advanced_form.addRow(self.tr("App API name:"), self.app_name)
         advanced_form.addRow(self.tr("IP relaxation:"), self.ip_relaxation)
         advanced_form.addRow(self.tr("Login host:"), self.login_url)
@@ -124,6 +142,15 @@ class SalesforceAutoPage(TaskPage):
         self.undo_button = QPushButton(self.tr("Remove what was &created"))
         describe(self.undo_button, "Remove what this run created in Salesforce")
         self.undo_button.hide()
+        # Offered when the External Client App works through My Domain only (the connector cannot use that).
+        self.fallback_button = QPushButton(self.tr("Set up a Connected App &instead"))
+        describe(
+            self.fallback_button,
+            "Set up a Connected App instead",
+            "Plans a Connected App with the same key and user, in the session you signed in with; nothing is "
+            "created before you confirm",
+        )
+        self.fallback_button.hide()
         self.consumer_key = CopyField(name="Consumer key")
         self.consumer_key.hide()
         self.consumer_key_label = QLabel(self.tr("Consumer key of the new app (already filled in for the next steps):"))
@@ -142,6 +169,7 @@ class SalesforceAutoPage(TaskPage):
         buttons.addWidget(self.create_button)
         buttons.addWidget(self.wait_button)
         buttons.addWidget(self.undo_button)
+        buttons.addWidget(self.fallback_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self.body)
         layout.addLayout(form)
@@ -159,6 +187,7 @@ class SalesforceAutoPage(TaskPage):
         self.create_button.clicked.connect(self._create)
         self.undo_button.clicked.connect(self._undo)
         self.wait_button.clicked.connect(self._wait_again)
+        self.fallback_button.clicked.connect(self._plan_connected_app)
         self._show_steps(0)
 
     # --- page protocol ---------------------------------------------------------------------------
@@ -183,6 +212,7 @@ class SalesforceAutoPage(TaskPage):
         (self.username if field == "username" else self.app_name).setFocus()
 
     def busy_changed(self, busy: bool) -> None:
+        self.fallback_button.setEnabled(not busy and not self.done)
         self.sign_in_button.setEnabled(not busy and not self.done)
         self.wait_button.setEnabled(not busy and not self.done)
         self.create_button.setEnabled(not busy and self._prepared is not None and not self.done)
@@ -239,6 +269,7 @@ class SalesforceAutoPage(TaskPage):
                 app_name=self.app_name.text(),
                 ip_relaxation=str(self.ip_relaxation.currentData()),
                 login_url=self._login_url(),
+                app_type=str(self.app_type.currentData()),
             ).validated()
             sign_in = self._sign_in_request().validated()
         except AppError as exc:
@@ -292,6 +323,7 @@ class SalesforceAutoPage(TaskPage):
 
     def _planned(self, prepared: PreparedSetup) -> None:
         self._prepared = prepared
+        self.fallback_button.hide()
         self._show_steps(2)
         self.plan_text.setPlainText("\n".join(prepared.plan.describe()))
         self.plan_text.show()
@@ -401,6 +433,27 @@ class SalesforceAutoPage(TaskPage):
         self.busy_changed(False)
 
     def _create_failed(self, error: AppError) -> None:
+        request = self._request
+        if (
+            isinstance(error, PropagationTimeout)
+            and error.my_domain_works
+            and request is not None
+            and request.app_type == ECA
+            and self._prepared is not None
+        ):
+            self.message.show_error(
+                self.tr(
+                    "{0}\nA Connected App serves login.salesforce.com where an External Client App does not: set one "
+                    "up instead (the External Client App {1} stays recorded here; remove it under Manage connectors "
+                    "once the Connected App works). Many orgs refuse new Connected Apps since Spring '26; the plan "
+                    "says so before anything is created."
+                ).format(str(error), request.app_name)
+            )
+            self.create_button.hide()  # the app exists: Create would only be refused
+            self.wait_button.setVisible(self.created_app() is not None)
+            self.fallback_button.show()
+            self.fallback_button.setFocus()
+            return
         if isinstance(error, SetupFailed):
             self._failure = error
             made = ", ".join(f"{kind} {ident}" for kind, ident in error.created)
@@ -413,6 +466,32 @@ class SalesforceAutoPage(TaskPage):
             self.undo_button.setFocus()
             return
         self.message.show_error(str(error))
+
+    def _plan_connected_app(self) -> None:
+        """Plan a Connected App for the same user and key, in the session already signed in (no browser again)."""
+        from dataclasses import replace
+
+        from core.usecases.salesforce_app import plan_again
+
+        prepared, request = self._prepared, self._request
+        if prepared is None or request is None:
+            return
+        name = f"{request.app_name[:37]}_CA"  # another name: the External Client App keeps its own
+        request = replace(request, app_type=CONNECTED_APP, app_name=name)
+        self._request = request
+        self.app_type.setCurrentIndex(self.app_type.findData(CONNECTED_APP))
+        self.app_name.setText(name)
+        self.advanced.setChecked(True)
+        self.create_button.hide()
+        self.plan_text.hide()
+        journal = Journal(self.context.settings_path)
+        self.message.clear_message()
+        self._show_steps(1)
+        self.run_task(
+            Task(plan_again, prepared, request, journal=journal),
+            self.tr("Checking the org for a {0}...").format(app_kind(CONNECTED_APP)),
+            on_success=self._planned,
+        )
 
     def task_failed(self, error: AppError) -> None:
         self.message.show_error(str(error))

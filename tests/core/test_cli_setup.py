@@ -143,7 +143,11 @@ def test_a_failure_after_creating_the_permission_set_is_undone_with_yes(
 
     monkeypatch.setattr(org, "_check_package", fail_the_real_deploy)
     run = cli(*setup_args(org, keys))
-    assert run.code == 1 and "Creating the External Client App failed" in run.err and "Removed what this run created" in run.err
+    assert (
+        run.code == 1
+        and "Creating the External Client App failed" in run.err
+        and "Removed what this run created" in run.err
+    )
     assert org.permission_sets == {} and org.assignments == [] and org.org_apps == {}
     assert Settings.load().salesforce_apps == []
 

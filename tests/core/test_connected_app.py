@@ -88,8 +88,10 @@ def test_the_fake_refuses_a_connected_app_out_of_schema_order(client: OrgClient,
         for n in ("connectedApps/Strict_App.connectedApp", "package.xml")
     }
     path = "connectedApps/Strict_App.connectedApp"
-    files[path] = files[path].replace(b"    <label>Strict App</label>\n", b"").replace(
-        b"<oauthPolicy>", b"<label>Strict App</label><oauthPolicy>"
+    files[path] = (
+        files[path]
+        .replace(b"    <label>Strict App</label>\n", b"")
+        .replace(b"<oauthPolicy>", b"<label>Strict App</label><oauthPolicy>")
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -182,12 +184,14 @@ def test_an_update_that_names_the_consumer_key_is_refused_as_salesforce_does(
 
 def test_a_connected_app_made_elsewhere_is_not_redeployed_over(client: OrgClient, key_bundle: KeyBundle) -> None:
     assert key_bundle.cert_pem is not None
-    elsewhere = SalesforceAppRecord(
-        app_name="Their_App", consumer_key="3MVGx", instance_url="", app_type=CONNECTED_APP
-    )
+    elsewhere = SalesforceAppRecord(app_name="Their_App", consumer_key="3MVGx", instance_url="", app_type=CONNECTED_APP)
     with pytest.raises(InvalidInputError, match="was not created by this wizard") as info:
         replace_certificate(
-            client, app_name="Their_App", consumer_key="3MVGx", certificate_pem=key_bundle.cert_pem.decode(), app=elsewhere
+            client,
+            app_name="Their_App",
+            consumer_key="3MVGx",
+            certificate_pem=key_bundle.cert_pem.decode(),
+            app=elsewhere,
         )
     assert "Rotate by hand" in info.value.hint
 
@@ -208,7 +212,9 @@ def test_removing_a_connected_app_removes_it_its_permission_set_and_assignment(
     assert org.deploy_requests[-1]["options"]["ignoreWarnings"] is True
 
 
-def test_undo_and_an_unfinished_run_know_a_connected_app(client: OrgClient, org: FakeOrg, key_bundle: KeyBundle) -> None:
+def test_undo_and_an_unfinished_run_know_a_connected_app(
+    client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
+) -> None:
     result = apply_setup(client, plan(client, key_bundle))
     entry = JournalEntry(
         id="x",
@@ -225,9 +231,7 @@ def test_undo_and_an_unfinished_run_know_a_connected_app(client: OrgClient, org:
     assert org.connected_apps == {} and org.permission_sets == {}
 
 
-def test_the_connected_app_journal_entry_names_its_kind(
-    client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
-) -> None:
+def test_the_connected_app_journal_entry_names_its_kind(client: OrgClient, org: FakeOrg, key_bundle: KeyBundle) -> None:
     journal = Journal()
     the_plan = plan(client, key_bundle)
     org.deploy_failures = [

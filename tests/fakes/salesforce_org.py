@@ -497,7 +497,9 @@ class FakeOrg(FakeSalesforce):
         return None
 
     def _consumer_key_owner(self, key: str) -> OrgApp | None:
-        return next((a for a in [*self.org_apps.values(), *self.connected_apps.values()] if a.consumer_key == key), None)
+        return next(
+            (a for a in [*self.org_apps.values(), *self.connected_apps.values()] if a.consumer_key == key), None
+        )
 
     def _check_connected_app(self, name: str, root: ET.Element) -> list[dict[str, str]]:
         def problem(text: str) -> dict[str, str]:
@@ -698,9 +700,7 @@ class FakeOrg(FakeSalesforce):
                 ):
                     self.apps.pop(app.consumer_key, None)
                     continue
-                ids = {
-                    p["Id"] for n, p in self.permission_sets.items() if n in app.permission_set.split(",") and n
-                }
+                ids = {p["Id"] for n, p in self.permission_sets.items() if n in app.permission_set.split(",") and n}
                 holders = {a["AssigneeId"] for a in self.assignments if a["PermissionSetId"] in ids}
                 usernames = {name for name, user in self.users.items() if str(user["id"]) in holders}
                 self.apps[app.consumer_key] = FakeApp(

@@ -399,3 +399,39 @@ def test_at_the_minimum_size_what_happens_after_create_stays_in_view(
     person.qtbot.waitUntil(page.isComplete, timeout=15000)
     person.qtbot.waitUntil(lambda: _in_view(page, page.message), timeout=3000)
     assert page.message.kind == "ok"
+
+
+def test_when_the_eca_serves_only_my_domain_a_connected_app_is_offered_and_set_up_without_signing_in_again(
+    person: Person, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser
+) -> None:
+    reach_auto_page(person, tmp_path, org)
+    person.wizard.context.timings = person.wizard.context.timings._replace(login_poll_interval=0.05, login_wait=0.5)
+    org.my_domain_only = True  # as users report: the new ECA logs in through My Domain, not login.salesforce.com
+    page = person.wizard.salesforce_auto_page
+    page.sign_in_with.setCurrentIndex(page.sign_in_with.findData("token"))
+    person.type(page.instance_url, org.my_domain_url)  # the admin's session is with the org's My Domain host
+    person.type(page.access_token, org.admin_token())
+    person.click(page.sign_in_button)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(page.fallback_button.isVisible, timeout=15000)
+    text = page.message.text()
+    assert "works through your My Domain host" in text and "A Connected App serves login.salesforce.com" in text
+    assert not page.create_button.isVisible() and page.fallback_button.hasFocus()
+    assert "Unstructured_Connector" in org.org_apps
+
+    person.wizard.context.timings = person.wizard.context.timings._replace(login_wait=5.0)
+    person.click(page.fallback_button)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    plan = page.plan_text.toPlainText()
+    assert "create the Connected App Unstructured_Connector_CA" in plan and org.connected_apps == {}
+    assert page.app_type.currentData() == "connected-app" and page.app_name.text() == "Unstructured_Connector_CA"
+    person.click(page.create_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=15000)
+    app = org.connected_apps["Unstructured_Connector_CA"]
+    assert (
+        page.consumer_key.value() == app.consumer_key and person.wizard.context.draft.consumer_key == app.consumer_key
+    )
+    record = person.wizard.context.settings.salesforce_app(app.consumer_key)
+    assert record is not None and record.app_type == "connected-app"
+    assert not any("/services/oauth2/authorize" in u for u in browser.opened)  # the one session served both
