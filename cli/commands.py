@@ -21,11 +21,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _table() -> dict[str, Command]:
-    from cli import connectors, keys, machine, salesforce, setup
+    from cli import connectors, field_check, keys, machine, salesforce, setup
 
     # In the order of a first set-up: the key, Salesforce, the connector; then the automated set-up,
     # and this computer's own.
-    commands = (*keys.COMMANDS, *salesforce.COMMANDS, *connectors.COMMANDS, *setup.COMMANDS, *machine.COMMANDS)
+    commands = (
+        *keys.COMMANDS,
+        *salesforce.COMMANDS,
+        *connectors.COMMANDS,
+        *setup.COMMANDS,
+        *field_check.COMMANDS,
+        *machine.COMMANDS,
+    )
     return {command.name: command for command in commands}
 
 

@@ -53,6 +53,8 @@ class FakeSalesforce:
         """Forget every app, user and scripted answer (servers are reused across tests)."""
         self.org_id = "00D5g000004XyZaEAK"
         self.apps: dict[str, FakeApp] = {}
+        #: Consumer keys of External Client Apps this host answers "not installed" for (users' reports).
+        self.not_installed: set[str] = set()
         self.users: dict[str, dict[str, object]] = {}
         self.browser_user: str | None = None  # who is "logged in" in the browser for approvals
         self.audience = PRODUCTION_AUDIENCE
@@ -233,6 +235,8 @@ class FakeSalesforce:
             claims = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError:
             return self._error("invalid_grant", "invalid assertion")
+        if str(claims.get("iss", "")) in self.not_installed:
+            return self._error("app_not_found", "External client app is not installed in this org")
         app = self.apps.get(str(claims.get("iss", "")))
         if app is None:
             return self._error("invalid_client_id", "client identifier invalid")

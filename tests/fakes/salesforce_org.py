@@ -693,11 +693,13 @@ class FakeOrg(FakeSalesforce):
             for app in [*self.org_apps.values(), *self.connected_apps.values()]:
                 external = app.name in self.org_apps and self.org_apps[app.name] is app
                 # "My Domain only" is what users report of External Client Apps; Connected Apps serve both hosts.
-                if (
-                    self.never_propagates
-                    or time.monotonic() < app.ready_at
-                    or (self.my_domain_only and for_login_host and external)
-                ):
+                self.not_installed.discard(app.consumer_key)
+                if self.my_domain_only and for_login_host and external:
+                    # As users report: "External client app is not installed in this org" at login.salesforce.com.
+                    self.apps.pop(app.consumer_key, None)
+                    self.not_installed.add(app.consumer_key)
+                    continue
+                if self.never_propagates or time.monotonic() < app.ready_at:
                     self.apps.pop(app.consumer_key, None)
                     continue
                 ids = {p["Id"] for n, p in self.permission_sets.items() if n in app.permission_set.split(",") and n}
