@@ -38,7 +38,7 @@ from core.salesforce.org import OrgClient
 from core.salesforce.recorder import Exchange, Recorder
 from core.settings import SalesforceAppRecord
 from core.text import duration, printable
-from core.transport import make_session
+from core.transport import make_session, require_safe_url
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.journal import Journal
 from core.usecases.progress import Notice, Record, Runtime
@@ -82,7 +82,7 @@ class FieldCheckRequest:
         return FieldCheckRequest(
             username=validate_username(self.username),
             app_type=validate_app_type(self.app_type),
-            login_url=self.login_url.rstrip("/"),
+            login_url=require_safe_url(self.login_url, what="login host"),
             bits=self.bits,
         )
 

@@ -12,10 +12,13 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
@@ -45,6 +48,7 @@ from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
     from core.settings import JournalEntry
+    from core.usecases.field_check import FieldReport
     from core.usecases.rotation import RotationDone
     from gui.rotation import RotationWizard
 
@@ -112,15 +116,63 @@ class ManagePage(TaskPage):
         describe(self.delete_button, "Delete connector", "Delete the selected connector (asks first)")
         # How automatic rotation signs in: the same ways as the set-up page (an org that blocks the browser
         # sign-in needs the others here too).
-        self.sign_in_options = QCheckBox(self.tr("S&ign-in options for automatic rotation"))
+        self.sign_in_options = QCheckBox(self.tr("Ad&vanced: sign-in options and field check"))
         describe(
             self.sign_in_options,
-            "Sign-in options for automatic rotation",
-            "Sign in with the browser (the default), a Salesforce CLI login, or an instance URL and access token",
+            "Advanced: sign-in options and field check",
+            "How automatic rotation and the field check sign in (the browser, a Salesforce CLI login, or an "
+            "instance URL and access token), and a field check of your org",
         )
         self.sign_in_choice = SignInChoice()
-        self.sign_in_choice.hide()
-        self.sign_in_options.toggled.connect(self.sign_in_choice.setVisible)
+        # The field check: a throw-away app and key prove, on the admin's own org, what the set-up assumes.
+        self.field_check_user = QLineEdit()
+        describe(self.field_check_user, "User for the field check", "The user whose JWT login the check proves")
+        self.field_check_type = QComboBox()
+        self.field_check_type.addItem(self.tr("External Client App"), "eca")
+        self.field_check_type.addItem(self.tr("Connected App"), "connected-app")
+        describe(self.field_check_type, "Kind of app for the field check")
+        self.field_check_host = QLineEdit()
+        self.field_check_host.setPlaceholderText(CONNECTOR_LOGIN_URL)
+        describe(
+            self.field_check_host,
+            "Login host for the field check",
+            "login.salesforce.com (the connector's), or test.salesforce.com for a sandbox",
+        )
+        self.field_check_button = QPushButton(self.tr("Run a &field check..."))
+        describe(
+            self.field_check_button,
+            "Run a field check",
+            "Creates a throw-away app and permission set in your org, proves the connector's login, replaces the "
+            "certificate, removes it all, and saves a report with no secret in it",
+        )
+        field_check_note = QLabel(
+            self.tr(
+                "A field check proves on your org what the automatic set-up assumes, with a throw-away app it "
+                "removes afterwards, and saves a report (no token, key or consumer key in it) to keep or send to "
+                "support."
+            )
+        )
+        field_check_note.setWordWrap(True)
+        self.advanced_box = QWidget()
+        advanced = QVBoxLayout(self.advanced_box)
+        advanced.setContentsMargins(0, 0, 0, 0)
+        advanced.addWidget(self.sign_in_choice)
+        advanced.addWidget(field_check_note)
+        field_form = QFormLayout()
+        user_label = QLabel(self.tr("Field check &user:"))
+        user_label.setBuddy(self.field_check_user)
+        field_form.addRow(user_label, self.field_check_user)
+        type_label = QLabel(self.tr("&Kind of app:"))
+        type_label.setBuddy(self.field_check_type)
+        field_form.addRow(type_label, self.field_check_type)
+        host_label = QLabel(self.tr("Login &host:"))
+        host_label.setBuddy(self.field_check_host)
+        field_form.addRow(host_label, self.field_check_host)
+        field_form.addRow("", self.field_check_button)
+        advanced.addLayout(field_form)
+        self.advanced_box.hide()
+        self.sign_in_options.toggled.connect(self.advanced_box.setVisible)
+        self.field_check_box: QMessageBox | None = None
         actions = QHBoxLayout()
         actions.addWidget(self.load_button)
         actions.addStretch(1)
@@ -161,7 +213,7 @@ class ManagePage(TaskPage):
         layout.addWidget(self.table_stack, 1)
         layout.addLayout(actions)
         layout.addWidget(self.sign_in_options)
-        layout.addWidget(self.sign_in_choice)
+        layout.addWidget(self.advanced_box)
         layout.addWidget(self.busy)
         self.busy.keep_room()  # the actions above stay put when work starts and ends
         layout.addWidget(self.message)
@@ -174,6 +226,7 @@ class ManagePage(TaskPage):
         self.rotate_button.clicked.connect(self._rotate)
         self.auto_rotate_button.clicked.connect(self._confirm_auto_rotation)
         self.delete_button.clicked.connect(self._confirm_delete)
+        self.field_check_button.clicked.connect(self._confirm_field_check)
         self.finish_button.clicked.connect(self._finish_unfinished)
         self.remove_unfinished_button.clicked.connect(self._remove_unfinished)
         self.table.itemSelectionChanged.connect(self._selection_changed)
@@ -181,6 +234,8 @@ class ManagePage(TaskPage):
         self._show_table_or_note()
 
     def initializePage(self) -> None:
+        if not self.field_check_user.text():
+            self.field_check_user.setText(self.context.settings.username)
         self.show_unfinished()
         self.access.prefill()
         if self.access.is_valid():
@@ -220,6 +275,7 @@ class ManagePage(TaskPage):
         self.run_task(task, text, on_success=on_success, cancellable=cancellable)
 
     def busy_changed(self, busy: bool) -> None:
+        self.field_check_button.setEnabled(not busy)
         self.load_button.setEnabled(not busy)
         self.finish_button.setEnabled(not busy)
         self.remove_unfinished_button.setEnabled(not busy)
@@ -599,3 +655,95 @@ class ManagePage(TaskPage):
                 ),
             )
         self.load()  # the new expiry date; the verdict is shown again once the list is in
+
+    # --- the field check -----------------------------------------------------------------------------------
+
+    def _confirm_field_check(self) -> None:
+        from core.usecases.field_check import APP_PREFIX, FieldCheckRequest
+
+        try:
+            request = FieldCheckRequest(
+                username=self.field_check_user.text(),
+                app_type=str(self.field_check_type.currentData()),
+                login_url=self.field_check_host.text().strip() or CONNECTOR_LOGIN_URL,
+            ).validated()
+        except AppError as exc:
+            self.message.show_error(str(exc))
+            self.field_check_user.setFocus()
+            return
+        self._ask(
+            QMessageBox.Icon.Question,
+            self.tr("Run a field check"),
+            self.tr(
+                "Create a throw-away app ({0}...) and a permission set for {1} in the org you sign in to, prove the "
+                "connector's login with a throw-away key, replace its certificate, then remove all of it? {2} "
+                "Salesforce can take up to {3} minutes to apply a new app."
+            ).format(
+                APP_PREFIX,
+                request.username,
+                self.sign_in_choice.in_words(),
+                int(self.context.timings.login_wait // 60),
+            ),
+            lambda: self._field_check(request),
+        )
+
+    def _field_check(self, request: Any) -> None:
+        from core.settings import default_output_dir
+        from core.usecases.field_check import default_report_path, run_field_check
+
+        context = self.context
+        sign_in = self.sign_in_choice.request(login_url=request.login_url, port=context.sign_in_port)
+        folder = Path(context.settings.output_dir or default_output_dir())
+
+        def check() -> tuple[FieldReport, Path | str]:
+            report = run_field_check(
+                request, sign_in, journal=Journal(context.settings_path), run=task.runtime(context.timings)
+            )
+            try:
+                path, _ = report.write(default_report_path(folder, report.started_at))
+            except (AppError, OSError) as exc:  # the report is still shown below: nothing is lost
+                return report, str(getattr(exc, "message", exc))
+            return report, path
+
+        task = Task(check)
+        self.message.clear_message()
+        self.reading_message.clear_message()
+        self.run_task(
+            task,
+            self.tr("Field check: sign in to Salesforce in your browser...")
+            if sign_in.way.value == "browser"
+            else self.tr("Field check: checking the org..."),
+            on_success=lambda done: self._field_checked(*done),
+            on_progress=self._field_check_progress,
+        )
+
+    def _field_check_progress(self, event: Event) -> None:
+        from core.usecases.progress import Notice
+
+        if isinstance(event, OpenSignInPage):
+            open_sign_in_page(event.url, self.message)
+        elif isinstance(event, Notice):
+            self.busy.status.setText(event.text)
+
+    def _field_checked(self, report: FieldReport, path: Path | str) -> None:
+        self.show_unfinished()
+        words = (
+            self.tr("Report saved: {0} (with a readable summary beside it).").format(path)
+            if isinstance(path, Path)
+            else self.tr("The report could not be saved ({0}); its summary is under Show Details.").format(path)
+        )
+        if report.passed:
+            self.message.show_ok(self.tr("Field check passed: every step worked on this org. {0}").format(words))
+        else:
+            failed = ", ".join(step.name for step in report.steps if step.outcome == "failed")
+            self.message.show_warning(self.tr("Field check: {0} failed. {1}").format(failed, words))
+        box = QMessageBox(
+            QMessageBox.Icon.Information if report.passed else QMessageBox.Icon.Warning,
+            self.tr("Field check"),
+            report.summary().splitlines()[0] + "\n\n" + words,
+            QMessageBox.StandardButton.Close,
+            self,
+        )
+        box.setDetailedText(report.summary())
+        self.field_check_box = box
+        box.open()

@@ -435,3 +435,40 @@ def test_when_the_eca_serves_only_my_domain_a_connected_app_is_offered_and_set_u
     record = person.wizard.context.settings.salesforce_app(app.consumer_key)
     assert record is not None and record.app_type == "connected-app"
     assert not any("/services/oauth2/authorize" in u for u in browser.opened)  # the one session served both
+
+
+def test_a_field_check_from_manage_proves_the_org_and_saves_a_report_with_no_secret(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser
+) -> None:
+    wizard = person.wizard
+    wizard.context.timings = wizard.context.timings._replace(login_poll_interval=0.05, login_wait=5.0)
+    wizard.context.settings.output_dir = str(tmp_path / "reports")
+    person.click(wizard.welcome_page.manage_radio)
+    person.next()
+    assert person.at(PageId.MANAGE)
+    manage = wizard.manage_page
+    assert not manage.field_check_button.isVisible()
+    person.click(manage.sign_in_options)  # Advanced
+    assert manage.field_check_button.isVisible()
+    person.type(manage.field_check_user, USERNAME)
+    person.type(manage.field_check_host, org.url)
+    manage.sign_in_choice.way.setCurrentIndex(manage.sign_in_choice.way.findData("token"))
+    token = org.admin_token()
+    person.type(manage.sign_in_choice.instance_url, org.my_domain_url)
+    person.type(manage.sign_in_choice.access_token, token)
+    person.click(manage.field_check_button)
+    assert manage.confirm_box is not None and "throw-away app" in manage.confirm_box.text()
+    manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
+    person.qtbot.waitUntil(
+        lambda: manage.message.kind in ("ok", "warning", "error") and not manage.is_busy(), timeout=20000
+    )
+    assert manage.message.kind == "ok", manage.message.text()
+    assert "Field check passed" in manage.message.text() and "Report saved" in manage.message.text()
+    box = manage.field_check_box
+    assert (
+        box is not None and "every step passed" in box.text() and "connector login at My Domain" in box.detailedText()
+    )
+    (report,) = (tmp_path / "reports").glob("field-check-*.json")
+    assert token not in report.read_text() and org.org_apps == {} and org.permission_sets == {}
+    assert wizard.context.settings.salesforce_apps == []  # recorded while it existed, forgotten when removed
+    box.done(0)
