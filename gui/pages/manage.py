@@ -116,7 +116,7 @@ class ManagePage(TaskPage):
         describe(self.delete_button, "Delete connector", "Delete the selected connector (asks first)")
         # How automatic rotation signs in: the same ways as the set-up page (an org that blocks the browser
         # sign-in needs the others here too).
-        self.sign_in_options = QCheckBox(self.tr("Ad&vanced: sign-in options and field check"))
+        self.sign_in_options = QCheckBox(self.tr("Advanced: si&gn-in options and field check"))
         describe(
             self.sign_in_options,
             "Advanced: sign-in options and field check",
@@ -138,7 +138,7 @@ class ManagePage(TaskPage):
             "Login host for the field check",
             "login.salesforce.com (the connector's), or test.salesforce.com for a sandbox",
         )
-        self.field_check_button = QPushButton(self.tr("Run a &field check..."))
+        self.field_check_button = QPushButton(self.tr("Run a fi&eld check..."))
         describe(
             self.field_check_button,
             "Run a field check",
@@ -159,10 +159,10 @@ class ManagePage(TaskPage):
         advanced.addWidget(self.sign_in_choice)
         advanced.addWidget(field_check_note)
         field_form = QFormLayout()
-        user_label = QLabel(self.tr("Field check &user:"))
+        user_label = QLabel(self.tr("Field check u&ser:"))
         user_label.setBuddy(self.field_check_user)
         field_form.addRow(user_label, self.field_check_user)
-        type_label = QLabel(self.tr("&Kind of app:"))
+        type_label = QLabel(self.tr("Ki&nd of app:"))
         type_label.setBuddy(self.field_check_type)
         field_form.addRow(type_label, self.field_check_type)
         host_label = QLabel(self.tr("Login &host:"))
@@ -180,7 +180,7 @@ class ManagePage(TaskPage):
             actions.addWidget(button)
         # Runs that changed an org and stopped half-way (the journal): named, finished or undone here.
         self.unfinished = MessageLabel()
-        self.finish_button = QPushButton(self.tr("&Finish it"))
+        self.finish_button = QPushButton(self.tr("F&inish it"))
         describe(self.finish_button, "Finish the unfinished run", "Carry on where the run stopped")
         self.remove_unfinished_button = QPushButton(self.tr("Remo&ve what it created"))
         describe(

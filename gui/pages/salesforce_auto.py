@@ -139,7 +139,7 @@ class SalesforceAutoPage(TaskPage):
             "The app was created in an earlier session: wait until Salesforce accepts the connector's login",
         )
         self.wait_button.hide()
-        self.undo_button = QPushButton(self.tr("Remove what was &created"))
+        self.undo_button = QPushButton(self.tr("Remove what was cr&eated"))
         describe(self.undo_button, "Remove what this run created in Salesforce")
         self.undo_button.hide()
         # Offered when the External Client App works through My Domain only (the connector cannot use that).
