@@ -142,6 +142,7 @@ def render_all(out_dir: Path) -> list[Path]:
         platform.stop()
         salesforce.stop()
     shots += render_automated(out_dir, first=len(shots) + 1)
+    shots += render_real_org_help(out_dir, first=len(shots) + 1)
     return shots
 
 
@@ -202,7 +203,81 @@ def render_automated(out_dir: Path, *, first: int) -> list[Path]:
     return shots
 
 
+def render_real_org_help(out_dir: Path, *, first: int, size: tuple[int, int] = SIZE) -> list[Path]:
+    """Where real orgs differ: the Connected App offered when the External Client App serves only My Domain,
+    and the field check under Manage > Advanced."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.fakes.salesforce_org import FakeOrg
+
+    org = FakeOrg().start()
+    org.deploy_polls = 0
+    org.add_user(USERNAME, name="Ada Admin")
+    org.add_user(org.admin_user)
+    org.my_domain_only = True  # as users report of new External Client Apps
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    context = WizardContext(
+        store=SecretStore(backend),
+        settings=Settings(),
+        timings=TIMINGS._replace(login_poll_interval=0.2, login_wait=1.5),
+    )
+    wizard, shots, shot = open_wizard(context, out_dir, first=first)
+    wizard.resize(*size)
+    try:
+        wizard.next()
+        generate_key(wizard, Path(os.environ["SFCW_HOME"]) / "fallback-keys")
+        wizard.next()
+        wizard.next()
+        auto = wizard.salesforce_auto_page
+        auto.username.setText(USERNAME)
+        auto.advanced.setChecked(True)
+        auto.login_url.setText(org.url)  # the loopback org stands in for login.salesforce.com
+        auto.sign_in_with.setCurrentIndex(auto.sign_in_with.findData("token"))
+        auto.instance_url.setText(org.my_domain_url)  # the admin's session is with the org's My Domain
+        auto.access_token.setText(org.admin_token())
+        auto.sign_in_button.click()
+        wait_until(auto.create_button.isVisible)
+        auto.create_button.click()
+        wait_until(auto.fallback_button.isVisible)
+        auto.advanced.setChecked(False)
+        auto.login_warning.clear_message()
+        shot("set-up-connected-app-offered")
+        wizard.restart()
+        wizard.welcome_page.manage_radio.setChecked(True)
+        wizard.next()
+        manage = wizard.manage_page
+        context.settings.output_dir = str(Path(os.environ["SFCW_HOME"]) / "reports")
+        manage.sign_in_options.setChecked(True)
+        org.my_domain_only = False
+        manage.field_check_user.setText(USERNAME)
+        manage.field_check_host.setText(org.url)
+        manage.sign_in_choice.way.setCurrentIndex(manage.sign_in_choice.way.findData("token"))
+        manage.sign_in_choice.instance_url.setText(org.my_domain_url)
+        manage.sign_in_choice.access_token.setText(org.admin_token())
+        manage.field_check_button.click()
+        assert manage.confirm_box is not None
+        manage.confirm_box.done(QMessageBox.StandardButton.Yes.value)
+        wait_until(lambda: manage.field_check_box is not None)
+        assert manage.field_check_box is not None
+        manage.field_check_box.done(0)
+        shot("manage-field-check-passed")
+    finally:
+        wizard.close()
+        org.stop()
+    return shots
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--desktop"]:  # Xvfb checks: python3 scripts/screenshots.py --desktop OUT_DIR WxH
+        out_dir, (width, height) = Path(argv[1]), (int(n) for n in argv[2].split("x"))
+        existing = QApplication.instance()
+        app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+        app.setWindowIcon(app_icon())
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in render_real_org_help(out_dir, first=1, size=(width, height)):
+            print(path)
+        return 0
     out_dir = Path(argv[0]) if argv else ROOT / "docs" / "screenshots"
     for path in render_all(out_dir):
         print(path)

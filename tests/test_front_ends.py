@@ -24,7 +24,7 @@ from core.salesforce import login
 from core.secret_store import SecretStore
 from core.unstructured.client import PlatformClient
 from core.unstructured.connectors import inventory
-from core.usecases import admin, connectors, keys, reading, rotation, salesforce_app
+from core.usecases import admin, connectors, field_check, keys, reading, rotation, salesforce_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +43,7 @@ CLI_CALLS: dict[str, tuple[Callable[..., Any], ...]] = {
     "rotate": (rotation.rotate_automatically,),
     "remove-salesforce-app": (salesforce_app.remove_salesforce_app,),
     "forget-org": (admin.forget_kept_sign_ins,),
+    "field-check": (field_check.run_field_check,),
     "doctor": (doctor.offline_findings, doctor.online_findings),
     "set-api-key": (SecretStore.set,),
 }
@@ -64,7 +65,12 @@ def _gui_actions() -> dict[str, tuple[Callable[..., Any], tuple[Callable[..., An
         "Set it up for me: Sign in": (SalesforceAutoPage._sign_in, (salesforce_app.prepare_setup,)),
         "Set it up for me: Create": (SalesforceAutoPage._create, (salesforce_app.carry_out_setup,)),
         "Set it up for me: Remove what was created": (SalesforceAutoPage._undo, (salesforce_app.undo_failed_setup,)),
+        "Set it up for me: Set up a Connected App instead": (
+            SalesforceAutoPage._plan_connected_app,
+            (salesforce_app.plan_again,),
+        ),
         "Review: Create connector": (ReviewPage._create, (connectors.create_connector,)),
+        "Manage: Run a field check": (ManagePage._field_check, (field_check.run_field_check,)),
         "Manage: Delete": (ManagePage._delete, (connectors.delete_connector,)),
         "Manage: Rotate automatically": (ManagePage._rotate_automatically, (rotation.rotate_automatically,)),
         "Rotate key...: Update": (ApplyRotationPage._update, (connectors.update_connector,)),

@@ -168,7 +168,10 @@ class ManagePage(TaskPage):
         host_label = QLabel(self.tr("Login &host:"))
         host_label.setBuddy(self.field_check_host)
         field_form.addRow(host_label, self.field_check_host)
-        field_form.addRow("", self.field_check_button)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.field_check_button)
+        run_row.addStretch(1)
+        field_form.addRow("", run_row)
         advanced.addLayout(field_form)
         self.advanced_box.hide()
         self.sign_in_options.toggled.connect(self.advanced_box.setVisible)
@@ -745,5 +748,6 @@ class ManagePage(TaskPage):
             self,
         )
         box.setDetailedText(report.summary())
+        self.keep_in_view(self.message)
         self.field_check_box = box
         box.open()

@@ -444,15 +444,19 @@ class SalesforceAutoPage(TaskPage):
             self.message.show_error(
                 self.tr(
                     "{0}\nA Connected App serves login.salesforce.com where an External Client App does not: set one "
-                    "up instead (the External Client App {1} stays recorded here; remove it under Manage connectors "
-                    "once the Connected App works). Many orgs refuse new Connected Apps since Spring '26; the plan "
-                    "says so before anything is created."
-                ).format(str(error), request.app_name)
+                    "up instead. The External Client App {1} stays, recorded here: once the Connected App works, "
+                    "remove it in Setup (External Client App Manager) or with remove-salesforce-app --app-name {1}. "
+                    "Many orgs refuse new Connected Apps since Spring '26; the plan says so before anything is created."
+                ).format(error.message, request.app_name)
             )
-            self.create_button.hide()  # the app exists: Create would only be refused
+            # The app exists: Create (or planning it again) would only be refused. What is left: wait, or switch.
+            self.create_button.hide()
+            self.sign_in_button.hide()
+            self.plan_text.hide()
             self.wait_button.setVisible(self.created_app() is not None)
             self.fallback_button.show()
             self.fallback_button.setFocus()
+            self.keep_in_view(self.message)
             return
         if isinstance(error, SetupFailed):
             self._failure = error
