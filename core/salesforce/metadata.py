@@ -45,6 +45,8 @@ CONNECTED_APP = "connected-app"
 APP_TYPES = {ECA: "External Client App", CONNECTED_APP: "Connected App"}
 #: ``ConnectedAppOauthPolicy.ipRelaxation`` values (upper case, unlike the ECA's policy type).
 CONNECTED_APP_IP_RELAXATION = {"enforce": "ENFORCE", "relax": "BYPASS"}
+#: A field check's throw-away apps' names start so (core.usecases.field_check).
+FIELD_CHECK_PREFIX = "SFCW_Field_Check_"
 #: The Metadata type, folder and file suffix of a Connected App.
 CONNECTED_APP_COMPONENT = ("ConnectedApp", "connectedApps", "connectedApp")
 

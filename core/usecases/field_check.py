@@ -33,7 +33,7 @@ from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, CancelledError, InvalidInputError
 from core.keys import KeyBundle, create_key_bundle
 from core.salesforce.login import verify_jwt_login
-from core.salesforce.metadata import ECA, app_kind, validate_app_type
+from core.salesforce.metadata import ECA, FIELD_CHECK_PREFIX, app_kind, validate_app_type
 from core.salesforce.org import OrgClient
 from core.salesforce.recorder import Exchange, Recorder
 from core.settings import SalesforceAppRecord
@@ -47,7 +47,7 @@ from core.usecases.salesforce_app import AppRemoved, apply_setup, my_domain_of, 
 from core.validation import validate_username
 
 #: Every throw-away app's name starts so (and a permission set ``{name}_Users`` goes with it).
-APP_PREFIX = "SFCW_Field_Check_"
+APP_PREFIX = FIELD_CHECK_PREFIX
 
 #: The facts a field check settles, in the words the README lists them.
 FACTS = {
@@ -223,17 +223,9 @@ def _wait_for_logins(
         for name, url in hosts.items():
             if name in works:
                 continue
-            try:
-                verify_jwt_login(
-                    username=username,
-                    consumer_key=consumer_key,
-                    private_key=private_key,
-                    login_url=url,
-                    session=session,
-                    timeout=timings.http_timeout,
-                )
-            except AppError as exc:
-                last[name] = exc.message
+            refusal = _login_refusal(username, consumer_key, private_key, url, session, run)
+            if refusal:
+                last[name] = refusal
             else:
                 works[name] = time.monotonic() - started
         elapsed = time.monotonic() - started
@@ -414,7 +406,9 @@ def run_field_check(
         else:
             steps.add("new key logs in", FAILED, last.get(proof_host, ""), began)
         began = time.monotonic()
-        old_refused = _refused(request.username, result.consumer_key, key, hosts[proof_host], http, run)
+        old_refused = bool(
+            _login_refusal(request.username, result.consumer_key, key.private_key_pem, hosts[proof_host], http, run)
+        )
         report.facts["old_key_refused"] = old_refused
         steps.add(
             "old key refused",
@@ -463,19 +457,20 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _refused(username: str, consumer_key: str, key: KeyBundle, url: str, http: Any, run: Runtime) -> bool:
+def _login_refusal(username: str, consumer_key: str, private_key: bytes, url: str, http: Any, run: Runtime) -> str:
+    """Salesforce's refusal of the connector's login at ``url`` in a sentence; empty when it works."""
     try:
         verify_jwt_login(
             username=username,
             consumer_key=consumer_key,
-            private_key=key.private_key_pem,
+            private_key=private_key,
             login_url=url,
             session=http,
             timeout=run.timings.http_timeout,
         )
-    except AppError:
-        return True
-    return False
+    except AppError as exc:
+        return exc.message or "refused"
+    return ""
 
 
 def _clean_up(

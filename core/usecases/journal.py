@@ -128,9 +128,11 @@ def describe(entry: JournalEntry) -> str:
             f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
             f"The new key is {entry.new_key or 'not made yet'}."
         )
-    from core.salesforce.metadata import app_kind
+    from core.salesforce.metadata import FIELD_CHECK_PREFIX, app_kind
 
     kind = app_kind(entry.app_type)
+    if entry.app_name.startswith(FIELD_CHECK_PREFIX):
+        kind = f"field check's throw-away {kind}"
     doing = f"creating the {kind}" if entry.step == "app" else STEP_WORDS.get(entry.step, entry.step)
     return (
         f"A set-up of the {kind} {entry.app_name}{where} (started "

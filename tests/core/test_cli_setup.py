@@ -212,6 +212,13 @@ def _connector_through_setup(
     return created.out.strip()
 
 
+def forget_the_app_records() -> None:
+    """As on a computer that did not make the app (or lost its records)."""
+    settings = Settings.load()
+    settings.salesforce_apps = []
+    settings.save()
+
+
 def rotate_args(org: FakeOrg, platform: FakePlatform, connector_id: str, out: Path) -> list[str]:
     return [
         "rotate",
@@ -280,9 +287,7 @@ def test_rotate_auto_of_a_connector_whose_app_was_not_made_here_asks_for_the_app
     org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
-    settings = Settings.load()
-    settings.salesforce_apps = []
-    settings.save()
+    forget_the_app_records()
     run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
     assert run.code == 2 and "--app-name" in run.err
     assert not (tmp_path / "new").exists()  # nothing generated, nothing deployed
@@ -503,9 +508,7 @@ def test_rotate_auto_refuses_a_connected_app_made_elsewhere_before_making_a_key(
     org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
-    settings = Settings.load()
-    settings.salesforce_apps = []
-    settings.save()
+    forget_the_app_records()
     args = rotate_args(org, platform, connector_id, tmp_path / "new")
     run = cli(*args, "--app-name", "Their_App", "--app-type", "connected-app")
     assert run.code == 2 and "was not created by this wizard" in run.err

@@ -12,34 +12,19 @@ import pytest
 from core.errors import InvalidInputError, OrgApiError, SalesforceLoginError
 from core.keys import KeyBundle, create_key_bundle
 from core.salesforce.metadata import CONNECTED_APP, AppSpec, app_package, certificate_package, new_consumer_key
-from core.salesforce.org import AdminSession, OrgClient
+from core.salesforce.org import OrgClient
 from core.settings import JournalEntry, SalesforceAppRecord, Settings
 from core.usecases.journal import Journal, describe
 from core.usecases.rotation import replace_certificate
-from core.usecases.salesforce_app import apply_setup, leftovers_of, plan_setup, remove_app, undo_setup
-from tests.conftest import FAST, USERNAME
+from core.usecases.salesforce_app import apply_setup, leftovers_of, remove_app, undo_setup
+from tests.conftest import USERNAME
 from tests.core.test_salesforce_setup import connector_login
+from tests.core.test_salesforce_setup import plan as setup_plan
 from tests.fakes.salesforce_org import FakeOrg, metadata_schema
 
 
-@pytest.fixture
-def client(org: FakeOrg) -> OrgClient:
-    return OrgClient(
-        AdminSession(instance_url=org.url, access_token=org.admin_token()),
-        timings=FAST._replace(http_timeout=(2.0, 5.0)),
-    )
-
-
 def plan(client: OrgClient, bundle: KeyBundle, **options: str):  # type: ignore[no-untyped-def]
-    assert bundle.cert_pem is not None
-    return plan_setup(
-        client,
-        username=USERNAME,
-        certificate_pem=bundle.cert_pem.decode(),
-        contact_email="admin@example.com",
-        app_type=CONNECTED_APP,
-        **options,
-    )
+    return setup_plan(client, bundle, app_type=CONNECTED_APP, **options)
 
 
 def _spec(bundle: KeyBundle, **changes: str) -> AppSpec:

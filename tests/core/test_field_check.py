@@ -264,3 +264,13 @@ def write_saved_reports() -> None:
 
 if __name__ == "__main__":
     write_saved_reports()
+
+
+def test_a_field_check_killed_half_way_is_named_as_one(org: FakeOrg) -> None:
+    from core.settings import JournalEntry
+    from core.usecases.journal import describe
+
+    entry = JournalEntry(
+        id="x", kind="setup", step="app", started_at="2026-11-30T08:00:00+00:00", app_name=APP_PREFIX + "ABC123"
+    )
+    assert f"set-up of the field check's throw-away External Client App {APP_PREFIX}ABC123" in describe(entry)

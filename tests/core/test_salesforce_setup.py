@@ -33,14 +33,6 @@ from tests.conftest import FAST, USERNAME
 from tests.fakes.salesforce_org import FakeOrg
 
 
-@pytest.fixture
-def client(org: FakeOrg) -> OrgClient:
-    return OrgClient(
-        AdminSession(instance_url=org.url, access_token=org.admin_token()),
-        timings=FAST._replace(http_timeout=(2.0, 5.0)),
-    )
-
-
 def plan(client: OrgClient, bundle: KeyBundle, **options: str):  # type: ignore[no-untyped-def]
     assert bundle.cert_pem is not None
     return plan_setup(
