@@ -176,6 +176,8 @@ class ManagePage(TaskPage):
         self.advanced_box.hide()
         self.sign_in_options.toggled.connect(self.advanced_box.setVisible)
         self.field_check_box: QMessageBox | None = None
+        #: While a field check runs: the folder its report goes to (said if the admin stops waiting).
+        self._field_check_folder: Path | None = None
         actions = QHBoxLayout()
         actions.addWidget(self.load_button)
         actions.addStretch(1)
@@ -285,6 +287,16 @@ class ManagePage(TaskPage):
         self._selection_changed()
 
     def task_cancelled(self) -> None:
+        if self._field_check_folder is not None:
+            self.message.show_info(
+                self.tr(
+                    "Stopped. The field check removes what it created before it ends, and saves its report (with what "
+                    "it could not remove, if anything) in {0}."
+                ).format(self._field_check_folder)
+            )
+            self._field_check_folder = None
+            QTimer.singleShot(1500, self, self.show_unfinished)
+            return
         self.message.show_info(
             self.tr("Stopped. If a rotation had already replaced the certificate, Finish it (above) carries on.")
         )
@@ -709,6 +721,7 @@ class ManagePage(TaskPage):
             return report, path
 
         task = Task(check)
+        self._field_check_folder = folder
         self.message.clear_message()
         self.reading_message.clear_message()
         self.run_task(
@@ -717,6 +730,7 @@ class ManagePage(TaskPage):
             if sign_in.way.value == "browser"
             else self.tr("Field check: checking the org..."),
             on_success=lambda done: self._field_checked(*done),
+            on_failure=self._field_check_failed,
             on_progress=self._field_check_progress,
         )
 
@@ -728,7 +742,12 @@ class ManagePage(TaskPage):
         elif isinstance(event, Notice):
             self.busy.status.setText(event.text)
 
+    def _field_check_failed(self, error: AppError) -> None:
+        self._field_check_folder = None
+        self.task_failed(error)
+
     def _field_checked(self, report: FieldReport, path: Path | str) -> None:
+        self._field_check_folder = None
         self.show_unfinished()
         words = (
             self.tr("Report saved: {0} (with a readable summary beside it).").format(path)

@@ -477,3 +477,33 @@ def test_a_field_check_from_manage_proves_the_org_and_saves_a_report_with_no_sec
     assert token not in report.read_text() and org.org_apps == {} and org.permission_sets == {}
     assert wizard.context.settings.salesforce_apps == []  # recorded while it existed, forgotten when removed
     box.done(0)
+
+
+def test_a_field_check_stopped_while_waiting_still_cleans_up_and_says_where_its_report_goes(
+    person: Person, tmp_path: Path, org: FakeOrg
+) -> None:
+    wizard = person.wizard
+    wizard.context.timings = wizard.context.timings._replace(login_poll_interval=0.2, login_wait=60.0)
+    wizard.context.settings.output_dir = str(tmp_path / "reports")
+    org.never_propagates = True  # Salesforce keeps saying "not yet": the check waits
+    person.click(wizard.welcome_page.manage_radio)
+    person.next()
+    manage = wizard.manage_page
+    person.click(manage.sign_in_options)
+    person.type(manage.field_check_user, USERNAME)
+    person.type(manage.field_check_host, org.url)
+    manage.sign_in_choice.way.setCurrentIndex(manage.sign_in_choice.way.findData("token"))
+    person.type(manage.sign_in_choice.instance_url, org.url)
+    person.type(manage.sign_in_choice.access_token, org.admin_token())
+    person.click(manage.field_check_button)
+    assert manage.confirm_box is not None
+    manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
+    person.qtbot.waitUntil(lambda: bool(org.org_apps), timeout=10000)  # created; now waiting for the login
+    person.click(manage.busy.cancel_button)
+    assert "removes what it created before it ends" in manage.message.text()
+    assert str(tmp_path / "reports") in manage.message.text()
+    person.qtbot.waitUntil(lambda: any((tmp_path / "reports").glob("field-check-*.json")), timeout=10000)
+    assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
+    person.qtbot.waitUntil(lambda: wizard.context.settings.salesforce_apps == [], timeout=5000)
+    (report,) = (tmp_path / "reports").glob("field-check-*.json")
+    assert '"name": "stopped"' in report.read_text() and '"name": "clean-up"' in report.read_text()
