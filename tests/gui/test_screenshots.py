@@ -36,6 +36,8 @@ def test_screenshot_script_renders_every_step(tmp_path: Path) -> None:
         "salesforce-app-set-it-up-for-me.png",
         "set-up-plan.png",
         "set-up-done.png",
+        "set-up-connected-app-offered.png",
+        "manage-field-check-passed.png",
     ]
     for shot in shots:
         image = QImage(str(shot))
