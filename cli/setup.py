@@ -367,6 +367,7 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
     cli.record(removed)
     if removed.left:
         cli.note("Still in the org: " + "; ".join(removed.left))
+        cli.note(f"{app.app_name} stays recorded here: run the same command again to finish.")
         return 1
     cli.say(f"Removed {app.app_name}" + (f" and {app.permission_set}" if app.created_permission_set else "") + ".")
     return 0

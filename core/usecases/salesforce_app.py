@@ -648,12 +648,15 @@ def wait_for_connector_login(
 
 @dataclass(frozen=True)
 class AppRemoved:
-    """What removing an app left behind (empty: nothing); ``apply`` forgets the app's record."""
+    """What removing an app left behind (empty: nothing); ``apply`` forgets the app's record once nothing
+    of it is left (while something is, the record stays, so that removing it again can finish the job)."""
 
     consumer_key: str
     left: list[str]
 
     def apply(self, settings: Settings) -> None:
+        if self.left:
+            return
         settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from core.defaults import CONNECTOR_LOGIN_URL, EXPIRY_WARN_DAYS
 from core.errors import ApiKeyRefusedError, AppError
+from core.salesforce.metadata import FIELD_CHECK_PREFIX
 from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
@@ -47,9 +48,10 @@ from gui.widgets import MessageLabel, describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
-    from core.settings import JournalEntry
+    from core.settings import JournalEntry, SalesforceAppRecord
     from core.usecases.field_check import FieldReport
     from core.usecases.rotation import RotationDone
+    from core.usecases.salesforce_app import AppRemoved
     from gui.rotation import RotationWizard
 
 COLUMNS = ("Name", "Id", "Created", "Updated", "Certificate expires")
@@ -145,6 +147,16 @@ class ManagePage(TaskPage):
             "Creates a throw-away app and permission set in your org, proves the connector's login, replaces the "
             "certificate, removes it all, and saves a report with no secret in it",
         )
+        # The apps the wizard created (recorded here): removed with one confirmation and the same sign-in ways.
+        self.apps_choice = QComboBox()
+        describe(self.apps_choice, "Salesforce app made here", "An app the wizard created in one of your orgs")
+        self.remove_app_button = QPushButton(self.tr("Re&move app..."))
+        describe(
+            self.remove_app_button,
+            "Remove the Salesforce app",
+            "Signs in to Salesforce and deletes the chosen app, and the permission set the wizard made for it; "
+            "connectors that use the app stop working",
+        )
         field_check_note = QLabel(
             self.tr(
                 "A field check proves on your org what the automatic set-up assumes, with a throw-away app it "
@@ -157,6 +169,14 @@ class ManagePage(TaskPage):
         advanced = QVBoxLayout(self.advanced_box)
         advanced.setContentsMargins(0, 0, 0, 0)
         advanced.addWidget(self.sign_in_choice)
+        apps_form = QFormLayout()
+        apps_label = QLabel(self.tr("Ap&p made here:"))
+        apps_label.setBuddy(self.apps_choice)
+        apps_row = QHBoxLayout()
+        apps_row.addWidget(self.apps_choice, 1)
+        apps_row.addWidget(self.remove_app_button)
+        apps_form.addRow(apps_label, apps_row)
+        advanced.addLayout(apps_form)
         advanced.addWidget(field_check_note)
         field_form = QFormLayout()
         user_label = QLabel(self.tr("Field check u&ser:"))
@@ -232,6 +252,7 @@ class ManagePage(TaskPage):
         self.auto_rotate_button.clicked.connect(self._confirm_auto_rotation)
         self.delete_button.clicked.connect(self._confirm_delete)
         self.field_check_button.clicked.connect(self._confirm_field_check)
+        self.remove_app_button.clicked.connect(self._confirm_remove_app)
         self.finish_button.clicked.connect(self._finish_unfinished)
         self.remove_unfinished_button.clicked.connect(self._remove_unfinished)
         self.table.itemSelectionChanged.connect(self._selection_changed)
@@ -241,6 +262,7 @@ class ManagePage(TaskPage):
     def initializePage(self) -> None:
         if not self.field_check_user.text():
             self.field_check_user.setText(self.context.settings.username)
+        self._list_apps()
         self.show_unfinished()
         self.access.prefill()
         if self.access.is_valid():
@@ -281,6 +303,7 @@ class ManagePage(TaskPage):
 
     def busy_changed(self, busy: bool) -> None:
         self.field_check_button.setEnabled(not busy)
+        self.remove_app_button.setEnabled(not busy and self.apps_choice.count() > 0)
         self.load_button.setEnabled(not busy)
         self.finish_button.setEnabled(not busy)
         self.remove_unfinished_button.setEnabled(not busy)
@@ -531,8 +554,10 @@ class ManagePage(TaskPage):
             self.unfinished.clear_message()
             return
         self.unfinished.show_warning(describe_run(entry))
-        # A stopped set-up is finished on the create flow's Salesforce step; a rotation, right here.
+        # A stopped set-up is finished on the create flow's Salesforce step; a rotation, right here. A field
+        # check's throw-away app has nothing to finish: it is only removed.
         self.remove_unfinished_button.setVisible(entry.kind == "setup")
+        self.finish_button.setVisible(not entry.app_name.startswith(FIELD_CHECK_PREFIX))
 
     def _finish_unfinished(self) -> None:
         entry = self.unfinished_entry()
@@ -770,3 +795,84 @@ class ManagePage(TaskPage):
         self.keep_in_view(self.message)
         self.field_check_box = box
         box.open()
+
+    # --- removing an app the wizard created ----------------------------------------------------------------
+
+    def _list_apps(self) -> None:
+        from urllib.parse import urlsplit
+
+        from core.salesforce.metadata import app_kind
+
+        chosen = self.apps_choice.currentData()
+        self.apps_choice.clear()
+        for app in self.context.settings.salesforce_apps:
+            host = urlsplit(app.instance_url).hostname or app.instance_url or self.tr("unknown org")
+            self.apps_choice.addItem(f"{app.app_name} ({app_kind(app.app_type)}, {host})", app.consumer_key)
+        if not self.context.settings.salesforce_apps:
+            self.apps_choice.addItem(self.tr("(none made on this computer)"))
+        index = self.apps_choice.findData(chosen)
+        self.apps_choice.setCurrentIndex(max(index, 0))
+        self.apps_choice.setEnabled(bool(self.context.settings.salesforce_apps))
+        self.remove_app_button.setEnabled(bool(self.context.settings.salesforce_apps) and not self.is_busy())
+
+    def _chosen_app(self) -> SalesforceAppRecord | None:
+        return self.context.settings.salesforce_app(str(self.apps_choice.currentData() or ""))
+
+    def _confirm_remove_app(self) -> None:
+        from core.salesforce.metadata import app_kind
+
+        app = self._chosen_app()
+        if app is None:
+            return
+        made = (
+            self.tr(" and the permission set {0} the wizard made for it").format(app.permission_set)
+            if app.created_permission_set
+            else ""
+        )
+        self._ask(
+            QMessageBox.Icon.Warning,
+            self.tr("Remove the Salesforce app"),
+            self.tr(
+                "Delete the {0} {1}{2} from the org at {3}? Connectors that log in through it stop working. {4}"
+            ).format(app_kind(app.app_type), app.app_name, made, app.instance_url, self.sign_in_choice.in_words()),
+            lambda: self._remove_app(app),
+        )
+
+    def _remove_app(self, app: SalesforceAppRecord) -> None:
+        from core.usecases.salesforce_app import remove_salesforce_app
+
+        context = self.context
+        sign_in = self.sign_in_choice.request(login_url="", port=context.sign_in_port)
+        secrets = context.secrets
+        task = Task(
+            lambda: remove_salesforce_app(
+                app,
+                sign_in,
+                read_secret=secrets.get,
+                forget_secret=secrets.delete,
+                run=task.runtime(context.timings),
+            )
+        )
+        self.message.clear_message()
+        self.reading_message.clear_message()
+        self.run_task(
+            task,
+            self.tr("Removing {0}: sign in to Salesforce in your browser...").format(app.app_name)
+            if sign_in.way.value == "browser"
+            else self.tr("Removing {0}...").format(app.app_name),
+            on_success=lambda removed: self._app_removed(app, removed),
+            on_progress=self._field_check_progress,
+        )
+
+    def _app_removed(self, app: SalesforceAppRecord, removed: AppRemoved) -> None:
+        removed.apply(self.context.settings)
+        self.context.save_settings()
+        self._list_apps()
+        if removed.left:
+            self.message.show_warning(
+                self.tr("Still in Salesforce: {1}. {0} stays listed here: Remove app again to finish.").format(
+                    app.app_name, "; ".join(removed.left)
+                )
+            )
+        else:
+            self.message.show_ok(self.tr("Removed {0} from Salesforce.").format(app.app_name))

@@ -512,3 +512,84 @@ def test_a_field_check_stopped_while_waiting_still_cleans_up_and_says_where_its_
     person.qtbot.waitUntil(lambda: wizard.context.settings.salesforce_apps == [], timeout=5000)
     (report,) = (tmp_path / "reports").glob("field-check-*.json")
     assert '"name": "stopped"' in report.read_text() and '"name": "clean-up"' in report.read_text()
+
+
+def test_a_killed_field_check_is_offered_for_removal_only(person: Person, org: FakeOrg) -> None:
+    from core.settings import JournalEntry, Settings
+    from core.usecases.field_check import APP_PREFIX
+
+    settings = Settings.load()
+    settings.journal = [
+        JournalEntry(
+            id="k",
+            kind="setup",
+            step="app",
+            started_at="2026-11-30T08:00:00+00:00",
+            app_name=APP_PREFIX + "KILLED",
+            instance_url=org.url,
+            pid="999999999",  # gone
+        )
+    ]
+    settings.save()
+    wizard = person.wizard
+    wizard.context.settings = Settings.load()
+    person.click(wizard.welcome_page.manage_radio)
+    person.next()
+    manage = wizard.manage_page
+    assert "field check's throw-away External Client App" in manage.unfinished.text()
+    assert manage.remove_unfinished_button.isVisible() and not manage.finish_button.isVisible()
+
+
+def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_left(
+    person: Person, org: FakeOrg, key_bundle
+) -> None:
+    from core.salesforce.org import AdminSession, OrgClient
+    from core.settings import Settings
+    from core.usecases.salesforce_app import apply_setup, plan_setup
+
+    client = OrgClient(AdminSession(instance_url=org.url, access_token=org.admin_token()))
+    plan = plan_setup(
+        client, username=USERNAME, certificate_pem=key_bundle.cert_pem.decode(), contact_email="a@example.com"
+    )
+    settings = Settings.load()
+    apply_setup(client, plan).apply(settings)
+    settings.save()
+    wizard = person.wizard
+    wizard.context.settings = Settings.load()
+    person.click(wizard.welcome_page.manage_radio)
+    person.next()
+    manage = wizard.manage_page
+    person.click(manage.sign_in_options)
+    assert "Unstructured_Connector (External Client App, 127.0.0.1)" == manage.apps_choice.currentText()
+    manage.sign_in_choice.way.setCurrentIndex(manage.sign_in_choice.way.findData("token"))
+    person.type(manage.sign_in_choice.instance_url, org.url)
+    person.type(manage.sign_in_choice.access_token, org.admin_token())
+
+    org.assignments.clear()  # someone removed the assignment by hand...
+    org.assignments.append({"Id": "0PaX", "AssigneeId": "005X", "PermissionSetId": "nope"})
+    real_remove = org._remove
+
+    def refuse_permission_set(sobject: str, record_id: str):  # ...and the permission set cannot go yet
+        if sobject == "PermissionSet":
+            return org._sf_error(400, "DELETE_FAILED", "permission set is assigned to users")
+        return real_remove(sobject, record_id)
+
+    org._remove = refuse_permission_set  # type: ignore[method-assign]
+    try:
+        person.click(manage.remove_app_button)
+        assert manage.confirm_box is not None and "Delete the External Client App Unstructured_Connector" in (
+            manage.confirm_box.text()
+        )
+        manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
+        person.qtbot.waitUntil(lambda: manage.message.kind in ("ok", "warning", "error"), timeout=10000)
+        assert manage.message.kind == "warning" and "Remove app again" in manage.message.text()
+        assert org.org_apps == {} and wizard.context.settings.salesforce_apps  # still listed: something is left
+    finally:
+        del org._remove
+    person.click(manage.remove_app_button)
+    assert manage.confirm_box is not None
+    manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
+    person.qtbot.waitUntil(lambda: manage.message.kind == "ok", timeout=10000)
+    assert "Removed Unstructured_Connector" in manage.message.text()
+    assert org.permission_sets == {} and wizard.context.settings.salesforce_apps == []
+    assert not manage.remove_app_button.isEnabled() and "none made" in manage.apps_choice.currentText()
