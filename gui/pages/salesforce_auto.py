@@ -445,7 +445,7 @@ class SalesforceAutoPage(TaskPage):
                 self.tr(
                     "{0}\nA Connected App serves login.salesforce.com where an External Client App does not: set one "
                     "up instead. The External Client App {1} stays, recorded here: once the Connected App works, "
-                    "remove it in Setup (External Client App Manager) or with remove-salesforce-app --app-name {1}. "
+                    "remove it under Manage connectors (Advanced, Remove app). "
                     "Many orgs refuse new Connected Apps since Spring '26; the plan says so before anything is created."
                 ).format(error.message, request.app_name)
             )
