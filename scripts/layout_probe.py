@@ -166,6 +166,9 @@ def walk(probe: Probe) -> None:
         manage = manager.manage_page
         wait_until(lambda: manage.table.rowCount() > 0)
         probe.look(manager, "manage")
+        manage.sign_in_options.setChecked(True)  # Advanced: sign-in ways, apps made here, the field check
+        probe.look(manager, "manage-advanced")
+        manage.sign_in_options.setChecked(False)
         manage.table.selectRow(0)
         manage.rotate_button.click()
         rotation = manage.rotation

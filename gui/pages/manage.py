@@ -303,7 +303,7 @@ class ManagePage(TaskPage):
 
     def busy_changed(self, busy: bool) -> None:
         self.field_check_button.setEnabled(not busy)
-        self.remove_app_button.setEnabled(not busy and self.apps_choice.count() > 0)
+        self.remove_app_button.setEnabled(not busy and bool(self.context.settings.salesforce_apps))
         self.load_button.setEnabled(not busy)
         self.finish_button.setEnabled(not busy)
         self.remove_unfinished_button.setEnabled(not busy)

@@ -593,3 +593,5 @@ def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_
     assert "Removed Unstructured_Connector" in manage.message.text()
     assert org.permission_sets == {} and wizard.context.settings.salesforce_apps == []
     assert not manage.remove_app_button.isEnabled() and "none made" in manage.apps_choice.currentText()
+    manage.busy_changed(False)  # as after any later task: still nothing to remove
+    assert not manage.remove_app_button.isEnabled()
