@@ -11,13 +11,14 @@ import pytest
 
 from core.errors import InvalidInputError, OrgApiError, SalesforceLoginError
 from core.keys import KeyBundle, create_key_bundle
-from core.salesforce.metadata import CONNECTED_APP, AppSpec, app_package, certificate_package, new_consumer_key
+from core.salesforce.metadata import CONNECTED_APP, AppSpec, app_package, certificate_package
 from core.salesforce.org import OrgClient
 from core.settings import JournalEntry, SalesforceAppRecord, Settings
 from core.usecases.journal import Journal, describe
 from core.usecases.rotation import replace_certificate
 from core.usecases.salesforce_app import apply_setup, leftovers_of, remove_app, undo_setup
 from tests.conftest import USERNAME
+from tests.core.test_salesforce_setup import _spec as setup_spec
 from tests.core.test_salesforce_setup import connector_login
 from tests.core.test_salesforce_setup import plan as setup_plan
 from tests.fakes.salesforce_org import FakeOrg, metadata_schema
@@ -28,18 +29,7 @@ def plan(client: OrgClient, bundle: KeyBundle, **options: str):  # type: ignore[
 
 
 def _spec(bundle: KeyBundle, **changes: str) -> AppSpec:
-    assert bundle.cert_pem is not None
-    values = dict(
-        name="Strict_App",
-        label="Strict App",
-        contact_email="a@b.co",
-        certificate_pem=bundle.cert_pem.decode(),
-        consumer_key=new_consumer_key(),
-        permission_set="",
-        app_type=CONNECTED_APP,
-    )
-    values.update(changes)
-    return AppSpec(**values)  # type: ignore[arg-type]
+    return setup_spec(bundle, **{"label": "Strict App", "app_type": CONNECTED_APP, **changes})
 
 
 def test_the_connected_app_file_is_schema_valid_and_says_what_the_connector_needs(key_bundle: KeyBundle) -> None:

@@ -10,7 +10,9 @@ import requests
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from core.settings import Settings
 from gui.page_ids import PageId
+from gui.pages.manage import ManagePage
 from tests.conftest import API_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg
@@ -22,6 +24,15 @@ def org(org: FakeOrg, platform: FakePlatform) -> FakeOrg:
     """The loopback org, with the Platform's connection checks logging in to it."""
     platform.reset(api_key=API_KEY, salesforce_url=org.url)
     return org
+
+
+def open_manage_with(person: Person, settings: Settings) -> ManagePage:
+    """Save ``settings`` as an earlier session left them, and open Manage on them."""
+    settings.save()
+    person.wizard.context.settings = Settings.load()
+    person.click(person.wizard.welcome_page.manage_radio)
+    person.next()
+    return person.wizard.manage_page
 
 
 def free_port() -> int:
@@ -515,7 +526,7 @@ def test_a_field_check_stopped_while_waiting_still_cleans_up_and_says_where_its_
 
 
 def test_a_killed_field_check_is_offered_for_removal_only(person: Person, org: FakeOrg) -> None:
-    from core.settings import JournalEntry, Settings
+    from core.settings import JournalEntry
     from core.usecases.field_check import APP_PREFIX
 
     settings = Settings.load()
@@ -530,12 +541,7 @@ def test_a_killed_field_check_is_offered_for_removal_only(person: Person, org: F
             pid="999999999",  # gone
         )
     ]
-    settings.save()
-    wizard = person.wizard
-    wizard.context.settings = Settings.load()
-    person.click(wizard.welcome_page.manage_radio)
-    person.next()
-    manage = wizard.manage_page
+    manage = open_manage_with(person, settings)
     assert "field check's throw-away External Client App" in manage.unfinished.text()
     assert manage.remove_unfinished_button.isVisible() and not manage.finish_button.isVisible()
 
@@ -544,7 +550,6 @@ def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_
     person: Person, org: FakeOrg, key_bundle
 ) -> None:
     from core.salesforce.org import AdminSession, OrgClient
-    from core.settings import Settings
     from core.usecases.salesforce_app import apply_setup, plan_setup
 
     client = OrgClient(AdminSession(instance_url=org.url, access_token=org.admin_token()))
@@ -553,12 +558,8 @@ def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_
     )
     settings = Settings.load()
     apply_setup(client, plan).apply(settings)
-    settings.save()
+    manage = open_manage_with(person, settings)
     wizard = person.wizard
-    wizard.context.settings = Settings.load()
-    person.click(wizard.welcome_page.manage_radio)
-    person.next()
-    manage = wizard.manage_page
     person.click(manage.sign_in_options)
     assert "Unstructured_Connector (External Client App, 127.0.0.1)" == manage.apps_choice.currentText()
     manage.sign_in_choice.way.setCurrentIndex(manage.sign_in_choice.way.findData("token"))
