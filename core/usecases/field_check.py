@@ -251,9 +251,11 @@ def run_field_check(
 
     ``Record`` events say what to record (the throw-away app while it exists, then its removal), as the set-up's do.
 
+    A stop (``run.cancel``) ends the check as a failed step: during the sign-in nothing was created;
+    later, what was created is removed first.
+
     Raises:
         InvalidInputError: the request cannot work (before anything is sent).
-        CancelledError: stopped during the sign-in (nothing was created); a stop later cleans up first.
     """
     run = run or Runtime()
     request = request.validated()
