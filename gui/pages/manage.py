@@ -78,6 +78,8 @@ class ManagePage(TaskPage):
         self.confirm_box: QMessageBox | None = None
         self.rotation: RotationWizard | None = None
         self._verdict: tuple[str, str] | None = None
+        #: After an automatic rotation whose check passed: the connector to count for once the list is in.
+        self._look_after_load = ""
         self.setTitle(self.tr("Manage connectors"))
         self.setSubTitle(
             self.tr(
@@ -392,6 +394,10 @@ class ManagePage(TaskPage):
             self._verdict = None
             (self.message.show_ok if kind == "ok" else self.message.show_error)(text)
         self._selection_changed()
+        look = next((r for r in rows if r.id == self._look_after_load), None)
+        self._look_after_load = ""
+        if look is not None:  # the rotated connector, with its new key: what it reads now, as after a check
+            QTimer.singleShot(0, self, lambda: self._look_at_reading(look))
 
     def _colour_expiry(self) -> None:
         """Expiring dates in the error colour for the table's own background (light or dark, 4.5:1 at least)."""
@@ -687,6 +693,7 @@ class ManagePage(TaskPage):
         name = done.saved.connector.name
         if done.check.status == "SUCCESS":
             self._verdict = ("ok", self.tr("{0} now uses its new key; the connection check passed.").format(name))
+            self._look_after_load = done.saved.connector.id
         else:
             self._verdict = (
                 "error",

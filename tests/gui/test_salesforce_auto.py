@@ -193,6 +193,9 @@ def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_se
     person.qtbot.waitUntil(lambda: manage.message.kind in ("ok", "error") and not manage.is_busy(), timeout=20000)
     assert manage.message.kind == "ok", manage.message.text()
     assert "connection check passed" in manage.message.text()
+    # Then, as after a passing check, what the connector reads now with its new key.
+    person.qtbot.waitUntil(lambda: bool(manage.reading_message.text()) and not manage.is_busy(), timeout=10000)
+    assert manage.reading_message.text().startswith("What ") and "reads now:" in manage.reading_message.text()
     new_certificate = org.org_apps["Unstructured_Connector"].certificate_pem
     assert new_certificate != old_certificate
     new_key = platform.connectors[connector_id]["config"]["private_key"]
