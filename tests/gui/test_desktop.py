@@ -160,7 +160,7 @@ def probe(env: dict[str, str], *args: str) -> dict:
     return json.loads(lines[-1])
 
 
-PAGES = 20  # create flow (the Key page's three modes, optional boxes closed and open), Manage, the rotation dialog
+PAGES = 21  # create flow (the Key page's three modes, optional boxes closed and open), Manage (and its Advanced), the rotation dialog
 
 
 def test_every_page_fits_at_the_minimum_size_offscreen() -> None:
