@@ -109,7 +109,8 @@ class CheckStep:
 
 @dataclass
 class FieldReport:
-    """What a field check found. Holds no secret: :meth:`to_json` is scrubbed again on the way out."""
+    """What a field check found. Holds no secret: values are never recorded, and :func:`run_field_check`
+    scrubs its steps and facts of every secret it used before handing it out."""
 
     started_at: str
     login_url: str
