@@ -298,10 +298,11 @@ class ManagePage(TaskPage):
             button.setEnabled(has)
         self.auto_rotate_button.setEnabled(has and row is not None and row.auto_rotation)
 
-    def _run(self, task: Task, text: str, on_success: Callable[[Any], None], *, cancellable: bool = True) -> None:
+    def _run(self, task: Task, text: str, on_success: Callable[[Any], None], **options: Any) -> None:
+        """``run_task`` with the page's last verdict and reading cleared first (every action here starts so)."""
         self.message.clear_message()
         self.reading_message.clear_message()
-        self.run_task(task, text, on_success=on_success, cancellable=cancellable)
+        self.run_task(task, text, on_success=on_success, **options)
 
     def busy_changed(self, busy: bool) -> None:
         self.field_check_button.setEnabled(not busy)
@@ -338,9 +339,7 @@ class ManagePage(TaskPage):
         except AppError as exc:
             self.message.show_error(str(exc))
             return
-        self.message.clear_message()
-        self.reading_message.clear_message()
-        self.run_task(
+        self._run(
             Task(client.list_sources),
             self.tr("Loading connectors..."),
             on_success=self._loaded,
@@ -433,9 +432,7 @@ class ManagePage(TaskPage):
         row = self.selected()
         if row is None:
             return
-        self.message.clear_message()
-        self.reading_message.clear_message()
-        self.run_task(
+        self._run(
             connection_check_task(self.access.client(), row.id, self.context),
             self.tr("Checking {0}...").format(row.name),
             on_success=lambda check: self._checked(row, check),
@@ -601,9 +598,7 @@ class ManagePage(TaskPage):
         sign_in = SignIn(login_url=entry.login_url or context.draft.login_url, port=context.sign_in_port)
         journal = Journal(context.settings_path)
         task = Task(lambda: remove_unfinished_setup(entry, sign_in, journal=journal, run=task.runtime(context.timings)))
-        self.message.clear_message()
-        self.reading_message.clear_message()
-        self.run_task(
+        self._run(
             task,
             self.tr("Removing what the unfinished run created: sign in to Salesforce in your browser..."),
             on_success=self._unfinished_removed,
@@ -668,9 +663,7 @@ class ManagePage(TaskPage):
                 run=task.runtime(context.timings),
             )
         )
-        self.message.clear_message()
-        self.reading_message.clear_message()
-        self.run_task(
+        self._run(
             task,
             self.tr("Rotating {0}: sign in to Salesforce in your browser...").format(row.name)
             if sign_in.way.value == "browser"
@@ -754,19 +747,18 @@ class ManagePage(TaskPage):
 
         task = Task(check)
         self._field_check_folder = folder
-        self.message.clear_message()
-        self.reading_message.clear_message()
-        self.run_task(
+        self._run(
             task,
             self.tr("Field check: sign in to Salesforce in your browser...")
             if sign_in.way.value == "browser"
             else self.tr("Field check: checking the org..."),
             on_success=lambda done: self._field_checked(*done),
             on_failure=self._field_check_failed,
-            on_progress=self._field_check_progress,
+            on_progress=self._sign_in_progress,
         )
 
-    def _field_check_progress(self, event: Event) -> None:
+    def _sign_in_progress(self, event: Event) -> None:
+        """A Salesforce use case's events, for those that only sign in and say what they do (field check, removal)."""
         from core.usecases.progress import Notice
 
         if isinstance(event, OpenSignInPage):
@@ -860,15 +852,13 @@ class ManagePage(TaskPage):
                 run=task.runtime(context.timings),
             )
         )
-        self.message.clear_message()
-        self.reading_message.clear_message()
-        self.run_task(
+        self._run(
             task,
             self.tr("Removing {0}: sign in to Salesforce in your browser...").format(app.app_name)
             if sign_in.way.value == "browser"
             else self.tr("Removing {0}...").format(app.app_name),
             on_success=lambda removed: self._app_removed(app, removed),
-            on_progress=self._field_check_progress,
+            on_progress=self._sign_in_progress,
         )
 
     def _app_removed(self, app: SalesforceAppRecord, removed: AppRemoved) -> None:
