@@ -27,6 +27,8 @@ from core.text import printable
 MAX_TEXT = 400
 REMOVED = "[removed]"
 _SOQL_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
+#: What a SOQL literal becomes in the report: the query's shape, not its value.
+_ASKED = "'?'"
 
 
 @dataclass
@@ -87,7 +89,7 @@ def _path(url: str) -> str:
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     if "q" in query:  # SOQL: what was asked, without the values
-        return f"{parts.path}?q={_SOQL_LITERAL.sub(chr(39) + '?' + chr(39), query['q'][0])}"
+        return f"{parts.path}?q={_SOQL_LITERAL.sub(_ASKED, query['q'][0])}"
     return parts.path + (f"?{'&'.join(sorted(query))}" if query else "")
 
 

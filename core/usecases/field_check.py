@@ -288,11 +288,9 @@ def run_field_check(
     created: list[tuple[str, str]] = []
     removed = False
     consumer_key = ""
-    began = time.monotonic()
+    began = overhead_started = time.monotonic()
     try:
         # 1. The check-only deploy (plan_setup: versions, the user, the name free, then checkOnly).
-        began = time.monotonic()
-        overhead_started = began
         try:
             plan = plan_setup(
                 org,
