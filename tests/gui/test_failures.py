@@ -222,12 +222,7 @@ def test_unreachable_salesforce_and_skipping_with_a_warning(
 def test_validation_error_on_categories_returns_to_the_categories(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
 ) -> None:
-    person.reach_review(tmp_path, salesforce, platform)
-    platform.fail_next(
-        422, {"detail": [{"loc": ["body", "config", "categories"], "msg": "bad", "type": "x"}]}, method="POST"
-    )
-    person.click(person.wizard.review_page.create_button)
-    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    person.create_with_the_categories_refused(tmp_path, salesforce, platform)
     assert "config.categories: bad" in person.wizard.unstructured_page.categories_message.text()
 
 

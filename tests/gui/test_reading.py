@@ -88,12 +88,7 @@ def test_a_count_arriving_after_create_routed_back_keeps_the_categories_verdict(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
 ) -> None:
     """Create's refusal of the categories stays beside them, even when the page re-checks itself later."""
-    person.reach_review(tmp_path, salesforce, platform)
-    platform.fail_next(
-        422, {"detail": [{"loc": ["body", "config", "categories"], "msg": "bad", "type": "x"}]}, method="POST"
-    )
-    person.click(person.wizard.review_page.create_button)
-    person.qtbot.waitUntil(lambda: person.at(PageId.UNSTRUCTURED), timeout=10000)
+    person.create_with_the_categories_refused(tmp_path, salesforce, platform)
     page = person.wizard.unstructured_page
     person.click(page.check_again)  # a count that lands after the route back re-checks the page
     counted(person)
