@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from core import winacl
 from core.errors import FileRefusedError
+from core.fileshare import sharing_retry
 
 if TYPE_CHECKING:
     from core.keys import KeyBundle
@@ -152,7 +153,7 @@ def _commit(tmp_name: str, path: Path, *, overwrite: bool) -> None:
     """Move a staged file to ``path``; without ``overwrite`` never over anything that appeared meanwhile."""
     try:
         if overwrite:
-            os.replace(tmp_name, path)
+            sharing_retry(lambda: os.replace(tmp_name, path))
             return
         # link() fails if the target appeared meanwhile: no race can clobber a key.
         try:
@@ -163,7 +164,7 @@ def _commit(tmp_name: str, path: Path, *, overwrite: bool) -> None:
             # File systems without hard links (FAT, some network shares).
             if os.path.lexists(path):
                 raise FileRefusedError(f"{path} already exists and was left untouched.") from None
-            os.replace(tmp_name, path)
+            sharing_retry(lambda: os.replace(tmp_name, path))
     except FileRefusedError:
         raise
     except OSError as exc:

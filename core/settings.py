@@ -35,6 +35,7 @@ import platformdirs
 
 from core import APP_ID
 from core.errors import AppError
+from core.fileshare import read_text_shared
 
 HOME_ENV = "SFCW_HOME"
 SETTINGS_FILE = "settings.json"
@@ -227,7 +228,7 @@ class Settings:
         """
         path = path or config_dir() / SETTINGS_FILE
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_text_shared(path)
         except FileNotFoundError:
             return cls.defaults()
         except (OSError, ValueError) as exc:

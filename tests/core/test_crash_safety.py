@@ -17,7 +17,7 @@ import pytest
 
 from cli import Cli, run
 from core.secret_store import SecretStore
-from core.settings import Settings
+from core.settings import Settings, config_dir
 from tests.conftest import FAST
 from tests.core.test_cli import Run
 from tests.core.test_cli_setup import setup_args
@@ -219,6 +219,28 @@ def test_many_processes_saving_at_once_lose_nothing() -> None:
     ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0, 0]
     assert len(Settings.load().connectors) == 80
+
+
+def test_a_save_rides_out_another_process_reading_the_file() -> None:
+    """On Windows a file open elsewhere cannot be replaced (Access denied) until it is closed."""
+    from core.settings import ConnectorRecord
+
+    Settings.update(lambda s: s.remember_connector(ConnectorRecord(id="c0", name="n", api_url="u")))
+    path = config_dir() / "settings.json"
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; f = open(sys.argv[1]); print('open', flush=True); time.sleep(0.5)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+    Settings.update(lambda s: s.remember_connector(ConnectorRecord(id="c1", name="n", api_url="u")))
+    assert reader.wait(timeout=30) == 0
+    assert [c.id for c in Settings.load().connectors] == ["c0", "c1"]
 
 
 # --- 4 (as it happened), 5 and 7: rotations ------------------------------------------------------------
