@@ -84,11 +84,23 @@ def check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("id")
     _api_url(p)
     p.add_argument("--timeout", type=float, default=None, help="seconds to wait for the verdict (default 120)")
+    count_argument(p)
+    _json(p)
+
+
+def count_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-count",
+        action="store_true",
+        help="after a passing check, do not log in as the connector to count what it reads per category "
+        "(done by default when this computer keeps its key; one API request per category)",
+    )
 
 
 def check(cli: Cli, args: argparse.Namespace) -> int:
     import math
 
+    from cli.salesforce import reading_notes, reading_now, reading_table
     from core.unstructured.connectors import explain_check_failure
 
     timeout = cli.timings.check_timeout if args.timeout is None else args.timeout
@@ -97,11 +109,17 @@ def check(cli: Cli, args: argparse.Namespace) -> int:
     client = cli.client(args.api_url)
     cli.note("Connection check started; waiting for a verdict...")
     verdict = client.run_connection_check(args.id, timeout=timeout, poll_interval=cli.timings.check_poll_interval)
-    if verdict.status == "SUCCESS":
-        cli.say("SUCCESS: the connector can reach Salesforce.")
-        return 0
-    cli.say(f"FAILURE: {explain_check_failure(verdict.reason)}")
-    return 1
+    passed = verdict.status == "SUCCESS"
+    line = "SUCCESS: the connector can reach Salesforce." if passed else f"FAILURE: {explain_check_failure(verdict.reason)}"
+    survey = reading_now(cli, client, args.id) if passed and not args.no_count else None
+    cli.emit(
+        args,
+        {"id": args.id, "check": verdict.status, "reason": verdict.reason, "reading": survey and survey.to_json()},
+        line + (f"\n{reading_table(survey)}" if survey else ""),
+    )
+    if survey:
+        reading_notes(cli, survey, then=f"check again, or leave {{them}} out (update {args.id} --categories)")
+    return 0 if passed else 1
 
 
 def update_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.command import Command
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from cli.context import Cli
     from core.errors import AppError
     from core.salesforce.login import LoginResult
+    from core.unstructured.client import PlatformClient
     from core.usecases.reading import ReadingSurvey
     from core.validation import SalesforceConfig
 
@@ -128,20 +130,64 @@ def _verify_reading(cli: Cli, args: argparse.Namespace, config: SalesforceConfig
     except AppError as exc:
         return _login_failed(cli, args, exc, config.consumer_key)
     cli.emit(args, survey.to_json(), reading_table(survey))
+    reading_notes(cli, survey, then="verify again, or leave {them} out of --categories")
+    return 1 if survey.unreadable else 0
+
+
+def reading_notes(cli: Cli, survey: ReadingSurvey, *, then: str) -> None:
+    """The survey's warnings, why the allowance is unknown, and what an unreadable category means (then ``then``)."""
     for warning in survey.warnings:
         cli.note("Warning: " + warning)
     if survey.allowance is None and survey.allowance_reason:
         cli.note(survey.allowance_reason)
-    unreadable = [reading.name for reading in survey.unreadable]
-    if unreadable:
+    if survey.unreadable:
+        cli.note(unreadable_note(survey, then))
+
+
+def unreadable_note(survey: ReadingSurvey, then: str) -> str:
+    """What a category the connector's user cannot read means, and ``then`` (with ``{them}`` for it or them)."""
+    names = [reading.name for reading in survey.unreadable]
+    them = "it" if len(names) == 1 else "them"
+    return (
+        f"The connector's user cannot read {', '.join(names)}: its first run would fail. Fix the access "
+        f"in Salesforce and {then.format(them=them)}."
+    )
+
+
+def reading_now(
+    cli: Cli, client: PlatformClient, connector_id: str, *, key_file: Path | None = None
+) -> ReadingSurvey | None:
+    """After a passing check, what the connector reads now: its own login with the key this computer keeps
+    (in the keyring, or ``key_file``), through the host its app was set up with. None, with a note saying
+    why, when that cannot be counted: the check's verdict stands either way.
+    """
+    from core.errors import AppError
+    from core.usecases.connectors import stored_key_of
+    from core.usecases.reading import survey_connector
+
+    settings = cli.load_settings()
+    if key_file is None and stored_key_of(settings, connector_id, lambda _name: "known") is None:
         cli.note(
-            f"The connector's user cannot read {', '.join(unreadable)}: its first run would fail. Fix the access "
-            "in Salesforce and verify again, or leave "
-            + ("it" if len(unreadable) == 1 else "them")
-            + " out of --categories."
+            "This computer does not keep the connector's private key: run 'verify --categories' with the key "
+            "file to see what it reads."
         )
-        return 1
-    return 0
+        return None
+
+    def stored_key() -> str | None:
+        return cli.key_text(str(key_file)) if key_file is not None else stored_key_of(settings, connector_id, cli.store.get)
+
+    def login_url_of(consumer_key: str) -> str:
+        app = settings.salesforce_app(consumer_key)
+        return (app.login_url if app is not None else "") or defaults.CONNECTOR_LOGIN_URL
+
+    try:
+        survey = survey_connector(
+            client, connector_id, stored_key=stored_key, login_url_of=login_url_of, timings=cli.timings
+        )
+    except AppError as exc:
+        cli.note(f"Could not count what the connector reads now: {exc.message}")
+        return None
+    return survey
 
 
 def reading_table(survey: ReadingSurvey) -> str:

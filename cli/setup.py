@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.command import Command
+from cli.connectors import count_argument
 from core import defaults
 from core.errors import InvalidInputError, RotationIncomplete, SetupFailed
 
@@ -221,11 +222,13 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
     sign_in_arguments(p)
     p.set_defaults(login_url="")
     wait_arguments(p)
+    count_argument(p)
     _yes(p)
     p.add_argument("--json", action="store_true")
 
 
 def rotate(cli: Cli, args: argparse.Namespace) -> int:
+    from cli.salesforce import reading_notes, reading_now, reading_table
     from core.unstructured.connectors import explain_check_failure
     from core.usecases.rotation import RotationPlan, RotationRequest, rotate_automatically
 
@@ -285,14 +288,22 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
         cli.note(
             f"New key: {files.private_key or 'keyring:' + done.key.name} (owner-only); certificate {files.certificate}."
         )
-    verdict = "SUCCESS" if done.check.status == "SUCCESS" else f"FAILURE: {explain_check_failure(done.check.reason)}"
+    passed = done.check.status == "SUCCESS"
+    verdict = "SUCCESS" if passed else f"FAILURE: {explain_check_failure(done.check.reason)}"
     connector = done.saved.connector
+    survey = None
+    if passed and not args.no_count:  # what the connector reads now, with its new key
+        key_file = done.key.files.private_key if done.key is not None else None
+        survey = reading_now(cli, client, connector.id, key_file=key_file)
     cli.emit(
         args,
-        {"connector": connector.redacted(), "check": done.check.status},
-        f"Rotated {connector.id} ({connector.name}); connection check {verdict}.",
+        {"connector": connector.redacted(), "check": done.check.status, "reading": survey and survey.to_json()},
+        f"Rotated {connector.id} ({connector.name}); connection check {verdict}."
+        + (f"\n{reading_table(survey)}" if survey else ""),
     )
-    return 0 if done.check.status == "SUCCESS" else 1
+    if survey:
+        reading_notes(cli, survey, then=f"check again, or leave {{them}} out (update {connector.id} --categories)")
+    return 0 if passed else 1
 
 
 # --- remove-salesforce-app and forget-org -----------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,36 @@ def test_setup_then_submit_gives_a_connector_whose_check_passes(
     assert created.code == 0, created.err
     check = cli("check", created.out.strip(), "--api-url", platform.api_url)
     assert check.code == 0 and "SUCCESS" in check.out
+    # The key went in as a file, not into the keyring: nothing to count with, and the check says how else.
+    assert "does not keep the connector's private key" in check.err and "verify --categories" in check.err
+
+
+def test_check_of_a_connector_whose_key_is_kept_here_says_what_it_reads(
+    org: FakeOrg, monkeypatch: pytest.MonkeyPatch, platform: FakePlatform, tmp_path: Path
+) -> None:
+    assert cli("keygen", "--out", str(tmp_path), "--name", "prod", "--store").code == 0
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    setup = cli(*setup_args(org, (tmp_path / "prod.pem", tmp_path / "prod.crt")))
+    assert setup.code == 0, setup.err
+    platform.reset(api_key=API_KEY, salesforce_url=org.url)
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+    created = cli(*submit_args(Path("keyring:prod"), platform, consumer_key=setup.out.strip()))
+    assert created.code == 0, created.err
+    connector_id = created.out.strip()
+    org.unreadable[USERNAME] = {"Campaign"}
+
+    check = cli("check", connector_id, "--api-url", platform.api_url, "--json")
+    assert check.code == 0, check.err  # the connection check passed: its verdict stands
+    body = json.loads(check.out)
+    assert body["check"] == "SUCCESS" and body["id"] == connector_id
+    readable = {c["name"]: c["readable"] for c in body["reading"]["categories"]}
+    assert readable == {"Account": True, "Campaign": False, "Case": True, "EmailMessage": True, "Lead": True}
+    assert "cannot read Campaign" in check.err and f"update {connector_id} --categories" in check.err
+
+    text = cli("check", connector_id, "--api-url", platform.api_url)
+    assert text.out.startswith("SUCCESS") and "  Campaign      NOT readable." in text.out
+    quiet = cli("check", connector_id, "--api-url", platform.api_url, "--no-count")
+    assert quiet.out.strip() == "SUCCESS: the connector can reach Salesforce." and "read" not in quiet.err
 
 
 def test_json_output_names_what_was_created(
@@ -251,6 +282,11 @@ def test_rotate_auto_replaces_the_certificate_and_the_connector_key_with_no_clic
     run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
     assert run.code == 0, run.err
     assert f"Rotated {connector_id}" in run.out and "connection check SUCCESS" in run.out
+    # Then, with the new key, what the connector reads now: per category, and the first run's cost.
+    assert "What the connector's user can read:" in run.out
+    for name in ("Account", "Campaign", "Case", "EmailMessage", "Lead"):
+        assert re.search(rf"^  {name} +readable, [\d,]+ records?$", run.out, re.MULTILINE), run.out
+    assert "The first full run reads" in run.out
     new_key = (tmp_path / "new" / "salesforce-rotated.pem").read_text()
     assert_owner_only(tmp_path / "new" / "salesforce-rotated.pem")
     assert platform.connectors[connector_id]["config"]["private_key"] == new_key
