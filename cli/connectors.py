@@ -110,7 +110,11 @@ def check(cli: Cli, args: argparse.Namespace) -> int:
     cli.note("Connection check started; waiting for a verdict...")
     verdict = client.run_connection_check(args.id, timeout=timeout, poll_interval=cli.timings.check_poll_interval)
     passed = verdict.status == "SUCCESS"
-    line = "SUCCESS: the connector can reach Salesforce." if passed else f"FAILURE: {explain_check_failure(verdict.reason)}"
+    line = (
+        "SUCCESS: the connector can reach Salesforce."
+        if passed
+        else f"FAILURE: {explain_check_failure(verdict.reason)}"
+    )
     survey = reading_now(cli, client, args.id) if passed and not args.no_count else None
     cli.emit(
         args,

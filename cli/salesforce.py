@@ -174,7 +174,11 @@ def reading_now(
         return None
 
     def stored_key() -> str | None:
-        return cli.key_text(str(key_file)) if key_file is not None else stored_key_of(settings, connector_id, cli.store.get)
+        return (
+            cli.key_text(str(key_file))
+            if key_file is not None
+            else stored_key_of(settings, connector_id, cli.store.get)
+        )
 
     def login_url_of(consumer_key: str) -> str:
         app = settings.salesforce_app(consumer_key)

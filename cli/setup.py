@@ -318,7 +318,7 @@ def remove_arguments(p: argparse.ArgumentParser) -> None:
 
 def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
     from core.salesforce.metadata import app_kind
-    from core.usecases import salesforce_app as setup
+    from core.usecases import app_removal
     from core.usecases.journal import describe
 
     settings = cli.load_settings()
@@ -332,7 +332,7 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
         if not ask("Remove what it created?"):
             cli.note("Nothing was removed.")
             return 1
-        left = setup.remove_unfinished_setup(entry, sign_in_of(args), journal=cli.journal, run=cli.runtime())
+        left = app_removal.remove_unfinished_setup(entry, sign_in_of(args), journal=cli.journal, run=cli.runtime())
         if left:
             cli.note("Still in the org: " + "; ".join(left))
             return 1
@@ -349,7 +349,9 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
         if not ask("Remove it?"):
             cli.note("Nothing was removed.")
             return 1
-        gone = setup.remove_app_by_name(args.app_name, sign_in_of(args), app_type=args.app_type, run=cli.runtime())
+        gone = app_removal.remove_app_by_name(
+            args.app_name, sign_in_of(args), app_type=args.app_type, run=cli.runtime()
+        )
         if gone.left:
             cli.note("Still in the org: " + "; ".join(gone.left))
             return 1
@@ -368,7 +370,7 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
     if not ask("Remove it?"):
         cli.note("Nothing was removed.")
         return 1
-    removed = setup.remove_salesforce_app(
+    removed = app_removal.remove_salesforce_app(
         app,
         sign_in_of(args),
         read_secret=cli.store.get,

@@ -24,7 +24,7 @@ from core.salesforce import login
 from core.secret_store import SecretStore
 from core.unstructured.client import PlatformClient
 from core.unstructured.connectors import inventory
-from core.usecases import admin, connectors, field_check, keys, reading, rotation, salesforce_app
+from core.usecases import admin, app_removal, connectors, field_check, keys, reading, rotation, salesforce_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ CLI_CALLS: dict[str, tuple[Callable[..., Any], ...]] = {
     "delete": (connectors.delete_connector,),
     "setup-salesforce": (salesforce_app.set_up_salesforce_app,),
     "rotate": (rotation.rotate_automatically,),
-    "remove-salesforce-app": (salesforce_app.remove_salesforce_app,),
+    "remove-salesforce-app": (app_removal.remove_salesforce_app,),
     "forget-org": (admin.forget_kept_sign_ins,),
     "field-check": (field_check.run_field_check,),
     "doctor": (doctor.offline_findings, doctor.online_findings),

@@ -40,10 +40,12 @@ from core.settings import SalesforceAppRecord
 from core.text import duration, printable
 from core.transport import make_session, require_safe_url
 from core.usecases.admin import SignIn, admin_session
+from core.usecases.app_removal import AppRemoved, remove_app
 from core.usecases.journal import Journal
+from core.usecases.org_state import undo_setup
 from core.usecases.progress import Notice, Record, Runtime
 from core.usecases.rotation import replace_certificate
-from core.usecases.salesforce_app import AppRemoved, apply_setup, my_domain_of, plan_setup, remove_app, undo_setup
+from core.usecases.salesforce_app import apply_setup, my_domain_of, plan_setup
 from core.validation import validate_username
 
 #: Every throw-away app's name starts so (and a permission set ``{name}_Users`` goes with it).

@@ -36,8 +36,10 @@ from core.usecases.admin import SignIn, admin_session
 from core.usecases.connectors import ConnectorSaved, UpdateRequest, update_connector
 from core.usecases.journal import Journal, describe, new_entry, run_lock
 from core.usecases.keys import SavedKey, Secrets, save_key_bundle, unique_key_name
+from core.usecases.login_wait import wait_for_connector_login
+from core.usecases.org_state import choose_api_version, describe_failures
 from core.usecases.progress import Notice, Record, Runtime, Step, StepStarted
-from core.usecases.salesforce_app import choose_api_version, describe_failures, my_domain_of, wait_for_connector_login
+from core.usecases.salesforce_app import my_domain_of
 
 #: The new key's name: this, or ``salesforce-rotated-2``... whichever is free (files and keyring).
 ROTATED_KEY_NAME = "salesforce-rotated"

@@ -4,7 +4,7 @@
 :func:`prepare_setup` (check the org, change nothing: the plan in plain words), ask the front end
 to confirm the plan, then :func:`carry_out_setup` (create, record, keep the sign-in if asked,
 prove the connector's login). The wizard calls the two halves itself, one per button, with the
-admin's click on *Create* as the confirmation. :func:`remove_salesforce_app` removes what was made.
+admin's click on *Create* as the confirmation. :mod:`core.usecases.app_removal` removes what was made.
 
 1. :func:`plan_setup` checks everything before anything is created: API version (60.0+), the
    connector's user (exists, active), that the app name is free, and a check-only deploy of
@@ -12,8 +12,8 @@ admin's click on *Create* as the confirmation. :func:`remove_salesforce_app` rem
 2. :func:`apply_setup` creates it: a licence-less permission set (reused if it exists), its
    assignment to the connector's user, and the app (an External Client App, or a Connected App) in one deploy with our
    certificate and a consumer key made here. A failure after something was created raises
-   :class:`SetupFailed` carrying what was created, for :func:`undo_setup`.
-3. :func:`wait_for_connector_login` polls the connector's own JWT login until Salesforce has
+   :class:`SetupFailed` carrying what was created, for :func:`undo_failed_setup`.
+3. :func:`core.usecases.login_wait.wait_for_connector_login` polls the connector's own JWT login until Salesforce has
    applied the app, retrying only the answers waiting can fix.
 
 Like :mod:`core.usecases.connectors`, nothing here saves settings: results say what to record,
@@ -23,7 +23,6 @@ and what must be recorded before the next step is handed out at once as a ``Reco
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -32,45 +31,46 @@ from core.errors import (
     AppAlreadyExists,
     AppError,
     InvalidInputError,
-    NetworkError,
     OrgApiError,
-    PropagationTimeout,
-    SalesforceLoginError,
     SetupFailed,
 )
 from core.keys import KeyBundle, check_pair, fingerprint_sha256, load_certificate, load_private_key
-from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
+from core.salesforce.login import LoginResult
 from core.salesforce.metadata import (
     CALLBACK_URL,
     CONNECTED_APP,
     CONNECTED_APP_COMPONENT,
     ECA,
     IP_RELAXATION,
-    MIN_API_VERSION,
     OAUTH_SCOPES,
     AppSpec,
     app_kind,
     app_package,
     new_consumer_key,
-    removal_package,
     validate_api_name,
     validate_app_type,
 )
 from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
 from core.settings import JournalEntry, SalesforceAppRecord, Settings
-from core.text import duration
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.journal import Journal, new_entry
+from core.usecases.login_wait import wait_for_connector_login
+from core.usecases.org_state import (
+    app_component_type,
+    app_exists,
+    choose_api_version,
+    describe_failures,
+    one_row,
+    undo_setup,
+)
 from core.usecases.progress import (
-    LoginAttempt,
     Notice,
     Progress,
     Record,
     Runtime,
     Step,
     StepStarted,
-    Waiting,
     ignore,
 )
 from core.validation import validate_username
@@ -174,59 +174,10 @@ def my_domain_of(admin: AdminSession, login_url: str) -> str:
     return admin.instance_url if admin.instance_url.rstrip("/") != login_url.rstrip("/") else ""
 
 
-def _one(records: list[dict[str, object]]) -> dict[str, object] | None:
-    return records[0] if records else None
-
-
-def app_exists(org: OrgClient, name: str, app_type: str = ECA) -> bool:
-    """Whether the org has an app of that kind and API name.
-
-    A Connected App is found by its name (``ConnectedApplication.Name``, the name Setup shows), which
-    the wizard makes from the API name: either spelling counts, so an app of that name made in
-    Setup is not overwritten by a deploy (a deploy of an existing Connected App updates it).
-
-    Raises:
-        OrgApiError: the org does not offer External Client Apps to the API (INVALID_TYPE), as a sentence.
-    """
-    if app_type == CONNECTED_APP:
-        return any(
-            _one(org.query(soql_select("Id, Name", "ConnectedApplication", Name=spelling)))
-            for spelling in dict.fromkeys((name, name.replace("_", " ")))
-        )
-    try:
-        return bool(_one(org.query(soql_select("Id, DeveloperName", "ExternalClientApplication", DeveloperName=name))))
-    except OrgApiError as exc:
-        if exc.code != "INVALID_TYPE":
-            raise
-        raise OrgApiError(
-            "This org does not offer External Client Apps to the API (Salesforce answers INVALID_TYPE for "
-            "ExternalClientApplication), so the wizard cannot create or find the app there.",
-            status=exc.status,
-            code=exc.code,
-            hint="Turn External Client Apps on in Setup (External Client App Settings), or let the wizard create a "
-            "Connected App instead (the command line's --app-type connected-app), or use the checklist (I'll create "
-            "it myself).",
-        ) from exc
-
-
-def choose_api_version(org: OrgClient) -> str:
-    """The org's newest API version; raises InvalidInputError below 60.0 (ECA certificates need it)."""
-    versions = org.api_versions()
-    if not versions or float(versions[-1]) < MIN_API_VERSION:
-        newest = versions[-1] if versions else "unknown"
-        raise InvalidInputError(
-            f"This org's newest API version is {newest}; setting up an External Client App with a certificate "
-            f"needs {MIN_API_VERSION:.1f} or later.",
-            hint="Use the checklist (I'll create it myself) instead.",
-        )
-    org.api_version = versions[-1]
-    return versions[-1]
-
-
 def find_connector_user(org: OrgClient, username: str) -> ConnectorUser:
     """Raises InvalidInputError if the user does not exist or is inactive."""
     name = validate_username(username)
-    found = _one(org.query(soql_select("Id, Username, IsActive", "User", Username=name)))
+    found = one_row(org.query(soql_select("Id, Username, IsActive", "User", Username=name)))
     if found is None:
         raise InvalidInputError(
             f"There is no user '{name}' in this org.",
@@ -240,14 +191,6 @@ def find_connector_user(org: OrgClient, username: str) -> ConnectorUser:
             hint="Activate the user in Setup > Users, or choose another one.",
         )
     return ConnectorUser(id=str(found["Id"]), username=name)
-
-
-def describe_failures(outcome: DeployOutcome) -> str:
-    """One sentence per failed component: which one, and Salesforce's words."""
-    parts = [f"{f.component_type or 'package'} {f.full_name}: {f.problem}".strip() for f in outcome.failures]
-    if outcome.error_message:
-        parts.append(outcome.error_message)
-    return "; ".join(parts) or f"the deploy ended {outcome.status or 'without success'}"
 
 
 #: What Salesforce's refusal to create a Connected App says (since Spring '26 orgs need Support to allow it).
@@ -343,7 +286,7 @@ def plan_setup(
             "key of its connector instead.",
         )
     permission_set = f"{name}_Users"
-    found = _one(org.query(soql_select("Id, Name", "PermissionSet", Name=permission_set)))
+    found = one_row(org.query(soql_select("Id, Name", "PermissionSet", Name=permission_set)))
     permission_set_id = str(found["Id"]) if found else None
     assigned = bool(
         permission_set_id
@@ -521,192 +464,6 @@ def apply_setup(
         raise failed(OrgApiError(describe_failures(outcome), status=200), f"Creating the {spec.kind}")
     created.append(app_component)
     return finish(result())
-
-
-def app_component_type(app_type: str) -> str:
-    """The Metadata type that is the app itself (what ``undo_setup`` removes it by)."""
-    return CONNECTED_APP_COMPONENT[0] if app_type == CONNECTED_APP else "ExternalClientApplication"
-
-
-def app_type_of(component_type: str) -> str:
-    return CONNECTED_APP if component_type == CONNECTED_APP_COMPONENT[0] else ECA
-
-
-def undo_setup(org: OrgClient, created: list[tuple[str, str]], *, api_version: str) -> list[str]:
-    """Remove what a run created, newest first; returns what could not be removed (empty: all gone)."""
-    left: list[str] = []
-    for kind, ident in reversed(created):
-        try:
-            if kind in ("ExternalClientApplication", CONNECTED_APP_COMPONENT[0]):
-                app_type = app_type_of(kind)
-                removal = removal_package(ident, api_version=api_version, app_type=app_type)
-                outcome = org.deploy(removal, ignore_warnings=True)
-                if not outcome.success:
-                    left.append(f"the {app_kind(app_type)} {ident} ({describe_failures(outcome)})")
-            else:
-                org.delete(kind, ident)
-        except AppError as exc:
-            left.append(f"{kind} {ident} ({exc.message})")
-    return left
-
-
-def wait_for_connector_login(
-    *,
-    username: str,
-    consumer_key: str,
-    private_key: str | bytes,
-    login_url: str = CONNECTOR_LOGIN_URL,
-    my_domain_url: str = "",
-    run: Runtime | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> LoginResult:
-    """Poll the connector's own JWT login until it works (every ``run.timings.login_poll_interval``
-    seconds, up to ``run.timings.login_wait``), reporting each refusal as a ``LoginAttempt``.
-
-    Retries the answers a new app gives until Salesforce has applied it (unknown client, not
-    installed, not approved) and network failures; stops at once on any other refusal.
-
-    Raises:
-        SalesforceLoginError: an answer waiting cannot fix.
-        PropagationTimeout: still refused after the limit (says whether the My Domain host works).
-        CancelledError: ``run.cancel`` was set.
-    """
-    run = run or Runtime()
-    timings = run.timings
-    poll_interval, timeout = timings.login_poll_interval, timings.login_wait
-    started = clock()
-    last = ""
-    my_domain_works: bool | None = None  # probed at each refusal until it works (not only after the limit)
-
-    def probe_my_domain() -> bool:
-        try:
-            verify_jwt_login(
-                username=username,
-                consumer_key=consumer_key,
-                private_key=private_key,
-                login_url=my_domain_url,
-                timeout=timings.http_timeout,
-            )
-        except AppError:
-            return False
-        return True
-
-    while True:
-        try:
-            return verify_jwt_login(
-                username=username,
-                consumer_key=consumer_key,
-                private_key=private_key,
-                login_url=login_url,
-                timeout=timings.http_timeout,
-            )
-        except SalesforceLoginError as exc:
-            if not LoginCause(exc.cause).may_clear_by_waiting:
-                raise
-            last = f"{exc.error}: {exc.description}" if exc.description else exc.error
-        except NetworkError as exc:
-            last = exc.message
-        elapsed = clock() - started
-        run.progress(LoginAttempt(elapsed=elapsed, answer=last))
-        if my_domain_url and not my_domain_works:
-            # Users report new apps that answer at My Domain long before (or instead of) login.salesforce.com:
-            # say so plainly as soon as it is true, and keep waiting for the host the connector uses.
-            my_domain_works = probe_my_domain()
-            if my_domain_works:
-                run.progress(
-                    Notice(
-                        f"The connector's login already works through your My Domain host ({my_domain_url}), but "
-                        f"{login_url}, the only host the connector uses, still answers '{last}'. Waiting up to "
-                        f"{duration(timeout)} for it."
-                    )
-                )
-        if elapsed + poll_interval > timeout:
-            break
-        waited = 0.0
-        while waited < poll_interval:  # sleep in short steps so that cancel is prompt
-            run.cancel.check("Stopped waiting for the connector's login.")
-            step = min(1.0, poll_interval - waited)
-            sleep(step)
-            waited += step
-            run.progress(Waiting(elapsed=clock() - started, answer=last))
-    if my_domain_url and (my_domain_works or probe_my_domain()):
-        raise PropagationTimeout(
-            f"The app works through your My Domain host ({my_domain_url}), but {login_url} still answers "
-            f"'{last}' after {duration(timeout)}. The connector can only log in through {login_url}.",
-            hint="Wait a little longer and verify again. If it persists, set up a Connected App instead (the "
-            "wizard offers it; on the command line, setup-salesforce --app-type connected-app), or ask Salesforce "
-            "support why the External Client App is not available through login.salesforce.com.",
-            my_domain_works=True,
-        )
-    raise PropagationTimeout(
-        f"Salesforce still answers '{last}' after {duration(timeout)}.",
-        hint="Salesforce can take longer to apply a new app: run Verify login again later. The app and the key are "
-        "in place; nothing needs to be created again.",
-    )
-
-
-@dataclass(frozen=True)
-class AppRemoved:
-    """What removing an app left behind (empty: nothing); ``apply`` forgets the app's record once nothing
-    of it is left (while something is, the record stays, so that removing it again can finish the job)."""
-
-    consumer_key: str
-    left: list[str]
-
-    def apply(self, settings: Settings) -> None:
-        if self.left:
-            return
-        settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
-
-
-def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
-    """Remove an app this tool created: the app itself, and the permission set and its assignment
-    when this tool created them (a permission set that existed before is left as it was).
-
-    Raises:
-        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
-    """
-    version = choose_api_version(org)
-    created: list[tuple[str, str]] = []
-    if app.created_permission_set:
-        found = _one(org.query(soql_select("Id, Name", "PermissionSet", Name=app.permission_set)))
-        if found is not None:
-            created.append(("PermissionSet", str(found["Id"])))
-            user = _one(org.query(soql_select("Id, Username, IsActive", "User", Username=app.username)))
-            if user is not None:
-                for assignment in org.query(
-                    soql_select(
-                        "Id", "PermissionSetAssignment", AssigneeId=str(user["Id"]), PermissionSetId=str(found["Id"])
-                    )
-                ):
-                    created.append(("PermissionSetAssignment", str(assignment["Id"])))
-    if app_exists(org, app.app_name, app.app_type):
-        created.append((app_component_type(app.app_type), app.app_name))
-    # undo_setup removes newest first: the app, then the assignment, then the permission set.
-    return AppRemoved(consumer_key=app.consumer_key, left=undo_setup(org, created, api_version=version))
-
-
-def remove_salesforce_app(
-    app: SalesforceAppRecord,
-    sign_in: SignIn,
-    *,
-    read_secret: Callable[[str], str | None] | None = None,
-    forget_secret: Callable[[str], object] | None = None,
-    run: Runtime | None = None,
-) -> AppRemoved:
-    """Sign in (a kept sign-in first), remove the app this computer created, and forget its kept sign-in.
-
-    Raises:
-        SignInError, InvalidInputError: the sign-in did not give a session.
-        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
-    """
-    run = run or Runtime()
-    admin = admin_session(sign_in, kept=app, read_secret=read_secret, run=run)
-    removed = remove_app(OrgClient(admin, timings=run.timings), app)
-    if app.sign_in_kept and forget_secret is not None:
-        forget_secret(refresh_entry(app.org_id))
-    return removed
 
 
 # --- the whole set-up ----------------------------------------------------------------------------
@@ -914,80 +671,3 @@ def set_up_salesforce_app(
         if undo(failure):
             failure.left = undo_failed_setup(prepared, failure, journal=journal)
         raise
-
-
-def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
-    """What exists in the org now because of an unfinished set-up, oldest first, as ``undo_setup`` takes it.
-
-    What the entry names by id; and what its last step may have made before the id was written
-    (the run announced it, then stopped): found by name, since the plan had found none of it.
-    """
-    found: list[tuple[str, str]] = []
-    permission_set_id = entry.permission_set_id
-    if not permission_set_id and entry.step == "permission set" and entry.permission_set:
-        row = _one(org.query(soql_select("Id, Name", "PermissionSet", Name=entry.permission_set)))
-        permission_set_id = str(row["Id"]) if row else ""
-    if permission_set_id:
-        found.append(("PermissionSet", permission_set_id))
-    assignment_id = entry.assignment_id
-    if not assignment_id and entry.step in ("permission set", "assignment") and permission_set_id and entry.username:
-        user = _one(org.query(soql_select("Id, Username, IsActive", "User", Username=entry.username)))
-        if user is not None:
-            row = _one(
-                org.query(
-                    soql_select(
-                        "Id", "PermissionSetAssignment", AssigneeId=str(user["Id"]), PermissionSetId=permission_set_id
-                    )
-                )
-            )
-            assignment_id = str(row["Id"]) if row else ""
-    if assignment_id:
-        found.append(("PermissionSetAssignment", assignment_id))
-    if entry.step == "app" and app_exists(org, entry.app_name, entry.app_type):
-        found.append((app_component_type(entry.app_type), entry.app_name))
-    return found
-
-
-def remove_unfinished_setup(
-    entry: JournalEntry, sign_in: SignIn, *, journal: Journal, run: Runtime | None = None
-) -> list[str]:
-    """Remove what an unfinished set-up left in the org; returns what could not be removed.
-
-    Once nothing is left, the journal entry goes too.
-
-    Raises:
-        SignInError, InvalidInputError: the sign-in did not give a session.
-        OrgApiError, NetworkError: before anything was removed.
-    """
-    run = run or Runtime()
-    admin = admin_session(sign_in, run=run)
-    org = OrgClient(admin, timings=run.timings)
-    version = choose_api_version(org)
-    left = undo_setup(org, leftovers_of(org, entry), api_version=version)
-    if not left:
-        journal.finish(entry)
-    return left
-
-
-def remove_app_by_name(
-    app_name: str, sign_in: SignIn, *, app_type: str = ECA, run: Runtime | None = None
-) -> AppRemoved:
-    """Remove an app this computer has no record of (made elsewhere, or its record lost).
-
-    The app alone goes (its header; Salesforce deletes its parts whatever their names); a
-    permission set is left, since nothing here says it was made for this app.
-
-    Raises:
-        InvalidInputError: no app of that name in the org.
-        SignInError, OrgApiError, NetworkError: as their layers.
-    """
-    run = run or Runtime()
-    name = validate_api_name(app_name)
-    app_type = validate_app_type(app_type)
-    org = OrgClient(admin_session(sign_in, run=run), timings=run.timings)
-    version = choose_api_version(org)
-    if not app_exists(org, name, app_type):
-        raise InvalidInputError(f"There is no {app_kind(app_type)} named {name} in the org at {org.host}.")
-    return AppRemoved(
-        consumer_key="", left=undo_setup(org, [(app_component_type(app_type), name)], api_version=version)
-    )

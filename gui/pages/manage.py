@@ -49,9 +49,9 @@ from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
     from core.settings import JournalEntry, SalesforceAppRecord
+    from core.usecases.app_removal import AppRemoved
     from core.usecases.field_check import FieldReport
     from core.usecases.rotation import RotationDone
-    from core.usecases.salesforce_app import AppRemoved
     from gui.rotation import RotationWizard
 
 COLUMNS = ("Name", "Id", "Created", "Updated", "Certificate expires")
@@ -588,7 +588,7 @@ class ManagePage(TaskPage):
 
     def _remove_unfinished(self) -> None:
         from core.usecases.admin import SignIn
-        from core.usecases.salesforce_app import remove_unfinished_setup
+        from core.usecases.app_removal import remove_unfinished_setup
 
         entry = self.unfinished_entry()
         if entry is None or entry.kind != "setup":
@@ -838,7 +838,7 @@ class ManagePage(TaskPage):
         )
 
     def _remove_app(self, app: SalesforceAppRecord) -> None:
-        from core.usecases.salesforce_app import remove_salesforce_app
+        from core.usecases.app_removal import remove_salesforce_app
 
         context = self.context
         sign_in = self.sign_in_choice.request(login_url="", port=context.sign_in_port)

@@ -385,7 +385,7 @@ class SalesforceAutoPage(TaskPage):
         )
 
     def _wait_again(self) -> None:
-        from core.usecases.salesforce_app import wait_for_connector_login
+        from core.usecases.login_wait import wait_for_connector_login
 
         app, bundle, context = self.created_app(), self.context.bundle, self.context
         if app is None or bundle is None:

@@ -14,9 +14,11 @@ from core.keys import KeyBundle, create_key_bundle
 from core.salesforce.metadata import CONNECTED_APP, AppSpec, app_package, certificate_package
 from core.salesforce.org import OrgClient
 from core.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.usecases.app_removal import leftovers_of, remove_app
 from core.usecases.journal import Journal, describe
+from core.usecases.org_state import undo_setup
 from core.usecases.rotation import replace_certificate
-from core.usecases.salesforce_app import apply_setup, leftovers_of, remove_app, undo_setup
+from core.usecases.salesforce_app import apply_setup
 from tests.conftest import USERNAME
 from tests.core.test_salesforce_setup import _spec as setup_spec
 from tests.core.test_salesforce_setup import connector_login

@@ -26,9 +26,11 @@ from core.salesforce.metadata import AppSpec, app_package, component_files, new_
 from core.salesforce.org import AdminSession, OrgClient
 from core.salesforce.signin import sign_in
 from core.settings import Settings
+from core.usecases.login_wait import wait_for_connector_login
+from core.usecases.org_state import undo_setup
 from core.usecases.progress import CancelToken, LoginAttempt, Runtime, ignore
 from core.usecases.rotation import replace_certificate
-from core.usecases.salesforce_app import apply_setup, plan_setup, undo_setup, wait_for_connector_login
+from core.usecases.salesforce_app import apply_setup, plan_setup
 from tests.conftest import FAST, USERNAME
 from tests.fakes.salesforce_org import FakeOrg
 

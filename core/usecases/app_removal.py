@@ -1,0 +1,162 @@
+"""Removing what the wizard made in an org: an app it recorded, an app it has no record of, and what an
+unfinished set-up left (found from its journal entry).
+
+Each signs in (a kept sign-in first where the app has one), finds what exists now, and removes it
+with :func:`core.usecases.org_state.undo_setup`. Like the other use cases, nothing here saves
+settings: :class:`AppRemoved` says what to record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import InvalidInputError
+from core.salesforce.metadata import ECA, app_kind, validate_api_name, validate_app_type
+from core.salesforce.org import OrgClient, soql_select
+from core.salesforce.signin import refresh_entry
+from core.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.usecases.admin import SignIn, admin_session
+from core.usecases.journal import Journal
+from core.usecases.org_state import app_component_type, app_exists, choose_api_version, one_row, undo_setup
+from core.usecases.progress import Runtime
+
+
+@dataclass(frozen=True)
+class AppRemoved:
+    """What removing an app left behind (empty: nothing); ``apply`` forgets the app's record once nothing
+    of it is left (while something is, the record stays, so that removing it again can finish the job)."""
+
+    consumer_key: str
+    left: list[str]
+
+    def apply(self, settings: Settings) -> None:
+        if self.left:
+            return
+        settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
+
+
+def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
+    """Remove an app this tool created: the app itself, and the permission set and its assignment
+    when this tool created them (a permission set that existed before is left as it was).
+
+    Raises:
+        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
+    """
+    version = choose_api_version(org)
+    created: list[tuple[str, str]] = []
+    if app.created_permission_set:
+        found = one_row(org.query(soql_select("Id, Name", "PermissionSet", Name=app.permission_set)))
+        if found is not None:
+            created.append(("PermissionSet", str(found["Id"])))
+            user = one_row(org.query(soql_select("Id, Username, IsActive", "User", Username=app.username)))
+            if user is not None:
+                for assignment in org.query(
+                    soql_select(
+                        "Id", "PermissionSetAssignment", AssigneeId=str(user["Id"]), PermissionSetId=str(found["Id"])
+                    )
+                ):
+                    created.append(("PermissionSetAssignment", str(assignment["Id"])))
+    if app_exists(org, app.app_name, app.app_type):
+        created.append((app_component_type(app.app_type), app.app_name))
+    # undo_setup removes newest first: the app, then the assignment, then the permission set.
+    return AppRemoved(consumer_key=app.consumer_key, left=undo_setup(org, created, api_version=version))
+
+
+def remove_salesforce_app(
+    app: SalesforceAppRecord,
+    sign_in: SignIn,
+    *,
+    read_secret: Callable[[str], str | None] | None = None,
+    forget_secret: Callable[[str], object] | None = None,
+    run: Runtime | None = None,
+) -> AppRemoved:
+    """Sign in (a kept sign-in first), remove the app this computer created, and forget its kept sign-in.
+
+    Raises:
+        SignInError, InvalidInputError: the sign-in did not give a session.
+        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
+    """
+    run = run or Runtime()
+    admin = admin_session(sign_in, kept=app, read_secret=read_secret, run=run)
+    removed = remove_app(OrgClient(admin, timings=run.timings), app)
+    if app.sign_in_kept and forget_secret is not None:
+        forget_secret(refresh_entry(app.org_id))
+    return removed
+
+
+def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
+    """What exists in the org now because of an unfinished set-up, oldest first, as ``undo_setup`` takes it.
+
+    What the entry names by id; and what its last step may have made before the id was written
+    (the run announced it, then stopped): found by name, since the plan had found none of it.
+    """
+    found: list[tuple[str, str]] = []
+    permission_set_id = entry.permission_set_id
+    if not permission_set_id and entry.step == "permission set" and entry.permission_set:
+        row = one_row(org.query(soql_select("Id, Name", "PermissionSet", Name=entry.permission_set)))
+        permission_set_id = str(row["Id"]) if row else ""
+    if permission_set_id:
+        found.append(("PermissionSet", permission_set_id))
+    assignment_id = entry.assignment_id
+    if not assignment_id and entry.step in ("permission set", "assignment") and permission_set_id and entry.username:
+        user = one_row(org.query(soql_select("Id, Username, IsActive", "User", Username=entry.username)))
+        if user is not None:
+            row = one_row(
+                org.query(
+                    soql_select(
+                        "Id", "PermissionSetAssignment", AssigneeId=str(user["Id"]), PermissionSetId=permission_set_id
+                    )
+                )
+            )
+            assignment_id = str(row["Id"]) if row else ""
+    if assignment_id:
+        found.append(("PermissionSetAssignment", assignment_id))
+    if entry.step == "app" and app_exists(org, entry.app_name, entry.app_type):
+        found.append((app_component_type(entry.app_type), entry.app_name))
+    return found
+
+
+def remove_unfinished_setup(
+    entry: JournalEntry, sign_in: SignIn, *, journal: Journal, run: Runtime | None = None
+) -> list[str]:
+    """Remove what an unfinished set-up left in the org; returns what could not be removed.
+
+    Once nothing is left, the journal entry goes too.
+
+    Raises:
+        SignInError, InvalidInputError: the sign-in did not give a session.
+        OrgApiError, NetworkError: before anything was removed.
+    """
+    run = run or Runtime()
+    admin = admin_session(sign_in, run=run)
+    org = OrgClient(admin, timings=run.timings)
+    version = choose_api_version(org)
+    left = undo_setup(org, leftovers_of(org, entry), api_version=version)
+    if not left:
+        journal.finish(entry)
+    return left
+
+
+def remove_app_by_name(
+    app_name: str, sign_in: SignIn, *, app_type: str = ECA, run: Runtime | None = None
+) -> AppRemoved:
+    """Remove an app this computer has no record of (made elsewhere, or its record lost).
+
+    The app alone goes (its header; Salesforce deletes its parts whatever their names); a
+    permission set is left, since nothing here says it was made for this app.
+
+    Raises:
+        InvalidInputError: no app of that name in the org.
+        SignInError, OrgApiError, NetworkError: as their layers.
+    """
+    run = run or Runtime()
+    name = validate_api_name(app_name)
+    app_type = validate_app_type(app_type)
+    org = OrgClient(admin_session(sign_in, run=run), timings=run.timings)
+    version = choose_api_version(org)
+    if not app_exists(org, name, app_type):
+        raise InvalidInputError(f"There is no {app_kind(app_type)} named {name} in the org at {org.host}.")
+    return AppRemoved(
+        consumer_key="", left=undo_setup(org, [(app_component_type(app_type), name)], api_version=version)
+    )
