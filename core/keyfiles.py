@@ -172,8 +172,9 @@ def _commit(tmp_name: str, path: Path, *, overwrite: bool) -> None:
 
 
 def _unlink_quietly(name: str | Path) -> None:
+    """Remove a temp file; on Windows after any scanner lets go of it (a staged key must not stay behind)."""
     try:
-        os.unlink(name)
+        sharing_retry(lambda: os.unlink(name))
     except OSError:
         pass
 
