@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.defaults import SIGN_IN_PORT, TIMINGS, Timings
-from core.errors import SecretStoreError
+from core.errors import AppError, SecretStoreError
 from gui.draft import WizardDraft
 
 if TYPE_CHECKING:  # the first window must not wait for cryptography, requests and keyring
@@ -43,6 +45,8 @@ class WizardContext:
     timings: Timings = TIMINGS
     #: The admin's sign-in: the loopback port of its redirect (the Salesforce CLI client's 1717).
     sign_in_port: int = SIGN_IN_PORT
+    #: Told, in a sentence, when the settings could not be saved (each window shows it over itself).
+    save_failed: Callable[[str], None] | None = None
 
     def save_secret(self, name: str, value: str) -> None:
         """Keep a secret in the keyring, or in memory only if the admin accepted that.
@@ -78,12 +82,17 @@ class WizardContext:
             return None
 
     def save_settings(self) -> None:
+        """Save the settings; a failure never stops the admin, but is said (``save_failed``), not only logged.
+
+        What was not saved stays in memory and goes with the next save that works (a save writes
+        everything this copy changed since the last one that did).
+        """
         try:
             self.settings.save(self.settings_path)
-        except Exception:  # noqa: BLE001 - preferences are a convenience; never block the admin on them
-            import logging
-
+        except Exception as exc:  # noqa: BLE001 - the records are this computer's memo: never block the admin on them
             logging.getLogger(__name__).warning("Could not save the settings", exc_info=True)
+            if self.save_failed is not None:
+                self.save_failed(exc.message if isinstance(exc, AppError) else "an unexpected error (see the log)")
 
 
 class ContextSecrets:

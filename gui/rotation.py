@@ -37,7 +37,7 @@ from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
 from gui.pages.verify import VerifyPage
 from gui.reading import show_reading
-from gui.widgets import CopyField, MessageLabel, describe, fit_to_screen
+from gui.widgets import CopyField, MessageLabel, describe, fit_to_screen, tell_settings_not_saved
 from gui.workers import Task, connection_check_task
 
 REPLACE_STEPS = {
@@ -272,6 +272,7 @@ class RotationWizard(QWizard):
             connector=None,
             check=None,
             draft=WizardDraft(),
+            save_failed=self._settings_not_saved,
         )
         self.row = row
         self.close_box: QMessageBox | None = None
@@ -303,6 +304,9 @@ class RotationWizard(QWizard):
         self._prefill = Task(client.get_source, row.id)
         self._prefill.succeeded.connect(self._prefilled)
         self._prefill.start()
+
+    def _settings_not_saved(self, message: str) -> None:
+        tell_settings_not_saved(self, message)
 
     def reject(self) -> None:
         """Cancel: say what the cancelled rotation made and keeps (it was silent, leaving a new key behind)."""

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QWidget,
@@ -316,3 +317,33 @@ def open_sign_in_page(url: str, message: MessageLabel) -> None:
     """Open Salesforce's sign-in in the default browser, or say where to go when no browser opens."""
     if not QDesktopServices.openUrl(QUrl(url)):
         message.show_warning(message.tr("No browser opened. Open this address yourself: {0}").format(url))
+
+
+#: The object name of the "settings not saved" warning (one at a time per window).
+SETTINGS_NOT_SAVED = "settings-not-saved"
+
+
+def tell_settings_not_saved(window: QWidget, message: str) -> None:
+    """Say over ``window``, without blocking it, that the settings could not be saved, what that means and
+    what not; while one such warning is open, later failures add nothing (a save follows every step)."""
+    if any(box.isVisible() for box in window.findChildren(QMessageBox, SETTINGS_NOT_SAVED)):
+        return
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        window.tr("Settings not saved"),
+        window.tr("This computer's record of your work could not be saved: {0}").format(printable(message)),
+        QMessageBox.StandardButton.Ok,
+        window,
+    )
+    box.setObjectName(SETTINGS_NOT_SAVED)
+    box.setInformativeText(
+        window.tr(
+            "What was done in Salesforce and Unstructured is done. The wizard keeps the record (connectors, key "
+            "names, expiry reminders, apps it made) in memory and saves it with your next step or when you close "
+            "it. If this keeps happening, see Troubleshooting in the README: another program holding the file, a "
+            "full disk, or a folder you cannot write to."
+        )
+    )
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.show()

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from gui.pages.salesforce_auto import SalesforceAutoPage
     from gui.pages.unstructured import UnstructuredPage
     from gui.pages.verify import VerifyPage
-from gui.widgets import fit_to_screen
+from gui.widgets import fit_to_screen, tell_settings_not_saved
 from gui.workers import Task, while_alive
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ class ConnectorWizard(QWizard):
         # Qt's Windows build sends a resize event from setWizardStyle() ("the antiflicker widget
         # probably needs a new size"), and resizeEvent shows the steps beside the pages.
         self.context = context
+        context.save_failed = self._settings_not_saved
         self._built = False
         self._painted = False
         self.flow = FlowSteps()
@@ -217,6 +218,9 @@ class ConnectorWizard(QWizard):
         self.flow.show_position(automated=automated, current=self.currentId())
         if self.width() < FLOW_MIN_WINDOW_WIDTH:
             self.flow.hide()  # on a narrow window the page needs the room more than the overview
+
+    def _settings_not_saved(self, message: str) -> None:
+        tell_settings_not_saved(self, message)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

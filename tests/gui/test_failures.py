@@ -8,15 +8,16 @@ from pathlib import Path
 import keyring.backends.fail
 import keyring.backends.null
 import pytest
-from PySide6.QtCore import QCoreApplication, QThreadPool
+from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
 from core.errors import AppError
 from core.keys import KeyBundle
 from core.secret_store import SecretStore
-from core.settings import Settings
+from core.settings import Settings, config_dir
 from gui.crash import CrashReporter
 from gui.page_ids import PageId
+from gui.widgets import SETTINGS_NOT_SAVED
 from tests.conftest import CONSUMER_KEY
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
@@ -430,3 +431,27 @@ def test_a_damaged_settings_file_is_mentioned_once_on_the_welcome_page(person: P
     page.settings_notice.clear_message()
     page.initializePage()
     assert page.settings_notice.text() == ""
+
+
+def test_settings_that_cannot_be_saved_are_said_and_saved_with_the_next_step(person: Person) -> None:
+    path = config_dir() / "settings.json"
+    person.wizard.context.save_settings()
+    path.unlink()
+    path.mkdir()  # nothing can replace a folder (not even root): as a file another program will not let go of
+    person.next()  # the Key step is remembered: a save, which fails
+
+    def warnings() -> list[QMessageBox]:
+        return [box for box in person.wizard.findChildren(QMessageBox, SETTINGS_NOT_SAVED) if box.isVisible()]
+
+    person.qtbot.waitUntil(lambda: len(warnings()) == 1)
+    box = warnings()[0]
+    assert box.windowTitle() == "Settings not saved" and f"Cannot write {path}" in box.text()
+    assert "What was done in Salesforce and Unstructured is done" in box.informativeText()
+    person.wizard.context.save_settings()  # a later failure while the warning is open adds no second one
+    assert len(warnings()) == 1 and person.wizard.currentId() == int(PageId.KEY)  # the admin was not stopped
+    person.qtbot.keyClick(box, Qt.Key.Key_Return)  # keyboard only: Enter dismisses it
+    person.qtbot.waitUntil(lambda: not warnings())
+
+    path.rmdir()
+    person.wizard.context.save_settings()  # the next save that works carries what the failed one had
+    assert Settings.load().wizard["page"] == int(PageId.KEY)
