@@ -162,11 +162,11 @@ def reading_now(
     why, when that cannot be counted: the check's verdict stands either way.
     """
     from core.errors import AppError
-    from core.usecases.connectors import stored_key_of
+    from core.usecases.connectors import keeps_key_of, stored_key_of
     from core.usecases.reading import survey_connector
 
     settings = cli.load_settings()
-    if key_file is None and stored_key_of(settings, connector_id, lambda _name: "known") is None:
+    if key_file is None and not keeps_key_of(settings, connector_id):
         cli.note(
             "This computer does not keep the connector's private key: run 'verify --categories' with the key "
             "file to see what it reads."
@@ -180,13 +180,9 @@ def reading_now(
             else stored_key_of(settings, connector_id, cli.store.get)
         )
 
-    def login_url_of(consumer_key: str) -> str:
-        app = settings.salesforce_app(consumer_key)
-        return (app.login_url if app is not None else "") or defaults.CONNECTOR_LOGIN_URL
-
     try:
         survey = survey_connector(
-            client, connector_id, stored_key=stored_key, login_url_of=login_url_of, timings=cli.timings
+            client, connector_id, stored_key=stored_key, apps=settings.salesforce_apps, timings=cli.timings
         )
     except AppError as exc:
         cli.note(f"Could not count what the connector reads now: {exc.message}")

@@ -156,6 +156,11 @@ def delete_connector(client: PlatformClient, connector_id: str) -> ConnectorDele
     return ConnectorDeleted(connector_id)
 
 
+def keeps_key_of(settings: Settings, connector_id: str) -> bool:
+    """Whether this machine keeps a connector's private key in the keyring (by its records; the keyring is not read)."""
+    return stored_key_of(settings, connector_id, lambda _name: "kept") is not None
+
+
 def stored_key_of(settings: Settings, connector_id: str, read_secret: Callable[[str], str | None]) -> str | None:
     """The private key this machine keeps in the keyring for a connector it recorded, if any."""
     from core.defaults import private_key_name

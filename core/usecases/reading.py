@@ -20,6 +20,7 @@ from core.salesforce.reading import (
     allowance_warnings,
     first_run_calls,
 )
+from core.settings import SalesforceAppRecord
 from core.unstructured.client import PlatformClient
 from core.validation import parse_categories
 
@@ -132,14 +133,16 @@ def survey_connector(
     connector_id: str,
     *,
     stored_key: Callable[[], str | None],
-    login_url_of: Callable[[str], str] = lambda _consumer_key: CONNECTOR_LOGIN_URL,
+    apps: Iterable[SalesforceAppRecord] = (),
+    fallback_login_url: str = CONNECTOR_LOGIN_URL,
     timings: Timings = TIMINGS,
     cancel: Callable[[], bool] = lambda: False,
 ) -> ReadingSurvey:
     """What an existing connector reads now: its settings from the Platform, the key this computer keeps.
 
-    ``login_url_of`` gives the login host for the connector's consumer key (login.salesforce.com, as the
-    connector itself; a loopback stand-in in tests and the demo).
+    The login goes through the host the connector's app was set up with when ``apps`` (the apps made on
+    this computer) has it, else ``fallback_login_url`` (login.salesforce.com, as the connector itself;
+    a loopback stand-in in tests and the demo).
 
     Raises:
         InvalidInputError: this computer does not keep the connector's key (nothing is sent to Salesforce).
@@ -160,7 +163,8 @@ def survey_connector(
         consumer_key=consumer_key,
         private_key=key,
         categories=categories if isinstance(categories, list) and categories else None,
-        login_url=login_url_of(consumer_key),
+        login_url=next((a.login_url for a in apps if a.consumer_key == consumer_key and a.login_url), "")
+        or fallback_login_url,
         timings=timings,
         cancel=cancel,
     )

@@ -34,7 +34,7 @@ from core.salesforce.metadata import FIELD_CHECK_PREFIX
 from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
-from core.usecases.connectors import ConnectorDeleted, stored_key_of
+from core.usecases.connectors import ConnectorDeleted, keeps_key_of, stored_key_of
 from core.usecases.journal import Journal
 from core.usecases.journal import describe as describe_run
 from core.usecases.progress import Event, OpenSignInPage, Step, StepStarted
@@ -459,18 +459,15 @@ class ManagePage(TaskPage):
         def stored_key() -> str | None:
             return stored_key_of(settings, row.id, context.read_secret)
 
-        def login_url_of(consumer_key: str) -> str:
-            app = settings.salesforce_app(consumer_key)
-            return (app.login_url if app is not None else "") or context.draft.login_url or CONNECTOR_LOGIN_URL
-
-        if stored_key_of(settings, row.id, lambda _name: "known") is None:
+        if not keeps_key_of(settings, row.id):
             return  # the key is not kept here: the check's verdict is all there is to show
         task = Task(
             survey_connector,
             self.access.client(),
             row.id,
             stored_key=stored_key,
-            login_url_of=login_url_of,
+            apps=settings.salesforce_apps,
+            fallback_login_url=context.draft.login_url or CONNECTOR_LOGIN_URL,
             timings=context.timings,
         )
         self.run_task(
