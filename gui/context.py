@@ -47,6 +47,8 @@ class WizardContext:
     sign_in_port: int = SIGN_IN_PORT
     #: Told, in a sentence, when the settings could not be saved (each window shows it over itself).
     save_failed: Callable[[str], None] | None = None
+    #: Why the last save failed ('' once a save has worked): closing the wizard says what would be lost.
+    unsaved: str = ""
 
     def save_secret(self, name: str, value: str) -> None:
         """Keep a secret in the keyring, or in memory only if the admin accepted that.
@@ -91,8 +93,11 @@ class WizardContext:
             self.settings.save(self.settings_path)
         except Exception as exc:  # noqa: BLE001 - the records are this computer's memo: never block the admin on them
             logging.getLogger(__name__).warning("Could not save the settings", exc_info=True)
+            self.unsaved = exc.message if isinstance(exc, AppError) else "an unexpected error (see the log)"
             if self.save_failed is not None:
-                self.save_failed(exc.message if isinstance(exc, AppError) else "an unexpected error (see the log)")
+                self.save_failed(self.unsaved)
+        else:
+            self.unsaved = ""
 
 
 class ContextSecrets:

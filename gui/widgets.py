@@ -339,9 +339,9 @@ def tell_settings_not_saved(window: QWidget, message: str) -> None:
     box.setInformativeText(
         window.tr(
             "What was done in Salesforce and Unstructured is done. The wizard keeps the record (connectors, key "
-            "names, expiry reminders, apps it made) in memory and saves it with your next step or when you close "
-            "it. If this keeps happening, see Troubleshooting in the README: another program holding the file, a "
-            "full disk, or a folder you cannot write to."
+            "names, expiry reminders, apps it made) in memory and saves it with your next step; keep the wizard "
+            "open until a step has saved. If this keeps happening, see Troubleshooting in the README: another "
+            "program holding the file, a full disk, or a folder you cannot write to."
         )
     )
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -323,6 +323,11 @@ class ConnectorWizard(QWizard):
                     "the key step first if you need it."
                 )
         else:
+            text = ""
+        lost = self._unsaved_words()
+        if lost:
+            text = lost + ("\n\n" + text if text else " " + self.tr("Close anyway?"))
+        if not text:
             super().reject()
             return
         box = QMessageBox(
@@ -338,6 +343,22 @@ class ConnectorWizard(QWizard):
         )
         self.close_box = box
         box.open()
+
+    def _unsaved_words(self) -> str:
+        """When the settings could not be saved: one more try, and if it fails, what closing now loses."""
+        if not self.context.unsaved:
+            return ""
+        told, self.context.save_failed = self.context.save_failed, None  # the close prompt says it instead
+        try:
+            self.context.save_settings()
+        finally:
+            self.context.save_failed = told
+        if not self.context.unsaved:
+            return ""
+        return self.tr(
+            "This computer's record of your work could still not be saved: {0} If you close now, this computer "
+            "forgets it (what was done in Salesforce and Unstructured stays done)."
+        ).format(self.context.unsaved.rstrip(".") + ".")
 
     def key_is_kept(self) -> bool:
         """Whether this session's key outlives the window (in the keyring), as the close prompt must say."""

@@ -130,6 +130,9 @@ def dark_palette() -> QPalette:
         (QPalette.ColorRole.HighlightedText, "#ffffff"),
     ):
         palette.setColor(role, QColor(colour))
+    # As every real dark theme (Qt's own Fusion dark on Windows, Breeze Dark, Adwaita dark): disabled text is dimmed.
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7f7f7f"))
     return palette
 
 

@@ -452,6 +452,16 @@ def test_settings_that_cannot_be_saved_are_said_and_saved_with_the_next_step(per
     person.qtbot.keyClick(box, Qt.Key.Key_Return)  # keyboard only: Enter dismisses it
     person.qtbot.waitUntil(lambda: not warnings())
 
+    # Closing tries once more, and while that fails, asks first, saying what closing would lose.
+    person.wizard.reject()
+    prompt = person.wizard.close_box
+    assert prompt is not None and prompt.isVisible() and not warnings()
+    assert "could still not be saved: Cannot write" in prompt.text() and "forgets it" in prompt.text()
+    prompt.done(QMessageBox.StandardButton.Cancel.value)
+    assert person.wizard.isVisible()
+
     path.rmdir()
     person.wizard.context.save_settings()  # the next save that works carries what the failed one had
-    assert Settings.load().wizard["page"] == int(PageId.KEY)
+    assert Settings.load().wizard["page"] == int(PageId.KEY) and person.wizard.context.unsaved == ""
+    person.wizard.reject()  # all saved, nothing made yet: it closes without asking
+    assert not person.wizard.isVisible()
