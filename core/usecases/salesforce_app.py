@@ -209,6 +209,17 @@ def connected_apps_blocked(outcome: DeployOutcome) -> bool:
 
 def refused_app(outcome: DeployOutcome, spec: AppSpec, *, nothing_changed: bool) -> OrgApiError:
     """The deploy's refusal as a sentence; the org's block on new Connected Apps gets its own, with the way out."""
+    if spec.app_type == CONNECTED_APP and any(
+        "cannot provide a consumer key" in f.problem.lower() for f in outcome.failures
+    ):
+        return OrgApiError(
+            "This org does not let the wizard give a new Connected App its consumer key through the Metadata API "
+            f"(Salesforce says: {describe_failures(outcome)}), and the connector's key must be known to the wizard.",
+            status=200,
+            code="CONSUMER_KEY_REFUSED",
+            hint="Use an External Client App (the default), or create the Connected App in Setup with the checklist "
+            "(I'll create it myself). " + ("Nothing was changed." if nothing_changed else ""),
+        )
     if spec.app_type == CONNECTED_APP and connected_apps_blocked(outcome):
         return OrgApiError(
             "This org does not allow new Connected Apps (Salesforce says: "

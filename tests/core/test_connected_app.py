@@ -125,6 +125,18 @@ def test_an_org_that_blocks_new_connected_apps_is_told_in_a_sentence_before_anyt
     assert org.connected_apps == {} and org.permission_sets == {}
 
 
+def test_an_org_that_refuses_the_consumer_key_of_a_new_connected_app_is_told_in_a_sentence(
+    client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
+) -> None:
+    org.consumer_key_refused_on_create = True
+    with pytest.raises(OrgApiError) as info:
+        plan(client, key_bundle)
+    error = info.value
+    assert error.code == "CONSUMER_KEY_REFUSED" and "You cannot provide a Consumer Key" in error.message
+    assert "checklist" in error.hint and "Nothing was changed." in error.hint
+    assert org.connected_apps == {} and org.permission_sets == {}
+
+
 def test_the_certificate_of_a_connected_app_is_replaced_and_its_settings_kept(
     client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
 ) -> None:

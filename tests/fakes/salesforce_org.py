@@ -135,6 +135,8 @@ class FakeOrg(FakeSalesforce):
         self.connected_apps: dict[str, OrgApp] = {}  # Connected Apps, by API name
         #: The org refuses to create Connected Apps (Spring '26 and later, unless Support allows it).
         self.connected_apps_blocked = False
+        #: The org refuses a consumer key even in the deploy that creates a Connected App (open: CumulusCI#2943).
+        self.consumer_key_refused_on_create = False
         self.propagation_delay = 0.0
         self.never_propagates = False
         self.my_domain_only = False  # login.salesforce.com says "not installed"; My Domain works
@@ -510,7 +512,7 @@ class FakeOrg(FakeSalesforce):
         problems = []
         if existing is None and self.connected_apps_blocked:
             return [problem(CONNECTED_APPS_BLOCKED)]
-        if existing is not None and key is not None:
+        if key is not None and (existing is not None or self.consumer_key_refused_on_create):
             problems.append(problem("You cannot provide a Consumer Key"))  # an update keeps its key
         if existing is None and key is not None and self._consumer_key_owner(key) is not None:
             problems.append(problem("The consumer key is already taken."))
