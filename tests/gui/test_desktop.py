@@ -121,8 +121,8 @@ def test_the_layout_checker_finds_squeezed_inputs_overlaps_and_gaps(qtbot) -> No
     gap.show_info("short")
     gap.setAlignment(Qt.AlignmentFlag.AlignVCenter)
     gap.setGeometry(0, 100, 300, 90)
-    page.show()
-    qtbot.waitExposed(page)
+    with qtbot.waitExposed(page):
+        page.show()
     found = "\n".join(layout_problems(page, "test"))
     assert "is 2 px high" in found and "overlap" in found and "blank gap" in found
 
@@ -135,8 +135,8 @@ def test_a_hidden_message_leaves_no_gap_in_a_form(qtbot) -> None:
     form.addRow("Above:", above)
     form.addRow("", message)
     form.addRow("Below:", below)
-    form_widget.show()
-    qtbot.waitExposed(form_widget)
+    with qtbot.waitExposed(form_widget):
+        form_widget.show()
     QApplication.processEvents()
     assert below.y() - above.geometry().bottom() - 1 == form.verticalSpacing()  # as if the row were not there
     message.show_error("A message")
@@ -370,8 +370,8 @@ def restart(qtbot, context, browser):
         replace(context, settings=Settings.load(), bundle=None, key_name="", cert_path=None, connector=None, login=None)
     )
     qtbot.addWidget(again)
-    again.show()
-    qtbot.waitExposed(again)
+    with qtbot.waitExposed(again):
+        again.show()
     return again
 
 

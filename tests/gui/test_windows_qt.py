@@ -59,8 +59,8 @@ def test_the_wizard_starts_when_qt_sends_a_resize_from_set_wizard_style(
     wizard = build_wizard(context, defer_pages=defer_pages)
     qtbot.addWidget(wizard)
     assert "ConnectorWizard.setWizardStyle" in windows_event_order  # the event really came mid-construction
-    wizard.show()
-    qtbot.waitExposed(wizard)
+    with qtbot.waitExposed(wizard):
+        wizard.show()
     wizard.build_pages()
     _send_windows_events(wizard)  # and once more, now that every page exists
     assert wizard.currentPage() is wizard.welcome_page
@@ -82,8 +82,8 @@ def test_the_rotation_window_starts_when_qt_sends_a_resize_from_set_wizard_style
     dialog = RotationWizard(context, row, client)
     qtbot.addWidget(dialog)
     assert "RotationWizard.setWizardStyle" in windows_event_order
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    with qtbot.waitExposed(dialog):
+        dialog.show()
 
 
 def test_a_message_gets_a_palette_change_before_its_init_ends(qtbot, windows_event_order: list[str]) -> None:
