@@ -209,27 +209,28 @@ def connected_apps_blocked(outcome: DeployOutcome) -> bool:
 
 def refused_app(outcome: DeployOutcome, spec: AppSpec, *, nothing_changed: bool) -> OrgApiError:
     """The deploy's refusal as a sentence; the org's block on new Connected Apps gets its own, with the way out."""
-    if spec.app_type == CONNECTED_APP and any(
-        "cannot provide a consumer key" in f.problem.lower() for f in outcome.failures
-    ):
-        return OrgApiError(
-            "This org does not let the wizard give a new Connected App its consumer key through the Metadata API "
-            f"(Salesforce says: {describe_failures(outcome)}), and the connector's key must be known to the wizard.",
-            status=200,
-            code="CONSUMER_KEY_REFUSED",
-            hint="Use an External Client App (the default), or create the Connected App in Setup with the checklist "
-            "(I'll create it myself). " + ("Nothing was changed." if nothing_changed else ""),
-        )
-    if spec.app_type == CONNECTED_APP and connected_apps_blocked(outcome):
-        return OrgApiError(
-            "This org does not allow new Connected Apps (Salesforce says: "
-            f"{describe_failures(outcome)}). Since Spring '26, orgs cannot create Connected Apps, in Setup or "
-            "through the Metadata API, unless Salesforce Support turns it back on.",
-            status=200,
-            code="CONNECTED_APPS_BLOCKED",
-            hint="Use an External Client App (the default), or ask Salesforce Support to allow creating Connected "
-            "Apps in this org. " + ("Nothing was changed." if nothing_changed else ""),
-        )
+    unchanged = " Nothing was changed." if nothing_changed else ""
+    if spec.app_type == CONNECTED_APP:
+        said = describe_failures(outcome)
+        if any("cannot provide a consumer key" in f.problem.lower() for f in outcome.failures):
+            return OrgApiError(
+                "This org does not let the wizard give a new Connected App its consumer key through the Metadata "
+                f"API (Salesforce says: {said}), and the connector's key must be known to the wizard.",
+                status=200,
+                code="CONSUMER_KEY_REFUSED",
+                hint="Use an External Client App (the default), or create the Connected App in Setup with the "
+                "checklist (I'll create it myself)." + unchanged,
+            )
+        if connected_apps_blocked(outcome):
+            return OrgApiError(
+                f"This org does not allow new Connected Apps (Salesforce says: {said}). Since Spring '26, orgs "
+                "cannot create Connected Apps, in Setup or through the Metadata API, unless Salesforce Support "
+                "turns it back on.",
+                status=200,
+                code="CONNECTED_APPS_BLOCKED",
+                hint="Use an External Client App (the default), or ask Salesforce Support to allow creating "
+                "Connected Apps in this org." + unchanged,
+            )
     return OrgApiError(
         f"Salesforce would not accept the {spec.kind}: {describe_failures(outcome)}.",
         status=200,
