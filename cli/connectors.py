@@ -100,7 +100,7 @@ def count_argument(p: argparse.ArgumentParser) -> None:
 def check(cli: Cli, args: argparse.Namespace) -> int:
     import math
 
-    from cli.salesforce import reading_notes, reading_now, reading_table
+    from cli.salesforce import reading_now, reading_table
     from core.unstructured.connectors import explain_check_failure
 
     timeout = cli.timings.check_timeout if args.timeout is None else args.timeout
@@ -121,8 +121,6 @@ def check(cli: Cli, args: argparse.Namespace) -> int:
         {"id": args.id, "check": verdict.status, "reason": verdict.reason, "reading": survey and survey.to_json()},
         line + (f"\n{reading_table(survey)}" if survey else ""),
     )
-    if survey:
-        reading_notes(cli, survey, then=f"check again, or leave {{them}} out (update {args.id} --categories)")
     return 0 if passed else 1
 
 

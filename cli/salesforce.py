@@ -159,7 +159,8 @@ def reading_now(
 ) -> ReadingSurvey | None:
     """After a passing check, what the connector reads now: its own login with the key this computer keeps
     (in the keyring, or ``key_file``), through the host its app was set up with. None, with a note saying
-    why, when that cannot be counted: the check's verdict stands either way.
+    why, when that cannot be counted: the check's verdict stands either way. The survey's warnings and
+    what an unreadable category means go to stderr here; the caller shows the table.
     """
     from core.errors import AppError
     from core.usecases.connectors import keeps_key_of, stored_key_of
@@ -187,6 +188,7 @@ def reading_now(
     except AppError as exc:
         cli.note(f"Could not count what the connector reads now: {exc.message}")
         return None
+    reading_notes(cli, survey, then=f"check again, or leave {{them}} out (update {connector_id} --categories)")
     return survey
 
 

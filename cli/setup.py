@@ -228,7 +228,7 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def rotate(cli: Cli, args: argparse.Namespace) -> int:
-    from cli.salesforce import reading_notes, reading_now, reading_table
+    from cli.salesforce import reading_now, reading_table
     from core.unstructured.connectors import explain_check_failure
     from core.usecases.rotation import RotationPlan, RotationRequest, rotate_automatically
 
@@ -301,8 +301,6 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
         f"Rotated {connector.id} ({connector.name}); connection check {verdict}."
         + (f"\n{reading_table(survey)}" if survey else ""),
     )
-    if survey:
-        reading_notes(cli, survey, then=f"check again, or leave {{them}} out (update {connector.id} --categories)")
     return 0 if passed else 1
 
 
