@@ -7,6 +7,12 @@ trino-python-client's keyring cache). A digest in the index detects a half-writt
 Writes are all-or-nothing: the chunks of a new value go under new entry names (a random
 generation), then one write of the index switches to them, then the old chunks are deleted.
 A reader sees the old value or the new one; a failed write leaves the old value intact.
+
+Chunks hold the value base64-encoded (index v3), so no entry ever holds a line break: GNOME
+Keyring keeps a keyring whose password is empty (auto-login desktops) as a plain-text file in
+which it does not escape newlines, and a PEM's line breaks there make the whole keyring, every
+other application's secrets with ours, unreadable at the next daemon start. Values written raw
+by earlier versions (v1, v2) are still read, and rewritten encoded when they are.
 Every write is read back before it counts: a keyring that accepts values and keeps nothing
 (``keyring --disable`` configures such a "null" backend) is never reported as having kept one.
 There is never a plaintext fallback: no backend, a locked or a refusing keyring is an error.
@@ -14,6 +20,8 @@ There is never a plaintext fallback: no backend, a locked or a refusing keyring 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 import os
@@ -37,8 +45,8 @@ SERVICE = APP_ID
 API_KEY_NAME = API_KEY_ENTRY
 #: Below Windows' 1280-character limit, with room for backends that count bytes.
 CHUNK_CHARS = 1000
-#: v1 (before generations): chunks ``NAME#i``; v2: chunks ``NAME#GEN.i``.
-_INDEX = re.compile(r"^sfcw-chunks:v1:(\d+):([0-9a-f]{16})$|^sfcw-chunks:v2:(\d+):([0-9a-f]{16}):([0-9a-f]{8})$")
+#: v1 (before generations): raw chunks ``NAME#i``; v2: raw chunks ``NAME#GEN.i``; v3: base64 chunks ``NAME#GEN.i``.
+_INDEX = re.compile(r"^sfcw-chunks:(?:v1:(\d+):([0-9a-f]{16})|(v[23]):(\d+):([0-9a-f]{16}):([0-9a-f]{8}))$")
 _READ_ATTEMPTS = 3
 _BACKEND_ATTEMPTS = 3
 _INSECURE_BACKEND_MODULES = ("keyrings.alt.file", "keyrings.alt.Windows", "keyrings.alt.pyfs")
@@ -84,6 +92,8 @@ class _Index:
     count: int
     digest: str
     generation: str | None  # None: a v1 index, chunks without a generation
+    #: The chunks are base64 of the value's UTF-8 (v3); False: the value itself, line breaks and all (v1, v2).
+    encoded: bool = True
 
     @classmethod
     def parse(cls, head: str | None) -> "_Index | None":
@@ -91,13 +101,30 @@ class _Index:
         if not match:
             return None
         if match.group(1) is not None:
-            return cls(int(match.group(1)), match.group(2), None)
-        return cls(int(match.group(3)), match.group(4), match.group(5))
+            return cls(int(match.group(1)), match.group(2), None, encoded=False)
+        return cls(int(match.group(4)), match.group(5), match.group(6), encoded=match.group(3) == "v3")
+
+    @classmethod
+    def of(cls, value: str) -> tuple["_Index", list[str]]:
+        """A new generation's index for ``value`` and its chunks (base64: no line break in any entry)."""
+        encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
+        chunks = [encoded[i : i + CHUNK_CHARS] for i in range(0, len(encoded), CHUNK_CHARS)]
+        return cls(len(chunks), _digest(value), secrets.token_hex(4)), chunks
 
     def text(self) -> str:
         if self.generation is None:
             return f"sfcw-chunks:v1:{self.count}:{self.digest}"
-        return f"sfcw-chunks:v2:{self.count}:{self.digest}:{self.generation}"
+        return f"sfcw-chunks:{'v3' if self.encoded else 'v2'}:{self.count}:{self.digest}:{self.generation}"
+
+    def value(self, parts: list[str]) -> str | None:
+        """The value these chunks hold, or None when they are not what this index wrote."""
+        joined = "".join(parts)
+        if self.encoded:
+            try:
+                joined = base64.b64decode(joined.encode("ascii"), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeError):
+                return None
+        return joined if _digest(joined) == self.digest else None
 
     def chunk_names(self, name: str) -> list[str]:
         if self.generation is None:
@@ -173,16 +200,27 @@ class SecretStore:
         """
         if not value:
             raise ValueError("refusing to store an empty secret")
+        old_head = self._call("read", self.backend.get_password, self.service, name)
+        self._write(name, value, old_head)
+
+    def _write(self, name: str, value: str, old_head: str | None, *, only_over_old: bool = False) -> bool:
+        """Write ``value`` in a new generation and switch the index from ``old_head`` to it.
+
+        ``only_over_old``: switch only if the index is still ``old_head`` just before (a rewrite in
+        the new form must never replace what another writer stored meanwhile); False if it was not.
+        """
         backend = self.backend
-        old_head = self._call("read", backend.get_password, self.service, name)
         old = _Index.parse(old_head)
-        chunks = [value[i : i + CHUNK_CHARS] for i in range(0, len(value), CHUNK_CHARS)]
-        new = _Index(len(chunks), _digest(value), secrets.token_hex(4))
+        new, chunks = _Index.of(value)
         written: list[str] = []
         try:
             for entry, chunk in zip(new.chunk_names(name), chunks, strict=True):
                 self._call("saved", backend.set_password, self.service, entry, chunk)
                 written.append(entry)
+            if only_over_old and self._call("read", backend.get_password, self.service, name) != old_head:
+                for entry in written:
+                    self._delete_quietly(entry)
+                return False
             # The switch: one write. Before it readers get the old value, after it the new one.
             self._call("saved", backend.set_password, self.service, name, new.text())
             self._read_back(name, new, value)
@@ -192,6 +230,7 @@ class SecretStore:
         if old is not None:
             for entry in old.chunk_names(name):
                 self._delete_quietly(entry)
+        return True
 
     def _read_back(self, name: str, new: _Index, value: str) -> None:
         """Raise unless the keyring returns ``value`` (or a concurrent writer's newer value)."""
@@ -229,9 +268,14 @@ class SecretStore:
                 return None
             index = _Index.parse(head)
             if index is None:
-                return str(head)  # a value stored by another tool, unchunked
+                unchunked = str(head)  # a value stored unchunked (by another tool, or by hand)
+                if "\n" in unchunked or "\r" in unchunked:
+                    self._rewrite_encoded(name, head, unchunked)
+                return unchunked
             value = self._chunks(name, index)
             if value is not None:
+                if not index.encoded:
+                    self._rewrite_encoded(name, head, value)
                 return value
             # A writer may have switched and deleted these chunks meanwhile: follow the new index.
             again = self._call("read", backend.get_password, self.service, name)
@@ -242,6 +286,14 @@ class SecretStore:
             f"The keyring entry '{name}' is incomplete or damaged.",
             hint="Store it again (for a private key: import or generate it again).",
         )
+
+    def _rewrite_encoded(self, name: str, head: str, value: str) -> None:
+        """Store a value read in a raw form again, encoded (see the module's docstring); never fails the read."""
+        try:
+            if self._write(name, value, head, only_over_old=True):
+                logging.getLogger(__name__).info("Rewrote the keyring entry %s without line breaks", name)
+        except SecretStoreError as exc:
+            logging.getLogger(__name__).warning("Could not rewrite the keyring entry %s: %s", name, exc)
 
     def _chunks(self, name: str, index: _Index) -> str | None:
         """The value the index names, or None if a chunk is missing or the digest does not match."""
@@ -258,8 +310,7 @@ class SecretStore:
             if chunk is None:
                 return None
             parts.append(chunk)
-        value = "".join(parts)
-        return value if _digest(value) == index.digest else None
+        return index.value(parts)
 
     def delete(self, name: str) -> bool:
         """Remove ``name`` and its chunks; True if something was there."""

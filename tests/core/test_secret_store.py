@@ -279,3 +279,28 @@ def test_a_locked_keyring_is_asked_once_not_again_to_translate_its_error() -> No
     with pytest.raises(SecretStoreError, match="locked"):
         SecretStore(CountingLocked()).get("k")
     assert CountingLocked.calls == 1
+
+
+def test_no_entry_holds_a_line_break_and_raw_entries_are_rewritten_when_read(pem_4096: str) -> None:
+    """Line breaks in an entry destroy an empty-password GNOME keyring (see test_keyring_plaintext)."""
+    backend = MemoryKeyring()
+    store = SecretStore(backend, service="svc")
+    store.set("new", pem_4096)
+    backend.set_password("svc", "raw", "line one\r\nline two")  # unchunked, by hand or another tool
+    value = "a\n" * 800
+    backend.set_password(
+        "svc", "old", "sfcw-chunks:v1:2:" + __import__("hashlib").sha256(value.encode()).hexdigest()[:16]
+    )
+    backend.set_password("svc", "old#0", value[:1000])
+    backend.set_password("svc", "old#1", value[1000:])
+    assert store.get("raw") == "line one\r\nline two" and store.get("old") == value
+    assert not [v for v in backend.entries.values() if "\n" in v or "\r" in v]
+    assert store.get("raw") == "line one\r\nline two" and store.get("old") == value and store.get("new") == pem_4096
+
+
+def test_rewriting_a_raw_entry_never_replaces_what_another_writer_stored_meanwhile() -> None:
+    backend = MemoryKeyring()
+    store = SecretStore(backend, service="svc")
+    backend.set_password("svc", "k", "old\nvalue")
+    assert store._write("k", "old\nvalue", "something else", only_over_old=True) is False
+    assert backend.get_password("svc", "k") == "old\nvalue" and len(backend.entries) == 1
