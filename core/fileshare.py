@@ -38,6 +38,6 @@ def sharing_retry(action: Callable[[], T]) -> T:
         delay = min(delay * 2, 0.1)
 
 
-def read_text_shared(path: Path) -> str:
-    """The UTF-8 text of a file other processes replace atomically (the settings), riding out Windows's sharing refusals."""
-    return sharing_retry(lambda: Path(path).read_text(encoding="utf-8"))
+def read_bytes_shared(path: Path) -> bytes:
+    """The bytes of a file other processes replace atomically (the settings), riding out Windows's sharing refusals."""
+    return sharing_retry(lambda: Path(path).read_bytes())

@@ -10,8 +10,10 @@ No release may lose what an earlier or a later one saved:
   written back unchanged;
 - a record that cannot be read costs that record only: it is logged, left out of the lists the
   app uses, and written back as it was;
-- a file that is not JSON at all is moved aside to a dated copy, and :attr:`Settings.notice`
-  says so once, so the next save cannot silently replace it.
+- a file that cannot be read (not UTF-8, not JSON, or the disk refuses it: EIO, EACCES) is
+  moved aside to a dated copy, and :attr:`Settings.notice` says so once, so the next save cannot
+  silently replace it; one that cannot even be moved aside is never written over: every save
+  refuses, saying why, until it can be read.
 
 Several processes share the file (the wizard and the CLI may run at once, and so may two CLI
 runs): :meth:`Settings.save` holds a lock file beside it, reads what is on disk now and merges,
@@ -35,7 +37,7 @@ import platformdirs
 
 from core import APP_ID
 from core.errors import AppError
-from core.fileshare import read_text_shared
+from core.fileshare import read_bytes_shared, sharing_retry
 
 HOME_ENV = "SFCW_HOME"
 SETTINGS_FILE = "settings.json"
@@ -190,6 +192,8 @@ class Settings:
     notice: str = field(default="", compare=False)
     #: The file's content when this object was loaded or last saved: what a save merges against.
     base: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Why the file on disk must not be written over (it could be neither read nor moved aside); "" when it may.
+    unsaveable: str = field(default="", compare=False, repr=False)
 
     # --- records ---------------------------------------------------------------------------
 
@@ -228,23 +232,36 @@ class Settings:
         """
         path = path or config_dir() / SETTINGS_FILE
         try:
-            text = read_text_shared(path)
+            data = _read(path)
         except FileNotFoundError:
             return cls.defaults()
-        except (OSError, ValueError) as exc:
-            log.warning("The settings file %s could not be read: %s", path, exc)
-            return cls.defaults(notice=f"The settings file {path} could not be read; defaults are used this time.")
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-        except (ValueError, RecursionError):
-            aside = _set_aside(path, "damaged")
-            return cls.defaults(
-                notice=f"The settings file was damaged and has been kept as {aside}; the app starts with "
-                "fresh settings (your keys and connectors in Salesforce and Unstructured are not affected)."
-            )
+        except _Unreadable as exc:
+            return cls._unreadable(path, exc.why)
         return cls._from_data(data, path)
+
+    @classmethod
+    def _unreadable(cls, path: Path, why: str) -> Settings:
+        """Defaults, with the file moved aside; or, where it cannot be moved, a guard that refuses every save."""
+        unaffected = "your keys and connectors in Salesforce and Unstructured are not affected"
+        try:
+            aside = _set_aside(path, "damaged")
+        except FileNotFoundError:  # another run of the app moved it aside meanwhile
+            return cls.defaults(
+                notice=f"The settings file could not be read ({why}); another run of this app has kept it aside "
+                f"beside {path}, and this one starts with fresh settings ({unaffected})."
+            )
+        except OSError as exc:
+            reason = f"The settings file {path} cannot be read ({why}) and could not be moved aside ({_os_words(exc)})"
+            fresh = cls.defaults(
+                notice=f"{reason}. The app starts with fresh settings and will not save over that file; {unaffected}. "
+                "Fix its permissions or the disk, or move it away yourself, then start the app again."
+            )
+            fresh.unsaveable = reason
+            return fresh
+        return cls.defaults(
+            notice=f"The settings file could not be read ({why}) and has been kept as {aside}; the app starts "
+            f"with fresh settings ({unaffected})."
+        )
 
     @classmethod
     def defaults(cls, notice: str = "") -> Settings:
@@ -265,10 +282,7 @@ class Settings:
         preserved = _Preserved(schema=max(schema, SCHEMA))
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            if (
-                f.name in ("keys", "connectors", "salesforce_apps", "journal", "preserved", "notice", "base")
-                or f.name not in data
-            ):
+            if f.name in _NOT_FIELDS or f.name not in data:
                 continue
             value = data[f.name]
             expected = dict if f.name == "wizard" else str
@@ -298,7 +312,7 @@ class Settings:
         """The file's content: this version's fields and records, plus everything preserved."""
         data: dict[str, Any] = dict(self.preserved.fields)
         for f in dataclasses.fields(self):
-            if f.name in ("keys", "connectors", "salesforce_apps", "journal", "preserved", "notice", "base"):
+            if f.name in _NOT_FIELDS:
                 continue
             if f.name in self.preserved.fields and getattr(self, f.name) == f.default:
                 continue  # a value this version could not read, and the admin has not replaced it
@@ -318,9 +332,13 @@ class Settings:
         field and record by record; what others changed meanwhile is kept. This object then holds
         the merged result.
 
+        A file on disk that cannot be read is moved aside first, never written over; where it
+        cannot be moved either, the save refuses.
+
         Raises:
             AppError: a value looks like a secret (a defect), another process holds the lock for
-                longer than LOCK_TIMEOUT seconds, or the file cannot be written.
+                longer than LOCK_TIMEOUT seconds, the file on disk can be neither read nor moved
+                aside, or the file cannot be written.
         """
         path = path or config_dir() / SETTINGS_FILE
         with settings_lock(path):
@@ -334,8 +352,9 @@ class Settings:
             write_file_atomic(path, text.encode("utf-8"), mode=0o600, overwrite=True)
         fresh = Settings._from_data(merged, path)
         for f in dataclasses.fields(self):
-            if f.name != "notice":
+            if f.name not in ("notice", "unsaveable"):
                 setattr(self, f.name, getattr(fresh, f.name))
+        self.unsaveable = ""
         return path
 
     @classmethod
@@ -348,10 +367,17 @@ class Settings:
 
     @classmethod
     def _read_quietly(cls, path: Path) -> Settings | None:
-        """The file as it is now, for a merge: None when missing or unreadable (a damaged file is set aside by load)."""
-        if not path.exists():
-            return None
+        """The file as it is now, for a merge: None when missing, or unreadable and moved aside.
+
+        Raises AppError when it can be neither read nor moved aside: it must not be written over.
+        """
         loaded = cls.load(path)
+        if loaded.unsaveable:
+            raise AppError(
+                f"{loaded.unsaveable}, so the settings were not saved over it.",
+                hint="Fix the file's permissions or the disk, or move the file away, then try again. Nothing in "
+                "Salesforce or Unstructured is affected.",
+            )
         return None if loaded.notice else loaded
 
 
@@ -435,14 +461,61 @@ class _Preserved:
     journal: list[Any] = field(default_factory=list)
 
 
+_NOT_FIELDS = ("keys", "connectors", "salesforce_apps", "journal", "preserved", "notice", "base", "unsaveable")
+
+
+class _Unreadable(Exception):
+    """The settings file exists and its content cannot be had: ``why`` in words."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def _os_words(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The file's JSON object. Raises FileNotFoundError, or _Unreadable with the reason in words."""
+    try:
+        raw = read_bytes_shared(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # EIO, EACCES, a folder in its place
+        log.warning("The settings file %s could not be read: %s", path, exc)
+        raise _Unreadable(_os_words(exc)) from exc
+    try:
+        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is no damage
+    except UnicodeDecodeError as exc:
+        raise _Unreadable(f"it is not UTF-8 text: byte {exc.start} is damaged") from exc
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise _Unreadable("it is damaged: not JSON") from exc
+    if not isinstance(data, dict):
+        raise _Unreadable("it is damaged: not a JSON object")
+    return data
+
+
 def _set_aside(path: Path, why: str, *, move: bool = True) -> Path:
-    """Keep a copy of ``path`` as ``NAME.WHY-YYYYmmdd-HHMMSS`` (moved, or copied with ``move=False``)."""
+    """Keep a copy of ``path`` as ``NAME.WHY-YYYYmmdd-HHMMSS[-N]`` (moved, or copied with ``move=False``).
+
+    A move that fails raises OSError (the caller must not write over the file); a copy that
+    fails is logged (the file itself stays).
+    """
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = path.with_name(f"{path.name}.{why}-{stamp}")
+    if move:
+        for n in range(2, 100):  # two damaged files within a second: never one over the other
+            if not os.path.lexists(aside):
+                break
+            aside = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+        sharing_retry(lambda: os.replace(path, aside))
+        log.warning("Moved the unreadable settings file aside as %s", aside)
+        return aside
     try:
-        if move:
-            os.replace(path, aside)
-        elif not aside.exists():
+        if not aside.exists():
             from core.keyfiles import write_file_atomic
 
             # Owner-only from creation, on Windows too (an explicit ACL, as for the settings file itself).

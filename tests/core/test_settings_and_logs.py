@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from core.errors import AppError
 from core.keys import KeyBundle
 from core.logs import redact, register_secret, setup_logging
 from core.settings import ConnectorRecord, KeyRecord, Settings, config_dir, log_dir
-from tests.platforms import assert_owner_only
+from tests.platforms import assert_owner_only, posix_only
 
 
 def test_settings_round_trip_in_the_config_folder(isolated_home: Path) -> None:
@@ -104,12 +105,96 @@ def test_a_damaged_file_is_kept_aside_and_said_once(content: str) -> None:
     assert Settings.load().notice == ""  # said once
 
 
+def _with_records() -> tuple[Path, bytes]:
+    settings = Settings(username="a@b.co")
+    settings.remember_key(KeyRecord(name="k", public_key_id="abc"))
+    settings.remember_connector(ConnectorRecord(id="1", name="n", api_url="https://x.example.com"))
+    path = settings.save()
+    return path, path.read_bytes()
+
+
+def test_one_invalid_utf8_byte_costs_no_record_the_file_is_kept_aside_as_it_was() -> None:
+    path, good = _with_records()
+    damaged = good.replace(b'"n"', b'"\xff"')  # one byte that is not UTF-8, in the connector's name
+    path.write_bytes(damaged)
+    settings = Settings.load()
+    aside = list(path.parent.glob("settings.json.damaged-*"))
+    assert len(aside) == 1 and str(aside[0]) in settings.notice and "not UTF-8" in settings.notice
+    settings.remember_key(KeyRecord(name="new", public_key_id="def"))
+    settings.save()
+    assert aside[0].read_bytes() == damaged  # every record is still there, byte for byte
+    assert [k.name for k in Settings.load().keys] == ["new"]
+
+
+def test_an_editors_byte_order_mark_is_no_damage() -> None:
+    path, good = _with_records()
+    path.write_bytes(b"\xef\xbb\xbf" + good)
+    settings = Settings.load()
+    assert settings.notice == "" and settings.connector("1") is not None
+
+
+@posix_only
+def test_a_file_the_disk_refuses_to_read_is_kept_aside_never_written_over(tmp_path: Path) -> None:
+    """EIO for real: reading /proc/self/mem at offset 0 fails with an I/O error."""
+    config_dir().mkdir(parents=True, exist_ok=True)
+    path = config_dir() / "settings.json"
+    path.symlink_to("/proc/self/mem")
+    settings = Settings.load()
+    assert "Input/output error" in settings.notice
+    aside = list(path.parent.glob("settings.json.damaged-*"))
+    assert len(aside) == 1 and aside[0].is_symlink() and str(aside[0]) in settings.notice
+    settings.username = "a@b.co"
+    settings.save()
+    assert aside[0].is_symlink() and Settings.load().username == "a@b.co"
+
+
+def test_a_file_that_can_be_neither_read_nor_moved_aside_is_never_written_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the move aside fails too (a rename as root cannot be refused here: os.replace refuses instead)."""
+    path, good = _with_records()
+    path.write_bytes(good[:-3] + b"\xfe\xfe\xfe")
+    real_replace = os.replace
+
+    def refusing(src: object, dst: object) -> None:
+        if Path(str(src)) == path:
+            raise PermissionError(13, "Permission denied")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", refusing)
+    settings = Settings.load()
+    assert "could not be moved aside (Permission denied)" in settings.notice and "will not save over" in settings.notice
+    settings.username = "someone@else.co"
+    with pytest.raises(AppError, match="not saved over it") as info:
+        settings.save()
+    assert "Fix the file's permissions" in (info.value.hint or "")
+    assert path.read_bytes() == good[:-3] + b"\xfe\xfe\xfe"  # untouched
+    # Another run that loaded it fine before the damage cannot write over it either.
+    with pytest.raises(AppError, match="not saved over it"):
+        Settings.update(lambda s: setattr(s, "username", "x@y.co"))
+    monkeypatch.setattr(os, "replace", real_replace)
+    repaired = Settings.load()  # once it can be moved, it is, and saving works again
+    assert list(path.parent.glob("settings.json.damaged-*")) and repaired.notice and not repaired.unsaveable
+    repaired.save()
+
+
+def test_a_file_damaged_after_this_run_loaded_it_is_kept_aside_by_the_save() -> None:
+    path, good = _with_records()
+    settings = Settings.load()
+    path.write_bytes(good.replace(b'"k"', b'"\xc3\x28"'))  # another program damages it meanwhile
+    settings.username = "z@z.co"
+    settings.save()
+    aside = list(path.parent.glob("settings.json.damaged-*"))
+    assert len(aside) == 1 and b"\xc3\x28" in aside[0].read_bytes()
+    assert Settings.load().username == "z@z.co"
+
+
 def test_the_cli_says_when_the_settings_were_set_aside(tmp_path: Path) -> None:
     from tests.core.test_cli import cli
 
     _write("{not json")
     run = cli("keygen", "--out", str(tmp_path))
-    assert run.code == 0 and "note: The settings file was damaged" in run.err
+    assert run.code == 0 and "note: The settings file could not be read (it is damaged: not JSON)" in run.err
     assert Settings.load().keys  # the new key is recorded in fresh settings
 
 
