@@ -60,6 +60,17 @@ class NetworkError(AppError):
     """A service could not be reached, or did not answer in time."""
 
 
+class DeployStatusUnknown(NetworkError):
+    """Salesforce accepted a deploy, and then its status could not be read: it may have been applied.
+
+    Never a refusal: whoever made the deploy must keep what it knows (its journal entry) and look
+    before undoing or finishing. ``deploy_id`` is Salesforce's id of it (Setup > Deployment Status)."""
+
+    def __init__(self, message: str, *, deploy_id: str, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.deploy_id = deploy_id
+
+
 class SalesforceLoginError(AppError):
     """Salesforce refused the JWT bearer login.
 
@@ -144,6 +155,17 @@ class SetupFailed(AppError):
         self.created = created
         self.left = left
         #: The run's journal entry (core.settings.JournalEntry), which says the same on disk.
+        self.journal_entry = journal_entry
+
+
+class SetupUncertain(AppError):
+    """The app's deploy was accepted and its outcome could not be read: the app may exist.
+
+    Nothing is undone; the run's journal entry stays at its step, so the next start names it and a
+    run of the same set-up finds the app if it was made. ``journal_entry`` as in SetupFailed."""
+
+    def __init__(self, message: str, *, hint: str = "", journal_entry: object = None) -> None:
+        super().__init__(message, hint=hint)
         self.journal_entry = journal_entry
 
 

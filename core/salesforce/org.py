@@ -18,12 +18,16 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from core.defaults import TIMINGS, Timings
-from core.errors import CancelledError, NetworkError, OrgApiError
+from core.errors import AppError, CancelledError, DeployStatusUnknown, NetworkError, OrgApiError
 from core.logs import register_secret
 from core.transport import make_session, network_error, require_safe_url
 
 #: Seconds before the first look at a deploy's status; each later look waits twice as long, up to the poll interval.
 FIRST_DEPLOY_POLL = 0.25
+#: Statuses of a failed status read that are worth reading again (a status read is a GET: safe to repeat).
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: Failed status reads in a row before the deploy's outcome is called unknown (within the deploy timeout).
+STATUS_READ_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -263,15 +267,35 @@ class OrgClient:
     ) -> DeployOutcome:
         """Deploy and poll to the end (the client's ``timings``: ``deploy_timeout``, ``deploy_poll_interval``).
 
-        Raises NetworkError after the timeout, CancelledError if cancelled."""
+        Once Salesforce has accepted the deploy, a status read that fails is never taken for a
+        refusal: one that may pass again (a time-out, HTTP 5xx or 429) is read again, and when the
+        outcome still cannot be had, DeployStatusUnknown says so.
+
+        Raises:
+            OrgApiError, NetworkError: the deploy was not accepted (nothing changed).
+            DeployStatusUnknown: accepted, then its outcome could not be read (also after the timeout).
+            CancelledError: cancelled while it ran (Salesforce may still finish it).
+        """
         timeout, poll_interval = self._timings.deploy_timeout, self._timings.deploy_poll_interval
         deploy_id = self.start_deploy(package, check_only=check_only, ignore_warnings=ignore_warnings)
         deadline = clock() + timeout
         # A small deploy is done within a second or two: ask soon, then less and less often (up to the
         # poll interval), so a quick deploy is not kept waiting a whole interval and a slow one is not hammered.
         interval = min(FIRST_DEPLOY_POLL, poll_interval)
+        failures = 0
         while True:
-            outcome = self.deploy_outcome(deploy_id)
+            try:
+                outcome = self.deploy_outcome(deploy_id)
+            except AppError as exc:
+                failures += 1
+                transient = isinstance(exc, NetworkError) or (
+                    isinstance(exc, OrgApiError) and exc.status in TRANSIENT_STATUSES
+                )
+                if not transient or failures >= STATUS_READ_ATTEMPTS or clock() >= deadline:
+                    raise self._unknown(deploy_id, f"reading its status failed: {exc.message.rstrip('.')}") from exc
+                sleep(min(interval * 2**failures, poll_interval, max(deadline - clock(), 0.0)))
+                continue
+            failures = 0
             if outcome is not None:
                 return outcome
             if cancel():
@@ -280,9 +304,13 @@ class OrgClient:
                     hint="Look under Setup > Deployment Status before trying again.",
                 )
             if clock() >= deadline:
-                raise NetworkError(
-                    f"The deploy {deploy_id} did not finish within {timeout:.0f} seconds.",
-                    hint="Look under Setup > Deployment Status; it may still complete.",
-                )
+                raise self._unknown(deploy_id, f"it did not finish within {timeout:.0f} seconds")
             sleep(interval)
             interval = min(interval * 2, poll_interval)
+
+    def _unknown(self, deploy_id: str, why: str) -> DeployStatusUnknown:
+        return DeployStatusUnknown(
+            f"Salesforce ({self.host}) accepted the deploy {deploy_id}, but {why}; it may have been applied.",
+            deploy_id=deploy_id,
+            hint=f"Setup > Deployment Status shows the deploy {deploy_id} and whether it succeeded.",
+        )

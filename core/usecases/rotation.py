@@ -20,6 +20,7 @@ from pathlib import Path
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE
 from core.errors import (
     AppError,
+    DeployStatusUnknown,
     InvalidInputError,
     OrgApiError,
     RotationIncomplete,
@@ -177,6 +178,14 @@ def rotate_certificate(
             certificate_pem=new_key.cert_pem.decode("ascii"),
             app=record,
         )
+    except DeployStatusUnknown as exc:
+        # Not a refusal: the org may trust the new certificate now. The entry stays at its step.
+        raise RotationIncomplete(
+            f"The new certificate's deploy was accepted, but whether it was applied is not known: {exc.message}",
+            hint=f"The journal keeps this rotation; finishing it checks which key Salesforce accepts first "
+            f"(rotate {connector.id} --auto, or Manage's Finish it). The new key is {new_key_location}. {exc.hint}",
+            key_location=new_key_location,
+        ) from exc
     except OrgApiError:
         if journal is not None and entry is not None:
             journal.finish(entry)  # refused: the old certificate is still the one in place

@@ -30,9 +30,11 @@ from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import (
     AppAlreadyExists,
     AppError,
+    DeployStatusUnknown,
     InvalidInputError,
     OrgApiError,
     SetupFailed,
+    SetupUncertain,
 )
 from core.keys import KeyBundle, check_pair, fingerprint_sha256, load_certificate, load_private_key
 from core.salesforce.login import LoginResult
@@ -467,6 +469,19 @@ def apply_setup(
     try:
         intend("app")
         outcome = org.deploy(app_package(spec, api_version=plan.api_version))
+    except DeployStatusUnknown as exc:
+        if _found(org, spec):  # the deploy is all or nothing: the app is there, so all of it is
+            created.append(app_component)
+            return finish(result())
+        raise SetupUncertain(
+            f"Creating the {spec.kind} {spec.name}: {exc.message} It is not in the org yet. Nothing was removed"
+            + (f" (this run also created {', '.join(kind for kind, _ in created)})" if created else "")
+            + ": this computer keeps the set-up in its journal.",
+            hint=f"Run the same set-up again in a few minutes: it finds the {spec.kind} if Salesforce made it and "
+            f"finishes. {exc.hint} To remove what it created instead: Manage > Advanced > Remove app, or "
+            f"remove-salesforce-app --app-name {spec.name}.",
+            journal_entry=entry,
+        ) from exc
     except AppError as exc:
         raise failed(exc, f"Creating the {spec.kind}") from exc
     if not outcome.success:
@@ -476,6 +491,14 @@ def apply_setup(
         raise failed(OrgApiError(describe_failures(outcome), status=200), f"Creating the {spec.kind}")
     created.append(app_component)
     return finish(result())
+
+
+def _found(org: OrgClient, spec: AppSpec) -> bool:
+    """Whether the app is in the org now; False also when the org cannot be asked (then it is not known)."""
+    try:
+        return app_exists(org, spec.name, spec.app_type)
+    except AppError:
+        return False
 
 
 # --- the whole set-up ----------------------------------------------------------------------------

@@ -142,6 +142,11 @@ class FakeOrg(FakeSalesforce):
         self.my_domain_only = False  # login.salesforce.com says "not installed"; My Domain works
         self.deploy_failures: list[dict[str, str]] = []  # scripted componentFailures for the next deploy
         self.deploy_polls = 1  # status reads answering InProgress before the result
+        #: HTTP statuses the next status reads of real (not check-only) deploys answer with, one each; the
+        #: deploy goes on regardless.
+        self.status_read_errors: list[int] = []
+        #: The next real deploy is applied only after this many status reads (a slow org; 0: at once).
+        self.apply_after_polls = 0
         self.deploys: dict[str, dict[str, Any]] = {}
         self.deploy_requests: list[dict[str, Any]] = []
         self.admin_tokens: dict[str, str] = {}
@@ -389,9 +394,16 @@ class FakeOrg(FakeSalesforce):
             failures, self.deploy_failures = list(self.deploy_failures), []
         if not failures and not options.get("ignoreWarnings"):
             failures = self._destructive_warnings(data)  # a warning fails a deploy that does not ignore them
+        pending = None
         if not failures and not check_only:
-            self._apply_package(data)
+            apply_after = self.apply_after_polls
+            if apply_after:
+                pending, self.apply_after_polls = data, 0
+            else:
+                self._apply_package(data)
         self.deploys[deploy_id] = {"failures": failures, "polls": 0, "checkOnly": check_only}
+        if pending is not None:
+            self.deploys[deploy_id].update(pending=pending, apply_after=apply_after)
         return self._ok(
             {"id": deploy_id, "deployOptions": options, "deployResult": {"done": False, "status": "Pending"}}, 201
         )
@@ -401,6 +413,15 @@ class FakeOrg(FakeSalesforce):
         if deploy is None:
             return self._sf_error(404, "NOT_FOUND", "The requested resource does not exist")
         deploy["polls"] += 1
+        pending = deploy.get("pending")
+        if pending is not None and deploy["polls"] > deploy["apply_after"]:
+            deploy["pending"] = None
+            self._apply_package(pending)
+        if self.status_read_errors and not deploy["checkOnly"]:
+            status = self.status_read_errors.pop(0)
+            return self._sf_error(
+                status, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId"
+            )
         done = deploy["polls"] > self.deploy_polls
         failures = deploy["failures"]
         result: dict[str, Any] = {

@@ -1,0 +1,100 @@
+"""Attack round 3 (issue 26): what Salesforce took stays known, whatever its status reads answer.
+
+Each test fails without its fix; the loopback org answers as a real one does (HTTP 500 with
+Salesforce's error body, a deploy applied after some status reads).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import DeployStatusUnknown
+from core.salesforce.org import STATUS_READ_ATTEMPTS, OrgClient
+from core.settings import Settings
+from tests.core.test_cli_setup import rotate_args, setup_args
+from tests.core.test_crash_safety import APP, _connector, cli
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce_org import FakeOrg
+
+# --- 1. a status read that fails after Salesforce accepted a deploy is not a refusal ----------------
+
+
+def test_failed_status_reads_are_read_again_and_the_outcome_is_had(client: OrgClient, org: FakeOrg) -> None:
+    from core.salesforce.metadata import removal_package
+
+    org.status_read_errors = [500, 503]
+    outcome = client.deploy(removal_package("Nothing_Here", api_version="60.0"), ignore_warnings=True)
+    assert org.status_read_errors == [] and outcome.status == "Failed"  # the org's own answer, not a 500
+    assert "No ExternalClientApplication named: Nothing_Here" in outcome.failures[0].problem
+
+
+def test_status_reads_that_keep_failing_make_the_outcome_unknown_never_a_refusal(
+    client: OrgClient, org: FakeOrg
+) -> None:
+    from core.salesforce.metadata import removal_package
+
+    org.status_read_errors = [500] * STATUS_READ_ATTEMPTS
+    with pytest.raises(DeployStatusUnknown) as info:
+        client.deploy(removal_package("Nothing_Here", api_version="60.0"), ignore_warnings=True)
+    assert info.value.deploy_id in info.value.message and "may have been applied" in info.value.message
+    assert "Deployment Status" in info.value.hint
+
+
+def test_a_set_up_whose_app_status_cannot_be_read_finds_the_app_and_records_it(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    org.status_read_errors = [500] * STATUS_READ_ATTEMPTS
+    run = cli(*setup_args(org, keys))
+    assert run.code == 0, run.err  # before: "Removed what this run created", the app left in the org unrecorded
+    [app] = Settings.load().salesforce_apps
+    assert app.app_name == APP and app.consumer_key == org.org_apps[APP].consumer_key == run.out.strip()
+    assert app.created_permission_set and Settings.load().journal == []
+
+
+def test_a_set_up_whose_app_is_not_there_yet_removes_nothing_and_keeps_its_journal(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    org.status_read_errors = [500] * STATUS_READ_ATTEMPTS
+    org.apply_after_polls = STATUS_READ_ATTEMPTS + 1  # Salesforce applies it a little later
+    run = cli(*setup_args(org, keys))
+    assert run.code != 0
+    assert "may have been applied" in run.err and "Nothing was removed" in run.err and "Removed" not in run.out
+    assert "Run the same set-up again" in run.err
+    assert org.permission_sets and org.assignments  # nothing undone
+    [entry] = Settings.load().journal
+    assert entry.step == "app" and entry.app_name == APP
+
+    # Salesforce finishes the deploy; the same set-up run again finds the app and records it.
+    [pending] = [d for d in org.deploys.values() if d.get("pending")]
+    org._apply_package(pending.pop("pending"))
+    assert APP in org.org_apps
+    again = cli(*setup_args(org, keys))
+    assert again.code == 0, again.err
+    [app] = Settings.load().salesforce_apps
+    assert app.consumer_key == org.org_apps[APP].consumer_key and app.created_permission_set
+    assert Settings.load().journal == []
+
+
+def test_a_rotation_whose_certificate_status_cannot_be_read_keeps_its_journal_entry(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    connector_id = _connector(org, keys, platform, monkeypatch)
+    org.status_read_errors = [500] * STATUS_READ_ATTEMPTS
+    run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert run.code != 0
+    assert "whether it was applied is not known" in run.err, run.err
+    # The org trusts the new certificate (the deploy went through); before, the entry was dropped as "refused".
+    new_cert = (tmp_path / "new" / "salesforce-rotated.crt").read_text().strip()
+    assert org.org_apps[APP].certificate_pem == new_cert
+    [entry] = Settings.load().journal
+    assert entry.kind == "rotation" and entry.step == "certificate" and entry.connector_id == connector_id
+
+    finished = cli(*rotate_args(org, platform, connector_id, tmp_path / "again"))
+    assert finished.code == 0, finished.err
+    live = (tmp_path / "new" / "salesforce-rotated.pem").read_text()
+    assert platform.connectors[connector_id]["config"]["private_key"] == live
+    assert Settings.load().journal == []
