@@ -28,6 +28,8 @@ FIRST_DEPLOY_POLL = 0.25
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Failed status reads in a row before the deploy's outcome is called unknown (within the deploy timeout).
 STATUS_READ_ATTEMPTS = 6
+#: Pages of one SOQL query followed at most (2,000 records each: far more than any query of this app needs).
+MAX_QUERY_PAGES = 200
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,12 @@ def error_of(response: requests.Response) -> tuple[str, str]:
             codes.append(str(item.get("errorCode") or item.get("error") or ""))
             messages.append(str(item.get("message") or item.get("error_description") or ""))
     return (codes[0] if codes else ""), ("; ".join(m for m in messages if m)[:300] or f"HTTP {response.status_code}")
+
+
+def _page_records(data: Any) -> list[dict[str, Any]]:
+    """The records of one query page; anything that is not a list of objects counts as none."""
+    records = data.get("records") if isinstance(data, dict) else None
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
 
 def json_of(response: requests.Response, host: str) -> Any:
@@ -182,13 +190,46 @@ class OrgClient:
         return sorted(versions, key=lambda v: float(v) if v.replace(".", "", 1).isdigit() else 0.0)
 
     def query(self, soql: str) -> list[dict[str, Any]]:
-        """Every record a SOQL query returns (following ``nextRecordsUrl``)."""
+        """Every record a SOQL query returns, following ``nextRecordsUrl`` for at most MAX_QUERY_PAGES pages.
+
+        The next page is only ever a path on this org (the admin's token goes nowhere else): a
+        ``nextRecordsUrl`` that names another host, port or scheme, or is not a REST path, is refused.
+
+        Raises OrgApiError (with NetworkError as every request)."""
         data = self._json(self._request("GET", self._data("/query/"), params={"q": soql}))
-        records = list(data.get("records") or []) if isinstance(data, dict) else []
+        records = _page_records(data)
+        pages = 1
         while isinstance(data, dict) and data.get("nextRecordsUrl"):
-            data = self._json(self._request("GET", str(data["nextRecordsUrl"])))
-            records += list(data.get("records") or []) if isinstance(data, dict) else []
-        return [r for r in records if isinstance(r, dict)]
+            if pages >= MAX_QUERY_PAGES:
+                raise OrgApiError(
+                    f"Salesforce ({self.host}) kept answering with more pages after {MAX_QUERY_PAGES}; the query "
+                    "was stopped there.",
+                    status=200,
+                    hint="Try again later; if it persists, the org's answers are not what Salesforce sends.",
+                )
+            data = self._json(self._request("GET", self._next_page(data["nextRecordsUrl"])))
+            records += _page_records(data)
+            pages += 1
+        return records
+
+    def _next_page(self, link: object) -> str:
+        """``nextRecordsUrl`` as a path on this org; OrgApiError for anything else."""
+        text = link if isinstance(link, str) else ""
+        parts = urlsplit(text)
+        if (
+            parts.scheme
+            or parts.netloc
+            or not text.startswith("/services/data/")
+            or any(c in text for c in "@\\")
+            or any(ord(c) < 0x21 or ord(c) == 0x7F for c in text)
+        ):
+            raise OrgApiError(
+                f"Salesforce ({self.host}) pointed the next page of a query somewhere other than this org's REST "
+                "API; it was not followed (the sign-in is sent only to the org itself).",
+                status=200,
+                hint="Check that the instance URL is your org's own address, not a proxy or another service.",
+            )
+        return text
 
     def create(self, sobject: str, fields: dict[str, Any]) -> str:
         """Insert one record; its id."""

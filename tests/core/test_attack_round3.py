@@ -98,3 +98,47 @@ def test_a_rotation_whose_certificate_status_cannot_be_read_keeps_its_journal_en
     live = (tmp_path / "new" / "salesforce-rotated.pem").read_text()
     assert platform.connectors[connector_id]["config"]["private_key"] == live
     assert Settings.load().journal == []
+
+
+# --- 8. nextRecordsUrl is only ever a path on the org, and pages are bounded ----------------------------
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "0/services/data/v60.0/query/01gX-2000",  # appended as text: http://127.0.0.1:PORT0/... another port
+        "@127.0.0.1:1/services/data/v60.0/query/01gX-2000",  # appended as text: another host
+        "http://127.0.0.1:1/services/data/v60.0/query/01gX-2000",
+        "//127.0.0.1:1/services/data/v60.0/query/01gX-2000",
+        "/services/data/v60.0/query/01gX-2000\r\nX-Injected: 1",
+    ],
+)
+def test_a_next_page_that_points_elsewhere_is_not_followed_with_the_token(
+    client: OrgClient, org: FakeOrg, link: str
+) -> None:
+    from core.errors import OrgApiError
+    from core.usecases.org_state import app_exists
+
+    org.next_records_url = link
+    with pytest.raises(OrgApiError, match="somewhere other than this org's REST API"):
+        app_exists(client, "Any_App")
+
+
+def test_an_org_that_answers_with_pages_for_ever_is_stopped(client: OrgClient, org: FakeOrg) -> None:
+    from core.errors import OrgApiError
+    from core.salesforce.org import MAX_QUERY_PAGES
+
+    org.next_records_url = "/services/data/v60.0/query/01gENDLESS-2000"
+    with pytest.raises(OrgApiError, match=f"more pages after {MAX_QUERY_PAGES}"):
+        client.query("SELECT Id, DeveloperName FROM ExternalClientApplication WHERE DeveloperName = 'X'")
+
+
+def test_records_that_are_not_a_list_are_no_records(
+    client: OrgClient, org: FakeOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from werkzeug import Response
+
+    monkeypatch.setattr(
+        org, "_query", lambda soql: Response('{"done": true, "records": 5}', content_type="application/json")
+    )
+    assert client.query("SELECT Id FROM User") == []

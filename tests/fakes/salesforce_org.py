@@ -142,6 +142,8 @@ class FakeOrg(FakeSalesforce):
         self.my_domain_only = False  # login.salesforce.com says "not installed"; My Domain works
         self.deploy_failures: list[dict[str, str]] = []  # scripted componentFailures for the next deploy
         self.deploy_polls = 1  # status reads answering InProgress before the result
+        #: What every query answers as its ``nextRecordsUrl`` (a hostile or broken org); "" for none.
+        self.next_records_url = ""
         #: HTTP statuses the next status reads of real (not check-only) deploys answer with, one each; the
         #: deploy goes on regardless.
         self.status_read_errors: list[int] = []
@@ -274,7 +276,13 @@ class FakeOrg(FakeSalesforce):
         if isinstance(rest, Response):
             return rest
         if rest == "/query/" and request.method == "GET":
-            return self._query(request.args.get("q", ""))
+            answer = self._query(request.args.get("q", ""))
+            if self.next_records_url and answer.status_code == 200:
+                body = json.loads(answer.get_data())
+                return self._ok({**body, "done": False, "nextRecordsUrl": self.next_records_url})
+            return answer
+        if rest.startswith("/query/01g") and request.method == "GET":  # a next page: an endless org has another
+            return self._ok({"totalSize": 10**9, "done": False, "records": [], "nextRecordsUrl": request.path})
         sobject = re.match(r"^/sobjects/(\w+)/(\w+)?$", rest)
         if sobject and request.method == "POST" and not sobject.group(2):
             return self._insert(sobject.group(1), request.get_json(silent=True) or {})
