@@ -308,6 +308,8 @@ def plan_setup(
             soql_select("Id", "PermissionSetAssignment", AssigneeId=user.id, PermissionSetId=permission_set_id)
         )
     )
+    if resumed is not None:
+        resumed = _what_the_killed_run_made(org, resumed, permission_set_id, user.id)
     spec = AppSpec(
         name=name,
         label=name.replace("_", " "),
@@ -491,6 +493,25 @@ def apply_setup(
         raise failed(OrgApiError(describe_failures(outcome), status=200), f"Creating the {spec.kind}")
     created.append(app_component)
     return finish(result())
+
+
+def _what_the_killed_run_made(
+    org: OrgClient, entry: JournalEntry, permission_set_id: str | None, user_id: str
+) -> JournalEntry:
+    """``entry`` with what its run created and had no time to write down (killed between the request and the next step).
+
+    The journal names a step before taking it, and only a step the run meant to take: a permission
+    set (or an assignment) that exists now while the entry stopped at creating it was made by that run.
+    """
+    if entry.step == "permission set" and permission_set_id and not entry.permission_set_id:
+        entry = replace(entry, permission_set_id=permission_set_id)
+    if entry.step == "assignment" and permission_set_id and not entry.assignment_id:
+        rows = org.query(
+            soql_select("Id", "PermissionSetAssignment", AssigneeId=user_id, PermissionSetId=permission_set_id)
+        )
+        if rows and rows[0].get("Id"):
+            entry = replace(entry, assignment_id=str(rows[0]["Id"]))
+    return entry
 
 
 def _found(org: OrgClient, spec: AppSpec) -> bool:

@@ -142,3 +142,25 @@ def test_records_that_are_not_a_list_are_no_records(
         org, "_query", lambda soql: Response('{"done": true, "records": 5}', content_type="application/json")
     )
     assert client.query("SELECT Id FROM User") == []
+
+
+# --- 3. killed right after the permission set (or its assignment) was created ----------------------------
+
+
+@pytest.mark.parametrize("at", ["PermissionSet", "PermissionSetAssignment"])
+def test_what_a_run_killed_right_after_creating_it_made_is_recorded_and_removed_with_the_app(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    from tests.core.test_crash_safety import kill_at, start_cli
+
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    kill_at(start_cli(*setup_args(org, keys)), org.hold("POST", f"/sobjects/{at}/"))
+    assert org.permission_sets and (bool(org.assignments) == (at == "PermissionSetAssignment"))
+
+    again = cli(*setup_args(org, keys))
+    assert again.code == 0, again.err
+    [app] = Settings.load().salesforce_apps
+    assert app.created_permission_set  # before: False, so removal left the set and its assignment behind
+    removed = cli("remove-salesforce-app", "--instance-url", org.url, "--login-url", org.url, "--yes")
+    assert removed.code == 0, removed.err
+    assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
