@@ -160,8 +160,10 @@ class JournalEntry:
     new_key: str = ""
     new_certificate_sha256: str = ""
     old_certificate_path: str = ""
-    #: The process that wrote it, and that process's start (a live run is not "unfinished").
+    #: The process that wrote it (a live run is not "unfinished"), and when that process started: after a
+    #: reboot, or once the number is reused, another process with the same pid is not the run.
     pid: str = ""
+    pid_started: str = ""
     #: Fields a newer version wrote, kept as they were.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

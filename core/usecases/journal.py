@@ -46,6 +46,7 @@ def new_entry(kind: str, step: str, **fields: Any) -> JournalEntry:
         step=step,
         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         pid=str(os.getpid()),
+        pid_started=process_started(os.getpid()),
         **fields,
     )
 
@@ -85,16 +86,52 @@ class Journal:
     def unfinished(self, settings: Settings | None = None) -> list[JournalEntry]:
         """Entries whose run is over (its process is gone): killed or failed half-way."""
         entries = (settings or Settings.load(self.path)).journal
-        return [e for e in entries if not _running(e.pid)]
+        return [e for e in entries if not _running(e.pid, e.pid_started)]
 
 
-def _running(pid: str) -> bool:
+def process_started(pid: int) -> str:
+    """When process ``pid`` started, as a text that differs for any other process that later has that number.
+
+    Linux: the boot's id and the start in clock ticks since boot; Windows: the creation time; "" where
+    it cannot be had (macOS, a process gone), and then the pid alone decides.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        except OSError:
+            return ""
+        fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) ": state is field 3, starttime 22
+        return f"linux:{boot}:{fields[19]}" if len(fields) > 19 else ""
+    if sys.platform == "win32":
+        import ctypes
+        from ctypes import wintypes
+
+        query_limited_information = 0x1000
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(query_limited_information, False, pid)
+        if not handle:
+            return ""
+        try:
+            times = [wintypes.FILETIME() for _ in range(4)]
+            if not kernel32.GetProcessTimes(handle, *(ctypes.byref(t) for t in times)):
+                return ""
+            created = times[0]
+            return f"windows:{(created.dwHighDateTime << 32) | created.dwLowDateTime}"
+        finally:
+            kernel32.CloseHandle(handle)
+    return ""
+
+
+def _running(pid: str, started: str = "") -> bool:
     """Whether the process that wrote an entry still runs (then its run is not unfinished, only busy)."""
     if not pid.isdigit():
         return False
     number = int(pid)
     if number == os.getpid():
         return False  # an entry of this process that is still here is one this process gave up on
+    if started and process_started(number) not in ("", started):
+        return False  # another process with that number (after a reboot, or the number reused)
     if sys.platform == "win32":
         import ctypes
 

@@ -6,6 +6,7 @@ Salesforce's error body, a deploy applied after some status reads).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,26 @@ def test_what_a_run_killed_right_after_creating_it_made_is_recorded_and_removed_
     removed = cli("remove-salesforce-app", "--instance-url", org.url, "--login-url", org.url, "--yes")
     assert removed.code == 0, removed.err
     assert org.org_apps == {} and org.permission_sets == {} and org.assignments == []
+
+
+# --- 4. a journal entry whose pid belongs to another process now (after a reboot) ---------------------
+
+
+def test_an_entry_whose_pid_is_another_process_now_is_named_as_unfinished() -> None:
+    import subprocess
+    import sys
+
+    from core.usecases.journal import Journal, new_entry, process_started
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert process_started(other.pid)  # Linux and Windows say when a process started
+        entry = new_entry("setup", "app", app_name="Unstructured_Connector", instance_url="https://x.my.salesforce.com")
+        reused = replace(entry, id="reused", pid=str(other.pid))  # written by an earlier process with that number
+        live = replace(entry, id="live", pid=str(other.pid), pid_started=process_started(other.pid))
+        Settings.update(lambda s: setattr(s, "journal", [reused, live]))
+        assert [e.id for e in Journal().unfinished()] == ["reused"]  # before: neither (the pid is alive)
+    finally:
+        other.kill()
+        other.wait()
+    assert sorted(e.id for e in Journal().unfinished()) == ["live", "reused"]
