@@ -3,6 +3,11 @@
 A :class:`Task` wraps one function, runs it on Qt's thread pool and reports with typed
 signals. It never touches a widget. Cancelling sets an event the function may watch and, in
 any case, makes the task drop its result, so the page can move on at once.
+
+A running task is kept alive here, on the GUI thread, until its pool thread has let go of it: a
+page that drops its reference mid-run (a second probe replacing the first) must never leave the
+pool thread holding the last one, or the QObject would be destroyed on that thread while the GUI
+thread delivers its queued signals (a segmentation fault).
 """
 
 from __future__ import annotations
@@ -43,7 +48,9 @@ class Task(QObject):
         self.running = False
 
     def start(self) -> None:
+        """Run on Qt's thread pool. Call on the GUI thread."""
         self.running = True
+        _Reaper.keep(self)
         QThreadPool.globalInstance().start(_Runnable(self))
 
     def cancel(self) -> None:
@@ -120,10 +127,45 @@ def connection_check_task(client: PlatformClient, connector_id: str, context: Wi
     return task
 
 
+class _Reaper(QObject):
+    """Holds running tasks on the GUI thread; the pool thread says (by id, holding no reference) when one is over."""
+
+    ended = Signal(object)  # the id of a task (a Python int: wider than a C int)
+    _instance: _Reaper | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running: dict[int, Task] = {}
+        self.ended.connect(self._release)  # queued: the emitting pool thread is not this object's thread
+
+    @classmethod
+    def keep(cls, task: Task) -> None:
+        if cls._instance is None or not shiboken6.isValid(cls._instance):
+            cls._instance = _Reaper()
+        cls._instance.running[id(task)] = task
+
+    @classmethod
+    def release_later(cls, key: int) -> None:
+        reaper = cls._instance
+        if reaper is not None and shiboken6.isValid(reaper):
+            reaper.ended.emit(key)
+
+    def _release(self, key: int) -> None:
+        self.running.pop(key, None)  # on the GUI thread: the last reference, if the page has let go too
+
+
 class _Runnable(QRunnable):
     def __init__(self, task: Task) -> None:
         super().__init__()
-        self._task = task
+        self._task: Task | None = task
 
     def run(self) -> None:
-        self._task._run()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        key = id(task)
+        try:
+            task._run()
+        finally:
+            del task  # this thread holds no reference when the GUI thread lets go of it
+            _Reaper.release_later(key)

@@ -157,7 +157,12 @@ class WelcomePage(StepPage):
             return ""
 
         probe = Task(keyring_problem)
-        probe.succeeded.connect(while_alive(self, self._keyring_checked))
+
+        def checked(problem: str) -> None:
+            if probe is self._keyring_probe:  # a probe started earlier (another keyring) must not answer for this one
+                self._keyring_checked(problem)
+
+        probe.succeeded.connect(while_alive(self, checked))
         self._keyring_probe = probe
         probe.start()
 
