@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from cli.command import Command
 from cli.setup import app_type_argument, sign_in_arguments, sign_in_of, timings_of, wait_arguments
+from core.text import duration
 
 if TYPE_CHECKING:
     from cli.context import Cli
@@ -38,7 +39,7 @@ def field_check(cli: Cli, args: argparse.Namespace) -> int:
     cli.note(
         f"The field check creates a throw-away app ({APP_PREFIX}...) and a permission set for {request.username} "
         "in the org you sign in to, proves the connector's login with a throw-away key, replaces its certificate, "
-        f"then removes all of it (up to {timings.login_wait / 60:.0f} minutes of waiting for Salesforce)."
+        f"then removes all of it (up to {duration(timings.login_wait)} of waiting for Salesforce)."
     )
     if not ask("Run it?"):
         cli.note("Nothing was changed.")

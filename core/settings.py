@@ -124,6 +124,9 @@ class SalesforceAppRecord:
     #: relaxation ("enforce" or "relax") and contact e-mail as created. Empty for an app made elsewhere.
     ip_relaxation: str = ""
     contact_email: str = ""
+    #: Recorded before the wait for the connector's first login, which has not succeeded yet: a set-up run
+    #: again finishes that wait instead of refusing its own app.
+    login_pending: bool = False
     #: Fields a newer version wrote, kept as they were.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -96,6 +96,12 @@ def app_kind(app_type: str) -> str:
     return APP_TYPES.get(app_type, APP_TYPES[ECA])
 
 
+def a_kind(app_type: str) -> str:
+    """The kind of app with its article: "an External Client App", "a Connected App"."""
+    kind = app_kind(app_type)
+    return ("an " if kind[:1] in "AEIOU" else "a ") + kind
+
+
 def new_consumer_key() -> str:
     """A consumer key for a new app: long, random and unique (Salesforce refuses one already taken)."""
     return "3MVG" + "".join(secrets.choice(_CONSUMER_KEY_ALPHABET) for _ in range(80))

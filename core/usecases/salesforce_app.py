@@ -46,7 +46,7 @@ from core.salesforce.metadata import (
     IP_RELAXATION,
     OAUTH_SCOPES,
     AppSpec,
-    app_kind,
+    a_kind,
     app_package,
     new_consumer_key,
     validate_api_name,
@@ -99,6 +99,9 @@ class SetupPlan:
     resumed: JournalEntry | None = None
     #: The app already exists because of that run: it is recorded, nothing is created.
     adopt: bool = False
+    #: The app exists and this computer recorded it (a run stopped while waiting for the connector's
+    #: login): nothing is created, the wait is made again.
+    recorded: SalesforceAppRecord | None = None
 
     def describe(self) -> list[str]:
         """The plan in plain words, one line per change, for the admin to confirm."""
@@ -106,6 +109,13 @@ class SetupPlan:
         lines = [f"In the org at {self.org_host} (API {self.api_version}):"]
         if self.resumed is not None:
             lines.append(f"- finish the set-up started {self.resumed.started_at[:16].replace('T', ' ')} UTC;")
+        if self.recorded is not None:
+            lines.append(
+                f"- the {spec.kind} {spec.name} is already there, made from this computer on "
+                f"{self.recorded.created_at[:10] or 'an earlier day'} (consumer key {spec.consumer_key}): create "
+                "nothing, wait for the connector's login again."
+            )
+            return lines
         if self.adopt:
             lines.append(
                 f"- the {spec.kind} {spec.name} is already there (that run created it): record it here, create nothing."
@@ -145,6 +155,10 @@ class SetupResult:
     app_type: str = ECA
     ip_relaxation: str = ""
     contact_email: str = ""
+    #: When the app was made (a run that finds its own app keeps the first date); "" for now.
+    created_at: str = ""
+    #: The connector's first login is still to be proved (see SalesforceAppRecord.login_pending).
+    login_pending: bool = False
 
     def apply(self, settings: Settings) -> None:
         settings.remember_salesforce_app(
@@ -156,12 +170,13 @@ class SetupResult:
                 username=self.username,
                 permission_set=self.permission_set,
                 created_permission_set=any(kind == "PermissionSet" for kind, _ in self.created),
-                created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                created_at=self.created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 sign_in_kept=self.sign_in_kept,
                 login_url=self.login_url,
                 app_type=self.app_type,
                 ip_relaxation=self.ip_relaxation,
                 contact_email=self.contact_email,
+                login_pending=self.login_pending,
             )
         )
 
@@ -252,6 +267,7 @@ def plan_setup(
     ip_relaxation: str = "enforce",
     resumed: JournalEntry | None = None,
     app_type: str = ECA,
+    recorded: SalesforceAppRecord | None = None,
 ) -> SetupPlan:
     """Check the org and return the plan, changing nothing.
 
@@ -292,9 +308,32 @@ def plan_setup(
             resumed=resumed,
             adopt=True,
         )
+    if exists and recorded is not None and resumed is None:
+        spec = AppSpec(
+            name=name,
+            label=name.replace("_", " "),
+            contact_email=recorded.contact_email or contact_email,
+            certificate_pem=certificate_pem,
+            consumer_key=recorded.consumer_key,
+            permission_set=recorded.permission_set or f"{name}_Users",
+            ip_relaxation=recorded.ip_relaxation or ip_relaxation,
+            scopes=OAUTH_SCOPES,
+            app_type=app_type,
+        )
+        return SetupPlan(
+            org_host=org.host,
+            api_version=version,
+            user=user,
+            spec=spec,
+            permission_set_id=None,
+            assignment_exists=True,
+            certificate_fingerprint=fingerprint,
+            adopt=True,
+            recorded=recorded,
+        )
     if exists:
         raise AppAlreadyExists(
-            f"A {app_kind(app_type)} named {name} already exists in this org.",
+            f"{a_kind(app_type)[0].upper()}{a_kind(app_type)[1:]} named {name} already exists in this org.",
             field="app_name",
             hint="Choose another app name to make another app; to give that one a new certificate, rotate the "
             "key of its connector instead.",
@@ -435,6 +474,11 @@ def apply_setup(
         return done
 
     app_component = (app_component_type(spec.app_type), spec.name)
+    if plan.recorded is not None:
+        if plan.recorded.created_permission_set:
+            created.append(("PermissionSet", spec.permission_set))
+        created.append(app_component)
+        return replace(result(), created_at=plan.recorded.created_at, sign_in_kept=plan.recorded.sign_in_kept)
     if plan.adopt:
         created.append(app_component)
         return finish(result())
@@ -629,6 +673,25 @@ def _plan(org: OrgClient, admin: AdminSession, request: SetupRequest, journal: J
         ip_relaxation=request.ip_relaxation,
         resumed=resumable(journal, request.app_name, org, request.app_type) if journal is not None else None,
         app_type=request.app_type,
+        recorded=_recorded(journal, request, org, admin) if journal is not None else None,
+    )
+
+
+def _recorded(
+    journal: Journal, request: SetupRequest, org: OrgClient, admin: AdminSession
+) -> SalesforceAppRecord | None:
+    """This computer's record of the app ``request`` names in this org, made by a run that stopped before the
+    connector's login was proved."""
+    return next(
+        (
+            a
+            for a in Settings.load(journal.path).salesforce_apps
+            if a.login_pending
+            and a.app_name == request.app_name
+            and a.app_type == request.app_type
+            and (a.instance_url == org.instance_url or (admin.org_id and a.org_id == admin.org_id))
+        ),
+        None,
     )
 
 
@@ -662,6 +725,7 @@ def carry_out_setup(
         journal=journal,
         login_url=admin.login_url or request.login_url,
     )
+    result = replace(result, login_pending=request.key is not None)
     progress(Record(result))
     if admin.refresh_token and admin.org_id and keep_secret is not None:
         try:
@@ -685,6 +749,8 @@ def carry_out_setup(
         my_domain_url=my_domain_of(admin, request.login_url),
         run=run,
     )
+    result = replace(result, login_pending=False)
+    progress(Record(result))
     return SetupOutcome(result=result, login=login)
 
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from core.defaults import CONNECTOR_LOGIN_URL, EXPIRY_WARN_DAYS
 from core.errors import ApiKeyRefusedError, AppError
 from core.salesforce.metadata import FIELD_CHECK_PREFIX
+from core.text import duration
 from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
@@ -714,12 +715,12 @@ class ManagePage(TaskPage):
             self.tr(
                 "Create a throw-away app ({0}...) and a permission set for {1} in the org you sign in to, prove the "
                 "connector's login with a throw-away key, replace its certificate, then remove all of it? {2} "
-                "Salesforce can take up to {3} minutes to apply a new app."
+                "Salesforce can take up to {3} to apply a new app."
             ).format(
                 APP_PREFIX,
                 request.username,
                 self.sign_in_choice.in_words(),
-                int(self.context.timings.login_wait // 60),
+                duration(self.context.timings.login_wait),
             ),
             lambda: self._field_check(request),
         )

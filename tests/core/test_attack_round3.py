@@ -188,3 +188,38 @@ def test_an_entry_whose_pid_is_another_process_now_is_named_as_unfinished() -> N
         other.kill()
         other.wait()
     assert sorted(e.id for e in Journal().unfinished()) == ["live", "reused"]
+
+
+# --- 5. set-up run again after a kill during the login wait ------------------------------------------------
+
+
+def test_a_set_up_killed_while_waiting_for_the_login_finishes_the_wait_when_run_again(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from tests.core.test_crash_safety import start_cli
+
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    org.never_propagates = True  # the connector's login keeps being refused: the run waits
+    process = start_cli(*setup_args(org, keys))
+    try:
+        deadline = time.monotonic() + 60
+        while not (APP in org.org_apps and Settings.load().salesforce_apps) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert Settings.load().salesforce_apps, "the set-up never reached the login wait"
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    deploys = len(org.deploy_requests)
+    consumer_key = org.org_apps[APP].consumer_key
+
+    org.never_propagates = False
+    again = cli(*setup_args(org, keys))
+    assert again.code == 0, again.err  # before: "already exists ... rotate"
+    assert again.out.strip() == consumer_key and f"consumer key {consumer_key}" in again.err
+    assert "create nothing, wait for the connector's login again" in again.err
+    assert "The connector's login works." in again.err
+    assert len(org.deploy_requests) == deploys  # nothing made twice
+    [app] = Settings.load().salesforce_apps
+    assert app.consumer_key == consumer_key and app.created_permission_set
