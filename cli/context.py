@@ -160,11 +160,14 @@ class Cli:
 
     def warn_unfinished(self) -> None:
         """Say which earlier runs stopped half-way, what they left in the org, and how to go on."""
+        from core.salesforce.metadata import FIELD_CHECK_PREFIX
         from core.usecases.journal import describe
 
         for entry in self.journal.unfinished(self.load_settings()):
             self.note(f"note: {describe(entry)}")
-            if entry.kind == "setup":
+            if entry.kind == "setup" and entry.app_name.startswith(FIELD_CHECK_PREFIX):
+                self.note(f"  To remove it: remove-salesforce-app --app-name {shlex.quote(entry.app_name)}.")
+            elif entry.kind == "setup":
                 user, app = shlex.quote(entry.username), shlex.quote(entry.app_name)
                 self.note(
                     f"  To finish it: setup-salesforce --username {user} --app-name {app}; "

@@ -34,6 +34,10 @@ class AppRemoved:
         if self.left:
             return
         settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
+        if self.consumer_key:  # and the journal's entry of the run that made it (a field check's, killed)
+            settings.journal = [
+                e for e in settings.journal if not (e.kind == "setup" and e.consumer_key == self.consumer_key)
+            ]
 
 
 def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:

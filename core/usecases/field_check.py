@@ -315,7 +315,9 @@ def run_field_check(
         # 2. The real deploy: permission set, assignment, app (journal first, as the set-up).
         began = time.monotonic()
         try:
-            result = apply_setup(org, plan, org_id=admin.org_id, journal=journal, progress=run.progress)
+            result = apply_setup(
+                org, plan, org_id=admin.org_id, journal=journal, progress=run.progress, keep_entry=True
+            )
         except AppError as exc:
             created = list(getattr(exc, "created", []))
             report.facts["deploy"] = f"refused: {exc.message}"
@@ -488,16 +490,18 @@ def _clean_up(
     run: Runtime,
     name: str,
 ) -> None:
-    """Remove what a failed or stopped check created; the step says what was left, if anything."""
+    """Remove what a failed or stopped check created; the step says what was left, if anything.
+
+    The journal names the check's set-up until nothing of it is left in the org."""
     if removed or not created:
+        if journal is not None and removed:
+            journal.finish_app(name)
         return
     began = time.monotonic()
     left = undo_setup(org, created, api_version=report.api_version or org.api_version)
     if not left:
         if journal is not None:
-            for entry in journal.unfinished():
-                if entry.kind == "setup" and entry.app_name == name:
-                    journal.finish(entry)
+            journal.finish_app(name)
         run.progress(Record(AppRemoved(consumer_key=consumer_key, left=[])))
         steps.add("clean-up", PASSED, "Removed what the check had created.", began)
     else:

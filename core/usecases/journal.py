@@ -83,6 +83,22 @@ class Journal:
 
         Settings.update(done, self.path)
 
+    def keep(self, entry: JournalEntry, record: SettingsChange) -> None:
+        """``record`` applied with ``entry`` kept as it is, in one save: what exists is recorded and the run
+        that made it is still named as unfinished until it removes it (a field check's throw-away app)."""
+
+        def done(settings: Settings) -> None:
+            record.apply(settings)
+            settings.journal = [e for e in settings.journal if e.id != entry.id] + [entry]
+
+        Settings.update(done, self.path)
+
+    def finish_app(self, app_name: str) -> None:
+        """Every unfinished entry of a set-up of ``app_name`` removed: what it made is gone."""
+        entries = [e for e in self.unfinished() if e.kind == "setup" and e.app_name == app_name]
+        for entry in entries:
+            self.finish(entry)
+
     def unfinished(self, settings: Settings | None = None) -> list[JournalEntry]:
         """Entries whose run is over (its process is gone): killed or failed half-way."""
         entries = (settings or Settings.load(self.path)).journal

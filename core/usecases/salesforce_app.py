@@ -387,8 +387,12 @@ def apply_setup(
     progress: Progress = ignore,
     journal: Journal | None = None,
     login_url: str = "",
+    keep_entry: bool = False,
 ) -> SetupResult:
     """Create what the plan says, writing each step to the ``journal`` before it is taken.
+
+    ``keep_entry``: the result is recorded and the entry stays (the field check's app exists only
+    until the check removes it; until then the next start names it).
 
     The finished result is recorded through the journal (with the entry removed in the same
     save); a failure leaves the entry, which says what exists in the org because of this run.
@@ -462,7 +466,10 @@ def apply_setup(
         """The result recorded and the entry gone, in one save; a save that fails is said, and the entry stays."""
         if journal is not None and entry is not None:
             try:
-                journal.finish(entry, record=done)
+                if keep_entry:
+                    journal.keep(entry, record=done)
+                else:
+                    journal.finish(entry, record=done)
             except AppError as exc:
                 progress(
                     Notice(

@@ -223,3 +223,41 @@ def test_a_set_up_killed_while_waiting_for_the_login_finishes_the_wait_when_run_
     assert len(org.deploy_requests) == deploys  # nothing made twice
     [app] = Settings.load().salesforce_apps
     assert app.consumer_key == consumer_key and app.created_permission_set
+
+
+# --- 6. a field check killed after its throw-away app exists ------------------------------------------------
+
+
+def test_a_field_check_killed_after_its_app_exists_is_named_on_the_next_start_and_removable(
+    org: FakeOrg, platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from core.salesforce.metadata import FIELD_CHECK_PREFIX
+    from tests.conftest import USERNAME
+    from tests.core.test_crash_safety import kill_at, start_cli
+
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    held = org.hold("POST", "/services/oauth2/token")  # the connector's first login, after the deploy
+    args = ["--username", USERNAME, "--login-url", org.url, "--instance-url", org.url]
+    kill_at(start_cli("field-check", *args, "--report", str(tmp_path / "r.json"), "--yes"), held)
+    [name] = [n for n in org.org_apps if n.startswith(FIELD_CHECK_PREFIX)]
+    [entry] = Settings.load().journal  # before: none, the app named nowhere but in the org
+    assert entry.app_name == name
+
+    listed = cli("list", "--api-url", platform.api_url)
+    assert f"field check's throw-away External Client App {name}" in listed.err, listed.err
+    assert f"To remove it: remove-salesforce-app --app-name {name}" in listed.err
+    removed = cli("remove-salesforce-app", "--app-name", name, "--instance-url", org.url, "--yes")
+    assert removed.code == 0, removed.err
+    assert org.org_apps == {} and org.permission_sets == {} and Settings.load().journal == []
+
+
+def test_a_field_check_that_ends_leaves_no_journal_entry(
+    org: FakeOrg, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.conftest import USERNAME
+
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    args = ["--username", USERNAME, "--login-url", org.url, "--instance-url", org.url]
+    run = cli("field-check", *args, "--report", str(tmp_path / "r.json"), "--yes")
+    assert run.code == 0, run.err
+    assert org.org_apps == {} and Settings.load().journal == [] and Settings.load().salesforce_apps == []
