@@ -5,19 +5,22 @@ it is seen, whichever layer makes it) and keeps, per exchange: the method, the p
 host's query values: a SOQL query is kept with each string literal as ``'?'``), the *shape* of the
 request body (keys and value types; a Metadata zip as the list of its files; a deploy's options
 as they are, booleans only), the status, and Salesforce's error codes and texts (control
-characters removed, cut). Values are never kept, so the secrets never get in; a last pass
-replaces any registered secret that an error text might echo with ``[removed]``.
+characters removed, cut). Values are never kept, so the secrets never get in; an error text that
+echoes one is scrubbed before it is cut and again at the end: every registered secret, in its
+plain, URL-encoded, JSON-escaped and HTML-escaped forms, and any signed JWT (an assertion echoed
+back) become ``[removed]``, and a text that still holds a secret in another encoding is dropped.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
 import zipfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, unquote_plus, urlsplit
 
 import requests
 
@@ -26,6 +29,10 @@ from core.text import printable
 #: The longest error text kept, per text.
 MAX_TEXT = 400
 REMOVED = "[removed]"
+#: What replaces a whole text that still held a secret after the scrub (in a form not listed).
+DROPPED = "[a text that echoed a secret was left out]"
+#: A signed JWT (header.payload.signature, base64url; its header always starts '{"', i.e. eyJ).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SOQL_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
 #: What a SOQL literal becomes in the report: the query's shape, not its value.
 _ASKED = "'?'"
@@ -82,7 +89,8 @@ def shape(value: Any, *, depth: int = 0) -> Any:
 
 
 def _text(value: Any) -> str:
-    return printable(str(value))[:MAX_TEXT]
+    """A server's text, printable and whole (the recorder scrubs it, then cuts it to MAX_TEXT)."""
+    return printable(str(value))
 
 
 def _path(url: str) -> str:
@@ -211,6 +219,7 @@ class Recorder:
             answer=answer,
             seconds=round(response.elapsed.total_seconds(), 3),
         )
+        exchange.errors = [{k: self.scrub(v)[:MAX_TEXT] for k, v in e.items()} for e in exchange.errors]
         if self.exchanges and self.exchanges[-1].same_as(exchange):
             self.exchanges[-1].times += 1
         else:
@@ -229,7 +238,25 @@ class Recorder:
         if isinstance(value, list):
             return [self.scrub(v) for v in value]
         if isinstance(value, str):
-            for secret in sorted(self._secrets, key=len, reverse=True):
-                value = value.replace(secret, REMOVED)
-            return value
+            return self._scrub_text(value)
         return value
+
+    def _scrub_text(self, text: str) -> str:
+        text = _JWT.sub(REMOVED, text)
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            for form in _encodings(secret):
+                text = text.replace(form, REMOVED)
+        unescaped = html.unescape(text).replace("\\/", "/")
+        decoded = {text, unquote_plus(text), unescaped, unquote_plus(unescaped)}
+        if any(secret in form for secret in self._secrets for form in decoded) or any(
+            _JWT.search(form) for form in decoded
+        ):
+            return DROPPED
+        return text
+
+
+def _encodings(secret: str) -> list[str]:
+    """The forms a server may echo ``secret`` in: as it is, URL-encoded, JSON-escaped, HTML-escaped."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1], html.escape(secret)}
+    forms |= {quote(secret), json.dumps(secret)[1:-1].replace("/", "\\/")}
+    return sorted(forms, key=len, reverse=True)

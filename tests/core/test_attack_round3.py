@@ -261,3 +261,40 @@ def test_a_field_check_that_ends_leaves_no_journal_entry(
     run = cli("field-check", *args, "--report", str(tmp_path / "r.json"), "--yes")
     assert run.code == 0, run.err
     assert org.org_apps == {} and Settings.load().journal == [] and Settings.load().salesforce_apps == []
+
+
+# --- 9. the field check's report never holds a signed JWT or an encoded secret -------------------------------
+
+
+def test_a_refusal_that_echoes_the_assertion_or_the_encoded_token_leaves_neither_in_the_report(httpserver) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import re
+    from urllib.parse import quote, quote_plus
+
+    import requests
+
+    from core.salesforce.recorder import Recorder
+
+    token = "00D5g000004SAMPLE!AQ4AQJ+rf/2kzq=Ow.Rw_Tok3n"
+    assertion = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIzTVZHOSIsInN1YiI6ImEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+    echoes = [
+        f"bad assertion {assertion}",
+        f"session {quote(token, safe='')} expired",
+        f"session {quote_plus(token)} expired",
+        "session " + re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(token, safe="")) + " expired",
+        "token " + json.dumps(token)[1:-1].replace("/", "\\/"),
+        f"&lt;{token.replace('&', '&amp;')}&gt;",
+        "x" * 390 + token,  # a secret across the 400-character cut
+    ]
+    recorder = Recorder()
+    recorder.secret(token)
+    session = recorder.attach(requests.Session())
+    for i, text in enumerate(echoes):
+        httpserver.expect_ordered_request(f"/services/oauth2/token/{i}").respond_with_json(
+            {"error": "invalid_grant", "error_description": text}, status=400
+        )
+        session.post(httpserver.url_for(f"/services/oauth2/token/{i}"), data={"assertion": assertion})
+    report = json.dumps(recorder.scrub([e.to_json() for e in recorder.take()]))
+    for leaked in (assertion, assertion[:40], token, quote(token, safe=""), quote_plus(token), token[:20]):
+        assert leaked not in report, leaked
+    assert "invalid_grant" in report and "[removed]" in report
