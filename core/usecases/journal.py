@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -194,19 +195,45 @@ def describe(entry: JournalEntry) -> str:
     )
 
 
+def lock_dir() -> Path:
+    """Where run locks live: the user's runtime folder, the same for every settings folder (SFCW_HOME) of this
+    user, so two copies of the app with different settings still cannot rotate one connector at once; the
+    settings folder where there is no runtime folder to be had."""
+    import platformdirs
+
+    from core import APP_ID
+    from core.errors import AppError
+    from core.keyfiles import ensure_private_dir
+    from core.settings import config_dir
+
+    try:
+        with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set, falling back to /tmp/runtime-UID": fine here
+            warnings.simplefilter("ignore")
+            runtime = platformdirs.user_runtime_dir(APP_ID, appauthor=False)
+        folder = Path(runtime) / "locks"
+        ensure_private_dir(folder)
+        if sys.platform != "win32":  # /tmp/runtime-UID made by someone else must not hold our locks
+            for part in (folder, folder.parent):
+                info = part.stat()
+                if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                    raise OSError(f"{part} is not this user's own folder")
+        return folder
+    except (OSError, AppError):
+        folder = config_dir()
+        ensure_private_dir(folder)
+        return folder
+
+
 @contextmanager
 def run_lock(name: str, *, what: str) -> Iterator[None]:
-    """Only one run at a time for ``name`` on this computer (e.g. one rotation per connector).
+    """Only one run at a time for ``name`` on this computer (e.g. one rotation per connector), whichever
+    settings folder each run uses.
 
     Raises InvalidInputError at once, changing nothing, when another run holds it.
     """
     import filelock
 
-    from core.keyfiles import ensure_private_dir
-    from core.settings import config_dir
-
-    folder = config_dir()
-    ensure_private_dir(folder)
+    folder = lock_dir()
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
     lock = filelock.FileLock(str(folder / f"run-{safe}.lock"), timeout=0, mode=0o600)
     try:

@@ -375,7 +375,11 @@ def rotate_automatically(
     host = request.login_url or app.login_url or CONNECTOR_LOGIN_URL
     request = replace(request, login_url=host)
     sign_in = replace(sign_in, login_url=sign_in.login_url or host)
-    with run_lock(f"rotation-{connector.id}", what=f"A rotation of the connector {connector.name}"):
+    consumer_key = str(connector.config.get("consumer_key", ""))
+    with (
+        run_lock(f"rotation-{connector.id}", what=f"A rotation of the connector {connector.name}"),
+        run_lock(f"rotation-app-{consumer_key}", what=f"A rotation of the app {app.app_name} (another connector's)"),
+    ):
         unfinished = next(
             (e for e in journal.unfinished() if e.kind == "rotation" and e.connector_id == connector.id), None
         )
@@ -386,6 +390,7 @@ def rotate_automatically(
             )
             if done is not None:
                 return done
+        _refuse_shared_app(platform, connector, app)
         if not confirm(RotationPlan(connector=connector, app_name=app.app_name, app_type=app.app_type)):
             return None
         record = next((c for c in connectors if c.id == connector.id), None)
@@ -429,6 +434,28 @@ def rotate_automatically(
             run=run,
         )
         return RotationDone(saved=done.saved, check=done.check, key=saved_key)
+
+
+def _refuse_shared_app(platform: PlatformClient, connector: SourceConnector, app: SalesforceAppRecord) -> None:
+    """InvalidInputError, changing nothing, when other connectors log in through the same app: a new
+    certificate on it would stop their logins, and this rotation switches only one connector."""
+    consumer_key = str(connector.config.get("consumer_key", ""))
+    sharing = [
+        c
+        for c in platform.list_sources()
+        if c.id != connector.id and str(c.config.get("consumer_key", "")) == consumer_key
+    ]
+    if not sharing:
+        return
+    names = ", ".join(f"{c.name} ({c.id})" for c in sharing)
+    raise InvalidInputError(
+        f"The {app_kind(app.app_type)} {app.app_name} is also the app of {names}: a new certificate on it would stop "
+        f"{'that connector' if len(sharing) == 1 else 'those connectors'} logging in, and a rotation switches one "
+        "connector. Nothing was changed.",
+        hint="Give each connector an app of its own (set up a new app, then update the connector with its consumer "
+        "key), or rotate by hand: one new key, the certificate replaced once on the app, then every connector that "
+        "uses it updated with the new key.",
+    )
 
 
 def finish_rotation(

@@ -298,3 +298,48 @@ def test_a_refusal_that_echoes_the_assertion_or_the_encoded_token_leaves_neither
     for leaked in (assertion, assertion[:40], token, quote(token, safe=""), quote_plus(token), token[:20]):
         assert leaked not in report, leaked
     assert "invalid_grant" in report and "[removed]" in report
+
+
+# --- 7. connectors that share one app; one connector rotated from two settings folders ------------------------
+
+
+def test_rotating_a_connector_whose_app_another_connector_uses_is_refused_naming_it(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.core.test_cli import submit_args
+
+    first = _connector(org, keys, platform, monkeypatch)
+    consumer_key = platform.connectors[first]["config"]["consumer_key"]
+    second = cli(*submit_args(keys[0], platform, name="second", consumer_key=consumer_key))
+    assert second.code == 0, second.err
+    certificate, deploys = org.org_apps[APP].certificate_pem, len(org.deploy_requests)
+
+    run = cli(*rotate_args(org, platform, first, tmp_path / "new"))
+    assert run.code == 2 and f"is also the app of second ({second.out.strip()})" in run.err, run.err
+    assert "Nothing was changed" in run.err and "an app of its own" in run.err
+    assert org.org_apps[APP].certificate_pem == certificate and len(org.deploy_requests) == deploys
+    assert not (tmp_path / "new").exists()  # before: the certificate replaced, the second connector broken
+
+
+def test_one_connector_rotated_from_two_settings_folders_at_once_the_second_changes_nothing(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    from tests.core.test_crash_safety import start_cli
+
+    connector_id = _connector(org, keys, platform, monkeypatch)
+    held = org.hold("POST", "/metadata/deployRequest", check_only=False)
+    first = start_cli(*rotate_args(org, platform, connector_id, tmp_path / "first"))
+    try:
+        assert held.arrived.wait(30)
+        deploys = len(org.deploy_requests)
+        monkeypatch.setenv("SFCW_HOME", str(tmp_path / "portable"))  # another copy of the app, its own settings
+        second = cli(*rotate_args(org, platform, connector_id, tmp_path / "second"), "--app-name", APP)
+        assert second.code == 2 and "already running" in second.err, second.err
+        assert len(org.deploy_requests) == deploys and not (tmp_path / "second").exists()
+    finally:
+        held.release.set()
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert os.environ["SFCW_HOME"].endswith("portable")
