@@ -18,3 +18,45 @@ class Command(NamedTuple):
     help: str
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[Cli, argparse.Namespace], int]
+
+
+class WebAddress(argparse.Action):
+    """An option that is a web address: refused at parse time, before anything is announced or sent, unless it is
+    https (or http on this machine). Set ``what`` with :func:`web_address` (e.g. "login URL")."""
+
+    what = "URL"
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from core.errors import InvalidInputError
+        from core.transport import require_safe_url  # on use only: --version and keygen do not load requests
+
+        try:
+            setattr(namespace, self.dest, require_safe_url(str(values), what=self.what))
+        except InvalidInputError as exc:
+            raise argparse.ArgumentError(self, f"{exc.message.rstrip('.')} ({exc.hint.rstrip('.')})") from exc
+
+
+def web_address(what: str) -> type[WebAddress]:
+    """The action for an option that is a web address called ``what`` in messages."""
+    return type("WebAddress", (WebAddress,), {"what": what})
+
+
+class NotEmpty(argparse.Action):
+    """An option whose value, when given, must not be empty (``--sf-org ""`` is a mistake, not a choice)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        if not str(values).strip():
+            raise argparse.ArgumentError(self, "is empty; give a value, or leave the option out")
+        setattr(namespace, self.dest, str(values).strip())

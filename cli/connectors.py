@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cli.command import Command
+from cli.command import Command, web_address
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _api_url(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api-url", default=None)
+    p.add_argument("--api-url", default=None, action=web_address("API URL"))
 
 
 def _json(p: argparse.ArgumentParser) -> None:

@@ -27,6 +27,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def _lossless(stream: TextIO) -> TextIO:
+    """``stream`` writing what its encoding cannot hold as \\uNNNN escapes instead of failing (a redirected
+    ``sfcw list > out.txt`` on Windows is in the legacy code page, cp1252, and a connector may be named in Greek)."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # a stream that cannot change now: written as it is
+            pass
+    return stream
+
+
 #: How each step of a long use case is said on stderr.
 _STEP_LINE = "  ... {0}"
 
@@ -46,8 +59,8 @@ class Cli:
         self._store = store
         self._settings: Settings | None = None
         self.timings = timings
-        self.out = stdout or sys.stdout
-        self.err = stderr or sys.stderr
+        self.out = stdout or _lossless(sys.stdout)
+        self.err = stderr or _lossless(sys.stderr)
         self.stdin = stdin or sys.stdin
 
     @property

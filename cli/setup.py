@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.command import Command
+from cli.command import Command, NotEmpty, web_address
 from cli.connectors import count_argument
 from core import defaults
 from core.errors import InvalidInputError, RotationIncomplete, SetupFailed
@@ -20,15 +20,27 @@ if TYPE_CHECKING:
 
 def sign_in_arguments(p: argparse.ArgumentParser) -> None:
     """How the admin signs in to Salesforce: the browser (default), a Salesforce CLI login, or a token."""
-    p.add_argument("--login-url", default=defaults.CONNECTOR_LOGIN_URL, help="login host for the sign-in and the proof")
+    p.add_argument(
+        "--login-url",
+        default=defaults.CONNECTOR_LOGIN_URL,
+        action=web_address("login URL"),
+        help="login host for the sign-in and the proof",
+    )
     p.add_argument(
         "--client-id",
         default=defaults.SIGN_IN_CLIENT_ID,
         help="OAuth client for the sign-in (default: Salesforce CLI's)",
     )
     p.add_argument("--redirect-port", type=int, default=defaults.SIGN_IN_PORT, help="the sign-in's loopback port")
-    p.add_argument("--sf-org", default=None, help="reuse this Salesforce CLI login (alias or username)")
-    p.add_argument("--instance-url", default=None, help="with SF_ACCESS_TOKEN set: no sign-in")
+    p.add_argument(
+        "--sf-org", default=None, action=NotEmpty, help="reuse this Salesforce CLI login (alias or username)"
+    )
+    p.add_argument(
+        "--instance-url",
+        default=None,
+        action=web_address("instance URL"),
+        help="with SF_ACCESS_TOKEN set: no sign-in",
+    )
 
 
 def sign_in_of(args: argparse.Namespace, *, keep: bool = False) -> SignIn:
@@ -218,7 +230,7 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bits", type=int, choices=defaults.ALLOWED_KEY_SIZES, default=defaults.DEFAULT_KEY_SIZE)
     p.add_argument("--app-name", default="", help="the External Client App, if this computer did not create it")
     app_type_argument(p, "with --app-name: the kind of app it is (only an External Client App made elsewhere)")
-    p.add_argument("--api-url", default=None)
+    p.add_argument("--api-url", default=None, action=web_address("API URL"))
     sign_in_arguments(p)
     p.set_defaults(login_url="")
     wait_arguments(p)

@@ -6,7 +6,7 @@ secret: callers pass descriptions of values, never the values themselves.
 
 from __future__ import annotations
 
-from core.text import printable
+from core.text import printable, server_text
 
 
 class AppError(Exception):
@@ -79,7 +79,7 @@ class SalesforceLoginError(AppError):
     """
 
     def __init__(self, *, error: str, description: str, fix: str, status: int = 400, cause: str = "unexpected") -> None:
-        error, description = printable(error), printable(description)
+        error, description = server_text(error, 100), server_text(description)
         words = f"{error}: {description}" if description else error
         super().__init__(f"Salesforce refused the login ({words}).", hint=fix)
         self.error = error

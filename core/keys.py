@@ -31,6 +31,7 @@ MAX_CERT_PEM_BYTES = 4096
 _PEM_BEGIN = re.compile(r"-----\s*BEGIN ([A-Z0-9 ]+?)\s*-----")
 _PEM_HEADER = re.compile(r"(Proc-Type:\s*[^\s]+|DEK-Info:\s*[^\s]+)")
 _BASE64_CHARS = re.compile(r"^[A-Za-z0-9+/=]*$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _printable(value: str, what: str, field: str) -> str:
@@ -74,6 +75,12 @@ class Subject:
                 raise KeyMaterialError(
                     f"The certificate's {field.replace('_', ' ')} must be at most {limit} characters.",
                     field=field,
+                )
+            if value and field == "email" and not (value.isascii() and _EMAIL.fullmatch(value)):
+                raise KeyMaterialError(  # emailAddress is an IA5String: ASCII, and an address
+                    f"'{value}' is not an e-mail address a certificate can hold.",
+                    field=field,
+                    hint="Give an address such as admin@example.com (ASCII letters only), or leave it out.",
                 )
             if value:
                 attrs.append(x509.NameAttribute(oid, value))

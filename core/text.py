@@ -32,6 +32,20 @@ def printable(text: str, *, keep_newlines: bool = False) -> str:
     return "".join(out)
 
 
+#: The most of one server text that is shown (a multi-megabyte answer is cut, not printed whole).
+SERVER_TEXT_MAX = 500
+
+
+def server_text(value: object, limit: int = SERVER_TEXT_MAX) -> str:
+    """What a server said, as data on one line: any value as text, control characters escaped, line breaks
+    and runs of spaces made one space (a newline must not forge an output line), cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    if len(text) > 4 * limit:
+        text = text[: 4 * limit]  # before the work below: a huge answer costs no more than a short one
+    flat = " ".join(printable(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
+
+
 def duration(seconds: float) -> str:
     """A wait in words: "40 seconds", "1 minute", "15 minutes" (never "0 minutes")."""
     if seconds < 60:

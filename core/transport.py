@@ -54,13 +54,21 @@ def require_safe_url(url: str, *, what: str) -> str:
         InvalidInputError: anything else (plain http elsewhere, no host, other schemes).
     """
     text = (url or "").strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError as exc:  # "https://[::1" (Invalid IPv6 URL), "https://host:99999"
+        raise InvalidInputError(
+            f"The {what} '{text}' is not a web address ({exc}).",
+            hint="It should look like https://example.com.",
+        ) from exc
+    if parts.scheme not in ("https", "http") or not hostname:
         raise InvalidInputError(
             f"The {what} '{text}' is not a web address.",
             hint="It should look like https://example.com.",
         )
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(hostname):
         raise InvalidInputError(
             f"The {what} must use https:// ({text} does not).",
             hint="Plain http is only allowed for local test services on this machine.",
@@ -86,11 +94,14 @@ def _use_os_trust_store() -> None:
 
 def _origin(url: str) -> str:
     """``scheme://host[:port]/path`` of ``url``: no query, fragment or credentials, which may hold tokens."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a server's Location that is no URL at all
+        return "(an address that is not a URL)"
     if ":" in host:
         host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 

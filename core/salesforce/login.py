@@ -197,7 +197,11 @@ def approval_url(
         raise InvalidInputError("The consumer key is empty.", field="consumer_key")
     base = require_safe_url(login_url, what="login URL")
     callback = (callback_url or DEFAULT_CALLBACK_URL).strip()
-    if urlsplit(callback).scheme not in ("https", "http") or not urlsplit(callback).hostname:
+    try:
+        usable = urlsplit(callback).scheme in ("https", "http") and bool(urlsplit(callback).hostname)
+    except ValueError:
+        usable = False
+    if not usable:
         raise InvalidInputError(f"The callback URL '{callback}' is not a web address.", field="callback_url")
     query = urlencode({"response_type": "code", "client_id": key, "redirect_uri": callback}, quote_via=quote)
     return f"{base}/services/oauth2/authorize?{query}"
@@ -241,7 +245,7 @@ class LoginResult:
 def _token_error(response: requests.Response) -> SalesforceLoginError:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict) and "error" in body:
         error = str(body.get("error", ""))
@@ -267,7 +271,10 @@ def _token_error(response: requests.Response) -> SalesforceLoginError:
 
 
 def _ids_from_identity_url(identity: str) -> tuple[str, str]:
-    parts = [p for p in urlsplit(identity).path.split("/") if p]
+    try:
+        parts = [p for p in urlsplit(identity).path.split("/") if p]
+    except ValueError:  # the server's text: "https://[::1" is no identity URL
+        return "", ""
     if len(parts) >= 3 and parts[-3] == "id":
         return parts[-2], parts[-1]
     return "", ""
@@ -374,7 +381,7 @@ def connector_login(
         short = (min(timeout[0], 5.0), min(timeout[1], 5.0))
         info = http.get(info_url, headers={"Authorization": f"Bearer {access_token}"}, timeout=short)
         data = info.json() if info.status_code == 200 else {}
-    except (requests.RequestException, ValueError, InvalidInputError, RedirectRefusedError):
+    except (requests.RequestException, ValueError, RecursionError, InvalidInputError, RedirectRefusedError):
         return ConnectorSession(result, access_token)  # the login itself worked; the identity is a bonus
     if not isinstance(data, dict):
         return ConnectorSession(result, access_token)

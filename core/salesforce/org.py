@@ -9,6 +9,7 @@ and never logged or put in a message. Salesforce's error bodies (a JSON list of
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import requests
 from core.defaults import TIMINGS, Timings
 from core.errors import AppError, CancelledError, DeployStatusUnknown, NetworkError, OrgApiError
 from core.logs import register_secret
+from core.text import server_text
 from core.transport import make_session, network_error, require_safe_url
 
 #: Seconds before the first look at a deploy's status; each later look waits twice as long, up to the poll interval.
@@ -28,6 +30,7 @@ FIRST_DEPLOY_POLL = 0.25
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Failed status reads in a row before the deploy's outcome is called unknown (within the deploy timeout).
 STATUS_READ_ATTEMPTS = 6
+_API_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]{1,2}")
 #: Pages of one SOQL query followed at most (2,000 records each: far more than any query of this app needs).
 MAX_QUERY_PAGES = 200
 
@@ -81,13 +84,13 @@ def error_of(response: requests.Response) -> tuple[str, str]:
     try:
         body = response.json()
     except (ValueError, RecursionError):
-        return "", " ".join(response.text.split())[:300] or f"HTTP {response.status_code}"
+        return "", server_text(response.text, 300) or f"HTTP {response.status_code}"
     items = body if isinstance(body, list) else [body]
     codes, messages = [], []
     for item in items:
         if isinstance(item, dict):
-            codes.append(str(item.get("errorCode") or item.get("error") or ""))
-            messages.append(str(item.get("message") or item.get("error_description") or ""))
+            codes.append(server_text(item.get("errorCode") or item.get("error") or "", 100))
+            messages.append(server_text(item.get("message") or item.get("error_description") or "", 300))
     return (codes[0] if codes else ""), ("; ".join(m for m in messages if m)[:300] or f"HTTP {response.status_code}")
 
 
@@ -187,7 +190,8 @@ class OrgClient:
         if not isinstance(data, list):
             raise OrgApiError("Salesforce listed its API versions in an unexpected shape.", status=200)
         versions = [str(item.get("version")) for item in data if isinstance(item, dict) and item.get("version")]
-        return sorted(versions, key=lambda v: float(v) if v.replace(".", "", 1).isdigit() else 0.0)
+        # Only versions Salesforce could name ("60.0"): anything else ("abc", "1e999") is left out.
+        return sorted((v for v in versions if _API_VERSION.fullmatch(v)), key=lambda v: tuple(map(int, v.split("."))))
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         """Every record a SOQL query returns, following ``nextRecordsUrl`` for at most MAX_QUERY_PAGES pages.
@@ -210,12 +214,21 @@ class OrgClient:
             data = self._json(self._request("GET", self._next_page(data["nextRecordsUrl"])))
             records += _page_records(data)
             pages += 1
+        if soql.startswith("SELECT Id") and not all(isinstance(r.get("Id"), str) and r["Id"] for r in records):
+            raise OrgApiError(
+                f"Salesforce ({self.host}) answered a query with a record that has no Id.",
+                status=200,
+                hint="Try again; if it persists, check that the instance URL is your org's own address.",
+            )
         return records
 
     def _next_page(self, link: object) -> str:
         """``nextRecordsUrl`` as a path on this org; OrgApiError for anything else."""
         text = link if isinstance(link, str) else ""
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # "//[::1": not a path
+            parts = urlsplit("unparsable://")
         if (
             parts.scheme
             or parts.netloc

@@ -10,10 +10,10 @@ CATEGORY`` answers both questions (readable? how many?) with one call per catego
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import requests
@@ -74,7 +74,7 @@ class CategoryReading:
         """API calls the connector's first full run makes for this category (0 when unreadable)."""
         if not self.readable or self.records is None:
             return 0
-        return max(1, math.ceil(self.records / QUERY_BATCH)) + self.records
+        return max(1, -(-self.records // QUERY_BATCH)) + self.records  # whole numbers: no float to overflow
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "readable": self.readable, "records": self.records, "reason": self.reason}
@@ -105,7 +105,7 @@ def allowance_warnings(calls: int, allowance: Allowance | None) -> list[str]:
             "org's other integrations. Start it when the allowance has recovered, choose fewer categories, or ask "
             "Salesforce for a higher allowance."
         )
-    if calls > allowance.daily_max / 2:
+    if calls * 2 > allowance.daily_max:
         found.append(
             f"The first run would use more than half of the org's daily API requests ({calls:,} of "
             f"{allowance.daily_max:,}); other integrations share that allowance. Consider running it at a quiet "
@@ -157,7 +157,7 @@ class ConnectorReader:
         if response.status_code == 200:
             body = self._body(response)
             total = body.get("totalSize") if isinstance(body, dict) else None
-            if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            if not _plausible(total):
                 raise OrgApiError(f"Salesforce counted {category} in an unexpected shape.", status=200)
             return CategoryReading(category, True, total)
         if response.status_code >= 500:
@@ -183,7 +183,7 @@ class ConnectorReader:
             daily = body.get("DailyApiRequests") if isinstance(body, dict) else None
             top = daily.get("Max") if isinstance(daily, dict) else None
             left = daily.get("Remaining") if isinstance(daily, dict) else None
-            if isinstance(top, int) and isinstance(left, int) and not isinstance(top, bool) and top >= 0:
+            if _plausible(top) and isinstance(left, int) and not isinstance(left, bool) and abs(left) <= MOST:
                 return Allowance(top, max(0, left)), ""
             return None, "Salesforce listed the org's limits without the daily API requests."
         if response.status_code >= 500:
@@ -199,25 +199,35 @@ class ConnectorReader:
         )
 
 
+#: Larger than any count or allowance an org has: a number above it is an odd answer, not a fact.
+MOST = 10**15
+
+
+def _plausible(number: object) -> TypeGuard[int]:
+    """A count Salesforce could give: a whole number from 0 to MOST (not a bool, not 10**400)."""
+    return isinstance(number, int) and not isinstance(number, bool) and 0 <= number <= MOST
+
+
 def _usage(header: str) -> tuple[int, int] | None:
     """(used, max) from ``Sforce-Limit-Info: api-usage=113/15000`` (None when absent or odd)."""
-    for part in header.split(","):
+    for part in header.replace(";", ",").split(","):  # "api-usage=25/5000; per-app-api-usage=17/250(appName=x)"
         name, _, value = part.strip().partition("=")
         used, _, most = value.partition("/")
-        if name == "api-usage" and used.isdigit() and most.isdigit():
+        if name == "api-usage" and _digits(used) and _digits(most):
             return int(used), int(most)
     return None
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only, and not too many ('²'.isdigit() is True; int('²') fails)."""
+    return text.isascii() and text.isdigit() and len(text) <= 15
 
 
 def _without_query_echo(words: str) -> str:
     """Salesforce's SOQL errors start by echoing the query, a caret and "ERROR at Row:1:Column:22":
     keep the sentence after them."""
-    lines = [line for line in words.splitlines() if line.strip()]
-    for index, line in enumerate(lines):
-        if line.strip().startswith("ERROR at Row:"):
-            lines = lines[index + 1 :]
-            break
-    words = " ".join(" ".join(lines).split())
+    # The server's text arrives on one line (core.text.server_text): the sentence follows the position.
+    words = " ".join(re.split(r"ERROR at Row:\d+:Column:\d+", words)[-1].split())
     # The rest of INVALID_TYPE's sentence is about custom objects ('__c'), which categories never are.
     return words.split(" If you are attempting to use a custom object")[0]
 

@@ -250,7 +250,10 @@ def exchange_code(
         register_secret(refresh)
     org_id = ""
     if isinstance(identity, str):
-        parts = [p for p in urlsplit(identity).path.split("/") if p]
+        try:
+            parts = [p for p in urlsplit(identity).path.split("/") if p]
+        except ValueError:  # the server's text, not an identity URL
+            parts = []
         org_id = parts[-2] if len(parts) >= 3 and parts[-3] == "id" else ""
     return AdminSession(
         instance_url=require_safe_url(instance, what="instance URL"),
@@ -365,6 +368,13 @@ def session_from_token(*, instance_url: str, access_token: str) -> AdminSession:
             field="access_token",
             hint="Set SF_ACCESS_TOKEN (for example from 'sf org display --verbose'); it is never taken as an argument.",
         )
+    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+        raise InvalidInputError(  # never the token itself in the message
+            "SF_ACCESS_TOKEN holds characters an access token never has (a line break, a space, or a letter "
+            "outside ASCII): it was not sent.",
+            field="access_token",
+            hint="Copy it again from 'sf org display --verbose' (the Access Token line only) and set it again.",
+        )
     register_secret(token)
     return AdminSession(instance_url=require_safe_url(instance_url, what="instance URL"), access_token=token)
 
@@ -382,12 +392,12 @@ def _sf_json(exe: str, arguments: list[str], timeout: float) -> tuple[int, dict[
     import subprocess
 
     try:
-        done = subprocess.run([exe, *arguments], capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run([exe, *arguments], capture_output=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SignInError(f"The Salesforce CLI did not answer ({type(exc).__name__}).") from exc
-    try:
-        answer = json.loads(done.stdout or "{}")
-    except ValueError:
+    try:  # bytes: output in another encoding (a Windows code page) is no answer, not an unexpected error
+        answer = json.loads(done.stdout.decode("utf-8") or "{}")
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         answer = {}
     return done.returncode, answer if isinstance(answer, dict) else {}
 

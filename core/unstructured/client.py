@@ -31,7 +31,7 @@ from core.errors import (
     RequestMayHaveReachedServerError,
 )
 from core.logs import redact, register_secret
-from core.text import printable
+from core.text import printable, server_text
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
 from core.validation import SalesforceConfig, validate_connector_name
 
@@ -120,8 +120,8 @@ class ConnectionCheck:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", printable(self.status))
-        if self.reason is not None:
-            object.__setattr__(self, "reason", printable(self.reason, keep_newlines=True))
+        if self.reason is not None:  # the service's words: one line (no forged output lines), cut
+            object.__setattr__(self, "reason", server_text(self.reason, 1000))
 
 
 def _html_title(text: str) -> str:
@@ -139,7 +139,7 @@ def describe_error_body(response: requests.Response) -> str:
     text = response.text or ""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     message = ""
     if isinstance(body, dict):
@@ -149,7 +149,10 @@ def describe_error_body(response: requests.Response) -> str:
             parts = []
             for item in detail:
                 if isinstance(item, dict):
-                    loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                    loc = item.get("loc")
+                    loc = ".".join(
+                        str(p) for p in (loc if isinstance(loc, list) else [loc] if loc else []) if p != "body"
+                    )
                     msg = str(item.get("msg", "invalid"))
                     parts.append(f"{loc}: {msg}" if loc else msg)
                 else:
@@ -457,7 +460,7 @@ def _check_from_api(data: Any) -> ConnectionCheck:
     return ConnectionCheck(
         id=str(data.get("id", "")),
         status=str(data["status"]).upper(),
-        reason=data.get("reason"),
+        reason=None if data.get("reason") is None else server_text(data.get("reason"), 1000),
         created_at=str(data.get("created_at", "")),
-        reported_at=data.get("reported_at"),
+        reported_at=_text(data.get("reported_at")),
     )

@@ -343,3 +343,155 @@ def test_one_connector_rotated_from_two_settings_folders_at_once_the_second_chan
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert os.environ["SFCW_HOME"].endswith("portable")
+
+
+# --- bad input and hostile answers: a sentence, never "unexpected error" ------------------------------------
+
+BAD_OPTIONS = [
+    ("verify", "--login-url", "https://[::1"),
+    ("list", "--api-url", "https://[::1"),
+    ("list", "--api-url", "https://host:99999"),
+    ("setup-salesforce", "--login-url", "ftp://x"),
+    ("setup-salesforce", "--instance-url", ""),
+    ("setup-salesforce", "--sf-org", ""),
+    ("setup-salesforce", "--instance-url", "http://evil.example.com"),
+]
+
+
+@pytest.mark.parametrize(("command", "option", "value"), BAD_OPTIONS)
+def test_a_bad_option_is_refused_before_anything_is_announced_or_sent(
+    keys: tuple[Path, Path], command: str, option: str, value: str
+) -> None:
+    from tests.conftest import CONSUMER_KEY, USERNAME
+
+    needs = {
+        "verify": ["--username", USERNAME, "--consumer-key", CONSUMER_KEY, "--private-key", str(keys[0])],
+        "setup-salesforce": ["--username", USERNAME, "--certificate", str(keys[1]), "--yes"],
+        "list": [],
+    }[command]
+    run = cli(command, *needs, option, value)
+    assert run.code == 2, run.err
+    assert f"argument {option}:" in run.err and "unexpected" not in run.err
+    assert "Signing in" not in run.err and "Checking" not in run.err  # before: announced, or a browser sign-in
+    assert not Settings.load().journal
+
+
+@pytest.mark.parametrize("token", ["00Dxx!AQ4AQ.token\r\nX-Injected: 1", "00Dxx!AQ4AQ.t\u00f6ken\u03a9"])
+def test_an_access_token_no_token_can_be_is_refused_unsent_and_unshown(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("SF_ACCESS_TOKEN", token)
+    requests_before = len(org.deploy_requests)
+    run = cli(*setup_args(org, keys))
+    assert run.code == 2 and "SF_ACCESS_TOKEN holds characters an access token never has" in run.err
+    assert "AQ4AQ" not in run.err + run.out and len(org.deploy_requests) == requests_before
+
+
+@pytest.mark.parametrize("email", ["not an email", "adm\u00efn@example.com", "a@@b"])
+def test_keygen_refuses_an_email_a_certificate_cannot_hold(tmp_path: Path, email: str) -> None:
+    run = cli("keygen", "--out", str(tmp_path / "k"), "--email", email)
+    assert run.code == 2 and "is not an e-mail address a certificate can hold" in run.err
+    assert not (tmp_path / "k").exists()
+
+
+def test_sf_output_that_is_not_utf8_is_a_sentence(
+    keys: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from tests.platforms import write_program
+
+    bin_dir = tmp_path / "bin"
+    write_program(bin_dir, "sf", 'import sys\nsys.stdout.buffer.write(b\'{"status": 0, "result": "\\xff\\xfe"}\')\n')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    from tests.conftest import USERNAME
+
+    run = cli("setup-salesforce", "--username", USERNAME, "--certificate", str(keys[1]), "--sf-org", "prod", "--yes")
+    assert run.code != 0 and "error:" in run.err and "unexpected" not in run.err, run.err
+
+
+def test_a_legacy_code_page_on_stdout_prints_names_it_cannot_hold_as_escapes(
+    keys: tuple[Path, Path], platform: FakePlatform
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import API_KEY, CONSUMER_KEY
+    from tests.core.test_cli import submit_args
+    from tests.core.test_crash_safety import ROOT
+
+    os.environ["UNSTRUCTURED_API_KEY"] = API_KEY
+    try:
+        assert cli(*submit_args(keys[0], platform, name="Πελάτες 客户", consumer_key=CONSUMER_KEY)).code == 0
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "list", "--api-url", platform.api_url],
+            capture_output=True,
+            env=dict(os.environ, PYTHONIOENCODING="cp1252", PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"),
+            timeout=60,
+        )
+    finally:
+        del os.environ["UNSTRUCTURED_API_KEY"]
+    assert done.returncode == 0, done.stderr.decode("cp1252", "replace")
+    assert b"\\u03a0\\u03b5" in done.stdout  # before: UnicodeEncodeError, "something unexpected went wrong"
+
+
+def test_hostile_org_answers_are_sentences(httpserver) -> None:  # type: ignore[no-untyped-def]
+    from core.errors import AppError
+    from core.salesforce.org import AdminSession, OrgClient
+    from core.salesforce.reading import ConnectorReader, first_run_calls
+
+    org = OrgClient(AdminSession(instance_url=httpserver.url_for("").rstrip("/"), access_token="00Dtoken"))
+    httpserver.expect_request("/services/data/").respond_with_json([{"version": "abc"}, {"version": "1e999"}])
+    assert org.api_versions() == []
+    httpserver.expect_request("/services/data/v60.0/query/").respond_with_json(
+        {"done": True, "records": [{"Name": "x"}]}
+    )
+    with pytest.raises(AppError, match="a record that has no Id"):
+        org.query("SELECT Id, Name FROM PermissionSet WHERE Name = 'x'")
+    httpserver.clear()
+
+    reader = ConnectorReader(httpserver.url_for("").rstrip("/"), "00Dtoken")
+    httpserver.expect_request("/services/data/v57.0/query/").respond_with_data(
+        '{"totalSize": 1' + "0" * 400 + ', "done": true, "records": []}', content_type="application/json"
+    )
+    with pytest.raises(AppError, match="unexpected shape"):
+        reader.count("Account")
+    httpserver.clear()
+    httpserver.expect_request("/services/data/v57.0/limits/").respond_with_data(
+        '{"DailyApiRequests": {"Max": 1' + "0" * 400 + ', "Remaining": 5}}',
+        content_type="application/json",
+        headers={"Sforce-Limit-Info": "api-usage=\u00b2/5000"},
+    )
+    allowance, why = reader.allowance()
+    assert allowance is None and "without the daily API requests" in why
+    from core.salesforce.reading import CategoryReading
+
+    assert first_run_calls([CategoryReading("Account", True, 10**15)]) > 10**15  # whole numbers, no OverflowError
+
+
+def test_hostile_platform_answers_are_sentences(httpserver) -> None:  # type: ignore[no-untyped-def]
+    from core.errors import AppError
+    from core.unstructured.client import PlatformClient
+
+    client = PlatformClient(api_url=httpserver.url_for("/api/v1"), api_key="k" * 20, sleep=lambda s: None)
+    source = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    httpserver.expect_request(f"/api/v1/sources/{source}").respond_with_json(
+        {"detail": [{"loc": 5, "msg": "bad"}]}, status=422
+    )
+    with pytest.raises(AppError, match="5: bad"):
+        client.get_source(source)
+    httpserver.clear()
+    httpserver.expect_request(f"/api/v1/sources/{source}").respond_with_data(
+        "[" * 100000 + "]" * 100000, status=500, content_type="application/json"
+    )
+    with pytest.raises(AppError) as info:
+        client.get_source(source)
+    assert "unexpected" not in info.value.message.lower() or "HTTP" in info.value.message
+    httpserver.clear()
+    forged = "bad\nSUCCESS: all good" + "x" * 3_000_000
+    httpserver.expect_request(f"/api/v1/sources/{source}/connection-check").respond_with_json(
+        {"id": "c", "status": "FAILURE", "reason": {"nested": [forged]}, "created_at": "now"}
+    )
+    check = client.get_connection_check(source)
+    assert check.reason is not None and "\n" not in check.reason and len(check.reason) <= 1000
