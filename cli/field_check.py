@@ -30,9 +30,18 @@ def field_check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def field_check(cli: Cli, args: argparse.Namespace) -> int:
-    from core.usecases.field_check import APP_PREFIX, FieldCheckRequest, default_report_path, run_field_check
+    from core.usecases.field_check import (
+        APP_PREFIX,
+        FieldCheckRequest,
+        check_report_path,
+        default_report_path,
+        run_field_check,
+    )
 
     request = FieldCheckRequest(username=args.username, app_type=args.app_type, login_url=args.login_url).validated()
+    chosen = Path(args.report).expanduser() if args.report else None
+    if chosen is not None:
+        check_report_path(chosen)  # before anything is created in the org
     timings = timings_of(cli, args)
     sign_in = sign_in_of(args)
     ask = cli.confirmation(args, "The field check")
@@ -46,7 +55,7 @@ def field_check(cli: Cli, args: argparse.Namespace) -> int:
         return 1
     cli.warn_unfinished()
     report = run_field_check(request, sign_in, journal=cli.journal, run=cli.runtime(timings))
-    path = Path(args.report).expanduser() if args.report else default_report_path(Path.cwd(), report.started_at)
+    path = chosen or default_report_path(Path.cwd(), report.started_at)
     json_path, summary_path = report.write(path)
     if args.json:
         cli.out.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")

@@ -30,7 +30,7 @@ from typing import Any
 
 from core import __version__
 from core.defaults import CONNECTOR_LOGIN_URL
-from core.errors import AppError, CancelledError, InvalidInputError
+from core.errors import AppError, CancelledError, FileRefusedError, InvalidInputError
 from core.keys import KeyBundle, create_key_bundle
 from core.salesforce.login import verify_jwt_login
 from core.salesforce.metadata import ECA, FIELD_CHECK_PREFIX, app_kind, validate_app_type
@@ -167,7 +167,7 @@ class FieldReport:
         from core.keyfiles import write_file_atomic
 
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
-        summary = path.with_suffix(".txt")
+        path, summary = report_paths(path)
         write_file_atomic(path, text.encode("utf-8"), mode=0o600, overwrite=True)
         write_file_atomic(summary, (self.summary() + "\n").encode("utf-8"), mode=0o600, overwrite=True)
         return path, summary
@@ -175,6 +175,48 @@ class FieldReport:
 
 def throw_away_name() -> str:
     return APP_PREFIX + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
+
+
+def report_paths(path: Path) -> tuple[Path, Path]:
+    """(the report's JSON, its summary beside it as .txt) for ``path``, which must end in .json (the summary
+    must never be the JSON itself). Raises InvalidInputError."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() != ".json":
+        raise InvalidInputError(
+            f"The report's file name must end in .json ({path.name} does not): its summary goes beside it as .txt.",
+            field="report",
+        )
+    return path, path.with_suffix(".txt")
+
+
+def check_report_path(path: Path) -> tuple[Path, Path]:
+    """Before a check creates anything: the report can be written at ``path`` and replaces nothing there.
+
+    Raises:
+        InvalidInputError: not a .json name.
+        FileRefusedError: the folder is missing or not writable, or either file exists already.
+    """
+    import tempfile
+
+    json_path, summary = report_paths(path)
+    folder = json_path.parent
+    if not folder.is_dir():
+        raise FileRefusedError(f"The folder {folder} for the report does not exist. Nothing was created.")
+    for existing in (json_path, summary):
+        if existing.exists() or existing.is_symlink():
+            raise FileRefusedError(
+                f"{existing} exists already; the report would replace it. Nothing was created.",
+                hint="Give --report a new file name (the summary goes beside it with .txt).",
+            )
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".sfcw-report-check-"):
+            pass
+    except OSError as exc:
+        raise FileRefusedError(
+            f"The report cannot be written in {folder} ({exc.strerror or type(exc).__name__}). Nothing was created.",
+            hint="Choose a folder you can write to.",
+        ) from exc
+    return json_path, summary
 
 
 def default_report_path(folder: Path, started_at: str) -> Path:

@@ -495,3 +495,30 @@ def test_hostile_platform_answers_are_sentences(httpserver) -> None:  # type: ig
     )
     check = client.get_connection_check(source)
     assert check.reason is not None and "\n" not in check.reason and len(check.reason) <= 1000
+
+
+# --- small: the field check's report path is checked first and replaces nothing ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("x.txt", "must end in .json"),
+        ("missing/r.json", "does not exist"),
+        ("notes.json", "notes.txt exists already"),  # an unrelated notes.txt beside it
+        ("old.json", "old.json exists already"),
+    ],
+)
+def test_a_report_path_that_cannot_be_used_is_refused_before_the_org_is_touched(
+    org: FakeOrg, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, words: str
+) -> None:
+    from tests.conftest import USERNAME
+
+    (tmp_path / "notes.txt").write_text("my notes")
+    (tmp_path / "old.json").write_text("{}")
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    args = ["--username", USERNAME, "--login-url", org.url, "--instance-url", org.url, "--yes"]
+    run = cli("field-check", *args, "--report", str(tmp_path / name))
+    assert run.code == 2 and words in run.err and "unexpected" not in run.err, run.err
+    assert org.deploy_requests == [] and org.permission_sets == {}  # before: created, then the report failed
+    assert (tmp_path / "notes.txt").read_text() == "my notes" and (tmp_path / "old.json").read_text() == "{}"
