@@ -248,6 +248,14 @@ class Settings:
     def _unreadable(cls, path: Path, why: str) -> Settings:
         """Defaults, with the file moved aside; or, where it cannot be moved, a guard that refuses every save."""
         unaffected = "your keys and connectors in Salesforce and Unstructured are not affected"
+        if path.is_dir():  # not a file this app wrote: never moved, never replaced
+            reason = f"In place of the settings file {path} there is a folder"
+            fresh = cls.defaults(
+                notice=f"{reason}. The app starts with fresh settings and will not save over it; {unaffected}. "
+                "Move that folder away, then start the app again."
+            )
+            fresh.unsaveable = reason
+            return fresh
         try:
             aside = _set_aside(path, "damaged")
         except FileNotFoundError:  # another run of the app moved it aside meanwhile

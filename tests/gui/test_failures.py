@@ -437,7 +437,7 @@ def test_settings_that_cannot_be_saved_are_said_and_saved_with_the_next_step(per
     path = config_dir() / "settings.json"
     person.wizard.context.save_settings()
     path.unlink()
-    path.mkdir()  # nothing can replace a folder (not even root): as a file another program will not let go of
+    path.mkdir()  # a folder is never moved nor replaced (not even by root): as a file another program holds
     person.next()  # the Key step is remembered: a save, which fails
 
     def warnings() -> list[QMessageBox]:
@@ -445,7 +445,10 @@ def test_settings_that_cannot_be_saved_are_said_and_saved_with_the_next_step(per
 
     person.qtbot.waitUntil(lambda: len(warnings()) == 1)
     box = warnings()[0]
-    assert box.windowTitle() == "Settings not saved" and f"Cannot write {path}" in box.text()
+    assert (
+        box.windowTitle() == "Settings not saved"
+        and f"In place of the settings file {path} there is a folder" in box.text()
+    )
     assert "What was done in Salesforce and Unstructured is done" in box.informativeText()
     person.wizard.context.save_settings()  # a later failure while the warning is open adds no second one
     assert len(warnings()) == 1 and person.wizard.currentId() == int(PageId.KEY)  # the admin was not stopped
@@ -456,7 +459,7 @@ def test_settings_that_cannot_be_saved_are_said_and_saved_with_the_next_step(per
     person.wizard.reject()
     prompt = person.wizard.close_box
     assert prompt is not None and prompt.isVisible() and not warnings()
-    assert "could still not be saved: Cannot write" in prompt.text() and "forgets it" in prompt.text()
+    assert "could still not be saved: In place of the settings file" in prompt.text() and "forgets it" in prompt.text()
     prompt.done(QMessageBox.StandardButton.Cancel.value)
     assert person.wizard.isVisible()
 
