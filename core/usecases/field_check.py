@@ -569,8 +569,9 @@ def _normal(text: str) -> str:
 
 
 def outline(report: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str, int, tuple[str, ...]]]]]:
-    """Per step: name, outcome, and its exchanges as (method, path, status, error codes), ids and names
-    normalised and repeats folded (how often Salesforce said "in progress" is timing, not behaviour)."""
+    """Per step: name, outcome, and its distinct exchanges as (method, path, status, error codes) in the order
+    first seen, ids and names normalised: how often, and in which interleaving, Salesforce said "in progress"
+    or "not yet" is timing, not behaviour (a busy machine polled a third time, and the replay failed)."""
     steps = []
     for step in report.get("steps", []):
         calls: list[tuple[str, str, int, tuple[str, ...]]] = []
@@ -581,7 +582,7 @@ def outline(report: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str,
                 int(e.get("status") or 0),
                 tuple(sorted(str(err.get("code", "")) for err in e.get("errors") or [])),
             )
-            if not calls or calls[-1] != call:
+            if call not in calls:  # repeats folded wherever they come: polls interleave with timing
                 calls.append(call)
         steps.append((str(step.get("name")), str(step.get("outcome")), calls))
     return steps

@@ -274,3 +274,25 @@ def test_a_field_check_killed_half_way_is_named_as_one(org: FakeOrg) -> None:
         id="x", kind="setup", step="app", started_at="2026-11-30T08:00:00+00:00", app_name=APP_PREFIX + "ABC123"
     )
     assert f"set-up of the field check's throw-away External Client App {APP_PREFIX}ABC123" in describe(entry)
+
+
+def test_the_outline_folds_repeats_wherever_they_come_so_timing_never_fails_a_replay() -> None:
+    from core.usecases.field_check import differences
+
+    def report(codes: list[tuple[int, str]]) -> dict[str, object]:
+        exchanges = [
+            {
+                "method": "POST",
+                "path": "/services/oauth2/token",
+                "status": status,
+                "errors": [{"code": code}] if code else [],
+            }
+            for status, code in codes
+        ]
+        return {"steps": [{"name": "connector login at the login host", "outcome": "passed", "exchanges": exchanges}]}
+
+    quiet = report([(400, "invalid_client_id"), (200, "")])
+    busy = report([(400, "invalid_client_id"), (400, "invalid_grant"), (400, "invalid_client_id"), (200, "")])
+    slower = report([(400, "invalid_client_id"), (400, "invalid_grant"), (200, "")])
+    assert differences(slower, busy) == []  # before: "3 exchanges != 4" on a machine under load
+    assert differences(quiet, slower) != []  # a refusal that never came before is still a difference
