@@ -142,7 +142,7 @@ def measure_stall(start_work, is_done, *, timeout: float = 60.0) -> tuple[float,
 def main() -> None:
     from PySide6.QtWidgets import QApplication
 
-    from core.keys import create_key_bundle
+    from core.crypto.keypair import create_key_bundle
     from core.unstructured.client import PlatformClient
     from gui.workers import Task
     from tests.fakes.platform import FakePlatform

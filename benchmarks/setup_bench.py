@@ -21,8 +21,8 @@ GOAL_SECONDS = 5.0
 
 
 def one_set_up(org, bundle, name: str) -> float:  # type: ignore[no-untyped-def]
+    from core.steps.progress import Runtime
     from core.usecases.admin import SignIn, SignInWay
-    from core.usecases.progress import Runtime
     from core.usecases.salesforce_app import SetupRequest, set_up_salesforce_app
 
     request = SetupRequest(
@@ -46,7 +46,7 @@ def main(runs: int = 5) -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the loopback org's request log
     os.environ.setdefault("SFCW_HOME", tempfile.mkdtemp(prefix="sfcw-bench-"))
-    from core.keys import create_key_bundle
+    from core.crypto.keypair import create_key_bundle
     from tests.fakes.salesforce_org import FakeOrg
 
     org = FakeOrg().start()

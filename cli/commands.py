@@ -21,15 +21,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _table() -> dict[str, Command]:
-    from cli import connectors, field_check, keys, machine, salesforce, setup
+    from cli import app_commands, connector_commands, field_check, key_commands, login_commands, machine
 
     # In the order of a first set-up: the key, Salesforce, the connector; then the automated set-up,
     # and this computer's own.
     commands = (
-        *keys.COMMANDS,
-        *salesforce.COMMANDS,
-        *connectors.COMMANDS,
-        *setup.COMMANDS,
+        *key_commands.COMMANDS,
+        *login_commands.COMMANDS,
+        *connector_commands.COMMANDS,
+        *app_commands.COMMANDS,
         *field_check.COMMANDS,
         *machine.COMMANDS,
     )
@@ -64,7 +64,7 @@ def dispatch(cli: Cli, argv: Sequence[str]) -> int:
         parser.print_help(cli.err)
         return 2
     from core.logs import setup_logging
-    from core.settings import log_dir
+    from core.storage.settings import log_dir
 
     setup_logging(log_dir())
     try:

@@ -18,12 +18,12 @@ from core.errors import AppError, InvalidInputError
 from core.text import printable
 
 if TYPE_CHECKING:
-    from core.secret_store import SecretStore
-    from core.settings import Settings
+    from core.steps.journal import Journal
+    from core.steps.progress import Event, Runtime
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
     from core.unstructured.client import PlatformClient
     from core.usecases.connectors import SettingsChange
-    from core.usecases.journal import Journal
-    from core.usecases.progress import Event, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,14 @@ class Cli:
     @property
     def store(self) -> SecretStore:
         if self._store is None:
-            from core.secret_store import SecretStore
+            from core.storage.secret_store import SecretStore
 
             self._store = SecretStore()
         return self._store
 
     def load_settings(self) -> Settings:
         """The settings, read once per command, saying on stderr if the file had to be set aside."""
-        from core.settings import Settings
+        from core.storage.settings import Settings
 
         if self._settings is None:
             self._settings = Settings.load()
@@ -122,9 +122,9 @@ class Cli:
 
     def key_text(self, spec: str) -> str:
         """The private key from a file or the keyring; an encrypted key asks for its passphrase on a terminal."""
-        from core.credentials import read_private_key_source
+        from core.crypto.keypair import load_private_key, private_key_pem
         from core.errors import EncryptedKeyError
-        from core.keys import load_private_key, private_key_pem
+        from core.storage.credentials import read_private_key_source
 
         text = read_private_key_source(spec, self.store)
         try:
@@ -149,7 +149,7 @@ class Cli:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def client(self, api_url: str | None) -> PlatformClient:
-        from core.credentials import resolve_api_key
+        from core.storage.credentials import resolve_api_key
         from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
 
         url = normalise_api_url(api_url or self.load_settings().api_url or default_api_url())
@@ -167,14 +167,14 @@ class Cli:
 
     @property
     def journal(self) -> Journal:
-        from core.usecases.journal import Journal
+        from core.steps.journal import Journal
 
         return Journal()
 
     def warn_unfinished(self) -> None:
         """Say which earlier runs stopped half-way, what they left in the org, and how to go on."""
         from core.salesforce.metadata import FIELD_CHECK_PREFIX
-        from core.usecases.journal import describe
+        from core.steps.journal import describe
 
         for entry in self.journal.unfinished(self.load_settings()):
             self.note(f"note: {describe(entry)}")
@@ -204,13 +204,13 @@ class Cli:
 
     def runtime(self, timings: Timings | None = None) -> Runtime:
         """How this run's long use cases report (lines on stderr, records saved at once), wait and open the browser."""
-        from core.usecases.progress import Runtime
+        from core.steps.progress import Runtime
 
         return Runtime(progress=self.progress, timings=timings or self.timings, open_browser=open_browser)
 
     def progress(self, event: Event) -> None:
         """A long use case's events: steps and waits as lines on stderr, records saved at once."""
-        from core.usecases.progress import LoginAttempt, Notice, OpenSignInPage, Record, StepStarted
+        from core.steps.progress import LoginAttempt, Notice, OpenSignInPage, Record, StepStarted
 
         if isinstance(event, Record):
             self.record(event.change)

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli.app_commands import app_type_argument, sign_in_arguments, sign_in_of, timings_of, wait_arguments
 from cli.command import Command
-from cli.setup import app_type_argument, sign_in_arguments, sign_in_of, timings_of, wait_arguments
 from core.text import duration
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ def doctor(cli: Cli, args: argparse.Namespace) -> int:
 
 
 def set_api_key(cli: Cli, args: argparse.Namespace) -> int:
-    from core.secret_store import API_KEY_NAME
+    from core.storage.secret_store import API_KEY_NAME
 
     if cli.stdin.isatty():
         value = getpass.getpass("Unstructured API key (input hidden): ")

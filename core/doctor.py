@@ -16,8 +16,8 @@ import requests
 from core import APP_NAME, __version__
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError
-from core.secret_store import SecretStore
-from core.settings import config_dir, log_dir
+from core.storage.secret_store import SecretStore
+from core.storage.settings import config_dir, log_dir
 from core.transport import make_session, network_error, require_safe_url
 from core.unstructured.client import API_PREFIX, normalise_api_url
 

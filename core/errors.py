@@ -154,7 +154,7 @@ class SetupFailed(AppError):
         super().__init__(message, hint=hint)
         self.created = created
         self.left = left
-        #: The run's journal entry (core.settings.JournalEntry), which says the same on disk.
+        #: The run's journal entry (core.storage.settings.JournalEntry), which says the same on disk.
         self.journal_entry = journal_entry
 
 

@@ -96,7 +96,7 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
             if sys.platform == "win32":
                 # An explicit owner-only ACL from creation: a folder made by an older version, or by hand,
                 # may pass on a wider one.
-                from core import winacl
+                from core.storage import winacl
 
                 try:
                     os.close(winacl.create_private_file(Path(self.baseFilename)))
@@ -124,7 +124,7 @@ def setup_logging(log_dir: Path, *, level: int = logging.INFO) -> Path:
             old.close()
     handler: logging.Handler
     try:
-        from core.keyfiles import ensure_private_dir
+        from core.storage.keyfiles import ensure_private_dir
 
         ensure_private_dir(path.parent)
         handler = _private_rotating_handler(path)

@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from core.crypto.keypair import connector_loads_key, load_private_key, private_key_pem
 from core.defaults import CATEGORIES
 from core.errors import InvalidInputError
-from core.keys import connector_loads_key, load_private_key, private_key_pem
 from core.text import printable
 
 _USERNAME = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from core.credentials import find_api_key
 from core.defaults import API_KEY_ENTRY, API_KEY_ENV
 from core.errors import ApiKeyRefusedError, AppError, InvalidInputError
+from core.storage.credentials import find_api_key
 from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
 from gui.context import WizardContext
 from gui.widgets import MessageLabel, add_message_row, clear_error, describe

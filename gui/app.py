@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from core import APP_ID, APP_NAME
 from core.logs import setup_logging
-from core.secret_store import SecretStore
-from core.settings import Settings, log_dir
+from core.storage.secret_store import SecretStore
+from core.storage.settings import Settings, log_dir
 from gui.context import WizardContext
 from gui.crash import CrashReporter
 from gui.resources import resource_path

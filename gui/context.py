@@ -13,10 +13,10 @@ from core.errors import AppError, SecretStoreError
 from gui.draft import WizardDraft
 
 if TYPE_CHECKING:  # the first window must not wait for cryptography, requests and keyring
-    from core.keys import KeyBundle
+    from core.crypto.keypair import KeyBundle
     from core.salesforce.login import LoginResult
-    from core.secret_store import SecretStore
-    from core.settings import Settings
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
     from core.unstructured.client import ConnectionCheck, SourceConnector
     from core.usecases.reading import ReadingSurvey
 

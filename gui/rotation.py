@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import AppError
 from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
-from core.unstructured.connectors import ConnectorRow, explain_check_failure
+from core.unstructured.inventory import ConnectorRow, explain_check_failure
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorSaved
 from core.usecases.reading import survey_reading
@@ -36,7 +36,7 @@ from gui.pages.base import StepPage, TaskPage, go_back_to_fix
 from gui.pages.credentials import CredentialsPage
 from gui.pages.key import KeyPage
 from gui.pages.verify import VerifyPage
-from gui.reading import show_reading
+from gui.reading_message import show_reading
 from gui.widgets import CopyField, MessageLabel, describe, fit_to_screen, tell_settings_not_saved
 from gui.workers import Task, connection_check_task
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 from core import APP_NAME
 from core.defaults import private_key_name
 from core.errors import AppError
-from core.settings import Settings
+from core.storage.settings import Settings
 from gui.context import WizardContext
 from gui.flow_steps import FlowSteps
 from gui.page_ids import PageId
@@ -21,7 +21,7 @@ from gui.pages.base import StepPage, go_back_to_fix
 from gui.pages.welcome import STEP_NAMES, WelcomePage
 
 if TYPE_CHECKING:
-    from core.keys import KeyBundle
+    from core.crypto.keypair import KeyBundle
     from gui.pages.credentials import CredentialsPage
     from gui.pages.done import DonePage
     from gui.pages.key import KeyPage
@@ -180,7 +180,7 @@ class ConnectorWizard(QWizard):
         read_secret = self.context.read_secret
 
         def restore() -> KeyBundle | None:
-            from core.keys import import_key_bundle  # cryptography: loaded in the worker
+            from core.crypto.keypair import import_key_bundle  # cryptography: loaded in the worker
 
             pem = read_secret(private_key_name(name))
             if not pem:

@@ -21,7 +21,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import AppError
-from core.usecases.progress import CancelToken, Record, Runtime
+from core.steps.progress import CancelToken, Record, Runtime
 
 if TYPE_CHECKING:
     from core.defaults import Timings

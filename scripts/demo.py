@@ -74,8 +74,8 @@ def main() -> int:
 
     import keyring
 
-    from core.secret_store import SecretStore
-    from core.settings import Settings
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
     from tests.fakes.keyrings import MemoryKeyring
 
     services = DemoServices(key_folder)

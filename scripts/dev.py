@@ -188,7 +188,7 @@ def test(args: list[str]) -> int:
     steps = [
         ("ruff", [str(python), "-m", "ruff", "check", "."]),
         ("mypy", [str(python), "-m", "mypy", "core", "cli", "gui", "scripts", "main.py"]),
-        # The code that only runs on Windows (core/winacl.py's ctypes calls) or macOS, against those
+        # The code that only runs on Windows (core/storage/winacl.py's ctypes calls) or macOS, against those
         # platforms' stubs; each with its own cache, or the runs would invalidate each other's.
         *(
             (

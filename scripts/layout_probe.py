@@ -32,8 +32,8 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWizard  # noqa: E402
 
 from core.defaults import TIMINGS  # noqa: E402
-from core.secret_store import SecretStore  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.storage.secret_store import SecretStore  # noqa: E402
+from core.storage.settings import Settings  # noqa: E402
 from gui.app import build_wizard  # noqa: E402
 from gui.context import WizardContext  # noqa: E402
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME  # noqa: E402

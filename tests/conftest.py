@@ -10,8 +10,8 @@ import keyring
 import keyring.core
 import pytest
 
+from core.crypto.keypair import KeyBundle, Subject, create_key_bundle
 from core.defaults import TIMINGS
-from core.keys import KeyBundle, Subject, create_key_bundle
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce

@@ -53,7 +53,7 @@ def assert_owner_only(path: Path, *, folder: bool = False) -> None:
         expected = 0o700 if folder else 0o600
         assert stat.S_IMODE(path.stat().st_mode) == expected, f"{path}: {oct(stat.S_IMODE(path.stat().st_mode))}"
         return
-    from core.winacl import SYSTEM, current_user_sid
+    from core.storage.winacl import SYSTEM, current_user_sid
 
     owner, protected, entries = _acl(path)
     user = current_user_sid()

@@ -21,9 +21,9 @@ import core
 from cli.commands import COMMANDS
 from core import doctor
 from core.salesforce import login
-from core.secret_store import SecretStore
+from core.storage.secret_store import SecretStore
 from core.unstructured.client import PlatformClient
-from core.unstructured.connectors import inventory
+from core.unstructured.inventory import inventory
 from core.usecases import admin, app_removal, connectors, field_check, keys, reading, rotation, salesforce_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def test_the_table_names_every_command() -> None:
 
 
 def test_verify_with_categories_calls_the_reading_use_case() -> None:
-    from cli.salesforce import _verify_reading
+    from cli.login_commands import _verify_reading
 
     assert _calls(_verify_reading, reading.survey_reading)
 
@@ -133,7 +133,7 @@ def test_core_and_the_cli_never_import_qt() -> None:
         for info in pkgutil.walk_packages([str(ROOT / package)], prefix=f"{package}.")
         if not info.name.endswith("winacl")  # Windows only: ctypes.windll
     ]
-    assert "core.usecases.rotation" in modules and "cli.setup" in modules
+    assert "core.usecases.rotation" in modules and "cli.app_commands" in modules
     probe = f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\nprint(any(m.startswith('PySide6') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -15,9 +15,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import jwt
 import requests
 
+from core.crypto.keypair import load_private_key, private_key_pem
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOGIN_URL
 from core.errors import InvalidInputError, RedirectRefusedError, SalesforceLoginError
-from core.keys import load_private_key, private_key_pem
 from core.logs import register_secret
 from core.text import printable
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
@@ -302,7 +302,7 @@ def verify_jwt_login(
     """Make the connector's JWT bearer login, then read the user's identity.
 
     Args:
-        private_key: PEM (any form :func:`core.keys.load_private_key` accepts).
+        private_key: PEM (any form :func:`core.crypto.keypair.load_private_key` accepts).
         login_url: the connector always uses login.salesforce.com; others are for diagnosis.
 
     Raises:

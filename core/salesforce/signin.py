@@ -35,7 +35,7 @@ from core.text import duration, printable
 from core.transport import make_session, network_error, require_safe_url
 
 if TYPE_CHECKING:
-    from core.settings import SalesforceAppRecord
+    from core.storage.settings import SalesforceAppRecord
 
 REDIRECT_PATH = "/OauthRedirect"
 #: refresh_token only when the admin asks to keep one for later certificate replacements.

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from core.defaults import CONNECTOR_LOGIN_URL, SIGN_IN_CLIENT_ID, SIGN_IN_PORT
 from core.errors import InvalidInputError, SignInError
-from core.usecases.progress import Notice, OpenSignInPage, Runtime, Step, StepStarted
+from core.steps.progress import Notice, OpenSignInPage, Runtime, Step, StepStarted
 
 if TYPE_CHECKING:
     from core.salesforce.org import AdminSession
-    from core.settings import SalesforceAppRecord, Settings
+    from core.storage.settings import SalesforceAppRecord, Settings
 
 
 class SignInWay(Enum):

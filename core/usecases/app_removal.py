@@ -2,7 +2,7 @@
 unfinished set-up left (found from its journal entry).
 
 Each signs in (a kept sign-in first where the app has one), finds what exists now, and removes it
-with :func:`core.usecases.org_state.undo_setup`. Like the other use cases, nothing here saves
+with :func:`core.steps.org_state.undo_setup`. Like the other use cases, nothing here saves
 settings: :class:`AppRemoved` says what to record.
 """
 
@@ -15,11 +15,11 @@ from core.errors import InvalidInputError
 from core.salesforce.metadata import ECA, app_kind, validate_api_name, validate_app_type
 from core.salesforce.org import OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
-from core.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.steps.journal import Journal
+from core.steps.org_state import app_component_type, app_exists, choose_api_version, one_row, undo_setup
+from core.steps.progress import Runtime
+from core.storage.settings import JournalEntry, SalesforceAppRecord, Settings
 from core.usecases.admin import SignIn, admin_session
-from core.usecases.journal import Journal
-from core.usecases.org_state import app_component_type, app_exists, choose_api_version, one_row, undo_setup
-from core.usecases.progress import Runtime
 
 
 @dataclass(frozen=True)

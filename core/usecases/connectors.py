@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.crypto.keypair import load_private_key, public_key_id
 from core.errors import InvalidInputError
-from core.keys import load_private_key, public_key_id
-from core.settings import ConnectorRecord, KeyRecord, Settings
+from core.storage.settings import ConnectorRecord, KeyRecord, Settings
 from core.unstructured.client import PlatformClient, SourceConnector
-from core.unstructured.connectors import create_connector as _create_checked
-from core.unstructured.connectors import merged_config
+from core.unstructured.inventory import create_connector as _create_checked
+from core.unstructured.inventory import merged_config
 from core.validation import (
     SalesforceConfig,
     parse_categories,

@@ -29,21 +29,21 @@ from pathlib import Path
 from typing import Any
 
 from core import __version__
+from core.crypto.keypair import KeyBundle, create_key_bundle
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, CancelledError, FileRefusedError, InvalidInputError
-from core.keys import KeyBundle, create_key_bundle
 from core.salesforce.login import verify_jwt_login
 from core.salesforce.metadata import ECA, FIELD_CHECK_PREFIX, app_kind, validate_app_type
 from core.salesforce.org import OrgClient
 from core.salesforce.recorder import Exchange, Recorder
-from core.settings import SalesforceAppRecord
+from core.steps.journal import Journal
+from core.steps.org_state import undo_setup
+from core.steps.progress import Notice, Record, Runtime
+from core.storage.settings import SalesforceAppRecord
 from core.text import duration, printable
 from core.transport import make_session, require_safe_url
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.app_removal import AppRemoved, remove_app
-from core.usecases.journal import Journal
-from core.usecases.org_state import undo_setup
-from core.usecases.progress import Notice, Record, Runtime
 from core.usecases.rotation import replace_certificate
 from core.usecases.salesforce_app import apply_setup, my_domain_of, plan_setup
 from core.validation import validate_username
@@ -164,7 +164,7 @@ class FieldReport:
 
     def write(self, path: Path) -> tuple[Path, Path]:
         """The JSON at ``path`` and the summary beside it (``.txt``), each written whole or not at all."""
-        from core.keyfiles import write_file_atomic
+        from core.storage.keyfiles import write_file_atomic
 
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
         path, summary = report_paths(path)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from core.crypto.keypair import CertificateInfo, KeyBundle
 from core.defaults import private_key_name
 from core.errors import FileRefusedError
-from core.keyfiles import WrittenFiles, bundle_paths, refuse_existing, write_file_atomic, write_key_bundle
-from core.keys import CertificateInfo, KeyBundle
-from core.settings import KeyRecord, Settings
+from core.storage.keyfiles import WrittenFiles, bundle_paths, refuse_existing, write_file_atomic, write_key_bundle
+from core.storage.settings import KeyRecord, Settings
 
 
 class Secrets(Protocol):

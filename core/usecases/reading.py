@@ -12,15 +12,15 @@ from dataclasses import dataclass, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
 from core.errors import CancelledError, InvalidInputError
-from core.salesforce.login import LoginResult, connector_login
-from core.salesforce.reading import (
+from core.salesforce.connector_reader import (
     Allowance,
     CategoryReading,
     ConnectorReader,
     allowance_warnings,
     first_run_calls,
 )
-from core.settings import SalesforceAppRecord
+from core.salesforce.login import LoginResult, connector_login
+from core.storage.settings import SalesforceAppRecord
 from core.unstructured.client import PlatformClient
 from core.validation import parse_categories
 

@@ -17,6 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from core.crypto.keypair import (
+    KeyBundle,
+    check_pair,
+    create_key_bundle,
+    fingerprint_sha256,
+    load_certificate,
+    load_private_key,
+)
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE
 from core.errors import (
     AppError,
@@ -27,19 +35,18 @@ from core.errors import (
     SalesforceLoginError,
     SecretStoreError,
 )
-from core.keys import KeyBundle, check_pair, create_key_bundle, fingerprint_sha256, load_certificate, load_private_key
 from core.salesforce.login import LoginCause, verify_jwt_login
 from core.salesforce.metadata import CONNECTED_APP, ECA, AppSpec, app_kind, certificate_package, validate_api_name
 from core.salesforce.org import OrgClient
-from core.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord, Settings
+from core.steps.journal import Journal, describe, new_entry, run_lock
+from core.steps.login_wait import wait_for_connector_login
+from core.steps.org_state import choose_api_version, describe_failures
+from core.steps.progress import Notice, Record, Runtime, Step, StepStarted
+from core.storage.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord, Settings
 from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.connectors import ConnectorSaved, UpdateRequest, update_connector
-from core.usecases.journal import Journal, describe, new_entry, run_lock
 from core.usecases.keys import SavedKey, Secrets, save_key_bundle, unique_key_name
-from core.usecases.login_wait import wait_for_connector_login
-from core.usecases.org_state import choose_api_version, describe_failures
-from core.usecases.progress import Notice, Record, Runtime, Step, StepStarted
 from core.usecases.salesforce_app import my_domain_of
 
 #: The new key's name: this, or ``salesforce-rotated-2``... whichever is free (files and keyring).
@@ -475,7 +482,7 @@ def finish_rotation(
     recorded with it. If Salesforce refuses the new key, the certificate was never replaced: the
     old key is still the live one, the entry goes, and a fresh rotation starts.
     """
-    from core.credentials import read_private_key_source
+    from core.storage.credentials import read_private_key_source
 
     try:
         text = read_private_key_source(entry.new_key, secrets)

@@ -13,7 +13,7 @@ admin's click on *Create* as the confirmation. :mod:`core.usecases.app_removal` 
    assignment to the connector's user, and the app (an External Client App, or a Connected App) in one deploy with our
    certificate and a consumer key made here. A failure after something was created raises
    :class:`SetupFailed` carrying what was created, for :func:`undo_failed_setup`.
-3. :func:`core.usecases.login_wait.wait_for_connector_login` polls the connector's own JWT login until Salesforce has
+3. :func:`core.steps.login_wait.wait_for_connector_login` polls the connector's own JWT login until Salesforce has
    applied the app, retrying only the answers waiting can fix.
 
 Like :mod:`core.usecases.connectors`, nothing here saves settings: results say what to record,
@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from core.crypto.keypair import KeyBundle, check_pair, fingerprint_sha256, load_certificate, load_private_key
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import (
     AppAlreadyExists,
@@ -36,7 +37,6 @@ from core.errors import (
     SetupFailed,
     SetupUncertain,
 )
-from core.keys import KeyBundle, check_pair, fingerprint_sha256, load_certificate, load_private_key
 from core.salesforce.login import LoginResult
 from core.salesforce.metadata import (
     CALLBACK_URL,
@@ -54,11 +54,9 @@ from core.salesforce.metadata import (
 )
 from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
-from core.settings import JournalEntry, SalesforceAppRecord, Settings
-from core.usecases.admin import SignIn, admin_session
-from core.usecases.journal import Journal, new_entry
-from core.usecases.login_wait import wait_for_connector_login
-from core.usecases.org_state import (
+from core.steps.journal import Journal, new_entry
+from core.steps.login_wait import wait_for_connector_login
+from core.steps.org_state import (
     app_component_type,
     app_exists,
     choose_api_version,
@@ -66,7 +64,7 @@ from core.usecases.org_state import (
     one_row,
     undo_setup,
 )
-from core.usecases.progress import (
+from core.steps.progress import (
     Notice,
     Progress,
     Record,
@@ -75,6 +73,8 @@ from core.usecases.progress import (
     StepStarted,
     ignore,
 )
+from core.storage.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.usecases.admin import SignIn, admin_session
 from core.validation import validate_username
 
 

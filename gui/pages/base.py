@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFrame, QLineEdit, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
 
 from core.errors import AppError
-from core.usecases.progress import Record
+from core.steps.progress import Record
 from gui.context import WizardContext
 from gui.widgets import BusyRow, MessageLabel
 from gui.workers import Task, while_alive

@@ -27,10 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_VALIDITY_DAYS
-from core.errors import AppError, EncryptedKeyError, SecretStoreError
-from core.keyfiles import SECRET_MODE, write_file_atomic
-from core.keys import (
+from core.crypto.keypair import (
     MAX_VALIDITY_DAYS,
     KeyBundle,
     Subject,
@@ -39,7 +36,10 @@ from core.keys import (
     import_key_bundle,
     pem_text_of_file,
 )
-from core.settings import default_output_dir
+from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_VALIDITY_DAYS
+from core.errors import AppError, EncryptedKeyError, SecretStoreError
+from core.storage.keyfiles import SECRET_MODE, write_file_atomic
+from core.storage.settings import default_output_dir
 from core.usecases.keys import SavedKey, save_issued_certificate, save_key_bundle, unique_key_name
 from gui.context import WizardContext
 from gui.pages.base import TaskPage

@@ -31,25 +31,25 @@ from PySide6.QtWidgets import (
 from core.defaults import CONNECTOR_LOGIN_URL, EXPIRY_WARN_DAYS
 from core.errors import ApiKeyRefusedError, AppError
 from core.salesforce.metadata import FIELD_CHECK_PREFIX
+from core.steps.journal import Journal
+from core.steps.journal import describe as describe_run
+from core.steps.progress import Event, OpenSignInPage, Step, StepStarted
 from core.text import duration
 from core.unstructured.client import ConnectionCheck, SourceConnector
-from core.unstructured.connectors import ConnectorRow, explain_check_failure, inventory
+from core.unstructured.inventory import ConnectorRow, explain_check_failure, inventory
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorDeleted, keeps_key_of, stored_key_of
-from core.usecases.journal import Journal
-from core.usecases.journal import describe as describe_run
-from core.usecases.progress import Event, OpenSignInPage, Step, StepStarted
 from core.usecases.reading import survey_connector
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
-from gui.reading import show_reading
+from gui.reading_message import show_reading
 from gui.sign_in import SignInChoice
 from gui.widgets import MessageLabel, describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
 
 if TYPE_CHECKING:
-    from core.settings import JournalEntry, SalesforceAppRecord
+    from core.storage.settings import JournalEntry, SalesforceAppRecord
     from core.usecases.app_removal import AppRemoved
     from core.usecases.field_check import FieldReport
     from core.usecases.rotation import RotationDone
@@ -628,7 +628,7 @@ class ManagePage(TaskPage):
         )
 
     def _rotate_automatically(self, row: ConnectorRow) -> None:
-        from core.settings import default_output_dir
+        from core.storage.settings import default_output_dir
         from core.usecases.rotation import RotationRequest, rotate_automatically
 
         try:
@@ -726,7 +726,7 @@ class ManagePage(TaskPage):
         )
 
     def _field_check(self, request: Any) -> None:
-        from core.settings import default_output_dir
+        from core.storage.settings import default_output_dir
         from core.usecases.field_check import default_report_path, run_field_check
 
         context = self.context
@@ -757,7 +757,7 @@ class ManagePage(TaskPage):
 
     def _sign_in_progress(self, event: Event) -> None:
         """A Salesforce use case's events, for those that only sign in and say what they do (field check, removal)."""
-        from core.usecases.progress import Notice
+        from core.steps.progress import Notice
 
         if isinstance(event, OpenSignInPage):
             open_sign_in_page(event.url, self.message)

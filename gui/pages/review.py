@@ -22,7 +22,7 @@ from core.errors import (
 )
 from core.salesforce.login import verify_jwt_login
 from core.unstructured.client import ConnectionCheck, PlatformClient, create_source_body
-from core.unstructured.connectors import explain_check_failure, login_failure_code
+from core.unstructured.inventory import explain_check_failure, login_failure_code
 from core.unstructured.snippets import curl_command, python_sdk_code
 from core.usecases import connectors as usecases
 from core.usecases.connectors import ConnectorSaved

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import AppError, PropagationTimeout, SetupFailed
 from core.salesforce.metadata import CONNECTED_APP, ECA, app_kind
-from core.usecases.journal import Journal
-from core.usecases.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted, Waiting
+from core.steps.journal import Journal
+from core.steps.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted, Waiting
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
@@ -39,7 +39,7 @@ from gui.workers import Task
 
 if TYPE_CHECKING:
     from core.salesforce.login import LoginResult
-    from core.settings import SalesforceAppRecord
+    from core.storage.settings import SalesforceAppRecord
     from core.usecases.admin import SignIn
     from core.usecases.salesforce_app import PreparedSetup, SetupOutcome, SetupRequest
 
@@ -385,7 +385,7 @@ class SalesforceAutoPage(TaskPage):
         )
 
     def _wait_again(self) -> None:
-        from core.usecases.login_wait import wait_for_connector_login
+        from core.steps.login_wait import wait_for_connector_login
 
         app, bundle, context = self.created_app(), self.context.bundle, self.context
         if app is None or bundle is None:

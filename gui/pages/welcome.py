@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout
 
+from core.crypto.expiry import expiring_records
 from core.errors import SecretStoreError
-from core.expiry import expiring_records
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import StepPage
@@ -178,7 +178,7 @@ class WelcomePage(StepPage):
 
     def _show_unfinished(self) -> None:
         """A run that changed an org and stopped half-way: named, with where to finish or undo it."""
-        from core.usecases.journal import Journal, describe
+        from core.steps.journal import Journal, describe
 
         entries = Journal(self.context.settings_path).unfinished(self.context.settings)
         if not entries:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.keys import KeyBundle
+from core.crypto.keypair import KeyBundle
 from core.salesforce.org import AdminSession, OrgClient
 from tests.conftest import FAST
 from tests.fakes.salesforce_org import FakeOrg

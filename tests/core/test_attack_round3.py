@@ -13,7 +13,7 @@ import pytest
 
 from core.errors import DeployStatusUnknown
 from core.salesforce.org import STATUS_READ_ATTEMPTS, OrgClient
-from core.settings import Settings
+from core.storage.settings import Settings
 from tests.core.test_cli_setup import rotate_args, setup_args
 from tests.core.test_crash_safety import APP, _connector, cli
 from tests.fakes.platform import FakePlatform
@@ -118,7 +118,7 @@ def test_a_next_page_that_points_elsewhere_is_not_followed_with_the_token(
     client: OrgClient, org: FakeOrg, link: str
 ) -> None:
     from core.errors import OrgApiError
-    from core.usecases.org_state import app_exists
+    from core.steps.org_state import app_exists
 
     org.next_records_url = link
     with pytest.raises(OrgApiError, match="somewhere other than this org's REST API"):
@@ -174,7 +174,7 @@ def test_an_entry_whose_pid_is_another_process_now_is_named_as_unfinished() -> N
     import subprocess
     import sys
 
-    from core.usecases.journal import Journal, new_entry, process_started
+    from core.steps.journal import Journal, new_entry, process_started
 
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -438,8 +438,8 @@ def test_a_legacy_code_page_on_stdout_prints_names_it_cannot_hold_as_escapes(
 
 def test_hostile_org_answers_are_sentences(httpserver) -> None:  # type: ignore[no-untyped-def]
     from core.errors import AppError
+    from core.salesforce.connector_reader import ConnectorReader, first_run_calls
     from core.salesforce.org import AdminSession, OrgClient
-    from core.salesforce.reading import ConnectorReader, first_run_calls
 
     org = OrgClient(AdminSession(instance_url=httpserver.url_for("").rstrip("/"), access_token="00Dtoken"))
     httpserver.expect_request("/services/data/").respond_with_json([{"version": "abc"}, {"version": "1e999"}])
@@ -465,7 +465,7 @@ def test_hostile_org_answers_are_sentences(httpserver) -> None:  # type: ignore[
     )
     allowance, why = reader.allowance()
     assert allowance is None and "without the daily API requests" in why
-    from core.salesforce.reading import CategoryReading
+    from core.salesforce.connector_reader import CategoryReading
 
     assert first_run_calls([CategoryReading("Account", True, 10**15)]) > 10**15  # whole numbers, no OverflowError
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from cli import Cli, run
-from core.keys import KeyBundle, fingerprint_sha256, load_certificate
-from core.secret_store import API_KEY_NAME, SecretStore
-from core.settings import Settings
+from core.crypto.keypair import KeyBundle, fingerprint_sha256, load_certificate
+from core.storage.secret_store import API_KEY_NAME, SecretStore
+from core.storage.settings import Settings
 from tests.conftest import API_KEY, CONSUMER_KEY, FAST, USERNAME
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
@@ -459,7 +459,7 @@ def test_an_encrypted_key_without_a_terminal_explains_how_to_decrypt(
 ) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from core.keys import load_private_key
+    from core.crypto.keypair import load_private_key
 
     encrypted = tmp_path / "enc.pem"
     encrypted.write_bytes(
@@ -486,7 +486,7 @@ def test_a_defect_is_reported_in_one_line_and_logged_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, key_bundle: KeyBundle
 ) -> None:
     from core.salesforce import login as salesforce
-    from core.settings import log_dir
+    from core.storage.settings import log_dir
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError(key_bundle.private_key_pem.decode())

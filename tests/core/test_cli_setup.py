@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cli import Cli, run
-from core.keys import KeyBundle
-from core.settings import Settings
+from core.crypto.keypair import KeyBundle
+from core.storage.settings import Settings
 from tests.conftest import API_KEY, FAST, USERNAME, write_browser
 from tests.core.test_cli import Run, submit_args
 from tests.fakes.platform import FakePlatform
@@ -337,7 +337,7 @@ def test_a_kept_sign_in_lets_rotate_auto_run_without_the_browser_until_forgotten
 ) -> None:
     import socket
 
-    from core.secret_store import SecretStore
+    from core.storage.secret_store import SecretStore
 
     monkeypatch.setenv("BROWSER", write_browser(tmp_path))
     with socket.socket() as s:

@@ -9,14 +9,14 @@ import zipfile
 
 import pytest
 
+from core.crypto.keypair import KeyBundle, create_key_bundle
 from core.errors import InvalidInputError, OrgApiError, SalesforceLoginError
-from core.keys import KeyBundle, create_key_bundle
 from core.salesforce.metadata import CONNECTED_APP, AppSpec, app_package, certificate_package
 from core.salesforce.org import OrgClient
-from core.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.steps.journal import Journal, describe
+from core.steps.org_state import undo_setup
+from core.storage.settings import JournalEntry, SalesforceAppRecord, Settings
 from core.usecases.app_removal import leftovers_of, remove_app
-from core.usecases.journal import Journal, describe
-from core.usecases.org_state import undo_setup
 from core.usecases.rotation import replace_certificate
 from core.usecases.salesforce_app import apply_setup
 from tests.conftest import USERNAME

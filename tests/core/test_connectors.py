@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 
+from core.crypto.expiry import days_until, expiring_records
+from core.crypto.keypair import KeyBundle
 from core.errors import InvalidInputError
-from core.expiry import days_until, expiring_records
-from core.keys import KeyBundle
-from core.settings import ConnectorRecord, Settings
+from core.storage.settings import ConnectorRecord, Settings
 from core.unstructured.client import SourceConnector
-from core.unstructured.connectors import inventory, merged_config
+from core.unstructured.inventory import inventory, merged_config
 
 NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 

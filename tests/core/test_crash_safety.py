@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from cli import Cli, run
-from core.secret_store import SecretStore
-from core.settings import Settings, config_dir
+from core.storage.secret_store import SecretStore
+from core.storage.settings import Settings, config_dir
 from tests.conftest import FAST
 from tests.core.test_cli import Run
 from tests.core.test_cli_setup import setup_args
@@ -181,11 +181,11 @@ def test_a_full_disk_at_the_end_leaves_the_app_known_once_space_is_back(
 
 
 def test_a_save_keeps_what_another_process_recorded_meanwhile(tmp_path: Path) -> None:
-    from core.settings import ConnectorRecord, SalesforceAppRecord
+    from core.storage.settings import ConnectorRecord, SalesforceAppRecord
 
     mine = Settings.load()  # loaded before the other process writes
     code = (
-        "from core.settings import Settings, SalesforceAppRecord\n"
+        "from core.storage.settings import Settings, SalesforceAppRecord\n"
         "Settings.update(lambda s: s.remember_salesforce_app(SalesforceAppRecord("
         "app_name='Second_App', consumer_key='3MVGsecond', instance_url='https://x')))\n"
         "Settings.update(lambda s: setattr(s, 'api_url', 'https://theirs.example'))\n"
@@ -210,7 +210,7 @@ def test_a_save_keeps_what_another_process_recorded_meanwhile(tmp_path: Path) ->
 def test_many_processes_saving_at_once_lose_nothing() -> None:
     writer = (
         "import sys\n"
-        "from core.settings import Settings, ConnectorRecord\n"
+        "from core.storage.settings import Settings, ConnectorRecord\n"
         "for i in range(20):\n"
         "    Settings.update(lambda s: s.remember_connector(ConnectorRecord(id=f'{sys.argv[1]}-{i}', name='n', api_url='u')))\n"
     )
@@ -223,7 +223,7 @@ def test_many_processes_saving_at_once_lose_nothing() -> None:
 
 def test_a_save_rides_out_another_process_reading_the_file() -> None:
     """On Windows a file open elsewhere cannot be replaced (Access denied) until it is closed."""
-    from core.settings import ConnectorRecord
+    from core.storage.settings import ConnectorRecord
 
     Settings.update(lambda s: s.remember_connector(ConnectorRecord(id="c0", name="n", api_url="u")))
     path = config_dir() / "settings.json"
@@ -295,7 +295,7 @@ def test_two_rotations_of_one_connector_at_once_the_second_changes_nothing(
 def test_a_rotation_killed_during_the_connector_update_is_finished_with_the_key_salesforce_takes(
     org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from core.keys import load_private_key, public_key_id
+    from core.crypto.keypair import load_private_key, public_key_id
     from tests.core.test_cli_setup import rotate_args
 
     connector_id = _connector(org, keys, platform, monkeypatch)

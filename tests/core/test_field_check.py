@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from core.keys import KeyBundle, create_key_bundle
-from core.settings import Settings
+from core.crypto.keypair import KeyBundle, create_key_bundle
+from core.steps.journal import Journal
+from core.steps.progress import Record, Runtime
+from core.storage.settings import Settings
 from core.usecases.admin import SignIn, SignInWay
 from core.usecases.field_check import (
     APP_PREFIX,
@@ -25,8 +27,6 @@ from core.usecases.field_check import (
     load_report,
     run_field_check,
 )
-from core.usecases.journal import Journal
-from core.usecases.progress import Record, Runtime
 from tests.conftest import FAST, USERNAME
 from tests.fakes.salesforce_org import FakeOrg
 
@@ -267,8 +267,8 @@ if __name__ == "__main__":
 
 
 def test_a_field_check_killed_half_way_is_named_as_one(org: FakeOrg) -> None:
-    from core.settings import JournalEntry
-    from core.usecases.journal import describe
+    from core.steps.journal import describe
+    from core.storage.settings import JournalEntry
 
     entry = JournalEntry(
         id="x", kind="setup", step="app", started_at="2026-11-30T08:00:00+00:00", app_name=APP_PREFIX + "ABC123"

@@ -183,7 +183,7 @@ def test_redacting_200_kb_of_eyj_is_quick_and_jwts_are_still_hidden(deadline: ob
 
 
 def test_a_64_kb_damaged_pem_paste_is_parsed_quickly(deadline: object, key_bundle) -> None:  # type: ignore[no-untyped-def]
-    from core.keys import parse_pem_blocks
+    from core.crypto.keypair import parse_pem_blocks
 
     assert parse_pem_blocks("-----BEGIN RSA PRIVATE KEY-----" * 2100) == []
     damaged = "-----BEGIN RSA PRIVATE KEY-----\n" * 1000 + key_bundle.private_key_pem.decode()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.crypto.keypair import KeyBundle
 from core.errors import FileRefusedError
-from core.keyfiles import write_file_atomic, write_key_bundle
-from core.keys import KeyBundle
+from core.storage.keyfiles import write_file_atomic, write_key_bundle
 from tests.platforms import WINDOWS, assert_owner_only, posix_only
 
 

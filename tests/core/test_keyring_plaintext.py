@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from core.keys import create_key_bundle
+from core.crypto.keypair import create_key_bundle
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or shutil.which("gnome-keyring-daemon") is None,
@@ -53,7 +53,7 @@ _PRELUDE = textwrap.dedent(
     f"""
     import json, sys
     import keyring.backends.SecretService as ss
-    from core.secret_store import SecretStore
+    from core.storage.secret_store import SecretStore
     backend = ss.Keyring()
     store = SecretStore(backend, service={SERVICE!r})
     """

@@ -8,8 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from core.errors import EncryptedKeyError, KeyMaterialError, KeyMismatchError
-from core.keys import (
+from core.crypto.keypair import (
     KeyBundle,
     Subject,
     attach_certificate,
@@ -24,6 +23,7 @@ from core.keys import (
     make_self_signed_certificate,
     public_key_id,
 )
+from core.errors import EncryptedKeyError, KeyMaterialError, KeyMismatchError
 from tests.platforms import needs_openssl
 
 
@@ -265,7 +265,7 @@ def test_a_certificate_salesforce_would_refuse_for_its_size_is_refused_with_the_
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509.oid import NameOID
 
-    from core.keys import import_key_bundle, load_private_key
+    from core.crypto.keypair import import_key_bundle, load_private_key
 
     key = load_private_key(key_bundle.private_key_pem)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "big")])
@@ -289,7 +289,7 @@ def test_a_certificate_salesforce_would_refuse_for_its_size_is_refused_with_the_
 
 
 def test_a_key_for_a_ca_has_a_csr_and_no_self_signed_certificate() -> None:
-    from core.keys import create_key_bundle
+    from core.crypto.keypair import create_key_bundle
 
     bundle = create_key_bundle(with_csr=True, self_signed=False)
     assert bundle.cert_pem is None and bundle.csr_pem is not None
@@ -301,7 +301,7 @@ def test_a_key_for_a_ca_has_a_csr_and_no_self_signed_certificate() -> None:
 
 def test_files_read_as_the_text_a_paste_box_shows(key_bundle: KeyBundle) -> None:
     """PEM as it is; a DER certificate as PEM; a DER key (maybe encrypted) as a PEM block the loader reads."""
-    from core.keys import load_certificate, load_private_key, pem_text_of_file
+    from core.crypto.keypair import load_certificate, load_private_key, pem_text_of_file
 
     assert key_bundle.cert_pem is not None
     cert = load_certificate(key_bundle.cert_pem)

@@ -125,7 +125,7 @@ def test_escape_sequences_in_a_callback_never_reach_the_cli_error_line(
     )
     monkeypatch.setenv("BROWSER", f"{Path(sys.executable).as_posix()} {Path(script).as_posix()} %s &")
     cert = tmp_path / "c.crt"
-    from core.keys import create_key_bundle
+    from core.crypto.keypair import create_key_bundle
 
     bundle = create_key_bundle()
     assert bundle.cert_pem is not None

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 
 from cli import Cli, run
-from core.keys import KeyBundle
-from core.salesforce.reading import QUERY_BATCH, Allowance, CategoryReading, allowance_warnings, first_run_calls
+from core.crypto.keypair import KeyBundle
+from core.salesforce.connector_reader import (
+    QUERY_BATCH,
+    Allowance,
+    CategoryReading,
+    allowance_warnings,
+    first_run_calls,
+)
 from core.usecases.reading import survey_reading
 from tests.conftest import CONSUMER_KEY, FAST, USERNAME
 from tests.core.test_cli import Run

@@ -10,8 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from core.crypto.keypair import KeyBundle
 from core.errors import RedirectRefusedError
-from core.keys import KeyBundle
 from core.transport import make_session
 from core.unstructured.client import PlatformClient
 from core.validation import validate_config

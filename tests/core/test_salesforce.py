@@ -9,8 +9,8 @@ import pytest
 import requests
 from cryptography import x509
 
+from core.crypto.keypair import KeyBundle
 from core.errors import InvalidInputError, KeyMaterialError, NetworkError, SalesforceLoginError
-from core.keys import KeyBundle
 from core.salesforce.login import (
     CONNECTOR_LOGIN_URL,
     LoginCause,
@@ -106,7 +106,7 @@ def test_successful_login_reports_user_and_org(salesforce: FakeSalesforce, key_b
 def test_login_works_with_a_pasted_pkcs8_key(salesforce: FakeSalesforce, key_bundle: KeyBundle) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from core.keys import load_private_key
+    from core.crypto.keypair import load_private_key
 
     pkcs8 = load_private_key(key_bundle.private_key_pem).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

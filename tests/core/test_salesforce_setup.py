@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from core.crypto.keypair import KeyBundle
 from core.errors import (
     AppAlreadyExists,
     CancelledError,
@@ -21,14 +22,13 @@ from core.errors import (
     SetupFailed,
     SignInError,
 )
-from core.keys import KeyBundle
 from core.salesforce.metadata import AppSpec, app_package, component_files, new_consumer_key, package_xml
 from core.salesforce.org import AdminSession, OrgClient
 from core.salesforce.signin import sign_in
-from core.settings import Settings
-from core.usecases.login_wait import wait_for_connector_login
-from core.usecases.org_state import undo_setup
-from core.usecases.progress import CancelToken, LoginAttempt, Runtime, ignore
+from core.steps.login_wait import wait_for_connector_login
+from core.steps.org_state import undo_setup
+from core.steps.progress import CancelToken, LoginAttempt, Runtime, ignore
+from core.storage.settings import Settings
 from core.usecases.rotation import replace_certificate
 from core.usecases.salesforce_app import apply_setup, plan_setup
 from tests.conftest import FAST, USERNAME
@@ -431,7 +431,7 @@ def test_an_abandoned_sign_in_can_be_cancelled(org: FakeOrg) -> None:
 
 def test_the_wait_ticks_every_second_between_polls(client: OrgClient, org: FakeOrg, key_bundle: KeyBundle) -> None:
     """The wizard's counter said "(0 s)" for a whole poll interval, then jumped: it now hears every second."""
-    from core.usecases.progress import Waiting
+    from core.steps.progress import Waiting
 
     org.never_propagates = True
     result = apply_setup(client, plan(client, key_bundle))
@@ -509,7 +509,7 @@ def test_each_way_an_org_refuses_the_sign_in_is_a_sentence_with_the_way_out(
 def test_my_domain_is_probed_from_the_first_refusal_and_said_plainly_while_the_wait_goes_on(
     client: OrgClient, org: FakeOrg, key_bundle: KeyBundle
 ) -> None:
-    from core.usecases.progress import Notice
+    from core.steps.progress import Notice
 
     org.my_domain_only = True
     result = apply_setup(client, plan(client, key_bundle))

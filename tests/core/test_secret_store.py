@@ -6,9 +6,9 @@ import keyring.backends.fail
 import keyring.backends.null
 import pytest
 
+from core.crypto.keypair import create_key_bundle
 from core.errors import SecretStoreError
-from core.keys import create_key_bundle
-from core.secret_store import SecretStore, private_key_name
+from core.storage.secret_store import SecretStore, private_key_name
 from tests.conftest import REAL_KEYRING
 from tests.fakes.keyrings import LockedKeyring, MemoryKeyring, WindowsSizedKeyring
 from tests.platforms import concurrent_credentials

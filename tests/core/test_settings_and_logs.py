@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.crypto.keypair import KeyBundle
 from core.errors import AppError
-from core.keys import KeyBundle
 from core.logs import redact, register_secret, setup_logging
-from core.settings import ConnectorRecord, KeyRecord, Settings, config_dir, log_dir
+from core.storage.settings import ConnectorRecord, KeyRecord, Settings, config_dir, log_dir
 from tests.platforms import assert_owner_only, posix_only
 
 

@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 
-from core.keys import KeyBundle
+from core.crypto.keypair import KeyBundle
 from core.unstructured.snippets import curl_command, python_sdk_code
 from tests.platforms import needs_curl_and_bash
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core.crypto.keypair import KeyBundle
 from core.errors import InvalidInputError, NetworkError
-from core.keys import KeyBundle
 from core.salesforce.login import verify_jwt_login
 from core.transport import is_loopback_host, make_session, require_safe_url
 from tests.conftest import CONSUMER_KEY, USERNAME

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from core.crypto.keypair import KeyBundle
 from core.errors import (
     ApiKeyRefusedError,
     ConnectorNotFoundError,
@@ -13,7 +14,6 @@ from core.errors import (
     PlatformApiError,
     RequestMayHaveReachedServerError,
 )
-from core.keys import KeyBundle
 from core.unstructured.client import PlatformClient, default_api_url, normalise_api_url
 from core.validation import SalesforceConfig, validate_config
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
@@ -95,7 +95,7 @@ def test_connection_check_failure_carries_the_reason(
     next(iter(salesforce.apps.values())).approved.clear()
     check = client.run_connection_check(created.id, poll_interval=0)
     assert check.status == "FAILURE" and check.reason == "SalesforceAuthenticationFailed(code=invalid_grant)"
-    from core.unstructured.connectors import explain_check_failure
+    from core.unstructured.inventory import explain_check_failure
 
     assert "run Verify login" in explain_check_failure(check.reason)
 

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import Cli, run
+from core.crypto.keypair import KeyBundle, load_private_key, parse_pem_blocks
 from core.errors import InvalidInputError, KeyMaterialError
-from core.keys import KeyBundle, load_private_key, parse_pem_blocks
 from core.validation import (
     CATEGORIES,
     parse_categories,

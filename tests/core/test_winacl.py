@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from core.winacl import owner_only_sddl
+from core.storage.winacl import owner_only_sddl
 
 USER = "S-1-5-21-1004336348-1177238915-682003330-1001"
 ACE = re.compile(

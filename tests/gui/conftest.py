@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
+from core.crypto.keypair import KeyBundle
 from core.defaults import TIMINGS
-from core.keys import KeyBundle
-from core.secret_store import SecretStore
-from core.settings import KeyRecord, Settings
+from core.storage.secret_store import SecretStore
+from core.storage.settings import KeyRecord, Settings
 from core.unstructured.client import PlatformClient
 from core.usecases.connectors import connector_record
 from core.validation import validate_config

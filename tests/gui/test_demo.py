@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.keyfiles import write_key_bundle
-from core.keys import KeyBundle
+from core.crypto.keypair import KeyBundle
 from core.salesforce.login import approval_url, verify_jwt_login
+from core.storage.keyfiles import write_key_bundle
 from scripts.demo import DEMO_CONSUMER_KEY, DEMO_USER, DemoServices
 
 

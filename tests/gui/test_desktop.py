@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from core.settings import Settings
+from core.storage.settings import Settings
 from gui.app import build_wizard
 from gui.page_ids import PageId
 from gui.pages.unstructured import default_connector_name
@@ -434,7 +434,7 @@ def test_after_a_check_on_manage_the_focus_is_back_on_check_not_on_back(person: 
 
 def test_settings_from_before_still_holding_a_created_connectors_flow_offer_no_resume(qtbot, context, browser) -> None:
     """Earlier versions kept the page and key after Create; such settings end that flow on start."""
-    from core.settings import ConnectorRecord
+    from core.storage.settings import ConnectorRecord
 
     settings = context.settings
     settings.wizard = {"page": int(PageId.REVIEW), "key_name": "salesforce", "connector_name": "sf-prod"}

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
 from PySide6.QtWidgets import QMessageBox
 
+from core.crypto.keypair import KeyBundle
 from core.errors import AppError
-from core.keys import KeyBundle
-from core.secret_store import SecretStore
-from core.settings import Settings, config_dir
+from core.storage.secret_store import SecretStore
+from core.storage.settings import Settings, config_dir
 from gui.crash import CrashReporter
 from gui.page_ids import PageId
 from gui.widgets import SETTINGS_NOT_SAVED
@@ -128,7 +128,7 @@ def test_import_of_an_encrypted_key_asks_for_the_passphrase(
 ) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from core.keys import load_private_key
+    from core.crypto.keypair import load_private_key
 
     encrypted = (
         load_private_key(key_bundle.private_key_pem)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
-from core.keys import fingerprint_sha256, load_certificate
-from core.secret_store import SecretStore
-from core.settings import Settings
+from core.crypto.keypair import fingerprint_sha256, load_certificate
+from core.storage.secret_store import SecretStore
+from core.storage.settings import Settings
 from gui.page_ids import PageId
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
@@ -121,6 +121,6 @@ def test_admin_goes_from_nothing_to_a_checked_connector(
 
 
 def settings_file() -> Path:
-    from core.settings import SETTINGS_FILE, config_dir
+    from core.storage.settings import SETTINGS_FILE, config_dir
 
     return config_dir() / SETTINGS_FILE

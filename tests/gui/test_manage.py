@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWizard
 
-from core.keys import KeyBundle
+from core.crypto.keypair import KeyBundle
 from gui.page_ids import PageId
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.platform import FakePlatform

@@ -9,7 +9,7 @@ import pytest
 import requests
 from PySide6.QtCore import Qt
 
-from core.settings import Settings
+from core.storage.settings import Settings
 from gui.page_ids import PageId
 from gui.pages.manage import ManagePage
 from tests.conftest import API_KEY, USERNAME
@@ -240,7 +240,7 @@ def test_an_admin_who_cannot_use_the_browser_sign_in_pastes_an_instance_url_and_
     person.qtbot.waitUntil(page.isComplete, timeout=15000)
     assert not any("/services/oauth2/authorize" in u for u in browser.opened)
     person.wizard.context.save_settings()
-    from core.settings import config_dir
+    from core.storage.settings import config_dir
 
     assert token not in (config_dir() / "settings.json").read_text()
 
@@ -257,9 +257,9 @@ def test_a_set_up_killed_half_way_is_named_on_welcome_and_removed_from_manage(
     qtbot, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A run killed during the app's deploy (the CLI, kill -9): the wizard knows what it left, and removes it."""
-    from core.keys import create_key_bundle
-    from core.secret_store import SecretStore
-    from core.settings import Settings
+    from core.crypto.keypair import create_key_bundle
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
     from gui.app import build_wizard
     from gui.context import WizardContext
     from tests.core.test_cli_setup import setup_args
@@ -303,15 +303,15 @@ def test_an_automatic_rotation_waiting_for_the_sign_in_can_be_stopped(
     """Manage's rotation signs in at the host the app was made through, and its wait has a Stop."""
     import threading
 
-    from core.secret_store import SecretStore
-    from core.settings import Settings
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
     from gui.app import build_wizard
     from gui.context import WizardContext
     from tests.core.test_cli_setup import _connector_through_setup
 
     bundle_dir = tmp_path / "k"
     bundle_dir.mkdir()
-    from core.keys import create_key_bundle
+    from core.crypto.keypair import create_key_bundle
 
     bundle = create_key_bundle()
     assert bundle.cert_pem is not None
@@ -351,8 +351,8 @@ def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    from core.secret_store import SecretStore
-    from core.settings import Settings
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
     from gui.app import build_wizard
     from gui.context import WizardContext
 
@@ -525,7 +525,7 @@ def test_a_field_check_stopped_while_waiting_still_cleans_up_and_says_where_its_
 
 
 def test_a_killed_field_check_is_offered_for_removal_only(person: Person, org: FakeOrg) -> None:
-    from core.settings import JournalEntry
+    from core.storage.settings import JournalEntry
     from core.usecases.field_check import APP_PREFIX
 
     settings = Settings.load()

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.secret_store import SecretStore
-from core.settings import Settings
+from core.storage.secret_store import SecretStore
+from core.storage.settings import Settings
 from gui.app import build_wizard
 from gui.context import WizardContext
 from gui.page_ids import PageId

@@ -16,7 +16,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QWidget, QWizard
 
 from core.unstructured.client import PlatformClient
-from core.unstructured.connectors import ConnectorRow
+from core.unstructured.inventory import ConnectorRow
 from gui.app import build_wizard
 from gui.context import WizardContext
 from gui.rotation import RotationWizard

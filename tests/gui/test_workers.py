@@ -62,8 +62,8 @@ def test_a_record_reported_after_the_page_stopped_waiting_is_still_recorded(qtbo
     """A use case stopped mid-way hands out what it had made as a Record: the page must keep it."""
     import threading
 
-    from core.settings import ConnectorRecord, Settings
-    from core.usecases.progress import Record
+    from core.steps.progress import Record
+    from core.storage.settings import ConnectorRecord, Settings
 
     class Made:
         def apply(self, settings: Settings) -> None:

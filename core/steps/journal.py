@@ -1,6 +1,6 @@
 """The journal of intent: every change a run makes in an org is written down before it is made.
 
-A run of the set-up or of the automatic rotation writes a :class:`~core.settings.JournalEntry`
+A run of the set-up or of the automatic rotation writes a :class:`~core.storage.settings.JournalEntry`
 (what it is about to do, and what it has made so far) to the settings file, saved under the
 file's lock, *before* each change in the org, and removes it in the same save that records the
 finished result. So whatever kills a run (a crash, a power cut, kill -9, a full disk at the end),
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInputError
-from core.settings import JournalEntry, Settings
+from core.storage.settings import JournalEntry, Settings
 
 if TYPE_CHECKING:
     from core.usecases.connectors import SettingsChange
@@ -203,8 +203,8 @@ def lock_dir() -> Path:
 
     from core import APP_ID
     from core.errors import AppError
-    from core.keyfiles import ensure_private_dir
-    from core.settings import config_dir
+    from core.storage.keyfiles import ensure_private_dir
+    from core.storage.settings import config_dir
 
     try:
         with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set, falling back to /tmp/runtime-UID": fine here

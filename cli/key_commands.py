@@ -32,8 +32,8 @@ def keygen_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def keygen(cli: Cli, args: argparse.Namespace) -> int:
-    from core.keyfiles import bundle_paths, refuse_existing
-    from core.keys import Subject, create_key_bundle
+    from core.crypto.keypair import Subject, create_key_bundle
+    from core.storage.keyfiles import bundle_paths, refuse_existing
     from core.usecases.keys import save_key_bundle
 
     folder = Path(args.out).expanduser()
@@ -93,8 +93,8 @@ def import_cert_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def import_cert(cli: Cli, args: argparse.Namespace) -> int:
-    from core.credentials import read_bounded
-    from core.keys import KeyBundle, attach_certificate
+    from core.crypto.keypair import KeyBundle, attach_certificate
+    from core.storage.credentials import read_bounded
     from core.usecases.keys import certificate_record, save_issued_certificate
 
     cert_path = Path(args.cert).expanduser()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.days import whole_days
+from core.crypto.days import whole_days
 from core.defaults import EXPIRY_WARN_DAYS
-from core.settings import ConnectorRecord, Settings
+from core.storage.settings import ConnectorRecord, Settings
 
 __all__ = ["days_until", "expiring_records"]
 

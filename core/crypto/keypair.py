@@ -1,7 +1,7 @@
 """RSA keys, self-signed certificates and CSRs, made and read with `cryptography` only.
 
 Creating is separate from saving: every function here returns objects or bytes,
-and :mod:`core.keyfiles` writes them. Nothing here touches the network.
+and :mod:`core.storage.keyfiles` writes them. Nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 
-from core.days import whole_days
+from core.crypto.days import whole_days
 from core.defaults import ALLOWED_KEY_SIZES, DEFAULT_COMMON_NAME, DEFAULT_KEY_SIZE, DEFAULT_VALIDITY_DAYS
 from core.errors import EncryptedKeyError, KeyMaterialError, KeyMismatchError
 

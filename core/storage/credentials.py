@@ -11,7 +11,7 @@ from typing import Protocol
 from core.defaults import API_KEY_ENV
 from core.errors import FileRefusedError, InvalidInputError
 from core.logs import register_secret
-from core.secret_store import API_KEY_NAME, SecretStore, private_key_name
+from core.storage.secret_store import API_KEY_NAME, SecretStore, private_key_name
 
 KEYRING_PREFIX = "keyring:"
 

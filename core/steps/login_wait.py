@@ -10,8 +10,8 @@ from collections.abc import Callable
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, NetworkError, PropagationTimeout, SalesforceLoginError
 from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
+from core.steps.progress import LoginAttempt, Notice, Runtime, Waiting
 from core.text import duration
-from core.usecases.progress import LoginAttempt, Notice, Runtime, Waiting
 
 
 def wait_for_connector_login(

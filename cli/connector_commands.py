@@ -55,7 +55,7 @@ def list_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def list_connectors(cli: Cli, args: argparse.Namespace) -> int:
-    from core.unstructured.connectors import inventory
+    from core.unstructured.inventory import inventory
 
     cli.warn_unfinished()
     rows = inventory(cli.client(args.api_url).list_sources(), cli.load_settings())
@@ -100,8 +100,8 @@ def count_argument(p: argparse.ArgumentParser) -> None:
 def check(cli: Cli, args: argparse.Namespace) -> int:
     import math
 
-    from cli.salesforce import reading_now, reading_table
-    from core.unstructured.connectors import explain_check_failure
+    from cli.login_commands import reading_now, reading_table
+    from core.unstructured.inventory import explain_check_failure
 
     timeout = cli.timings.check_timeout if args.timeout is None else args.timeout
     if not math.isfinite(timeout) or not 0 < timeout <= 3600:

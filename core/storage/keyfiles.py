@@ -1,7 +1,7 @@
 """Writing key material to disk: owner-only from creation, atomic, never a silent overwrite.
 
 Owner-only is mode 0600 (files) and 0700 (folders) on macOS and Linux, and an explicit protected
-ACL for the current user and SYSTEM on Windows (core/winacl.py).
+ACL for the current user and SYSTEM on Windows (core/storage/winacl.py).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core import winacl
 from core.errors import FileRefusedError
-from core.fileshare import sharing_retry
+from core.storage import winacl
+from core.storage.fileshare import sharing_retry
 
 if TYPE_CHECKING:
-    from core.keys import KeyBundle
+    from core.crypto.keypair import KeyBundle
 
 SECRET_MODE = 0o600
 PUBLIC_MODE = 0o644

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.command import Command, NotEmpty, web_address
-from cli.connectors import count_argument
+from cli.connector_commands import count_argument
 from core import defaults
 from core.errors import InvalidInputError, RotationIncomplete, SetupFailed
 
@@ -119,10 +119,10 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
 
 def _certificate_for(cli: Cli, path: str | None, key_text: str | None) -> str:
     """The certificate to put in the app: the file given, or the one recorded for the key."""
-    from core.keys import cert_pem, load_certificate, load_private_key, public_key_id
+    from core.crypto.keypair import cert_pem, load_certificate, load_private_key, public_key_id
 
     if path:
-        from core.credentials import read_bounded
+        from core.storage.credentials import read_bounded
 
         data = read_bounded(path, limit=65536, what="certificate", field="certificate")
         return cert_pem(load_certificate(data)).decode("ascii")
@@ -141,7 +141,7 @@ def _certificate_for(cli: Cli, path: str | None, key_text: str | None) -> str:
 
 
 def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
-    from core.keys import KeyBundle, fingerprint_sha256, load_certificate
+    from core.crypto.keypair import KeyBundle, fingerprint_sha256, load_certificate
     from core.usecases import salesforce_app as setup
 
     # Every input is checked before the sign-in or any request.
@@ -240,8 +240,8 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def rotate(cli: Cli, args: argparse.Namespace) -> int:
-    from cli.salesforce import reading_now, reading_table
-    from core.unstructured.connectors import explain_check_failure
+    from cli.login_commands import reading_now, reading_table
+    from core.unstructured.inventory import explain_check_failure
     from core.usecases.rotation import RotationPlan, RotationRequest, rotate_automatically
 
     if not args.auto:
@@ -328,8 +328,8 @@ def remove_arguments(p: argparse.ArgumentParser) -> None:
 
 def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
     from core.salesforce.metadata import app_kind
+    from core.steps.journal import describe
     from core.usecases import app_removal
-    from core.usecases.journal import describe
 
     settings = cli.load_settings()
     apps = [a for a in settings.salesforce_apps if not args.app_name or a.app_name == args.app_name]

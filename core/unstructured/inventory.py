@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from core.crypto.expiry import days_until
+from core.crypto.keypair import load_private_key
 from core.defaults import EXPIRY_WARN_DAYS
 from core.errors import AppError, InvalidInputError
-from core.expiry import days_until
-from core.keys import load_private_key
-from core.settings import Settings
+from core.storage.settings import Settings
 from core.unstructured.client import PlatformClient, SourceConnector
 from core.validation import SalesforceConfig, validate_config, validate_connector_name
 

@@ -37,7 +37,7 @@ import platformdirs
 
 from core import APP_ID
 from core.errors import AppError
-from core.fileshare import read_bytes_shared, sharing_retry
+from core.storage.fileshare import read_bytes_shared, sharing_retry
 
 HOME_ENV = "SFCW_HOME"
 SETTINGS_FILE = "settings.json"
@@ -143,7 +143,7 @@ class JournalEntry:
     id: str
     #: "setup" (creating an app) or "rotation" (replacing its certificate and the connector's key).
     kind: str
-    #: The step the run was about to make, or made last: see core.usecases.journal.STEP_WORDS.
+    #: The step the run was about to make, or made last: see core.steps.journal.STEP_WORDS.
     step: str
     started_at: str
     instance_url: str = ""
@@ -360,7 +360,7 @@ class Settings:
             text = json.dumps(merged, indent=2, sort_keys=True)
             if "PRIVATE KEY" in text or "unstructured-api-key:" in text:
                 raise AppError("Refusing to save settings that contain a secret (this is a defect; please report it).")
-            from core.keyfiles import write_file_atomic  # tempfile, secrets: loaded on the first save
+            from core.storage.keyfiles import write_file_atomic  # tempfile, secrets: loaded on the first save
 
             write_file_atomic(path, text.encode("utf-8"), mode=0o600, overwrite=True)
         fresh = Settings._from_data(merged, path)
@@ -401,7 +401,7 @@ def settings_lock(path: Path) -> Any:
     """
     import filelock  # only when saving: the first window and --version do not pay for it
 
-    from core.keyfiles import ensure_private_dir
+    from core.storage.keyfiles import ensure_private_dir
 
     ensure_private_dir(path.parent)  # owner-only, as every folder the app makes
     lock = filelock.FileLock(str(path.with_name(path.name + ".lock")), timeout=LOCK_TIMEOUT, mode=0o600)
@@ -529,7 +529,7 @@ def _set_aside(path: Path, why: str, *, move: bool = True) -> Path:
         return aside
     try:
         if not aside.exists():
-            from core.keyfiles import write_file_atomic
+            from core.storage.keyfiles import write_file_atomic
 
             # Owner-only from creation, on Windows too (an explicit ACL, as for the settings file itself).
             write_file_atomic(aside, path.read_bytes(), mode=0o600)

@@ -1,0 +1,1 @@
+"""Keys and certificates: made, loaded, checked and dated offline."""
