@@ -19,11 +19,10 @@ from core.text import printable
 
 if TYPE_CHECKING:
     from core.steps.journal import Journal
-    from core.steps.progress import Event, Runtime
+    from core.steps.progress import Event, Runtime, SettingsChange
     from core.storage.secret_store import SecretStore
     from core.storage.settings import Settings
     from core.unstructured.client import PlatformClient
-    from core.usecases.connectors import SettingsChange
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from core.errors import InvalidInputError
 from core.storage.settings import JournalEntry, Settings
 
 if TYPE_CHECKING:
-    from core.usecases.connectors import SettingsChange
+    from core.steps.progress import SettingsChange
 
 #: What each step means, in the words a notice uses ("stopped while ...").
 STEP_WORDS = {

@@ -16,13 +16,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from core.defaults import TIMINGS, Timings
 from core.errors import CancelledError
 
 if TYPE_CHECKING:
-    from core.usecases.connectors import SettingsChange
+    from core.storage.settings import Settings
+
+
+class SettingsChange(Protocol):
+    """A result that knows what to record; applied on the front end's main thread."""
+
+    def apply(self, settings: Settings) -> None: ...
 
 
 class Step(Enum):

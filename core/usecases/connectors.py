@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from core.crypto.keypair import load_private_key, public_key_id
 from core.errors import InvalidInputError
@@ -27,12 +26,6 @@ from core.validation import (
     validate_consumer_key,
     validate_username,
 )
-
-
-class SettingsChange(Protocol):
-    """A result that knows what to record; applied on the front end's main thread."""
-
-    def apply(self, settings: Settings) -> None: ...
 
 
 @dataclass(frozen=True)
