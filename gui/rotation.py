@@ -205,7 +205,7 @@ class ApplyRotationPage(TaskPage):
             QTimer.singleShot(0, self, self._look_at_reading)
         else:
             self.check_message.show_error(
-                self.tr("Connection check failed: {0}").format(explain_check_failure(check.reason))
+                self.tr("Connection check failed: {0}").format(explain_check_failure(check.reason, where="manage"))
             )
 
     def _look_at_reading(self) -> None:

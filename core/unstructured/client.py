@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -386,6 +386,30 @@ class PlatformClient:
     def delete_source(self, source_id: str) -> None:
         self._check(self._request("DELETE", f"/sources/{_id(source_id)}"), source_id=source_id)
 
+    # --- the connector's runs: workflows that read it, and their jobs --------------------------------
+
+    def workflows_of(self, source_id: str) -> list[Workflow]:
+        """GET /workflows/?source_id=: the workflows that read the connector."""
+        data = self._check(self._request("GET", "/workflows/", params={"source_id": _id(source_id)}))
+        if not isinstance(data, list):
+            raise PlatformApiError("The Unstructured API answered the workflow list with an unexpected shape.")
+        return [w for w in (_workflow(item) for item in data) if w is not None]
+
+    def latest_job(self, workflow_id: str) -> Job | None:
+        """The workflow's newest job (GET /jobs/?workflow_id=), with its details' message when it failed."""
+        data = self._check(self._request("GET", "/jobs/", params={"workflow_id": _id(workflow_id)}))
+        if not isinstance(data, list):
+            raise PlatformApiError("The Unstructured API answered the job list with an unexpected shape.")
+        jobs = sorted((j for j in (_job(item) for item in data) if j is not None), key=lambda j: j.created_at)
+        if not jobs:
+            return None
+        job = jobs[-1]
+        if job.status == "FAILED":
+            details = self._check(self._request("GET", f"/jobs/{_id(job.id)}/details"))
+            message = details.get("message") if isinstance(details, dict) else None
+            job = replace(job, message=server_text(message, 1000) if message else "")
+        return job
+
     def start_connection_check(self, source_id: str) -> ConnectionCheck:
         response = self._request("POST", f"/sources/{_id(source_id)}/connection-check")
         return _check_from_api(self._check(response, source_id=source_id, ok=(200, 202)))
@@ -452,6 +476,45 @@ def _id(source_id: str) -> str:
             hint="Connector ids look like 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
         )
     return quote(value)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A workflow that reads a connector: its id and name (the service's words, printable)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of a workflow: its status (SCHEDULED, IN_PROGRESS, COMPLETED, STOPPED, FAILED), when it was created,
+    and, for a failed one, the message of its details."""
+
+    id: str
+    workflow_id: str
+    workflow_name: str
+    status: str
+    created_at: str
+    message: str = ""
+
+
+def _workflow(item: Any) -> Workflow | None:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        return None
+    return Workflow(id=server_text(item["id"], 64), name=server_text(item.get("name") or "", 200))
+
+
+def _job(item: Any) -> Job | None:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("status"), str):
+        return None
+    return Job(
+        id=server_text(item["id"], 64),
+        workflow_id=server_text(item.get("workflow_id") or "", 64),
+        workflow_name=server_text(item.get("workflow_name") or "", 200),
+        status=server_text(item["status"], 32).upper(),
+        created_at=server_text(item.get("created_at") or "", 40),
+    )
 
 
 def _check_from_api(data: Any) -> ConnectionCheck:

@@ -50,26 +50,57 @@ class ConnectorRow:
 
 
 _LOGIN_FAILED = re.compile(r"SalesforceAuthenticationFailed\W{0,4}(?:code\W{0,3})?([A-Za-z_]{1,64})")
+_LOGIN_FAILED_ARGS = re.compile(r"SalesforceAuthenticationFailed\s*\(([^)]{0,300})\)")
+_CODE_ARG = re.compile(r"\bcode\s*=\s*['\"]?([A-Za-z_]{1,64})")
+#: What a failed listing query becomes in the connector: simple-salesforce's SalesforceError takes four
+#: arguments and the connector passes one, so Python's TypeError is all that reaches the job or the check.
+_QUERY_FAILED = re.compile(r"SalesforceError\.__init__\(\) missing \d+ required positional argument")
 
 
 def login_failure_code(reason: str | None) -> str | None:
     """Salesforce's error code when a connection check failed at the connector's login, else None.
 
-    Current unstructured-ingest summarises a failed Salesforce login as
-    ``SalesforceAuthenticationFailed(code=invalid_grant)``, without Salesforce's description.
+    unstructured-ingest summarises a failed Salesforce login as
+    ``SalesforceAuthenticationFailed(status=401, code=invalid_grant)`` (current) or
+    ``SalesforceAuthenticationFailed(code=invalid_grant)`` (earlier), without Salesforce's description:
+    ``code=`` is found wherever it stands in the parentheses.
     """
-    match = _LOGIN_FAILED.search((reason or "")[:2000])
+    text = (reason or "")[:2000]
+    arguments = _LOGIN_FAILED_ARGS.search(text)
+    if arguments:
+        code = _CODE_ARG.search(arguments.group(1))
+        if code:
+            return code.group(1)
+        bare = arguments.group(1).strip().strip("'\"")
+        return bare if re.fullmatch(r"[A-Za-z_]{1,64}", bare) else None
+    match = _LOGIN_FAILED.search(text)
     return match.group(1) if match else None
 
 
-def explain_check_failure(reason: str | None) -> str:
-    """A failed check's reason in words an admin can act on (never empty)."""
+def explain_check_failure(reason: str | None, *, where: str = "here") -> str:
+    """A failed check's (or run's) reason in words an admin can act on (never empty).
+
+    ``where`` names the way to Salesforce's own words: "here" for the command line and the wizard's
+    Verify page (the verify command), "manage" for Manage (Finish it, Rotate, the user's access).
+    """
     text = (reason or "").strip() or "the service gave no reason"
     code = login_failure_code(text)
     if code:
+        if where == "manage":
+            return (
+                f"{text}. Salesforce refused the connector's login ({code}). If a rotation stopped half-way, Finish "
+                "it; if the certificate expired or was replaced, Rotate automatically; otherwise check that the "
+                "connector's user still holds the app's permission set in Salesforce Setup."
+            )
         return (
             f"{text}. Salesforce refused the connector's login ({code}); run Verify login (the verify command) "
             "for Salesforce's own words and what to do."
+        )
+    if _QUERY_FAILED.search(text):
+        return (
+            f"{text}. This is how the connector reports a Salesforce query that failed: one of its categories "
+            "cannot be read (not enabled in the org, or its user lacks Read on it). The command "
+            "'verify --categories' (or Check connection in Manage) shows which, with Salesforce's words and the fix."
         )
     return text
 

@@ -449,7 +449,9 @@ class ManagePage(TaskPage):
             QTimer.singleShot(0, self, lambda: self._look_at_reading(row))
         else:
             self.message.show_error(
-                self.tr("{0}: the connection check failed: {1}").format(row.name, explain_check_failure(check.reason))
+                self.tr("{0}: the connection check failed: {1}").format(
+                    row.name, explain_check_failure(check.reason, where="manage")
+                )
             )
 
     def _look_at_reading(self, row: ConnectorRow) -> None:
@@ -689,7 +691,7 @@ class ManagePage(TaskPage):
             self._verdict = (
                 "error",
                 self.tr("{0} now uses its new key, but the connection check failed: {1}").format(
-                    name, explain_check_failure(done.check.reason)
+                    name, explain_check_failure(done.check.reason, where="manage")
                 ),
             )
         self.load()  # the new expiry date; the verdict is shown again once the list is in

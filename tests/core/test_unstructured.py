@@ -241,3 +241,29 @@ def test_a_hung_server_cannot_hold_a_read_beyond_the_call_budget(platform: FakeP
         client.list_sources()
     assert time.monotonic() - started < 2.5
     assert len(platform.requests_of("GET")) <= 2
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "SalesforceAuthenticationFailed(status=401, code=invalid_grant)",  # current connectors
+        "SalesforceAuthenticationFailed(code=invalid_grant)",  # earlier ones
+        "SalesforceAuthenticationFailed(code='invalid_grant', status=400)",
+        "Error: SalesforceAuthenticationFailed: invalid_grant",
+    ],
+)
+def test_the_oauth_code_is_found_wherever_it_stands_in_a_failed_check(reason: str) -> None:
+    from core.unstructured.inventory import explain_check_failure, login_failure_code
+
+    assert login_failure_code(reason) == "invalid_grant"  # before: "status" for the current form
+    assert "Salesforce refused the connector's login (invalid_grant)" in explain_check_failure(reason)
+    in_manage = explain_check_failure(reason, where="manage")
+    assert "verify command" not in in_manage and "Finish it" in in_manage and "Rotate automatically" in in_manage
+
+
+def test_a_failed_listing_query_is_explained_as_a_category_that_cannot_be_read() -> None:
+    from core.unstructured.inventory import explain_check_failure
+
+    reason = "TypeError: SalesforceError.__init__() missing 3 required positional arguments: 'status', 'resource_name', and 'content'"
+    said = explain_check_failure(reason)
+    assert "one of its categories cannot be read" in said and "verify --categories" in said

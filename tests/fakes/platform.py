@@ -24,6 +24,7 @@ from tests.fakes.loopback import routed_session
 SPEC_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "unstructured-platform-openapi.json"
 CATEGORIES = {"Account", "Campaign", "Case", "EmailMessage", "Lead"}
 _SOURCE = re.compile(r"^/api/v1/sources/([^/]+)$")
+_JOB_DETAILS = re.compile(r"^/api/v1/jobs/([^/]+)/details$")
 _CHECK = re.compile(r"^/api/v1/sources/([^/]+)/connection-check$")
 
 
@@ -59,6 +60,10 @@ class FakePlatform:
         self.salesforce_url = salesforce_url  # where the "connector" logs in during a check
         self.connectors: dict[str, dict[str, Any]] = {}
         self.checks: dict[str, dict[str, Any]] = {}
+        #: Workflows (WorkflowInformation) and their jobs (JobInformation, plus "details": JobDetails), as the
+        #: published spec shapes them; add them with add_workflow and add_job.
+        self.workflows: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
         self.scheduled_polls = 1  # GETs answering SCHEDULED before the verdict
         self.delay = 0.0
         self.scripted: list[Scripted] = []
@@ -173,6 +178,14 @@ class FakePlatform:
             return self._list(request)
         if path == "/api/v1/sources/" and request.method == "POST":
             return self._create(body)
+        if path == "/api/v1/workflows/" and request.method == "GET":
+            return self._list_workflows(request)
+        if path == "/api/v1/jobs/" and request.method == "GET":
+            return self._list_jobs(request)
+        match = _JOB_DETAILS.match(path)
+        if match and request.method == "GET":
+            job = self.jobs.get(match.group(1))
+            return self._json(job["details"]) if job else self._json({"detail": "Job not found"}, 404)
         match = _CHECK.match(path)
         if match:
             return self._check(request.method, match.group(1))
@@ -180,6 +193,67 @@ class FakePlatform:
         if match:
             return self._one(request.method, match.group(1), body)
         return self._json({"detail": "Not Found"}, 404)
+
+    # --- workflows and jobs (the connector's runs) ------------------------------------------------
+
+    def add_workflow(self, name: str, source_id: str) -> str:
+        """A workflow that reads ``source_id``; its id."""
+        workflow_id = str(uuid.uuid4())
+        workflow = {
+            "id": workflow_id,
+            "name": name,
+            "sources": [source_id],
+            "destinations": [str(uuid.uuid4())],
+            "workflow_type": "advanced",
+            "workflow_nodes": [],
+            "schedule": None,
+            "status": "active",
+            "created_at": "2026-11-01T00:00:00+00:00",
+            "updated_at": None,
+        }
+        assert not self._validate(workflow, "WorkflowInformation"), "the fake's own workflow breaks the spec"
+        self.workflows[workflow_id] = workflow
+        return workflow_id
+
+    def add_job(self, workflow_id: str, status: str, *, message: str | None = None, created_at: str = "") -> str:
+        """A job of the workflow, ``status`` as JobStatus; its details say ``message`` (the job's error text)."""
+        job_id = str(uuid.uuid4())
+        workflow = self.workflows[workflow_id]
+        job = {
+            "id": job_id,
+            "workflow_id": workflow_id,
+            "workflow_name": workflow["name"],
+            "status": status,
+            "created_at": created_at or f"2026-12-0{1 + len(self.jobs) % 9}T02:00:00+00:00",
+            "runtime": None,
+            "job_type": "ephemeral",
+        }
+        processing = {"COMPLETED": "SUCCESS", "FAILED": "FAILED"}.get(status, status)
+        details = {"id": job_id, "processing_status": processing, "node_stats": [], "message": message}
+        assert not self._validate(job, "JobInformation"), "the fake's own job breaks the spec"
+        assert not self._validate(details, "JobDetails"), "the fake's own job details break the spec"
+        self.jobs[job_id] = {**job, "details": details}
+        return job_id
+
+    def _list_workflows(self, request: Request) -> Response:
+        source = request.args.get("source_id")
+        items = [w for w in self.workflows.values() if source is None or source in w["sources"]]
+        return self._json(items)
+
+    def _list_jobs(self, request: Request) -> Response:
+        workflow = request.args.get("workflow_id")
+        status = request.args.get("status")
+        allowed = self.spec["components"]["schemas"]["JobStatus"]["enum"]
+        if status is not None and status not in allowed:
+            return self._unprocessable(
+                [{"loc": ["query", "status"], "msg": "Input should be a valid enum member", "type": "enum"}]
+            )
+        items = [
+            {k: v for k, v in j.items() if k != "details"}
+            for j in self.jobs.values()
+            if (workflow is None or j["workflow_id"] == workflow) and (status is None or j["status"] == status)
+        ]
+        return self._json(items)
 
     def _list(self, request: Request) -> Response:
         source_type = request.args.get("source_type")
