@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _table() -> dict[str, Command]:
-    from cli import app_commands, connector_commands, field_check, key_commands, login_commands, machine
+    from cli import app_commands, connector_commands, field_check, key_commands, login_commands, machine, watch_commands
 
     # In the order of a first set-up: the key, Salesforce, the connector; then the automated set-up,
     # and this computer's own.
@@ -31,6 +31,7 @@ def _table() -> dict[str, Command]:
         *connector_commands.COMMANDS,
         *app_commands.COMMANDS,
         *field_check.COMMANDS,
+        *watch_commands.COMMANDS,
         *machine.COMMANDS,
     )
     return {command.name: command for command in commands}

@@ -26,6 +26,8 @@ class SignInWay(Enum):
     BROWSER = "browser"
     SF_CLI = "sf"
     TOKEN = "token"  # noqa: S105 - the name of a way to sign in, not a secret
+    #: Unattended (the scheduled watch): the kept sign-in or nothing; never a browser, never a prompt.
+    KEPT_ONLY = "kept-only"
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,22 @@ def admin_session(
                 timeout=run.timings.http_timeout,
             )
         except SignInError as exc:
+            if sign_in.way is SignInWay.KEPT_ONLY:
+                raise SignInError(
+                    f"{exc.message} An unattended run never opens a browser.",
+                    hint="Sign in once by hand (rotate the connector from Manage, or setup-salesforce "
+                    "--remember-sign-in) to keep a new sign-in.",
+                ) from exc
             progress(Notice(f"{exc.message} Signing in through the browser instead."))
             session = None
         if session is not None:
             progress(Notice("Using the kept Salesforce sign-in (forget-org removes it)."))
             return session
+    if sign_in.way is SignInWay.KEPT_ONLY:
+        raise SignInError(
+            "No kept Salesforce sign-in works for this org, and an unattended run never opens a browser.",
+            hint="Keep a sign-in once: setup-salesforce --remember-sign-in (or rotate the connector by hand once).",
+        )
     progress(StepStarted(Step.SIGN_IN))
 
     def open_page(url: str) -> bool:

@@ -1,0 +1,203 @@
+"""watch and set-webhook: one unattended look at every connector recorded here, and where a change is told."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cli.command import Command, web_address
+from core import defaults
+from core.errors import AppError, InvalidInputError
+
+if TYPE_CHECKING:
+    from cli.context import Cli
+    from core.storage.settings import ConnectorRecord, SalesforceAppRecord
+    from core.usecases.watch import WatchResult
+
+#: The keyring entry of the webhook URL (it carries its own secret: never in argv, settings or a log).
+WEBHOOK_ENTRY = "watch-webhook-url"
+#: Or from the environment, for a scheduler that keeps its secrets there.
+WEBHOOK_ENV = "SFCW_WEBHOOK_URL"
+
+
+def _days(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of days") from exc
+
+
+def watch_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the watch's result as JSON")
+    p.add_argument("--within", type=_days, default=30, help="warn this many days before a certificate ends (30)")
+    p.add_argument(
+        "--rotate-within",
+        type=_days,
+        default=None,
+        help="rotate, unattended, a certificate that ends within this many days (needs a kept Salesforce sign-in)",
+    )
+    p.add_argument(
+        "--notify",
+        action="store_true",
+        help=f"post what changed to the webhook kept by set-webhook (or in {WEBHOOK_ENV})",
+    )
+    p.add_argument("--test-notification", action="store_true", help="post a test message to the webhook and stop")
+    p.add_argument(
+        "--login-url",
+        default=defaults.CONNECTOR_LOGIN_URL,
+        action=web_address("login URL"),
+        help="where a connector's login is tried when its app's host is not recorded here",
+    )
+    p.add_argument("--api-url", default=None, action=web_address("API URL"))
+    p.add_argument("--no-count", action="store_true", help="log in as each connector, but count no categories")
+
+
+def _webhook(cli: Cli) -> str:
+    url = os.environ.get(WEBHOOK_ENV, "").strip() or (cli.store.get(WEBHOOK_ENTRY) or "").strip()
+    if not url:
+        raise InvalidInputError(
+            "No webhook is kept for notifications.",
+            hint=f"Store one with set-webhook (it is read from the prompt or stdin), or set {WEBHOOK_ENV}.",
+        )
+    from core.logs import register_secret
+
+    register_secret(url)  # it embeds a secret: never in a log or a message
+    return url
+
+
+def watch(cli: Cli, args: argparse.Namespace) -> int:
+    from core.usecases.watch import WatchHistory, WatchRequest, WatchResult, send_webhook, watch
+
+    request = WatchRequest(
+        within_days=args.within,
+        rotate_within_days=args.rotate_within,
+        login_url=args.login_url,
+        count=not args.no_count,
+    ).validated()
+    webhook = _webhook(cli) if args.notify or args.test_notification else ""
+    if args.test_notification:
+        send_webhook(
+            webhook,
+            WatchResult(checked_at="test", connectors=()),
+            text="Test notification from the Salesforce Connector Wizard's watch: notifications reach this channel.",
+        )
+        cli.say("Sent a test notification to the webhook.")
+        return 0
+    client = cli.client(args.api_url)
+    settings = cli.load_settings()
+    history = WatchHistory.load()
+    rotate = _unattended_rotation(cli, args.api_url) if request.rotate_within_days is not None else None
+    result = watch(
+        client,
+        request,
+        settings=settings,
+        history=history,
+        read_secret=cli.store.get,
+        rotate=rotate,
+        timings=cli.timings,
+    )
+    if webhook and result.changed:
+        try:
+            send_webhook(webhook, result)
+            result = _notified(result)
+        except AppError as exc:
+            cli.note(f"warning: the notification was not sent: {exc}")
+    history.add(result)
+    try:
+        history.save()
+    except AppError as exc:
+        cli.note(f"warning: this watch could not be kept for the next one to compare with: {exc}")
+    cli.emit(args, result.to_json(), _table(result))
+    return 1 if result.failing else 0
+
+
+def _notified(result: WatchResult) -> WatchResult:
+    from dataclasses import replace
+
+    return replace(result, notified=True)
+
+
+def _table(result: WatchResult) -> str:
+    if not result.connectors:
+        return "No connector is recorded on this computer for this API URL: nothing to watch."
+    lines = []
+    for c in result.connectors:
+        lines.append(f"{c.status.value.upper():8} {c.name} ({c.id})" + ("  [changed]" if c.changed else ""))
+        lines += [f"         {f.kind.value}: {f.message}" for f in c.findings]
+        lines += [f"         note: {n}" for n in c.notes]
+    if result.rotated:
+        lines.append(f"Rotated unattended: {', '.join(result.rotated)}")
+    return "\n".join(lines)
+
+
+def _unattended_rotation(cli: Cli, api_url: str | None) -> Callable[[ConnectorRecord, SalesforceAppRecord], str]:
+    """The rotation the watch calls for a due certificate: the kept sign-in only, the new key in the keyring."""
+    from core.storage.settings import default_output_dir
+    from core.usecases.admin import SignIn, SignInWay
+    from core.usecases.rotation import RotationRequest, rotate_automatically
+
+    def rotate(record: ConnectorRecord, app: SalesforceAppRecord) -> str:
+        settings = cli.load_settings()
+        key = settings.key_by_public_id(record.public_key_id) if record.public_key_id else None
+        folder = Path(key.certificate_path).parent if key and key.certificate_path else default_output_dir()
+        done = rotate_automatically(
+            cli.client(api_url),
+            RotationRequest(connector_id=record.id, folder=folder, store_key=True, login_url=app.login_url),
+            SignIn(way=SignInWay.KEPT_ONLY, login_url=app.login_url or defaults.CONNECTOR_LOGIN_URL),
+            apps=settings.salesforce_apps,
+            connectors=settings.connectors,
+            keys=settings.keys,
+            secrets=cli.store,
+            journal=cli.journal,
+            run=cli.runtime(),
+        )
+        if done is None:  # pragma: no cover - confirm is not given: it always says yes
+            return "The rotation was not made."
+        where = f"keyring:{done.key.name}" if done.key is not None else "the keyring"
+        return f"Rotated unattended: the new key is {where}; the connection check says {done.check.status}."
+
+    return rotate
+
+
+def set_webhook_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--remove", action="store_true", help="with empty input: remove the kept webhook")
+
+
+def set_webhook(cli: Cli, args: argparse.Namespace) -> int:
+    from core.transport import require_safe_url
+
+    if cli.stdin.isatty():
+        value = getpass.getpass("Webhook URL for notifications (input hidden): ")
+    else:
+        value = cli.stdin.readline()
+    value = value.strip()
+    if not value:
+        if args.remove:
+            cli.store.delete(WEBHOOK_ENTRY)
+            cli.say("Removed the kept webhook.")
+            return 0
+        raise InvalidInputError("No webhook URL was given; nothing was stored.")
+    require_safe_url(value, what="webhook URL")
+    cli.store.set(WEBHOOK_ENTRY, value)
+    cli.say(f"Stored the webhook in the keyring ({cli.store.backend_name()}). 'watch --test-notification' tries it.")
+    return 0
+
+
+COMMANDS = (
+    Command(
+        "watch",
+        "check every connector recorded here (certificate, login, categories, runs) and say what changed",
+        watch_arguments,
+        watch,
+    ),
+    Command(
+        "set-webhook",
+        "keep the webhook URL for watch notifications in the keyring (read from the prompt or stdin)",
+        set_webhook_arguments,
+        set_webhook,
+    ),
+)

@@ -1,0 +1,222 @@
+"""The watch (issue 29): every connector recorded here, against the loopback org and Platform, told on change only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from core.defaults import private_key_name
+from core.storage.secret_store import SecretStore
+from core.storage.settings import KeyRecord, Settings
+from tests.conftest import API_KEY, write_browser
+from tests.core.test_cli import submit_args
+from tests.core.test_cli_setup import setup_args, without_instance_url
+from tests.core.test_crash_safety import APP, cli
+from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce_org import FakeOrg
+
+QUERY_FAILED = (
+    "TypeError: SalesforceError.__init__() missing 3 required positional arguments: 'status', 'resource_name', "
+    "and 'content'"
+)
+
+
+class Webhook:
+    """A team channel's incoming webhook on loopback: keeps every JSON body it is sent."""
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.bodies: list[dict[str, object]] = []
+        server.expect_request("/hooks/T0/B0/secret-part").respond_with_handler(self._handle)
+
+    def _handle(self, request: Request) -> Response:
+        self.bodies.append(json.loads(request.get_data(as_text=True)))
+        return Response("ok")
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/hooks/T0/B0/secret-part")
+
+
+@pytest.fixture
+def webhook(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Webhook:
+    hook = Webhook(httpserver)
+    monkeypatch.setenv("SFCW_WEBHOOK_URL", hook.url)
+    return hook
+
+
+def _kept_connector(
+    org: FakeOrg,
+    keys: tuple[Path, Path],
+    platform: FakePlatform,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    sign_in: Path | None = None,
+) -> str:
+    """A connector made through the set-up, its key kept in the keyring as the wizard keeps it; its id."""
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
+    platform.reset(api_key=API_KEY, salesforce_url=org.url)
+    if sign_in is not None:  # the browser sign-in, kept for unattended rotations
+        monkeypatch.setenv("BROWSER", write_browser(sign_in))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        made = cli(*without_instance_url(setup_args(org, keys)), "--redirect-port", str(port), "--remember-sign-in")
+    else:
+        monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+        made = cli(*setup_args(org, keys))
+    assert made.code == 0, made.err
+    created = cli(*submit_args(keys[0], platform, consumer_key=made.out.strip()))
+    assert created.code == 0, created.err
+    connector_id = created.out.strip()
+    settings = Settings.load()
+    record = settings.connector(connector_id)
+    assert record is not None
+    SecretStore().set(private_key_name("watched"), keys[0].read_text())
+    settings.remember_key(KeyRecord(name="watched", public_key_id=record.public_key_id, in_keyring=True))
+    settings.save()
+    return connector_id
+
+
+def _watch(platform: FakePlatform, org: FakeOrg, *extra: str) -> tuple[int, dict[str, object], str]:
+    run = cli("watch", "--json", "--api-url", platform.api_url, "--login-url", org.url, *extra)
+    assert "Traceback" not in run.err
+    return run.code, json.loads(run.out) if run.out.strip().startswith("{") else {}, run.err
+
+
+def _only(result: dict[str, object]) -> dict[str, object]:
+    connectors = result["connectors"]
+    assert isinstance(connectors, list) and len(connectors) == 1
+    found: dict[str, object] = connectors[0]
+    return found
+
+
+def test_a_healthy_connector_is_ok_and_a_failed_run_is_failing_then_recovers_told_only_on_change(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, webhook: Webhook
+) -> None:
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    code, result, err = _watch(platform, org, "--notify")
+    assert code == 0, err
+    first = _only(result)
+    assert first["id"] == connector_id and first["status"] == "ok" and first["findings"] == []
+    assert first["changed"] is False and result["notified"] is False and webhook.bodies == []  # nothing to tell
+
+    workflow = platform.add_workflow("Nightly CRM", connector_id)
+    platform.add_job(workflow, "COMPLETED", created_at="2026-12-05T02:00:00+00:00")
+    platform.add_job(workflow, "FAILED", message=QUERY_FAILED, created_at="2026-12-06T02:00:00+00:00")
+    code, result, err = _watch(platform, org, "--notify")
+    assert code == 1
+    failing = _only(result)
+    assert failing["status"] == "failing" and failing["changed"] is True and result["notified"] is True
+    [finding] = failing["findings"]
+    assert finding["kind"] == "run" and "Nightly CRM" in finding["message"]
+    assert "one of its categories cannot be read" in finding["message"] and "verify --categories" in finding["message"]
+    [told] = webhook.bodies
+    assert "is FAILING" in str(told["text"]) and "Nightly CRM" in str(told["text"])
+
+    code, result, err = _watch(platform, org, "--notify")  # the same: nothing new to tell
+    assert code == 1 and _only(result)["changed"] is False and len(webhook.bodies) == 1
+
+    platform.add_job(workflow, "COMPLETED", created_at="2026-12-07T02:00:00+00:00")  # the next night worked
+    code, result, err = _watch(platform, org, "--notify")
+    assert code == 0 and _only(result)["status"] == "ok" and _only(result)["changed"] is True
+    assert len(webhook.bodies) == 2 and "is OK again" in str(webhook.bodies[1]["text"])
+    for body in webhook.bodies:  # never a secret in a notification
+        text = json.dumps(body)
+        assert "PRIVATE KEY" not in text and API_KEY not in text and "secret-part" not in text
+
+
+def test_expiry_login_and_a_gone_connector_are_findings(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, other_bundle
+) -> None:  # type: ignore[no-untyped-def]
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    settings = Settings.load()
+    record = settings.connector(connector_id)
+    assert record is not None
+    record.not_after = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
+    settings.save()
+    code, result, _ = _watch(platform, org)
+    [finding] = _only(result)["findings"]
+    assert code == 0 and finding["kind"] == "expiry" and finding["severity"] == "warning"
+    assert "ends in 9 day(s)" in finding["message"] or "ends in 10 day(s)" in finding["message"]
+
+    org.org_apps[APP].certificate_pem = other_bundle.cert_pem.decode()  # someone replaced the app's certificate
+    code, result, _ = _watch(platform, org)
+    kinds = {f["kind"]: f for f in _only(result)["findings"]}
+    assert code == 1 and kinds["login"]["severity"] == "failing" and "refused" in kinds["login"]["message"]
+
+    del platform.connectors[connector_id]  # deleted in Unstructured
+    code, result, _ = _watch(platform, org)
+    kinds = {f["kind"]: f for f in _only(result)["findings"]}
+    assert code == 1 and "gone from Unstructured" in kinds["connector"]["message"]
+
+
+def test_a_due_certificate_without_a_kept_sign_in_is_a_warning_and_no_browser_opens(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    settings = Settings.load()
+    record = settings.connector(connector_id)
+    assert record is not None
+    record.not_after = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    settings.save()
+    opened = tmp_path / "browser-opened"
+    monkeypatch.setenv("BROWSER", f"touch {opened} %s")
+    code, result, err = _watch(platform, org, "--rotate-within", "7")
+    kinds = {f["kind"]: f for f in _only(result)["findings"]}
+    assert kinds["rotation"]["severity"] == "warning" and "never opens a browser" in kinds["rotation"]["message"]
+    assert result["rotated"] == [] and not opened.exists() and code == 0
+
+
+def test_a_due_certificate_with_a_kept_sign_in_is_rotated_unattended_and_checked_again(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    connector_id = _kept_connector(org, keys, platform, monkeypatch, sign_in=tmp_path)
+    old_certificate = org.org_apps[APP].certificate_pem
+    settings = Settings.load()
+    record = settings.connector(connector_id)
+    assert record is not None
+    record.not_after = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    settings.save()
+    monkeypatch.setenv("BROWSER", "false")  # from here on, a browser sign-in would fail
+    code, result, err = _watch(platform, org, "--rotate-within", "7")
+    assert code == 0, err
+    assert result["rotated"] == [connector_id]
+    after = _only(result)
+    assert after["status"] == "ok" and any("Rotated unattended" in n for n in after["notes"])
+    assert org.org_apps[APP].certificate_pem != old_certificate
+    new_record = Settings.load().connector(connector_id)
+    assert new_record is not None and new_record.public_key_id != record.public_key_id
+    assert platform.connectors[connector_id]["config"]["private_key"] != keys[0].read_text()
+    assert Settings.load().journal == []
+
+
+def test_bad_input_is_refused_before_any_request(platform: FakePlatform, org: FakeOrg) -> None:
+    for extra in (["--within", "-1"], ["--rotate-within", "0"], ["--within", "soon"]):
+        run = cli("watch", "--api-url", platform.api_url, *extra)
+        assert run.code == 2, run.err
+    assert platform.requests == []
+
+
+def test_a_webhook_is_kept_in_the_keyring_never_in_argv_and_tested(
+    webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from cli import Cli, run
+
+    monkeypatch.delenv("SFCW_WEBHOOK_URL")
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["set-webhook"], session=Cli(stdout=out, stderr=err, stdin=io.StringIO(webhook.url + "\n")))
+    assert code == 0 and "secret-part" not in out.getvalue() + err.getvalue()
+    sent = cli("watch", "--test-notification")
+    assert sent.code == 0, sent.err
+    [body] = webhook.bodies
+    assert "Test notification" in str(body["text"])
+    assert "secret-part" not in json.dumps(Settings.load().to_data())
