@@ -187,6 +187,70 @@ def set_webhook(cli: Cli, args: argparse.Namespace) -> int:
     return 0
 
 
+def schedule_arguments(p: argparse.ArgumentParser) -> None:
+    from core.usecases.schedule import OSES
+
+    p.add_argument("action", choices=("install", "status", "remove"), help="what to do with the schedule")
+    p.add_argument("--every", type=_hours, default=None, help="install: run the watch every this many hours (1-168)")
+    p.add_argument("--notify", action="store_true", help="install: the watch posts changes to the kept webhook")
+    p.add_argument("--rotate-within", type=_days, default=None, help="install: rotate due certificates unattended")
+    p.add_argument("--api-url", default=None, action=web_address("API URL"))
+    p.add_argument("--print", action="store_true", help="install: print what would be installed; change nothing")
+    p.add_argument("--os", choices=OSES, default=None, help="with --print: for this OS (default: this computer's)")
+
+
+def _hours(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of hours") from exc
+
+
+def schedule(cli: Cli, args: argparse.Namespace) -> int:
+    from core.usecases import schedule as jobs
+
+    if args.action == "status":
+        cli.say(jobs.status())
+        return 0
+    if args.action == "remove":
+        cli.say(jobs.remove())
+        return 0
+    if args.every is None:
+        raise InvalidInputError("Say how often: schedule install --every HOURS (1 to 168).", field="every")
+    request = jobs.ScheduleRequest(
+        every_hours=args.every,
+        notify=args.notify,
+        rotate_within_days=args.rotate_within,
+        api_url=args.api_url or "",
+    ).validated()
+    command = jobs.watch_command(request)
+    if args.print:
+        cli.say(jobs.describe(request, args.os or jobs.this_os(), command).rstrip("\n"))
+        return 0
+    if args.os and args.os != jobs.this_os():
+        raise InvalidInputError(f"--os {args.os} goes with --print: this computer runs {jobs.this_os()}.", field="os")
+    _warn_missing_secrets(cli, notify=args.notify)
+    done = jobs.install(request, command)
+    cli.say(f"The watch runs every {args.every} hour(s) as {done.how} ({done.where}). 'schedule status' shows it.")
+    return 0
+
+
+def _warn_missing_secrets(cli: Cli, *, notify: bool) -> None:
+    """A scheduled run reads the API key (and the webhook) from the keyring, not from this shell's environment."""
+    from core.storage.secret_store import API_KEY_NAME
+
+    try:
+        if not cli.store.get(API_KEY_NAME):
+            cli.note(
+                "warning: no Unstructured API key is kept in the keyring: store it with set-api-key, or the "
+                "scheduled watch cannot ask Unstructured."
+            )
+        if notify and not cli.store.get(WEBHOOK_ENTRY):
+            cli.note("warning: no webhook is kept: store it with set-webhook, or the watch cannot notify.")
+    except AppError as exc:
+        cli.note(f"warning: the keyring could not be read ({exc.message}); the scheduled watch needs it.")
+
+
 COMMANDS = (
     Command(
         "watch",
@@ -199,5 +263,11 @@ COMMANDS = (
         "keep the webhook URL for watch notifications in the keyring (read from the prompt or stdin)",
         set_webhook_arguments,
         set_webhook,
+    ),
+    Command(
+        "schedule",
+        "have the OS run the watch every few hours as you (install, status, remove; --print shows it first)",
+        schedule_arguments,
+        schedule,
     ),
 )

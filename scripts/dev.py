@@ -39,6 +39,9 @@ LINUX_TEST_PACKAGES = [
     "dbus",
     "dbus-x11",
     "openssl",
+    # The watch's schedule: systemd checks its timer (systemd-analyze), cron takes it where no user systemd runs
+    "systemd",
+    "cron",
     # The .deb round trip (tests/packaging) and the looks under a real X server
     "dpkg-dev",
     "desktop-file-utils",
@@ -116,6 +119,8 @@ def ensure_linux_packages() -> None:
             "desktop-file-validate",
             "Xvfb",
             "xwininfo",
+            "systemd-analyze",
+            "crontab",
         )
         if not shutil.which(tool)
     ]
