@@ -85,7 +85,7 @@ def bench_cli(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=41)
-    parser.add_argument("--only", choices=["cli", "gui", "package", "setup"], default=None)
+    parser.add_argument("--only", choices=["cli", "gui", "package", "setup", "watch"], default=None)
     args = parser.parse_args()
     if args.only in (None, "cli"):
         bench_cli(args.runs)
@@ -95,6 +95,8 @@ def main() -> None:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "package_bench.py")], check=False, cwd=ROOT)
     if args.only in (None, "setup"):
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "setup_bench.py")], check=False, cwd=ROOT)
+    if args.only in (None, "watch"):
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "watch_bench.py")], check=False, cwd=ROOT)
 
 
 if __name__ == "__main__":

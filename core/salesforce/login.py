@@ -14,8 +14,9 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import jwt
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from core.crypto.keypair import load_private_key, private_key_pem
+from core.crypto.keypair import load_private_key
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOGIN_URL
 from core.errors import InvalidInputError, RedirectRefusedError, SalesforceLoginError
 from core.logs import register_secret
@@ -208,9 +209,16 @@ def approval_url(
 
 
 def build_assertion(
-    *, username: str, consumer_key: str, private_key: str | bytes, audience: str, now: float | None = None
+    *,
+    username: str,
+    consumer_key: str,
+    private_key: str | bytes | rsa.RSAPrivateKey,
+    audience: str,
+    now: float | None = None,
 ) -> str:
-    """Sign the JWT the connector sends: RS256, iss=consumer key, sub=username, aud, exp=now+3min."""
+    """Sign the JWT the connector sends: RS256, iss=consumer key, sub=username, aud, exp=now+3min.
+
+    ``private_key`` as PEM, or already loaded (loading checks the key, which costs tens of milliseconds)."""
     issued = time.time() if now is None else now
     claims = {
         "iss": consumer_key,
@@ -218,6 +226,8 @@ def build_assertion(
         "aud": audience,
         "exp": int(issued) + JWT_LIFETIME_SECONDS,
     }
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return jwt.encode(claims, private_key, algorithm="RS256")
     pem = private_key if isinstance(private_key, bytes) else private_key.encode()
     return jwt.encode(claims, pem, algorithm="RS256")
 
@@ -324,18 +334,17 @@ def connector_login(
     *,
     username: str,
     consumer_key: str,
-    private_key: str | bytes,
+    private_key: str | bytes | rsa.RSAPrivateKey,
     login_url: str = CONNECTOR_LOGIN_URL,
     session: requests.Session | None = None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> ConnectorSession:
     """:func:`verify_jwt_login`, keeping the access token to read as the connector's user."""
     base = require_safe_url(login_url, what="login URL")
-    pem = private_key_pem(load_private_key(private_key))
-    assertion = build_assertion(
+    assertion = build_assertion(  # the key loaded (and checked) once, and signed with as it is
         username=username.strip(),
         consumer_key=consumer_key.strip(),
-        private_key=pem,
+        private_key=private_key if isinstance(private_key, rsa.RSAPrivateKey) else load_private_key(private_key),
         audience=audience_for(base),
     )
     http = session or make_session()

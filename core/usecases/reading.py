@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
 from core.errors import CancelledError, InvalidInputError
 from core.salesforce.connector_reader import (
@@ -89,7 +91,7 @@ def survey_reading(
     *,
     username: str,
     consumer_key: str,
-    private_key: str | bytes,
+    private_key: str | bytes | RSAPrivateKey,
     categories: str | Iterable[str] | None,
     login_url: str = CONNECTOR_LOGIN_URL,
     timings: Timings = TIMINGS,

@@ -34,8 +34,8 @@ from core.unstructured.inventory import explain_check_failure
 HISTORY_FILE = "watch.json"
 #: How many watches the history keeps.
 HISTORY_KEEP = 30
-#: Connectors looked at once (each is a few requests to Salesforce and Unstructured).
-POOL = 4
+#: Connectors looked at once (each is a few requests to Salesforce and Unstructured, mostly waiting).
+POOL = 8
 
 
 class Severity(StrEnum):
@@ -219,6 +219,33 @@ class WatchHistory:
 # --- one connector ----------------------------------------------------------------------------------------
 
 
+class _Once:
+    """Each key's value made once, whichever thread asks first; the others wait for it (errors too)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._made: dict[Any, Any] = {}
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        import threading
+
+        with self._lock:
+            slot = self._made.get(key)
+            if slot is None:
+                slot = self._made[key] = [threading.Lock(), None, None]
+        with slot[0]:
+            if slot[1] is None and slot[2] is None:
+                try:
+                    slot[1] = make()
+                except Exception as exc:  # noqa: BLE001 - handed to every caller as it is
+                    slot[2] = exc
+        if slot[2] is not None:
+            raise slot[2]
+        return slot[1]
+
+
 @dataclass(frozen=True)
 class _Inputs:
     """What a watch of one connector needs besides the services (all read before the pool starts)."""
@@ -227,6 +254,11 @@ class _Inputs:
     apps: tuple[SalesforceAppRecord, ...]
     key: Callable[[], str | None]
     previous: dict[str, Any] | None
+    #: Surveys already made in this watch: connectors with the same user, app, key, host and categories
+    #: read the same, so one login and one count serve them all.
+    surveys: _Once = field(default_factory=lambda: _Once())
+    #: The account's Salesforce connectors, listed once for the whole watch (None: ask for this one alone).
+    listed: dict[str, SourceConnector] | None = None
 
     def app(self, consumer_key: str) -> SalesforceAppRecord | None:
         """The app this computer set up that the connector logs in through (by its consumer key)."""
@@ -284,6 +316,7 @@ def _connector_findings(connector: SourceConnector, previous: dict[str, Any] | N
 def _salesforce_findings(
     connector: SourceConnector, inputs: _Inputs, request: WatchRequest, timings: Timings
 ) -> tuple[list[Finding], list[str]]:
+    from core.crypto.keypair import load_private_key
     from core.usecases.reading import survey_reading
 
     key = inputs.key()
@@ -294,13 +327,19 @@ def _salesforce_findings(
     login_url = (app.login_url if app and app.login_url else "") or request.login_url
     try:
         if request.count:
-            survey = survey_reading(
-                username=str(connector.config.get("username") or ""),
-                consumer_key=str(connector.config.get("consumer_key") or ""),
-                private_key=key,
-                categories=categories if isinstance(categories, list) and categories else None,
-                login_url=login_url,
-                timings=timings,
+            username = str(connector.config.get("username") or "")
+            consumer_key = str(connector.config.get("consumer_key") or "")
+            chosen = tuple(categories) if isinstance(categories, list) and categories else None
+            survey = inputs.surveys.get(
+                (username, consumer_key, key, login_url, chosen),
+                lambda: survey_reading(
+                    username=username,
+                    consumer_key=consumer_key,
+                    private_key=inputs.surveys.get(("key", key), lambda: load_private_key(key)),
+                    categories=chosen,
+                    login_url=login_url,
+                    timings=timings,
+                ),
             )
         else:
             from core.salesforce.login import verify_jwt_login
@@ -355,7 +394,9 @@ def watch_one(
     findings = _expiry(record, request, now)
     notes: list[str] = []
     try:
-        connector = client.get_source(record.id)
+        connector = inputs.listed.get(record.id) if inputs.listed is not None else client.get_source(record.id)
+        if connector is None:
+            raise PlatformApiError("not in the account's list of connectors", status=404)
     except PlatformApiError as exc:
         if exc.status == 404:
             findings.append(
@@ -427,12 +468,20 @@ def watch(
     now = now or dt.datetime.now(dt.UTC)
     records = [c for c in settings.connectors if not c.api_url or _same_api(c.api_url, client.base_url)]
 
+    surveys = _Once()
+    try:  # one request for the whole watch instead of one per connector
+        listed: dict[str, SourceConnector] | None = {c.id: c for c in client.list_sources()} if records else None
+    except AppError:
+        listed = None  # each connector asks for itself, and says what went wrong
+
     def inputs_of(record: ConnectorRecord) -> _Inputs:
         return _Inputs(
             record=record,
             apps=tuple(settings.salesforce_apps),
             key=lambda: stored_key_of(settings, record.id, read_secret),
             previous=history.last(record.id),
+            surveys=surveys,
+            listed=listed,
         )
 
     prepared = [inputs_of(record) for record in records]
