@@ -229,7 +229,7 @@ class FakePlatform:
             "job_type": "ephemeral",
         }
         processing = {"COMPLETED": "SUCCESS", "FAILED": "FAILED"}.get(status, status)
-        details = {"id": job_id, "processing_status": processing, "node_stats": [], "message": message}
+        details: dict[str, Any] = {"id": job_id, "processing_status": processing, "node_stats": [], "message": message}
         assert not self._validate(job, "JobInformation"), "the fake's own job breaks the spec"
         assert not self._validate(details, "JobDetails"), "the fake's own job details break the spec"
         self.jobs[job_id] = {**job, "details": details}
