@@ -93,6 +93,31 @@ def first_run_calls(readings: Iterable[CategoryReading]) -> int:
     return sum(reading.first_run_calls for reading in readings)
 
 
+#: Salesforce refuses more than 3,600 logins per user per hour (LOGIN_RATE_EXCEEDED): Salesforce Help,
+#: "Sign In Error 'Login Rate Exceeded'" (article 000381578).
+LOGINS_PER_USER_PER_HOUR = 3600
+
+
+def first_run_logins(readings: Iterable[CategoryReading]) -> int:
+    """The first full run's JWT logins: the connector builds a new client, a new login, for every record it
+    downloads, besides one for its precheck and one for the listing (ΣN + 2). Not API requests."""
+    return sum(r.records or 0 for r in readings if r.readable) + 2
+
+
+def login_warnings(logins: int, username: str = "") -> list[str]:
+    """A warning when the first run logs in more often than Salesforce allows one user in an hour."""
+    if logins <= LOGINS_PER_USER_PER_HOUR:
+        return []
+    hours = -(-logins // LOGINS_PER_USER_PER_HOUR)
+    user = f" as {username}" if username else ""
+    return [
+        f"The first run logs in once per record: about {logins:,} logins{user}, and Salesforce refuses more than "
+        f"{LOGINS_PER_USER_PER_HOUR:,} logins per user per hour (LOGIN_RATE_EXCEEDED). Unless the run takes more "
+        f"than {hours} hours, Salesforce will refuse its logins part-way. Choose fewer categories for the first "
+        "run and add the others later, or split them across connectors with a user each."
+    ]
+
+
 def allowance_warnings(calls: int, allowance: Allowance | None) -> list[str]:
     """Plain-word warnings when the first run would not fit in today's allowance (empty when it does)."""
     if allowance is None:

@@ -20,6 +20,8 @@ from core.salesforce.connector_reader import (
     ConnectorReader,
     allowance_warnings,
     first_run_calls,
+    first_run_logins,
+    login_warnings,
 )
 from core.salesforce.login import LoginResult, connector_login
 from core.storage.settings import SalesforceAppRecord
@@ -50,8 +52,14 @@ class ReadingSurvey:
         return first_run_calls(self.categories)
 
     @property
+    def first_run_logins(self) -> int:
+        return first_run_logins(self.categories)
+
+    @property
     def warnings(self) -> list[str]:
-        return allowance_warnings(self.first_run_calls, self.allowance)
+        return allowance_warnings(self.first_run_calls, self.allowance) + login_warnings(
+            self.first_run_logins, self.login.username
+        )
 
     def only(self, names: Iterable[str]) -> ReadingSurvey:
         """The same survey for the chosen categories alone (in the survey's order)."""
@@ -65,7 +73,10 @@ class ReadingSurvey:
         """The first run's cost in one sentence, against the allowance when it is known."""
         calls = self.first_run_calls
         records = sum(reading.records or 0 for reading in self.categories if reading.readable)
-        line = f"The first full run reads {records:,} records with about {calls:,} API requests"
+        line = (
+            f"The first full run reads {records:,} records with about {calls:,} API requests "
+            f"(and about {self.first_run_logins:,} logins: one per record)"
+        )
         if self.allowance is None:
             return line + " (the org's daily allowance is unknown)."
         allowance = self.allowance
@@ -83,6 +94,7 @@ class ReadingSurvey:
                 "daily_max": self.allowance.daily_max,
                 "daily_remaining": self.allowance.daily_remaining,
                 "first_run_calls": self.first_run_calls,
+                "first_run_logins": self.first_run_logins,
             },
         }
 

@@ -201,6 +201,8 @@ class UnstructuredPage(StepPage):
                     "then choose Check again."
                 ).format(", ".join(reading.name for reading in survey.unreadable))
             )
+        elif warnings := survey.only(self.categories()).warnings:  # the allowance, the logins an hour allows
+            self.reading_message.show_warning(" ".join(warnings))
         elif survey.allowance is None and survey.allowance_reason:
             self.reading_message.show_info(survey.allowance_reason)
         self._to_draft()

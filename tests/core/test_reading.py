@@ -93,7 +93,12 @@ def test_json_gives_one_object_with_login_categories_and_api(connector_org: Fake
     ]
     assert body["categories"][0]["reason"] is None and "not supported" in body["categories"][1]["reason"]
     # 1000 used before, 3 counts now: the limits resource itself is free
-    assert body["api"] == {"daily_max": 15000, "daily_remaining": 15000 - 1003, "first_run_calls": 1235 + 81}
+    assert body["api"] == {
+        "daily_max": 15000,
+        "daily_remaining": 15000 - 1003,
+        "first_run_calls": 1235 + 81,
+        "first_run_logins": 1234 + 80 + 2,  # one per record, the precheck and the listing
+    }
 
 
 def test_every_category_readable_exits_0(connector_org: FakeOrg, key_file: Path) -> None:
@@ -149,7 +154,7 @@ def test_a_first_run_beyond_what_is_left_is_warned_about(connector_org: FakeOrg,
 def test_a_user_who_may_not_read_limits_gets_them_from_the_usage_header(connector_org: FakeOrg, key_file: Path) -> None:
     connector_org.limits_hidden_from = {USERNAME}
     body = json.loads(verify(connector_org, key_file, "--categories", "Lead", "--json").out)
-    assert body["api"] == {"daily_max": 15000, "daily_remaining": 14999, "first_run_calls": 81}
+    assert body["api"] == {"daily_max": 15000, "daily_remaining": 14999, "first_run_calls": 81, "first_run_logins": 82}
     connector_org.usage_header = False  # a proxy that strips Salesforce's headers: unknown, and said
     result = verify(connector_org, key_file, "--categories", "Lead", "--json")
     assert result.code == 0 and json.loads(result.out)["api"] is None
@@ -216,3 +221,18 @@ def test_simple_salesforce_reads_the_fake_as_the_connector_does(connector_org: F
     assert sf.api_usage["api-usage"].used == 1 and sf.api_usage["api-usage"].total == 15000
     with pytest.raises(SalesforceMalformedRequest, match="INVALID_TYPE"):
         sf.query("SELECT COUNT() FROM Campaign")
+
+
+def test_a_first_run_with_more_logins_than_an_hour_allows_is_warned_about(
+    connector_org: FakeOrg, key_file: Path
+) -> None:
+    """The connector logs in once per record; Salesforce allows 3,600 logins per user per hour."""
+    connector_org.records["Account"] = 5000
+    result = verify(connector_org, key_file, "--categories", "Account", "--json")
+    body = json.loads(result.out)
+    assert body["api"]["first_run_logins"] == 5002
+    said = verify(connector_org, key_file, "--categories", "Account").err
+    assert "about 5,002 logins" in said and "3,600 logins per user per hour (LOGIN_RATE_EXCEEDED)" in said
+    assert "fewer categories" in said and "more than 2 hours" in said
+    connector_org.records["Account"] = 3000
+    assert "LOGIN_RATE_EXCEEDED" not in verify(connector_org, key_file, "--categories", "Account").err
