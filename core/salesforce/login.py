@@ -27,7 +27,10 @@ JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Salesforce accepts exp at most 3 minutes ahead; simple_salesforce uses exactly 3.
 JWT_LIFETIME_SECONDS = 180
 
-_PROPAGATION = "If you created or changed the app in the last 10 minutes, wait a few minutes and try again: Salesforce takes 2-10 minutes to apply app changes."
+_PROPAGATION = (
+    "If you created or changed the app a moment ago, wait a few minutes and try again: an External Client App's changes usually "
+    "apply at once, sometimes after minutes; a Connected App's can take up to 10 minutes."
+)
 
 
 class LoginCause(enum.Enum):

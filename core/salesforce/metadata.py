@@ -13,8 +13,8 @@ fails deploys at API 64+.
 login.salesforce.com: one ``ConnectedApp`` component (``connectedApps/NAME.connectedApp``) with
 its ``oauthConfig`` (certificate, consumer key, callback, scopes ``Api`` and ``RefreshToken``,
 admin approved), ``oauthPolicy`` (IP relaxation, refresh token valid until revoked) and the
-permission set its users are pre-authorised through; elements in the schema's order (not
-alphabetical for this type). Since Spring '26 many orgs refuse to create one.
+permission set its users are pre-authorised through; elements in the schema's order (alphabetical
+for these types too, as for the External Client App's). Since Spring '26 many orgs refuse to create one.
 
 Builds bytes only; nothing here talks to Salesforce.
 """
@@ -182,7 +182,7 @@ def global_oauth_settings(spec: AppSpec) -> bytes:
 
 def connected_app(spec: AppSpec, *, with_consumer_key: bool = True) -> bytes:
     """The whole Connected App, in the schema's element order (ConnectedApp, ConnectedAppOauthConfig and
-    ConnectedAppOauthPolicy each fix their own sequence).
+    ConnectedAppOauthPolicy each fix their own sequence, alphabetical as the metadata WSDL lists it).
 
     ``with_consumer_key=False`` for an app that exists already: Salesforce refuses a consumer key in a
     deploy that updates a Connected App ("You cannot provide a Consumer Key"); it keeps the one it has.

@@ -382,7 +382,7 @@ def session_from_token(*, instance_url: str, access_token: str) -> AdminSession:
 #: What a Salesforce CLI alias or username may hold: also what keeps a ``.cmd`` shim on Windows, run
 #: through cmd.exe, from reading any of it as a command.
 _SF_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}$")
-#: Current CLIs (plugin-org 6+) print this in place of the token in ``org display --verbose``.
+#: CLIs from plugin-org 5.11.1 on print this in place of the token in ``org display --verbose``.
 _REDACTED = "[REDACTED]"
 
 
@@ -440,7 +440,7 @@ def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: floa
         )
     token, instance = result.get("accessToken"), result.get("instanceUrl")
     if not isinstance(token, str) or not token.strip() or token.startswith(_REDACTED):
-        # plugin-org 6+ shows the token only through its own command (5.11+).
+        # From plugin-org 5.11.1 the token is shown only through its own command.
         code, shown = _sf_json(exe, ["org", "auth", "show-access-token", "--target-org", alias, "--json"], timeout)
         shown_result = shown.get("result")
         token = shown_result.get("accessToken") if code == 0 and isinstance(shown_result, dict) else None

@@ -81,7 +81,8 @@ class ReadingSurvey:
             return line + " (the org's daily allowance is unknown)."
         allowance = self.allowance
         return (
-            f"{line}; the org has {allowance.daily_remaining:,} of {allowance.daily_max:,} daily API requests left now."
+            f"{line}; the org has {allowance.daily_remaining:,} of {allowance.daily_max:,} daily API requests left now "
+            "(Salesforce's count may lag up to 5 minutes)."
         )
 
     def to_json(self) -> dict[str, object]:

@@ -156,8 +156,9 @@ class SalesforceAppPage(StepPage):
         self.new_key_note = MessageLabel()
         self.propagation = QLabel(
             self.tr(
-                "Salesforce can take 2\u201310 minutes to apply a new or changed app: if the check on a later step "
-                "says \u201cclient identifier invalid\u201d, wait and retry."
+                "Salesforce applies an External Client App usually at once, sometimes after minutes, and a Connected "
+                "App within up to 10 minutes: if the check on a later step says \u201cclient identifier invalid\u201d, "
+                "wait and retry."
             )
         )
         self.propagation.setWordWrap(True)

@@ -236,3 +236,17 @@ def test_a_first_run_with_more_logins_than_an_hour_allows_is_warned_about(
     assert "fewer categories" in said and "more than 2 hours" in said
     connector_org.records["Account"] = 3000
     assert "LOGIN_RATE_EXCEEDED" not in verify(connector_org, key_file, "--categories", "Account").err
+
+
+def test_the_estimate_says_the_allowance_may_lag_and_the_limit_header_splits_on_semicolons() -> None:
+    from core.salesforce.connector_reader import _usage
+
+    assert _usage("api-usage=25/5000; per-app-api-usage=17/250(appName=Unstructured)") == (25, 5000)
+    assert _usage("per-app-api-usage=17/250(appName=x); api-usage=26/5000") == (26, 5000)  # before: lost
+
+
+def test_the_waits_say_how_long_each_kind_of_app_takes() -> None:
+    from core.salesforce import login
+
+    assert "usually apply at once, sometimes after minutes" in login._PROPAGATION
+    assert "Connected App's can take up to 10 minutes" in login._PROPAGATION
