@@ -238,8 +238,13 @@ def test_a_first_run_with_more_logins_than_an_hour_allows_is_warned_about(
     assert "LOGIN_RATE_EXCEEDED" not in verify(connector_org, key_file, "--categories", "Account").err
 
 
-def test_the_estimate_says_the_allowance_may_lag_and_the_limit_header_splits_on_semicolons() -> None:
+def test_the_estimate_says_the_allowance_may_lag_and_the_limit_header_splits_on_semicolons(
+    connector_org: FakeOrg, key_file: Path
+) -> None:
     from core.salesforce.connector_reader import _usage
+
+    said = verify(connector_org, key_file, "--categories", "Lead").out
+    assert "daily API requests left now (Salesforce's count may lag up to 5 minutes)" in said
 
     assert _usage("api-usage=25/5000; per-app-api-usage=17/250(appName=Unstructured)") == (25, 5000)
     assert _usage("per-app-api-usage=17/250(appName=x); api-usage=26/5000") == (26, 5000)  # before: lost
