@@ -24,7 +24,18 @@ from core.salesforce import login
 from core.storage.secret_store import SecretStore
 from core.unstructured.client import PlatformClient
 from core.unstructured.inventory import inventory
-from core.usecases import admin, app_removal, connectors, field_check, keys, reading, rotation, salesforce_app
+from core.usecases import (
+    admin,
+    app_removal,
+    connectors,
+    field_check,
+    keys,
+    reading,
+    rotation,
+    salesforce_app,
+    schedule,
+    watch,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,6 +57,9 @@ CLI_CALLS: dict[str, tuple[Callable[..., Any], ...]] = {
     "field-check": (field_check.run_field_check,),
     "doctor": (doctor.offline_findings, doctor.online_findings),
     "set-api-key": (SecretStore.set,),
+    "watch": (watch.watch,),
+    "set-webhook": (SecretStore.set,),
+    "schedule": (schedule.install, schedule.status, schedule.remove),
 }
 
 
