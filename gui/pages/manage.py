@@ -43,6 +43,7 @@ from core.usecases.reading import survey_connector
 from gui.api_access import ApiAccessForm
 from gui.context import WizardContext
 from gui.pages.base import TaskPage
+from gui.pages.manage_watch import WatchBox
 from gui.reading_message import show_reading
 from gui.sign_in import SignInChoice
 from gui.widgets import MessageLabel, describe, open_sign_in_page, status_colour
@@ -240,6 +241,9 @@ class ManagePage(TaskPage):
         self.table_stack.addWidget(self.table)
         layout.addWidget(self.table_stack, 1)
         layout.addLayout(actions)
+        # The watch: what the last one found, Check all now, and the schedule that runs it unattended.
+        self.watch = WatchBox(self, self.access)
+        layout.addWidget(self.watch)
         layout.addWidget(self.sign_in_options)
         layout.addWidget(self.advanced_box)
         layout.addWidget(self.busy)
@@ -306,6 +310,7 @@ class ManagePage(TaskPage):
         self.run_task(task, text, on_success=on_success, **options)
 
     def busy_changed(self, busy: bool) -> None:
+        self.watch.set_busy(busy)
         self.field_check_button.setEnabled(not busy)
         self.remove_app_button.setEnabled(not busy and bool(self.context.settings.salesforce_apps))
         self.load_button.setEnabled(not busy)

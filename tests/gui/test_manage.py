@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 from core.crypto.keypair import KeyBundle
@@ -11,6 +12,7 @@ from gui.page_ids import PageId
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
+from tests.fakes.salesforce_org import FakeOrg
 from tests.gui.conftest import Person
 
 
@@ -217,3 +219,28 @@ def test_a_passing_check_also_shows_what_the_connector_reads_now(
     text = page.reading_message.text()
     assert "What sf-old reads now: Account 1,234;" in text and "Campaign cannot be read" in text
     assert page.reading_message.kind == "warning"  # a category it cannot read fails its runs
+
+
+def test_check_all_now_shows_what_each_connector_has_and_keeps_the_watch(
+    person: Person, org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Manage's Watch: a failed nightly run is said, with what it means, and the last watch is kept for next time."""
+    from core.storage.settings import Settings
+    from core.usecases.watch import WatchHistory
+    from tests.core.test_watch import QUERY_FAILED, _kept_connector
+
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    workflow = platform.add_workflow("Nightly CRM", connector_id)
+    platform.add_job(workflow, "FAILED", message=QUERY_FAILED)
+    person.wizard.context.settings = Settings.load()  # what the command line recorded meanwhile
+    person.wizard.context.settings.api_url = platform.api_url
+    person.click(person.wizard.welcome_page.manage_radio)
+    person.next()
+    manage = person.wizard.manage_page
+    person.qtbot.waitUntil(lambda: manage.table.rowCount() > 0, timeout=10000)
+    assert "No watch has run on this computer yet" in manage.watch.last.text()
+    person.click(manage.watch.check_all_button)
+    person.qtbot.waitUntil(lambda: manage.message.kind == "error", timeout=20000)
+    assert "1 of 1 connectors are failing" in manage.message.text() and "Nightly CRM" in manage.message.text()
+    assert "Last checked" in manage.watch.last.text() and "1 failing" in manage.watch.last.text()
+    assert WatchHistory.load().last(connector_id) is not None
