@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def last_watch_words(history: WatchHistory) -> str:
     """The last watch in one paragraph: when, how many of each status, and what is wrong where."""
     if not history.watches:
-        return "No watch has run on this computer yet: Check all now looks at every connector recorded here."
+        return "No watch has run on this computer yet: Check every connector now looks at every connector recorded here."
     last = history.watches[-1]
     connectors = last.get("connectors") if isinstance(last.get("connectors"), dict) else {}
     assert isinstance(connectors, dict)
@@ -56,7 +56,7 @@ class WatchBox(QWidget):
         self.page = page
         self.access = access
         self.last = MessageLabel()
-        self.check_all_button = QPushButton(self.tr("Check &all now"))
+        self.check_all_button = QPushButton(self.tr("Check ever&y connector now"))
         describe(
             self.check_all_button,
             "Check all connectors now",
