@@ -1,4 +1,4 @@
-"""Manage's Watch: what the last watch found for each connector, Check all now, and the schedule that runs it."""
+"""Manage's Watch: what the last watch found for each connector, Check every connector now, and the schedule that runs it."""
 
 from __future__ import annotations
 
