@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 def last_watch_words(history: WatchHistory) -> str:
     """The last watch in one paragraph: when, how many of each status, and what is wrong where."""
     if not history.watches:
-        return "No watch has run on this computer yet: Check every connector now looks at every connector recorded here."
+        return (
+            "No watch has run on this computer yet: Check every connector now looks at every connector recorded here."
+        )
     last = history.watches[-1]
     connectors = last.get("connectors") if isinstance(last.get("connectors"), dict) else {}
     assert isinstance(connectors, dict)
@@ -129,12 +131,10 @@ class WatchBox(QWidget):
         failing = [c for c in result.connectors if c.status is Status.FAILING]
         if not result.connectors:
             self.page.message.show_info(self.tr("No connector is recorded on this computer for this API URL."))
-        elif failing:
+        elif failing:  # what each has is said above, in the last watch
             self.page.message.show_error(
-                self.tr("{0} of {1} connectors are failing: {2}").format(
-                    len(failing),
-                    len(result.connectors),
-                    "; ".join(f"{c.name}: {c.findings[0].message}" for c in failing),
+                self.tr("{0} of {1} connectors are failing: {2}. What each has, and what to do, is said above.").format(
+                    len(failing), len(result.connectors), ", ".join(c.name for c in failing)
                 )
             )
         else:
