@@ -9,8 +9,9 @@ settings: :class:`AppRemoved` says what to record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError
 from core.salesforce.metadata import ECA, app_kind, validate_api_name, validate_app_type
 from core.salesforce.org import OrgClient, soql_select
@@ -82,6 +83,8 @@ def remove_salesforce_app(
         OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
     """
     run = run or Runtime()
+    # The browser signs in where the app was set up (My Domain, a sandbox), as rotation does; else the connector's host.
+    sign_in = replace(sign_in, login_url=sign_in.login_url or app.login_url or CONNECTOR_LOGIN_URL)
     admin = admin_session(sign_in, kept=app, read_secret=read_secret, run=run)
     removed = remove_app(OrgClient(admin, timings=run.timings), app)
     if app.sign_in_kept and forget_secret is not None:

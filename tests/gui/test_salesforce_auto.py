@@ -595,3 +595,32 @@ def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_
     assert not manage.remove_app_button.isEnabled() and "none made" in manage.apps_choice.currentText()
     manage.busy_changed(False)  # as after any later task: still nothing to remove
     assert not manage.remove_app_button.isEnabled()
+
+
+def test_manage_removes_an_app_through_the_browser_sign_in_at_the_apps_own_host(
+    person: Person, org: FakeOrg, key_bundle, browser: Browser
+) -> None:
+    """Desktop round 3, item 2: the default browser sign-in failed at once ("The login URL '' is not a web address")."""
+    from dataclasses import replace
+
+    from core.salesforce.org import AdminSession, OrgClient
+    from core.usecases.salesforce_app import apply_setup, plan_setup
+
+    client = OrgClient(AdminSession(instance_url=org.url, access_token=org.admin_token()))
+    plan = plan_setup(
+        client, username=USERNAME, certificate_pem=key_bundle.cert_pem.decode(), contact_email="a@example.com"
+    )
+    settings = Settings.load()
+    replace(apply_setup(client, plan), login_url=org.url).apply(settings)  # set up through the org's own host
+    person.wizard.context.sign_in_port = free_port()
+    manage = open_manage_with(person, settings)
+    person.click(manage.sign_in_options)
+    assert manage.sign_in_choice.way.currentData() == "browser"  # the default, untouched
+    person.click(manage.remove_app_button)
+    assert manage.confirm_box is not None
+    manage.confirm_box.done(manage.confirm_box.StandardButton.Yes.value)
+    sign_in_in_the_browser(person, browser)
+    assert any(u.startswith(org.url) for u in browser.opened)  # the app's own host, not an empty one
+    person.qtbot.waitUntil(lambda: manage.message.kind in ("ok", "warning", "error"), timeout=10000)
+    assert manage.message.kind == "ok" and "Removed Unstructured_Connector" in manage.message.text()
+    assert org.org_apps == {} and person.wizard.context.settings.salesforce_apps == []
