@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout
 
 from core.crypto.expiry import expiring_records
@@ -180,7 +181,8 @@ class WelcomePage(StepPage):
         """A run that changed an org and stopped half-way: named, with where to finish or undo it."""
         from core.steps.journal import Journal, describe
 
-        entries = Journal(self.context.settings_path).unfinished(self.context.settings)
+        # From the file: a run removed meanwhile (from Manage, or the command line) is no longer named.
+        entries = Journal(self.context.settings_path).unfinished()
         if not entries:
             self.unfinished.clear_message()
             return
@@ -207,7 +209,14 @@ class WelcomePage(StepPage):
     def _resume(self) -> None:
         saved = self.saved_page()
         if saved is not None:
+            self.create_radio.setChecked(True)  # Resume is the create flow's, whichever choice was ticked
             self.resume_requested.emit(saved)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """Back on Welcome (from Manage, say): what stopped half-way, as it is now."""
+        super().showEvent(event)
+        if self.wizard() is not None and self.wizard().currentPage() is self:
+            self._show_unfinished()
 
     def nextId(self) -> int:
         return int(PageId.MANAGE if self.manage_radio.isChecked() else PageId.KEY)

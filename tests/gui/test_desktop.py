@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -472,3 +473,34 @@ def test_a_warning_on_the_first_page_is_painted_in_its_colour_not_in_black(wizar
     )
     assert abs(painted.hslHue() - 38) <= 2 and painted.hslSaturation() > 100  # amber, not the theme's text colour
     assert contrast(painted, behind) >= MIN_CONTRAST
+
+
+def test_resume_goes_to_the_saved_step_even_with_manage_ticked(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, qtbot, browser
+) -> None:
+    """Desktop round 3, item 10: Resume followed the radio button and opened Manage."""
+    person.reach_verify(tmp_path, salesforce)
+    person.wizard.context.save_settings()
+    again = restart(qtbot, person.wizard.context, browser)
+    person_again = Person(qtbot, again)
+    person_again.click(again.welcome_page.manage_radio)
+    person_again.click(again.welcome_page.resume_button)
+    qtbot.waitUntil(lambda: again.currentId() == int(PageId.VERIFY), timeout=10000)
+    assert again.currentId() != int(PageId.MANAGE)
+
+
+def test_welcome_no_longer_names_a_stopped_run_once_it_was_removed(person: Person) -> None:
+    """Desktop round 3, item 9: the notice stayed after the run was removed from Manage, until a restart."""
+    from core.steps.journal import Journal, new_entry
+
+    entry = new_entry("setup", "app", app_name="Unstructured_Connector", instance_url="https://x.my.salesforce.com")
+    Journal(person.wizard.context.settings_path).write(replace(entry, pid="999999999"))  # a run long gone
+    person.wizard.welcome_page.initializePage()
+    assert "stopped while" in person.wizard.welcome_page.unfinished.text()
+    person.click(person.wizard.welcome_page.manage_radio)
+    person.next()
+    assert person.at(PageId.MANAGE)
+    Journal(person.wizard.context.settings_path).finish(replace(entry, pid="999999999"))  # removed, as Manage does
+    person.wizard.back()
+    assert person.at(PageId.WELCOME)
+    person.qtbot.waitUntil(lambda: person.wizard.welcome_page.unfinished.text() == "", timeout=5000)
