@@ -458,6 +458,23 @@ class SalesforceAutoPage(TaskPage):
             self.fallback_button.setFocus()
             self.keep_in_view(self.message)
             return
+        if isinstance(error, PropagationTimeout) and self.created_app() is not None:
+            app = self.created_app()
+            assert app is not None
+            self.message.show_error(
+                self.tr(
+                    "{0}\nThe {1} {2} exists in Salesforce and is recorded here, with the consumer key shown above: "
+                    "nothing needs to be created again. Wait again (Salesforce sometimes takes longer), or remove it "
+                    "under Manage connectors (Advanced, Remove app)."
+                ).format(error.message, app_kind(app.app_type), app.app_name)
+            )
+            self.create_button.hide()  # Create again would only be refused: the app exists
+            self.sign_in_button.hide()
+            self.plan_text.hide()
+            self.wait_button.show()
+            self.wait_button.setFocus()
+            self.keep_in_view(self.message)
+            return
         if isinstance(error, SetupFailed):
             self._failure = error
             made = ", ".join(f"{kind} {ident}" for kind, ident in error.created)
@@ -505,7 +522,10 @@ class SalesforceAutoPage(TaskPage):
 
     def task_cancelled(self) -> None:
         self.message.show_info(
-            self.tr("Stopped. Anything already created stays in Salesforce; Verify login later proves it.")
+            self.tr(
+                "Stopped. Anything already created stays in Salesforce and is recorded here: come back to this step "
+                "to wait for the connector's login, or remove it under Manage connectors."
+            )
         )
 
     def _undo(self) -> None:

@@ -624,3 +624,26 @@ def test_manage_removes_an_app_through_the_browser_sign_in_at_the_apps_own_host(
     person.qtbot.waitUntil(lambda: manage.message.kind in ("ok", "warning", "error"), timeout=10000)
     assert manage.message.kind == "ok" and "Removed Unstructured_Connector" in manage.message.text()
     assert org.org_apps == {} and person.wizard.context.settings.salesforce_apps == []
+
+
+def test_a_login_wait_that_times_out_offers_wait_again_and_says_what_exists(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser
+) -> None:
+    """Desktop round 3, item 4: the time-out said "run Verify login again" (this path has none) and focused Create,
+    which failed with a raw DUPLICATE_VALUE."""
+    reach_auto_page(person, tmp_path, org)
+    person.wizard.context.timings = person.wizard.context.timings._replace(login_poll_interval=0.05, login_wait=0.5)
+    page = person.wizard.salesforce_auto_page
+    org.never_propagates = True
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=15000)
+    said = page.message.text()
+    assert "Verify login" not in said and "exists in Salesforce and is recorded here" in said and "Wait again" in said
+    assert not page.create_button.isVisible() and page.wait_button.isVisible() and page.wait_button.hasFocus()
+    org.never_propagates = False
+    person.click(page.wait_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=15000)
+    assert page.message.kind == "ok" and len(org.org_apps) == 1
