@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QMoveEvent, QPalette, QResizeEvent
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QMoveEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -255,6 +264,32 @@ class CopyField(QWidget):
         QGuiApplication.clipboard().setText(self.edit.text())
 
 
+class _StatusLabel(QLabel):
+    """One line of status that never widens its page: a long server answer is drawn cut with an ellipsis
+    (the whole of it in the tooltip and in ``text()``, which screen readers read)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self.setToolTip(text if self.fontMetrics().horizontalAdvance(text) > self.width() else "")
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("M" * 12)), hint.height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("M" * 40)), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        painter.drawText(self.contentsRect(), int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.setToolTip(self.text() if self.fontMetrics().horizontalAdvance(self.text()) > self.width() else "")
+
+
 class BusyRow(QWidget):
     """An indeterminate progress bar with a status text and a Cancel button."""
 
@@ -267,14 +302,14 @@ class BusyRow(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(12)
         describe(self.bar, "Progress")
-        self.status = QLabel()
+        self.status = _StatusLabel()
         # Not "Cancel": the wizard's own Cancel sits beside it, and this one only stops waiting.
         self.cancel_button = QPushButton(self.tr("Stop waiting"))
         describe(self.cancel_button, "Stop waiting", "Stop waiting for this step")
         self.cancel_button.clicked.connect(self.cancel_requested)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.status)
+        row.addWidget(self.status, 3)  # the answer takes the room there is, and no more (see _StatusLabel)
         row.addWidget(self.bar, 1)
         row.addWidget(self.cancel_button)
         self.hide()

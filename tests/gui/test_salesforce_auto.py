@@ -647,3 +647,22 @@ def test_a_login_wait_that_times_out_offers_wait_again_and_says_what_exists(
     person.click(page.wait_button)
     person.qtbot.waitUntil(page.isComplete, timeout=15000)
     assert page.message.kind == "ok" and len(org.org_apps) == 1
+
+
+def test_a_long_salesforce_answer_never_widens_the_page(person: Person, tmp_path: Path, org: FakeOrg) -> None:
+    """Desktop round 3, item 5: a long answer in the wait line made a sideways scrollbar; Stop waiting went off-screen."""
+    reach_auto_page(person, tmp_path, org)
+    person.wizard.resize(person.wizard.minimumSize())
+    page = person.wizard.salesforce_auto_page
+    answer = "invalid_client_id: client identifier invalid " + "because of a very long explanation " * 40
+    page.busy.start(answer)
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()  # the layout requests the new text posted
+    QApplication.processEvents()
+    assert page.busy.status.text() == answer  # whole, for screen readers and the tooltip
+    assert not page.scroll_area.horizontalScrollBar().isVisible()
+    stop = page.busy.cancel_button
+    right_edge = stop.mapTo(page.scroll_area.viewport(), stop.rect().topRight()).x()
+    assert right_edge <= page.scroll_area.viewport().width()
+    page.busy.stop()
