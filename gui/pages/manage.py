@@ -33,7 +33,7 @@ from core.errors import ApiKeyRefusedError, AppError
 from core.salesforce.metadata import FIELD_CHECK_PREFIX
 from core.steps.journal import Journal
 from core.steps.journal import describe as describe_run
-from core.steps.progress import Event, OpenSignInPage, Step, StepStarted
+from core.steps.progress import Event, LoginAttempt, OpenSignInPage, Step, StepStarted, Waiting
 from core.text import duration
 from core.unstructured.client import ConnectionCheck, SourceConnector
 from core.unstructured.inventory import ConnectorRow, explain_check_failure, inventory
@@ -46,6 +46,7 @@ from gui.pages.base import TaskPage
 from gui.pages.manage_watch import WatchBox
 from gui.reading_message import show_reading
 from gui.sign_in import SignInChoice
+from gui.waiting import wait_words
 from gui.widgets import MessageLabel, describe, open_sign_in_page, status_colour
 from gui.workers import Task, connection_check_task
 
@@ -684,6 +685,8 @@ class ManagePage(TaskPage):
             open_sign_in_page(event.url, self.message)
         elif isinstance(event, StepStarted) and event.step in _ROTATION_WORDS:
             self.busy.status.setText(self.tr(_ROTATION_WORDS[event.step]))
+        elif isinstance(event, LoginAttempt | Waiting):  # as the set-up's wait: how long, and Salesforce's words
+            self.busy.status.setText(wait_words(event, what="certificate"))
 
     def _rotated_automatically(self, done: RotationDone | None) -> None:
         assert done is not None  # confirmed before the task started; the records came as Record events

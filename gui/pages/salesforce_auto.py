@@ -34,6 +34,7 @@ from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
 from gui.sign_in import SignInChoice
+from gui.waiting import wait_words
 from gui.widgets import CopyField, MessageLabel, add_message_row, describe, open_sign_in_page
 from gui.workers import Task
 
@@ -313,11 +314,7 @@ class SalesforceAutoPage(TaskPage):
             self._show_steps(3)
             self.busy.status.setText(self.tr("Waiting until Salesforce accepts the connector's login..."))
         elif isinstance(event, LoginAttempt | Waiting):
-            self.busy.status.setText(
-                self.tr("Waiting for Salesforce ({0:.0f} s): it still says \u201c{1}\u201d.").format(
-                    event.elapsed, event.answer
-                )
-            )
+            self.busy.status.setText(wait_words(event, what="app"))
         elif isinstance(event, Notice):
             self.message.show_info(event.text)
 

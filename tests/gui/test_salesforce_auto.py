@@ -364,7 +364,8 @@ def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
     sign_in_in_the_browser(person, browser)
     person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
     person.click(page.create_button)
-    person.qtbot.waitUntil(lambda: "Waiting for Salesforce" in page.busy.status.text(), timeout=10000)
+    person.qtbot.waitUntil(lambda: "Salesforce still says" in page.busy.status.text(), timeout=10000)
+    assert "That is normal while Salesforce applies the new app" in page.busy.status.text()
     consumer_key = org.org_apps["Unstructured_Connector"].consumer_key
 
     person.wizard.reject()  # the admin closes the window during the wait
@@ -409,7 +410,7 @@ def test_at_the_minimum_size_what_happens_after_create_stays_in_view(
     sign_in_in_the_browser(person, browser)
     person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
     person.click(page.create_button)
-    person.qtbot.waitUntil(lambda: "Waiting for Salesforce" in page.busy.status.text(), timeout=10000)
+    person.qtbot.waitUntil(lambda: "Salesforce still says" in page.busy.status.text(), timeout=10000)
     person.qtbot.waitUntil(lambda: _in_view(page, page.busy), timeout=3000)  # busy
     org.never_propagates = False
     person.qtbot.waitUntil(page.isComplete, timeout=15000)
@@ -666,3 +667,15 @@ def test_a_long_salesforce_answer_never_widens_the_page(person: Person, tmp_path
     right_edge = stop.mapTo(page.scroll_area.viewport(), stop.rect().topRight()).x()
     assert right_edge <= page.scroll_area.viewport().width()
     page.busy.stop()
+
+
+def test_both_waits_say_how_long_what_salesforce_says_and_that_it_is_normal(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Desktop round 3, item 6: the set-up's wait did not say the answer is normal; the rotation's said neither time nor answer."""
+    from core.steps.progress import LoginAttempt, Waiting
+    from gui.waiting import wait_words
+
+    setup = wait_words(LoginAttempt(95.0, "invalid_client_id: client identifier invalid"), what="app")
+    assert "2 minutes so far" in setup and "\u201cinvalid_client_id: client identifier invalid\u201d" in setup
+    assert "normal while Salesforce applies the new app" in setup and "up to 10 minutes for a Connected App" in setup
+    rotation = wait_words(Waiting(12.0, "invalid_grant: invalid assertion"), what="certificate")
+    assert "12 seconds so far" in rotation and "normal while Salesforce applies the new certificate" in rotation
