@@ -285,15 +285,23 @@ def plan_setup(
     version = choose_api_version(org)
     user = find_connector_user(org, username)
     exists = app_exists(org, name, app_type)
-    if exists and resumed is not None and resumed.consumer_key:
+    # The app is there because of this computer (a run it journaled, or one it recorded before the login was
+    # proved): adopt it, create nothing.
+    ours: JournalEntry | SalesforceAppRecord | None = None
+    if resumed is not None and resumed.consumer_key:
+        ours = resumed
+    elif resumed is None:
+        ours = recorded
+    if exists and ours is not None:
+        kept = ours if isinstance(ours, SalesforceAppRecord) else None
         spec = AppSpec(
             name=name,
             label=name.replace("_", " "),
-            contact_email=contact_email,
+            contact_email=(kept.contact_email if kept else "") or contact_email,
             certificate_pem=certificate_pem,
-            consumer_key=resumed.consumer_key,
-            permission_set=resumed.permission_set or f"{name}_Users",
-            ip_relaxation=ip_relaxation,
+            consumer_key=ours.consumer_key,
+            permission_set=ours.permission_set or f"{name}_Users",
+            ip_relaxation=(kept.ip_relaxation if kept else "") or ip_relaxation,
             scopes=OAUTH_SCOPES,
             app_type=app_type,
         )
@@ -302,34 +310,12 @@ def plan_setup(
             api_version=version,
             user=user,
             spec=spec,
-            permission_set_id=resumed.permission_set_id or None,
+            permission_set_id=(resumed.permission_set_id if resumed is not None else "") or None,
             assignment_exists=True,
             certificate_fingerprint=fingerprint,
             resumed=resumed,
             adopt=True,
-        )
-    if exists and recorded is not None and resumed is None:
-        spec = AppSpec(
-            name=name,
-            label=name.replace("_", " "),
-            contact_email=recorded.contact_email or contact_email,
-            certificate_pem=certificate_pem,
-            consumer_key=recorded.consumer_key,
-            permission_set=recorded.permission_set or f"{name}_Users",
-            ip_relaxation=recorded.ip_relaxation or ip_relaxation,
-            scopes=OAUTH_SCOPES,
-            app_type=app_type,
-        )
-        return SetupPlan(
-            org_host=org.host,
-            api_version=version,
-            user=user,
-            spec=spec,
-            permission_set_id=None,
-            assignment_exists=True,
-            certificate_fingerprint=fingerprint,
-            adopt=True,
-            recorded=recorded,
+            recorded=kept,
         )
     if exists:
         raise AppAlreadyExists(
