@@ -374,8 +374,12 @@ def apply_setup(
     journal: Journal | None = None,
     login_url: str = "",
     keep_entry: bool = False,
+    login_pending: bool = False,
 ) -> SetupResult:
     """Create what the plan says, writing each step to the ``journal`` before it is taken.
+
+    ``login_pending``: the connector's login is to be proved next, so the app is recorded as waiting for it in
+    the very save that records it (a kill before the wait lets a run of the same set-up finish the wait).
 
     ``keep_entry``: the result is recorded and the entry stays (the field check's app exists only
     until the check removes it; until then the next start names it).
@@ -446,6 +450,7 @@ def apply_setup(
             app_type=spec.app_type,
             ip_relaxation=spec.ip_relaxation,
             contact_email=spec.contact_email,
+            login_pending=login_pending,
         )
 
     def finish(done: SetupResult) -> SetupResult:
@@ -717,8 +722,8 @@ def carry_out_setup(
         progress=progress,
         journal=journal,
         login_url=admin.login_url or request.login_url,
+        login_pending=request.key is not None,
     )
-    result = replace(result, login_pending=request.key is not None)
     progress(Record(result))
     if admin.refresh_token and admin.org_id and keep_secret is not None:
         try:

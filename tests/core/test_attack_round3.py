@@ -206,8 +206,10 @@ def test_a_set_up_killed_while_waiting_for_the_login_finishes_the_wait_when_run_
     try:
         deadline = time.monotonic() + 60
         while not (APP in org.org_apps and Settings.load().salesforce_apps) and time.monotonic() < deadline:
+            # the first save that records the app already says its login is pending: no later one is waited for
             time.sleep(0.05)
         assert Settings.load().salesforce_apps, "the set-up never reached the login wait"
+        assert Settings.load().salesforce_apps[0].login_pending  # from the very save that recorded it
     finally:
         process.kill()
         process.communicate(timeout=30)
