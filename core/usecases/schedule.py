@@ -125,8 +125,11 @@ def crontab_line(request: ScheduleRequest, command: Sequence[str]) -> str:
     """The crontab line (where no user systemd runs). cron does not catch up: the line says so."""
     every = request.every_hours
     when = f"0 */{every} * * *" if every < 24 else f"0 0 */{max(1, every // 24)} * *"
-    environment = "".join(f"{k}={shlex.quote(v)} " for k, v in _environment().items())
-    return f"{when} {environment}{' '.join(shlex.quote(part) for part in command)} >/dev/null 2>&1 {CRON_MARK}"
+    environment = dict(_environment())
+    if hasattr(os, "getuid"):  # cron starts with no session bus: the keyring is on the user's own
+        environment["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path=/run/user/{os.getuid()}/bus"
+    words = "".join(f"{k}={shlex.quote(v)} " for k, v in environment.items())
+    return f"{when} {words}{' '.join(shlex.quote(part) for part in command)} >/dev/null 2>&1 {CRON_MARK}"
 
 
 def launchd_plist(request: ScheduleRequest, command: Sequence[str]) -> bytes:

@@ -81,6 +81,7 @@ def test_where_no_user_systemd_runs_a_crontab_line_is_installed_shown_and_remove
         lines = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout.splitlines()
         [ours] = [line for line in lines if line.endswith(CRON_MARK)]
         assert ours.startswith("0 */12 * * * ") and " watch" in ours and "someone else's" in "\n".join(lines)
+        assert "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/" in ours  # cron has no session bus of its own
         again = cli("schedule", "install", "--every", "6")  # replaces, never adds a second line
         lines = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout.splitlines()
         assert again.code == 0 and len([line for line in lines if line.endswith(CRON_MARK)]) == 1
