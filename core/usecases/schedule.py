@@ -208,7 +208,12 @@ class Installed:
 
 
 def _user_systemd() -> bool:
-    return shutil.which("systemctl") is not None and _run(["systemctl", "--user", "show-environment"]).returncode == 0
+    """Whether a systemd user manager runs for this user (its private socket is there; asking systemctl without one
+    makes D-Bus try to start one, noisily, in a container)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or (f"/run/user/{os.getuid()}" if hasattr(os, "getuid") else "")
+    if not runtime or not (Path(runtime) / "systemd" / "private").exists() or shutil.which("systemctl") is None:
+        return False
+    return _run(["systemctl", "--user", "show-environment"]).returncode == 0
 
 
 def _systemd_dir() -> Path:
