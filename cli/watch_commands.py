@@ -18,10 +18,7 @@ if TYPE_CHECKING:
     from core.storage.settings import ConnectorRecord, SalesforceAppRecord
     from core.usecases.watch import WatchResult
 
-#: The keyring entry of the webhook URL (it carries its own secret: never in argv, settings or a log).
-WEBHOOK_ENTRY = "watch-webhook-url"
-#: Or from the environment, for a scheduler that keeps its secrets there.
-WEBHOOK_ENV = "SFCW_WEBHOOK_URL"
+from core.defaults import WEBHOOK_ENTRY, WEBHOOK_ENV
 
 
 def _days(text: str) -> int:
@@ -70,7 +67,7 @@ def _webhook(cli: Cli) -> str:
 
 
 def watch(cli: Cli, args: argparse.Namespace) -> int:
-    from core.usecases.watch import WatchHistory, WatchRequest, WatchResult, send_webhook, watch
+    from core.usecases.watch import TEST_NOTIFICATION, WatchHistory, WatchRequest, WatchResult, send_webhook, watch
 
     request = WatchRequest(
         within_days=args.within,
@@ -83,7 +80,7 @@ def watch(cli: Cli, args: argparse.Namespace) -> int:
         send_webhook(
             webhook,
             WatchResult(checked_at="test", connectors=()),
-            text="Test notification from the Salesforce Connector Wizard's watch: notifications reach this channel.",
+            text=TEST_NOTIFICATION,
         )
         cli.say("Sent a test notification to the webhook.")
         return 0

@@ -72,3 +72,8 @@ class Timings(NamedTuple):
 
 
 TIMINGS = Timings()
+
+#: The keyring entry of the watch's webhook URL (it carries its own secret: never argv, settings or a log),
+#: and the environment variable a scheduler may hold it in instead.
+WEBHOOK_ENTRY = "watch-webhook-url"
+WEBHOOK_ENV = "SFCW_WEBHOOK_URL"

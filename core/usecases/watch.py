@@ -30,6 +30,8 @@ from core.text import server_text
 from core.unstructured.client import PlatformClient, SourceConnector
 from core.unstructured.inventory import explain_check_failure
 
+TEST_NOTIFICATION = "Test notification from the Salesforce Connector Wizard's watch: notifications reach this channel."
+
 #: The file beside the settings that keeps the last watches (never a secret).
 HISTORY_FILE = "watch.json"
 #: How many watches the history keeps.

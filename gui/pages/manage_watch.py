@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -23,6 +24,7 @@ from gui.widgets import MessageLabel, describe
 from gui.workers import Task
 
 if TYPE_CHECKING:
+    from core.storage.secret_store import SecretStore
     from gui.api_access import ApiAccessForm
     from gui.pages.base import TaskPage
 
@@ -142,7 +144,9 @@ class WatchBox(QWidget):
 
     def open_schedule(self) -> None:
         self.dialog = ScheduleDialog(
-            self, has_kept_sign_in=any(a.sign_in_kept for a in self.page.context.settings.salesforce_apps)
+            self,
+            has_kept_sign_in=any(a.sign_in_kept for a in self.page.context.settings.salesforce_apps),
+            store=self.page.context.store,
         )
         self.dialog.open()
 
@@ -150,8 +154,9 @@ class WatchBox(QWidget):
 class ScheduleDialog(QDialog):
     """How often the OS runs the watch, whether it notifies and rotates; installed or removed off the GUI thread."""
 
-    def __init__(self, parent: QWidget, *, has_kept_sign_in: bool) -> None:
+    def __init__(self, parent: QWidget, *, has_kept_sign_in: bool, store: SecretStore) -> None:
         super().__init__(parent)
+        self.store = store
         self.setWindowTitle(self.tr("Schedule checks"))
         self.every = QSpinBox()
         self.every.setRange(1, 168)
@@ -167,12 +172,26 @@ class ScheduleDialog(QDialog):
                     "Needs a kept Salesforce sign-in: rotate once with it kept, or setup-salesforce --remember-sign-in."
                 )
             )
+        self.webhook = QLineEdit()
+        self.webhook.setEchoMode(QLineEdit.EchoMode.Password)  # it carries its own secret
+        self.webhook.setPlaceholderText(self.tr("kept in your keyring; paste a new one to replace it"))
+        describe(
+            self.webhook, "Webhook URL", "A team channel's incoming webhook (Slack, Teams, Mattermost, Google Chat)"
+        )
+        self.test_button = QPushButton(self.tr("Send a &test notification"))
+        describe(self.test_button, "Send a test notification", "Keep the webhook and post a test message to it")
         self.state = MessageLabel()
         form = QFormLayout()
         every_label = QLabel(self.tr("Check &every:"))
         every_label.setBuddy(self.every)
         form.addRow(every_label, self.every)
         form.addRow("", self.notify)
+        webhook_label = QLabel(self.tr("&Webhook:"))
+        webhook_label.setBuddy(self.webhook)
+        webhook_row = QHBoxLayout()
+        webhook_row.addWidget(self.webhook, 1)
+        webhook_row.addWidget(self.test_button)
+        form.addRow(webhook_label, webhook_row)
         form.addRow("", self.rotate)
         buttons = QDialogButtonBox()
         self.install_button = buttons.addButton(self.tr("&Install"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -182,6 +201,7 @@ class ScheduleDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.state)
         layout.addWidget(buttons)
+        self.test_button.clicked.connect(self.send_test)
         self.install_button.clicked.connect(self.install)
         self.remove_button.clicked.connect(self.remove)
         buttons.rejected.connect(self.reject)
@@ -189,9 +209,10 @@ class ScheduleDialog(QDialog):
         self._run(self._status_now)
 
     def _run(self, work: Callable[[], str]) -> None:
+        """Run ``work`` off the GUI thread; only the newest task's answer is shown (an older one may end later)."""
         self._task = task = Task(work)
-        task.succeeded.connect(self._said)
-        task.failed.connect(lambda error: self.state.show_error(str(error)))
+        task.succeeded.connect(lambda text: self._said(text) if task is self._task else None)
+        task.failed.connect(lambda error: self.state.show_error(str(error)) if task is self._task else None)
         task.start()
 
     @staticmethod
@@ -202,6 +223,32 @@ class ScheduleDialog(QDialog):
 
     def _said(self, text: str) -> None:
         self.state.show_info(text)
+
+    def send_test(self) -> None:
+        """Keep the webhook typed here (if any) in the keyring, then post the test message to the kept one."""
+        from core.defaults import WEBHOOK_ENTRY
+        from core.usecases.watch import TEST_NOTIFICATION, WatchResult, send_webhook
+
+        store = self.store
+        typed = self.webhook.text().strip()
+
+        def send() -> str:
+            from core.errors import InvalidInputError
+            from core.logs import register_secret
+            from core.transport import require_safe_url
+
+            if typed:
+                require_safe_url(typed, what="webhook URL")
+                store.set(WEBHOOK_ENTRY, typed)
+            url = store.get(WEBHOOK_ENTRY) or ""
+            if not url:
+                raise InvalidInputError("No webhook is kept yet: paste the channel's webhook URL above.")
+            register_secret(url)
+            send_webhook(url, WatchResult(checked_at="test", connectors=()), text=TEST_NOTIFICATION)
+            return "Sent a test notification; the webhook is kept in your keyring."
+
+        self.webhook.clear()
+        self._run(send)
 
     def install(self) -> None:
         from core.usecases import schedule

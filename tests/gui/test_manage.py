@@ -245,3 +245,34 @@ def test_check_all_now_shows_what_each_connector_has_and_keeps_the_watch(
     last = manage.watch.last.text()
     assert "Last checked" in last and "1 failing" in last and "Nightly CRM" in last and "verify --categories" in last
     assert WatchHistory.load().last(connector_id) is not None
+
+
+def test_schedule_checks_keeps_the_webhook_in_the_keyring_and_sends_a_test_notification(
+    person: Person,
+    platform: FakePlatform,
+    httpserver,
+    memory_keyring,  # type: ignore[no-untyped-def]
+) -> None:
+    from core.defaults import WEBHOOK_ENTRY
+    from tests.core.test_watch import Webhook
+
+    hook = Webhook(httpserver)
+    person.wizard.context.settings.api_url = platform.api_url
+    person.click(person.wizard.welcome_page.manage_radio)
+    person.next()
+    manage = person.wizard.manage_page
+    person.click(manage.watch.schedule_button)
+    dialog = manage.watch.dialog
+    assert dialog is not None and dialog.isVisible()
+    assert not dialog.rotate.isEnabled()  # no kept Salesforce sign-in here: it says how to keep one
+    person.type(dialog.webhook, hook.url)
+    person.click(dialog.test_button)
+    person.qtbot.waitUntil(
+        lambda: "Sent a test notification" in dialog.state.text() or dialog.state.kind == "error", timeout=10000
+    )
+    assert "Sent a test notification" in dialog.state.text(), dialog.state.text()
+    [body] = hook.bodies
+    assert "Test notification" in str(body["text"])
+    assert dialog.webhook.text() == "" and "secret-part" not in dialog.state.text()
+    assert person.wizard.context.store.get(WEBHOOK_ENTRY) == hook.url
+    dialog.close()
