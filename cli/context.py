@@ -189,6 +189,14 @@ class Cli:
                 connector = shlex.quote(entry.connector_id)
                 self.note(f"  To finish it: rotate {connector} --auto (it checks which key is live first).")
 
+    def read_secret_line(self, prompt: str) -> str:
+        """One secret typed at a hidden prompt, or one line of standard input (scripts); stripped."""
+        if self.stdin.isatty():
+            import getpass
+
+            return getpass.getpass(prompt).strip()
+        return self.stdin.readline().strip()
+
     def record(self, change: SettingsChange) -> None:
         """Apply what a use case says to record, and save (this thread is the only one that does)."""
         settings = self.load_settings()

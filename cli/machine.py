@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import TYPE_CHECKING
 
 from cli.command import Command, web_address
@@ -35,11 +34,7 @@ def doctor(cli: Cli, args: argparse.Namespace) -> int:
 def set_api_key(cli: Cli, args: argparse.Namespace) -> int:
     from core.storage.secret_store import API_KEY_NAME
 
-    if cli.stdin.isatty():
-        value = getpass.getpass("Unstructured API key (input hidden): ")
-    else:
-        value = cli.stdin.readline()
-    value = value.strip()
+    value = cli.read_secret_line("Unstructured API key (input hidden): ")
     if not value:
         raise InvalidInputError("No API key was given; nothing was stored.")
     cli.store.set(API_KEY_NAME, value)

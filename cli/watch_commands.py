@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -167,11 +166,7 @@ def set_webhook_arguments(p: argparse.ArgumentParser) -> None:
 def set_webhook(cli: Cli, args: argparse.Namespace) -> int:
     from core.transport import require_safe_url
 
-    if cli.stdin.isatty():
-        value = getpass.getpass("Webhook URL for notifications (input hidden): ")
-    else:
-        value = cli.stdin.readline()
-    value = value.strip()
+    value = cli.read_secret_line("Webhook URL for notifications (input hidden): ")
     if not value:
         if args.remove:
             cli.store.delete(WEBHOOK_ENTRY)
