@@ -10,6 +10,7 @@ logs in through My Domain but login.salesforce.com (the connector's host) keeps 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
@@ -197,6 +198,8 @@ class SalesforceAutoPage(TaskPage):
         draft = self.context.draft
         if not self.username.text():
             self.username.setText(draft.username or self.context.settings.username)
+        if self._restore_proof():
+            return
         self._offer_to_wait_again()
         if draft.app_name != self.app_name.text():  # finishing an unfinished set-up of another app (Manage)
             self.app_name.setText(draft.app_name)
@@ -204,6 +207,32 @@ class SalesforceAutoPage(TaskPage):
 
     def isComplete(self) -> bool:
         return self.done and not self.is_busy()
+
+    def _restore_proof(self) -> bool:
+        """Resumed after the login was proved (closed on a later step): the page as it was, proof and consumer key
+        kept; nothing to sign in to or create again. False when there is no such proof for this draft."""
+        from core.salesforce.login import LoginResult
+
+        if self.done:
+            return True
+        saved = self.context.settings.wizard.get("proved_login")
+        consumer_key = self.context.draft.consumer_key or self.context.settings.consumer_key
+        if not isinstance(saved, dict) or not consumer_key or saved.get("consumer_key") != consumer_key:
+            return False
+        try:
+            login = LoginResult(
+                **{
+                    k: str(saved.get(k) or "")
+                    for k in ("username", "display_name", "user_id", "org_id", "instance_url", "login_url")
+                }
+            )
+        except TypeError:
+            return False
+        self.consumer_key.set_value(consumer_key)
+        self.consumer_key.show()
+        self.consumer_key_label.show()
+        self._proved(login.username or self.context.settings.username, consumer_key, login)
+        return True
 
     def nextId(self) -> int:
         return int(PageId.UNSTRUCTURED)
@@ -416,6 +445,8 @@ class SalesforceAutoPage(TaskPage):
         self.wait_button.hide()
         settings = self.context.settings
         settings.wizard.pop("app_consumer_key", None)
+        # What Resume restores after a close on a later step: the proof, not a set-up to sign in to again.
+        settings.wizard["proved_login"] = {"consumer_key": consumer_key, **dataclasses.asdict(login)}
         self.context.login = login
         self.context.draft.username, self.context.draft.consumer_key = username, consumer_key
         settings.username, settings.consumer_key = username, consumer_key

@@ -679,3 +679,37 @@ def test_both_waits_say_how_long_what_salesforce_says_and_that_it_is_normal(qtbo
     assert "normal while Salesforce applies the new app" in setup and "up to 10 minutes for a Connected App" in setup
     rotation = wait_words(Waiting(12.0, "invalid_grant: invalid assertion"), what="certificate")
     assert "12 seconds so far" in rotation and "normal while Salesforce applies the new certificate" in rotation
+
+
+def test_resume_after_the_login_was_proved_lands_past_the_set_up_with_the_proof_kept(
+    person: Person, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser, memory_keyring
+) -> None:
+    """Desktop round 3, item 3: Resume stopped at a reset set-up page whose sign-in was then refused ("already exists")."""
+    from core.storage.secret_store import SecretStore
+    from gui.app import build_wizard
+    from gui.context import WizardContext
+
+    reach_auto_page(person, tmp_path, org)
+    page = person.wizard.salesforce_auto_page
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(page.isComplete, timeout=15000)
+    consumer_key = org.org_apps["Unstructured_Connector"].consumer_key
+    person.next()
+    assert person.at(PageId.UNSTRUCTURED)
+    person.wizard.context.save_settings()  # closed here
+
+    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
+    again.context.timings = person.wizard.context.timings
+    person.qtbot.addWidget(again)
+    again.show()
+    returning = Person(person.qtbot, again)
+    returning.click(again.welcome_page.resume_button)
+    person.qtbot.waitUntil(lambda: returning.at(PageId.UNSTRUCTURED), timeout=10000)
+    auto = again.salesforce_auto_page
+    assert auto.isComplete() and auto.consumer_key.value() == consumer_key
+    assert again.context.login is not None and again.context.login.username == USERNAME
+    assert len(org.org_apps) == 1  # nothing signed in to or created again
+    again._close_now()
