@@ -35,7 +35,7 @@ from core.errors import (
     SalesforceLoginError,
     SecretStoreError,
 )
-from core.salesforce.login import LoginCause, verify_jwt_login
+from core.salesforce.login import LoginCause
 from core.salesforce.metadata import CONNECTED_APP, ECA, AppSpec, app_kind, certificate_package, validate_api_name
 from core.salesforce.org import OrgClient
 from core.steps.journal import Journal, describe, new_entry, run_lock
@@ -494,12 +494,15 @@ def finish_rotation(
         ) from exc
     new_key = KeyBundle(private_key_pem=text.encode("ascii"), cert_pem=None)
     try:
-        verify_jwt_login(
+        # As the rotation itself waits: Salesforce may still be applying the new certificate (finished at once
+        # after a stop, the answer is "not yet", not "refused").
+        run.progress(StepStarted(Step.LOGIN))
+        wait_for_connector_login(
             username=entry.username,
             consumer_key=entry.consumer_key,
             private_key=new_key.private_key_pem,
             login_url=entry.login_url or CONNECTOR_LOGIN_URL,
-            timeout=run.timings.http_timeout,
+            run=run,
         )
     except SalesforceLoginError as exc:
         if LoginCause(exc.cause) is not LoginCause.WRONG_CERTIFICATE:
