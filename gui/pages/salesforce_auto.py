@@ -335,6 +335,8 @@ class SalesforceAutoPage(TaskPage):
                 settings.username = getattr(event.change, "username", settings.username)
                 settings.consumer_key = consumer_key
                 settings.wizard["app_consumer_key"] = consumer_key
+                # Which key the app trusts: a later key (the first one lost) can never prove its login.
+                settings.wizard["app_certificate"] = self._certificate_fingerprint()
                 self.context.save_settings()
                 self.consumer_key.set_value(consumer_key)
                 self.consumer_key.show()
@@ -392,9 +394,28 @@ class SalesforceAutoPage(TaskPage):
         consumer_key = str(settings.wizard.get("app_consumer_key") or "")
         return settings.salesforce_app(consumer_key) if consumer_key and not self.done else None
 
+    def _certificate_fingerprint(self) -> str:
+        """The SHA-256 fingerprint of the certificate of the key this session holds ("" without one)."""
+        from core.crypto.keypair import fingerprint_sha256, load_certificate
+
+        bundle = self.context.bundle
+        return fingerprint_sha256(load_certificate(bundle.cert_pem)) if bundle and bundle.cert_pem else ""
+
     def _offer_to_wait_again(self) -> None:
         app = self.created_app()
         if app is None or self.is_busy():
+            return
+        trusted = str(self.context.settings.wizard.get("app_certificate") or "")
+        if trusted and self._certificate_fingerprint() not in ("", trusted):
+            self.wait_button.hide()  # a wait that can never end: this key is not the one the app trusts
+            self.message.show_warning(
+                self.tr(
+                    "The app {0} was created last time for a key that is no longer here: this key's certificate is "
+                    "not the one the app trusts, so waiting cannot prove the connector's login. Remove the app under "
+                    "Manage connectors (Advanced, Remove app) and set it up again with this key, or put the old "
+                    "key back (Import on the key step)."
+                ).format(app.app_name)
+            )
             return
         self.username.setText(app.username)
         self.consumer_key.set_value(app.consumer_key)

@@ -713,3 +713,45 @@ def test_resume_after_the_login_was_proved_lands_past_the_set_up_with_the_proof_
     assert again.context.login is not None and again.context.login.username == USERNAME
     assert len(org.org_apps) == 1  # nothing signed in to or created again
     again._close_now()
+
+
+def test_after_a_lost_key_the_set_up_offers_the_way_out_not_a_wait_that_cannot_end(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring
+) -> None:
+    """Desktop round 3, item 11: the app trusts the lost key's certificate; a new key can never prove its login."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.storage.secret_store import SecretStore
+    from gui.app import build_wizard
+    from gui.context import WizardContext
+
+    reach_auto_page(person, tmp_path, org)
+    person.wizard.context.timings = person.wizard.context.timings._replace(login_wait=600.0)
+    page = person.wizard.salesforce_auto_page
+    org.never_propagates = True
+    person.click(page.sign_in_button)
+    sign_in_in_the_browser(person, browser)
+    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
+    person.click(page.create_button)
+    person.qtbot.waitUntil(lambda: "Salesforce still says" in page.busy.status.text(), timeout=10000)
+    person.wizard.reject()
+    box = person.wizard.close_box
+    assert box is not None
+    box.done(QMessageBox.StandardButton.Close.value)
+    memory_keyring.entries.clear()  # the key is lost meanwhile
+
+    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
+    again.context.timings = person.wizard.context.timings
+    person.qtbot.addWidget(again)
+    again.show()
+    returning = Person(person.qtbot, again)
+    returning.click(again.welcome_page.resume_button)
+    person.qtbot.waitUntil(lambda: returning.at(PageId.KEY), timeout=10000)
+    returning.generate_key(tmp_path / "new-keys")  # a new key: not the one the app trusts
+    returning.next()
+    returning.next()
+    assert returning.at(PageId.SALESFORCE_AUTO)
+    auto = again.salesforce_auto_page
+    assert not auto.wait_button.isVisible() and auto.message.kind == "warning"
+    assert "no longer here" in auto.message.text() and "Remove app" in auto.message.text()
+    again._close_now()
