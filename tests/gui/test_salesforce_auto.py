@@ -738,6 +738,7 @@ def test_after_a_lost_key_the_set_up_offers_the_way_out_not_a_wait_that_cannot_e
     box = person.wizard.close_box
     assert box is not None
     box.done(QMessageBox.StandardButton.Close.value)
+    page.cancel_task()  # as the process would end on a real close: no wait left polling in the pool for later tests
     memory_keyring.entries.clear()  # the key is lost meanwhile
 
     again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
@@ -755,3 +756,6 @@ def test_after_a_lost_key_the_set_up_offers_the_way_out_not_a_wait_that_cannot_e
     assert not auto.wait_button.isVisible() and auto.message.kind == "warning"
     assert "no longer here" in auto.message.text() and "Remove app" in auto.message.text()
     again._close_now()
+    from PySide6.QtCore import QThreadPool
+
+    assert QThreadPool.globalInstance().waitForDone(10000)  # nothing of this test still runs for the next ones
