@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -225,14 +226,10 @@ class _Once:
     """Each key's value made once, whichever thread asks first; the others wait for it (errors too)."""
 
     def __init__(self) -> None:
-        import threading
-
         self._lock = threading.Lock()
         self._made: dict[Any, Any] = {}
 
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        import threading
-
         with self._lock:
             slot = self._made.get(key)
             if slot is None:

@@ -47,7 +47,7 @@ def last_watch_words(history: WatchHistory) -> str:
         if status != Status.OK.value and isinstance(findings, list) and findings:
             first = findings[0] if isinstance(findings[0], dict) else {}
             problems.append(f"{seen.get('name') or connector_id}: {first.get('message', '')}")
-    when = str(last.get("checked_at", ""))[:16].replace("T", " ")
+    when = history.last_checked()[:16].replace("T", " ")
     summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no connector"
     return f"Last checked {when} UTC: {summary}." + ("".join(f"\n{p}" for p in problems[:5]))
 
