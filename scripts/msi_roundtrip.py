@@ -259,6 +259,25 @@ def roundtrip() -> int:
               run.returncode == 0 and written.exists() and b"PRIVATE KEY" in written.read_bytes(),
               run.stdout)  # fmt: skip
 
+    # --- the scheduled watch through Task Scheduler (issue 29) ----------------------------------------
+    with tempfile.TemporaryDirectory(prefix="sfcw-msi-home-") as home:
+        env = {"SFCW_HOME": wine_build.windows_path(home)}
+        sfcw = rf"{folder_windows}sfcw.exe"
+        run = wine([sfcw, "schedule", "install", "--every", "6"], env=env)
+        task = wine_build.PREFIX / "drive_c" / "windows" / "system32" / "tasks" / f"{APP_NAME} watch"
+        stored = task.read_text(encoding="utf-8-sig", errors="replace") if task.exists() else ""
+        check("schtasks /Create /XML accepts the watch's task: schedule install",
+              run.returncode == 0 and "Task Scheduler task" in run.stdout and "<StartWhenAvailable>true" in stored,
+              run.stdout + stored)  # fmt: skip
+        # What Wine 8's Task Scheduler keeps of it: the description and the settings (StartWhenAvailable,
+        # ExecutionTimeLimit, MultipleInstancesPolicy); it drops the trigger, the principal and the Exec
+        # action (not implemented in Wine), so the task is registered but never runs here.
+        run = wine([sfcw, "schedule", "status"], env=env)
+        check("schedule status finds the task", run.returncode == 0 and "Installed as a Task Scheduler task" in run.stdout,
+              run.stdout)  # fmt: skip
+        run = wine([sfcw, "schedule", "remove"], env=env)
+        check("schedule remove deletes it", run.returncode == 0 and not task.exists(), run.stdout)
+
     # --- upgrade ---------------------------------------------------------------------------------------
     log = MSI_DIR / "upgrade.log"
     answer = wine(["msiexec", "/i", wine_build.windows_path(second), "/qn", "/l*v", wine_build.windows_path(log)])
