@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from cli.command import Command, web_address
 from core import defaults
-from core.errors import AppError, InvalidInputError
+from core.errors import AppError, InvalidInputError, SecretStoreError
 
 if TYPE_CHECKING:
     from cli.context import Cli
@@ -50,6 +50,11 @@ def watch_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--api-url", default=None, action=web_address("API URL"))
     p.add_argument("--no-count", action="store_true", help="log in as each connector, but count no categories")
+    p.add_argument(
+        "--unattended",
+        action="store_true",
+        help="never prompt (the scheduled run): a locked keyring is reported, never unlocked",
+    )
 
 
 def _webhook(cli: Cli) -> str:
@@ -74,7 +79,17 @@ def watch(cli: Cli, args: argparse.Namespace) -> int:
         login_url=args.login_url,
         count=not args.no_count,
     ).validated()
-    webhook = _webhook(cli) if args.notify or args.test_notification else ""
+    if args.unattended:
+        cli.store.never_prompt = True
+    webhook = ""
+    unsent = ""  # why a due notification cannot go out: this watch is then not the one the next compares with
+    if args.test_notification:
+        webhook = _webhook(cli)
+    elif args.notify:
+        try:
+            webhook = _webhook(cli)
+        except SecretStoreError as exc:  # e.g. locked: watch all the same, and notify when it can be read
+            unsent = f"the webhook could not be read: {exc}"
     if args.test_notification:
         send_webhook(
             webhook,
@@ -101,8 +116,11 @@ def watch(cli: Cli, args: argparse.Namespace) -> int:
             send_webhook(webhook, result)
             result = _notified(result)
         except AppError as exc:
-            cli.note(f"warning: the notification was not sent: {exc}")
-    history.add(result)
+            unsent = str(exc)
+    unsent = unsent if args.notify and result.changed and not result.notified else ""
+    if unsent:
+        cli.note(f"warning: the notification was not sent ({unsent}); the next watch tells these changes again")
+    history.add(result, unsent=bool(unsent))
     try:
         history.save()
     except AppError as exc:

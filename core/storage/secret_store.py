@@ -135,9 +135,18 @@ class _Index:
 class SecretStore:
     """Get, set and delete named secrets in one keyring service, chunked to fit any backend."""
 
-    def __init__(self, backend: keyring.backend.KeyringBackend | None = None, *, service: str = SERVICE) -> None:
+    def __init__(
+        self,
+        backend: keyring.backend.KeyringBackend | None = None,
+        *,
+        service: str = SERVICE,
+        never_prompt: bool = False,
+    ) -> None:
         self._backend = backend
         self.service = service
+        #: An unattended run (the scheduled watch): a locked keyring is refused with a sentence instead of
+        #: being unlocked, which would show the desktop's unlock prompt and wait for someone to answer it.
+        self.never_prompt = never_prompt
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
@@ -179,6 +188,13 @@ class SecretStore:
         backend's own error (not locked, not missing) is tried again briefly: Secret Service answers
         "Item does not exist" when another writer replaces an entry between its search and its use."""
         errors = _errors()
+        if self.never_prompt and would_prompt(self.backend):
+            raise SecretStoreError(
+                f"The keyring is locked, so the secret could not be {action}: an unattended run never unlocks it "
+                "(that would show an unlock prompt and wait for an answer).",
+                hint="Unlock the keyring (log in to the desktop, or unlock it in your keyring app); the next run "
+                "reads it. On a desktop that locks the keyring with the screen, schedule runs while you are logged in.",
+            )
         for attempt in range(_BACKEND_ATTEMPTS):
             try:
                 return func(*args)
@@ -345,6 +361,33 @@ class SecretStore:
             return False
         except errors.KeyringError as exc:
             raise _as_store_error(exc, "deleted") from exc
+
+
+def would_prompt(backend: keyring.backend.KeyringBackend) -> bool:
+    """Whether using ``backend`` now would ask the user to unlock it, found out without unlocking anything.
+
+    Only the Secret Service (GNOME Keyring, KWallet's bridge, KeePassXC) prompts from a library call: keyring
+    unlocks a locked collection by showing the desktop's prompt and waiting. Its collection is asked for its
+    Locked property directly; a missing collection counts too (creating one prompts for a password).
+    Windows' Credential Manager never prompts; macOS's Keychain is unlocked with the login session."""
+    if not type(backend).__module__.startswith("keyring.backends.SecretService"):
+        return False
+    try:
+        import secretstorage
+        from secretstorage.exceptions import SecretStorageException
+    except ImportError:  # pragma: no cover - the backend itself needs it
+        return False
+    try:
+        connection = secretstorage.dbus_init()
+    except SecretStorageException:
+        return False  # no bus: the backend's own call fails with its own sentence, and prompts nothing
+    try:
+        path = getattr(backend, "preferred_collection", None) or secretstorage.collection.DEFAULT_COLLECTION
+        return bool(secretstorage.Collection(connection, path).is_locked())
+    except SecretStorageException:
+        return True
+    finally:
+        connection.close()
 
 
 def _as_store_error(exc: BaseException, action: str) -> SecretStoreError:

@@ -70,7 +70,7 @@ def watch_command(request: ScheduleRequest, *, frozen: bool | None = None, execu
         command = [str(sibling if sibling.exists() else program)]
     else:
         command = [executable, str(Path(__file__).resolve().parents[2] / "main.py")]
-    command.append("watch")
+    command += ["watch", "--unattended"]  # never a prompt: a locked keyring is reported, never unlocked
     if request.notify:
         command.append("--notify")
     if request.rotate_within_days is not None:

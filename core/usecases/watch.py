@@ -174,8 +174,11 @@ class WatchHistory:
         return cls([w for w in watches if isinstance(w, dict)] if isinstance(watches, list) else [])
 
     def last(self, connector_id: str) -> dict[str, Any] | None:
-        """What the last watch that saw this connector found."""
+        """What the last watch that saw this connector found, leaving out a watch whose due notification could not
+        go out (so the next one tells that change: a notification is never lost)."""
         for watch in reversed(self.watches):
+            if watch.get("unsent"):
+                continue
             seen = watch.get("connectors")
             if isinstance(seen, dict) and isinstance(seen.get(connector_id), dict):
                 found: dict[str, Any] = seen[connector_id]
@@ -185,10 +188,12 @@ class WatchHistory:
     def last_checked(self) -> str:
         return str(self.watches[-1].get("checked_at", "")) if self.watches else ""
 
-    def add(self, result: WatchResult) -> None:
+    def add(self, result: WatchResult, *, unsent: bool = False) -> None:
+        """Keep ``result``; ``unsent``: it had changes to tell and the notification could not go out."""
         self.watches.append(
             {
                 "checked_at": result.checked_at,
+                **({"unsent": True} if unsent else {}),
                 "connectors": {
                     c.id: {
                         "name": c.name,
@@ -318,7 +323,12 @@ def _salesforce_findings(
     from core.crypto.keypair import load_private_key
     from core.usecases.reading import survey_reading
 
-    key = inputs.key()
+    try:
+        key = inputs.key()
+    except AppError as exc:  # a keyring that is locked (an unattended run never unlocks it) or refuses
+        return [
+            Finding(Kind.LOGIN, Severity.WARNING, f"Its login was not tried: the private key could not be read. {exc}")
+        ], []
     if not key:
         return [], ["This computer does not keep the connector's private key, so its login was not tried here."]
     categories = connector.config.get("categories")

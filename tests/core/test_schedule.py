@@ -34,7 +34,7 @@ def test_an_interval_that_cannot_be_is_refused_before_anything_is_written(every:
 def test_the_command_runs_the_watch_as_asked() -> None:
     command = watch_command(REQUEST, frozen=False, executable="/usr/bin/python3")
     assert command[0] == "/usr/bin/python3" and command[1].endswith("main.py")
-    assert command[2:] == ["watch", "--notify", "--rotate-within", "14"]
+    assert command[2:] == ["watch", "--unattended", "--notify", "--rotate-within", "14"]  # never a prompt
     frozen = watch_command(REQUEST, frozen=True, executable="/opt/sfcw/salesforce-connector-wizard")
     assert frozen[0].endswith(("sfcw", "salesforce-connector-wizard")) and frozen[1] == "watch"
 

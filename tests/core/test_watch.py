@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,105 @@ def test_a_webhook_is_kept_in_the_keyring_never_in_argv_and_tested(
     [body] = webhook.bodies
     assert "Test notification" in str(body["text"])
     assert "secret-part" not in json.dumps(Settings.load().to_data())
+
+
+
+class Keyring:
+    """The test session's real GNOME Keyring: locked on demand (as after a keyring time-out or with the screen),
+    and unlocked as a new login does: its daemon stopped, D-Bus starts it again unlocked (scripts/dev.py)."""
+
+    def __init__(self) -> None:
+        import secretstorage
+
+        self.connection = secretstorage.dbus_init()
+
+    def is_locked(self) -> bool:
+        import secretstorage
+
+        try:
+            return bool(secretstorage.Collection(self.connection).is_locked())
+        except secretstorage.exceptions.SecretStorageException:
+            return True
+
+    def lock(self) -> None:
+        import secretstorage
+
+        secretstorage.Collection(self.connection).lock()
+        assert self.is_locked()
+
+    def log_in_again(self) -> None:
+        import os
+        import signal
+        import time
+
+        from jeepney import DBus, new_method_call
+
+        ask = new_method_call(DBus(), "GetConnectionUnixProcessID", "s", ("org.freedesktop.secrets",))
+        os.kill(int(self.connection.send_and_get_reply(ask).body[0]), signal.SIGTERM)
+        for _ in range(600):  # until the daemon D-Bus starts again answers, unlocked (a wait, not a timing assert)
+            time.sleep(0.1)
+            if not self.is_locked():
+                return
+        raise AssertionError("the keyring daemon did not come back unlocked")
+
+
+@pytest.fixture
+def keyring_session(monkeypatch: pytest.MonkeyPatch) -> Iterator[Keyring]:
+    """The real keyring instead of the tests' in-memory one: only the Secret Service prompts to unlock."""
+    import keyring
+
+    from tests.conftest import REAL_KEYRING
+
+    if not type(REAL_KEYRING).__module__.startswith("keyring.backends.SecretService"):
+        pytest.skip("only the Secret Service (Linux) unlocks with a prompt; Windows' Credential Manager never does")
+    keyring.set_keyring(REAL_KEYRING)  # the in-memory keyring is put back by conftest's fixture
+    session = Keyring()
+    try:
+        yield session
+    finally:
+        if session.is_locked():  # never leave the rest of the suite a locked keyring
+            session.log_in_again()
+        session.connection.close()
+        from core.defaults import WEBHOOK_ENTRY
+
+        for name in (WEBHOOK_ENTRY, private_key_name("watched")):  # what the test kept there
+            SecretStore(REAL_KEYRING).delete(name)
+
+
+def test_an_unattended_watch_never_unlocks_a_locked_keyring_and_tells_the_change_once_it_can(
+    org: FakeOrg,
+    keys: tuple[Path, Path],
+    platform: FakePlatform,
+    monkeypatch: pytest.MonkeyPatch,
+    httpserver: HTTPServer,
+    keyring_session: Keyring,
+) -> None:
+    from core.defaults import WEBHOOK_ENTRY
+
+    hook = Webhook(httpserver)
+    monkeypatch.delenv("SFCW_WEBHOOK_URL", raising=False)
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    SecretStore().set(WEBHOOK_ENTRY, hook.url)  # as set-webhook keeps it
+    workflow = platform.add_workflow("Nightly CRM", connector_id)
+    platform.add_job(workflow, "FAILED", message=QUERY_FAILED, created_at="2026-12-06T02:00:00+00:00")
+
+    keyring_session.lock()
+    code, result, err = _watch(platform, org, "--notify", "--unattended")
+    assert keyring_session.is_locked()  # nothing unlocked it, and no prompt was shown or waited for
+    found = _only(result)
+    kinds = {f["kind"]: f for f in found["findings"]}
+    assert code == 1 and kinds["run"]["severity"] == "failing"  # the rest of the watch still ran
+    assert kinds["login"]["severity"] == "warning" and "keyring is locked" in kinds["login"]["message"]
+    assert "never unlocks it" in kinds["login"]["message"]
+    assert found["changed"] is True and result["notified"] is False and hook.bodies == []
+    assert "the webhook could not be read" in err and "the next watch tells these changes again" in err
+
+    keyring_session.log_in_again()
+    code, result, err = _watch(platform, org, "--notify", "--unattended")
+    found = _only(result)
+    assert code == 1 and {f["kind"] for f in found["findings"]} == {"run"}  # the login is tried again, and passes
+    assert found["changed"] is True and result["notified"] is True  # the change the locked watch could not tell
+    [told] = hook.bodies
+    assert "is FAILING" in str(told["text"]) and "Nightly CRM" in str(told["text"])
+    code, result, err = _watch(platform, org, "--notify", "--unattended")
+    assert _only(result)["changed"] is False and len(hook.bodies) == 1  # told once
