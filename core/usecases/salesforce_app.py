@@ -752,6 +752,20 @@ def carry_out_setup(
     return SetupOutcome(result=result, login=login)
 
 
+def wait_again_for_login(
+    app: SalesforceAppRecord, private_key: str | bytes, *, fallback_login_url: str, run: Runtime | None = None
+) -> LoginResult:
+    """*Wait again* for the connector's first login through an app this computer set up, after a wait that ran
+    out: at the host the app was set up with (else ``fallback_login_url``), as the set-up's own wait does."""
+    return wait_for_connector_login(
+        username=app.username,
+        consumer_key=app.consumer_key,
+        private_key=private_key,
+        login_url=app.login_url or fallback_login_url,
+        run=run,
+    )
+
+
 def undo_failed_setup(prepared: PreparedSetup, failure: SetupFailed, *, journal: Journal | None = None) -> list[str]:
     """Remove what a failed :func:`carry_out_setup` created; returns what could not be removed.
 

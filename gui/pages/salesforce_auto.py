@@ -432,20 +432,16 @@ class SalesforceAutoPage(TaskPage):
         )
 
     def _wait_again(self) -> None:
-        from core.steps.login_wait import wait_for_connector_login
+        from core.usecases.salesforce_app import wait_again_for_login
 
         app, bundle, context = self.created_app(), self.context.bundle, self.context
         if app is None or bundle is None:
             self.message.show_error(self.tr("Make or import the key whose certificate the app trusts first (step 2)."))
             return
-        login_url = app.login_url or self._login_url()
+        fallback = self._login_url()
         task = Task(
-            lambda: wait_for_connector_login(
-                username=app.username,
-                consumer_key=app.consumer_key,
-                private_key=bundle.private_key_pem,
-                login_url=login_url,
-                run=task.runtime(context.timings),
+            lambda: wait_again_for_login(
+                app, bundle.private_key_pem, fallback_login_url=fallback, run=task.runtime(context.timings)
             )
         )
         self.message.clear_message()
