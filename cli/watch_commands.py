@@ -41,7 +41,14 @@ def watch_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"post what changed to the webhook kept by set-webhook (or in {WEBHOOK_ENV})",
     )
-    p.add_argument("--test-notification", action="store_true", help="post a test message to the webhook and stop")
+    p.add_argument(
+        "--desktop", action="store_true", help="show a desktop notification when something changed (this session)"
+    )
+    p.add_argument(
+        "--test-notification",
+        action="store_true",
+        help="send a test message and stop: to the webhook, and with --desktop on this desktop",
+    )
     p.add_argument(
         "--login-url",
         default=defaults.CONNECTOR_LOGIN_URL,
@@ -71,7 +78,7 @@ def _webhook(cli: Cli) -> str:
 
 
 def watch(cli: Cli, args: argparse.Namespace) -> int:
-    from core.usecases.watch import TEST_NOTIFICATION, WatchHistory, WatchRequest, WatchResult, send_webhook, watch
+    from core.usecases.watch import WatchHistory, WatchRequest, notification_text, send_webhook, watch
 
     request = WatchRequest(
         within_days=args.within,
@@ -81,23 +88,15 @@ def watch(cli: Cli, args: argparse.Namespace) -> int:
     ).validated()
     if args.unattended:
         cli.store.never_prompt = True
-    webhook = ""
-    unsent = ""  # why a due notification cannot go out: this watch is then not the one the next compares with
     if args.test_notification:
-        webhook = _webhook(cli)
-    elif args.notify:
+        return _test_notification(cli, webhook=args.notify or not args.desktop, desktop=args.desktop)
+    webhook = ""
+    unsent: list[str] = []  # why a channel could not tell; when none told, the next watch tells it again
+    if args.notify:
         try:
             webhook = _webhook(cli)
         except SecretStoreError as exc:  # e.g. locked: watch all the same, and notify when it can be read
-            unsent = f"the webhook could not be read: {exc}"
-    if args.test_notification:
-        send_webhook(
-            webhook,
-            WatchResult(checked_at="test", connectors=()),
-            text=TEST_NOTIFICATION,
-        )
-        cli.say("Sent a test notification to the webhook.")
-        return 0
+            unsent.append(f"the webhook could not be read: {exc}")
     client = cli.client(args.api_url)
     settings = cli.load_settings()
     history = WatchHistory.load()
@@ -111,22 +110,57 @@ def watch(cli: Cli, args: argparse.Namespace) -> int:
         rotate=rotate,
         timings=cli.timings,
     )
-    if webhook and result.changed:
-        try:
-            send_webhook(webhook, result)
-            result = _notified(result)
-        except AppError as exc:
-            unsent = str(exc)
-    unsent = unsent if args.notify and result.changed and not result.notified else ""
-    if unsent:
-        cli.note(f"warning: the notification was not sent ({unsent}); the next watch tells these changes again")
-    history.add(result, unsent=bool(unsent))
+    if result.changed:
+        if webhook:
+            try:
+                send_webhook(webhook, result)
+                result = _notified(result)
+            except AppError as exc:
+                unsent.append(str(exc))
+        if args.desktop:
+            from core import desktop_notice
+
+            try:
+                desktop_notice.show(DESKTOP_TITLE, notification_text(result))
+                result = _notified(result)
+            except AppError as exc:
+                unsent.append(str(exc))
+    for why in unsent:
+        cli.note(f"warning: a notification was not sent: {why}")
+    untold = bool((args.notify or args.desktop) and result.changed and not result.notified)
+    if untold:
+        cli.note("warning: no notification went out; the next watch tells these changes again")
+    history.add(result, unsent=untold)
     try:
         history.save()
     except AppError as exc:
         cli.note(f"warning: this watch could not be kept for the next one to compare with: {exc}")
     cli.emit(args, result.to_json(), _table(result))
     return 1 if result.failing else 0
+
+
+#: The title of a desktop notification; its text is the webhook's.
+DESKTOP_TITLE = "Salesforce connectors changed"
+
+
+def _test_notification(cli: Cli, *, webhook: bool, desktop: bool) -> int:
+    """Send the test message through each channel asked for; 0 when every one took it."""
+    from core.usecases.watch import TEST_NOTIFICATION, WatchResult, send_webhook
+
+    failed = 0
+    if webhook:
+        send_webhook(_webhook(cli), WatchResult(checked_at="test", connectors=()), text=TEST_NOTIFICATION)
+        cli.say("Sent a test notification to the webhook.")
+    if desktop:
+        from core import desktop_notice
+
+        try:
+            desktop_notice.show("Test notification", TEST_NOTIFICATION)
+            cli.say("Showed a test notification on this desktop.")
+        except AppError as exc:
+            cli.note(f"error: {exc}")
+            failed = 1
+    return failed
 
 
 def _notified(result: WatchResult) -> WatchResult:
@@ -203,6 +237,7 @@ def schedule_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("install", "status", "remove"), help="what to do with the schedule")
     p.add_argument("--every", type=_hours, default=None, help="install: run the watch every this many hours (1-168)")
     p.add_argument("--notify", action="store_true", help="install: the watch posts changes to the kept webhook")
+    p.add_argument("--desktop", action="store_true", help="install: the watch shows changes as desktop notifications")
     p.add_argument("--rotate-within", type=_days, default=None, help="install: rotate due certificates unattended")
     p.add_argument("--api-url", default=None, action=web_address("API URL"))
     p.add_argument("--print", action="store_true", help="install: print what would be installed; change nothing")
@@ -230,6 +265,7 @@ def schedule(cli: Cli, args: argparse.Namespace) -> int:
     request = jobs.ScheduleRequest(
         every_hours=args.every,
         notify=args.notify,
+        desktop=args.desktop,
         rotate_within_days=args.rotate_within,
         api_url=args.api_url or "",
     ).validated()

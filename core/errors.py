@@ -194,3 +194,7 @@ class RotationIncomplete(AppError):
 
 class UsageError(InvalidInputError):
     """The command line was not understood (an unknown command or option, a missing argument)."""
+
+
+class DesktopNoticeError(AppError):
+    """The desktop did not take a notification (no notification service in this session, or it refused)."""

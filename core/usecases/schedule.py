@@ -44,6 +44,7 @@ class ScheduleRequest:
 
     every_hours: int
     notify: bool = False
+    desktop: bool = False
     rotate_within_days: int | None = None
     api_url: str = ""
 
@@ -73,6 +74,8 @@ def watch_command(request: ScheduleRequest, *, frozen: bool | None = None, execu
     command += ["watch", "--unattended"]  # never a prompt: a locked keyring is reported, never unlocked
     if request.notify:
         command.append("--notify")
+    if request.desktop:
+        command.append("--desktop")
     if request.rotate_within_days is not None:
         command += ["--rotate-within", str(request.rotate_within_days)]
     if request.api_url:

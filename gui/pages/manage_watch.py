@@ -164,27 +164,31 @@ class ScheduleDialog(QDialog):
         self.every.setSuffix(self.tr(" hours"))
         describe(self.every, "Check every", "How many hours between two checks (1 to 168)")
         self.notify = QCheckBox(self.tr("&Notify the kept webhook when something changes"))
+        self.desktop = QCheckBox(self.tr("Show a &desktop notification when something changes"))
+        self.desktop.setChecked(True)
         self.rotate = QCheckBox(self.tr("&Rotate automatically 14 days before a certificate ends"))
         self.rotate.setEnabled(has_kept_sign_in)
-        if not has_kept_sign_in:
-            self.rotate.setToolTip(
-                self.tr(
-                    "Needs a kept Salesforce sign-in: rotate once with it kept, or setup-salesforce --remember-sign-in."
-                )
-            )
+        self.rotate_hint = QLabel(self.tr("Needs a kept Salesforce sign-in: rotate once in Manage with it kept."))
+        self.rotate_hint.setToolTip(self.tr("Or on the command line: setup-salesforce --remember-sign-in."))
+        self.rotate_hint.setVisible(not has_kept_sign_in)  # said on the dialog, not only in a tooltip
         self.webhook = QLineEdit()
         self.webhook.setEchoMode(QLineEdit.EchoMode.Password)  # it carries its own secret
-        self.webhook.setPlaceholderText(self.tr("kept in your keyring; paste a new one to replace it"))
+        self.webhook.setPlaceholderText(self.tr("paste to replace the kept one"))
         describe(
             self.webhook, "Webhook URL", "A team channel's incoming webhook (Slack, Teams, Mattermost, Google Chat)"
         )
         self.test_button = QPushButton(self.tr("Send a &test notification"))
-        describe(self.test_button, "Send a test notification", "Keep the webhook and post a test message to it")
+        describe(
+            self.test_button,
+            "Send a test notification",
+            "Show a test notification on this desktop (when ticked) and post one to the webhook (when kept)",
+        )
         self.state = MessageLabel()
         form = QFormLayout()
         every_label = QLabel(self.tr("Check &every:"))
         every_label.setBuddy(self.every)
         form.addRow(every_label, self.every)
+        form.addRow("", self.desktop)
         form.addRow("", self.notify)
         webhook_label = QLabel(self.tr("&Webhook:"))
         webhook_label.setBuddy(self.webhook)
@@ -193,6 +197,7 @@ class ScheduleDialog(QDialog):
         webhook_row.addWidget(self.test_button)
         form.addRow(webhook_label, webhook_row)
         form.addRow("", self.rotate)
+        form.addRow("", self.rotate_hint)
         buttons = QDialogButtonBox()
         self.install_button = buttons.addButton(self.tr("&Install"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.remove_button = buttons.addButton(self.tr("Re&move"), QDialogButtonBox.ButtonRole.DestructiveRole)
@@ -225,27 +230,41 @@ class ScheduleDialog(QDialog):
         self.state.show_info(text)
 
     def send_test(self) -> None:
-        """Keep the webhook typed here (if any) in the keyring, then post the test message to the kept one."""
+        """A test notification on this desktop (when ticked), and to the webhook: the one typed here (kept in the
+        keyring first) or the kept one, when there is one or the webhook is ticked."""
         from core.defaults import WEBHOOK_ENTRY
         from core.usecases.watch import TEST_NOTIFICATION, WatchResult, send_webhook
 
         store = self.store
         typed = self.webhook.text().strip()
+        desktop, notify = self.desktop.isChecked(), self.notify.isChecked()
 
         def send() -> str:
-            from core.errors import InvalidInputError
+            from core import desktop_notice
+            from core.errors import AppError, InvalidInputError
             from core.logs import register_secret
             from core.transport import require_safe_url
 
+            said, failed = [], []
+            if desktop:
+                try:
+                    desktop_notice.show("Test notification", TEST_NOTIFICATION)
+                    said.append("Showed a test notification on this desktop.")
+                except AppError as exc:
+                    failed.append(str(exc))
             if typed:
                 require_safe_url(typed, what="webhook URL")
                 store.set(WEBHOOK_ENTRY, typed)
-            url = store.get(WEBHOOK_ENTRY) or ""
-            if not url:
-                raise InvalidInputError("No webhook is kept yet: paste the channel's webhook URL above.")
-            register_secret(url)
-            send_webhook(url, WatchResult(checked_at="test", connectors=()), text=TEST_NOTIFICATION)
-            return "Sent a test notification; the webhook is kept in your keyring."
+            url = (store.get(WEBHOOK_ENTRY) or "") if typed or notify or not desktop else ""
+            if url:
+                register_secret(url)
+                send_webhook(url, WatchResult(checked_at="test", connectors=()), text=TEST_NOTIFICATION)
+                said.append("Sent a test notification to the webhook (kept in your keyring).")
+            elif notify or not desktop:
+                failed.append("No webhook is kept yet: paste the channel's webhook URL above.")
+            if failed:
+                raise InvalidInputError(" ".join([*said, *failed]))
+            return " ".join(said)
 
         self.webhook.clear()
         self._run(send)
@@ -256,6 +275,7 @@ class ScheduleDialog(QDialog):
         request = schedule.ScheduleRequest(
             every_hours=self.every.value(),
             notify=self.notify.isChecked(),
+            desktop=self.desktop.isChecked(),
             rotate_within_days=14 if self.rotate.isChecked() else None,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,7 +224,6 @@ def test_a_webhook_is_kept_in_the_keyring_never_in_argv_and_tested(
     assert "secret-part" not in json.dumps(Settings.load().to_data())
 
 
-
 class Keyring:
     """The test session's real GNOME Keyring: locked on demand (as after a keyring time-out or with the screen),
     and unlocked as a new login does: its daemon stopped, D-Bus starts it again unlocked (scripts/dev.py)."""
@@ -323,3 +323,36 @@ def test_an_unattended_watch_never_unlocks_a_locked_keyring_and_tells_the_change
     assert "is FAILING" in str(told["text"]) and "Nightly CRM" in str(told["text"])
     code, result, err = _watch(platform, org, "--notify", "--unattended")
     assert _only(result)["changed"] is False and len(hook.bodies) == 1  # told once
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the freedesktop Notifications service is Linux's")
+def test_desktop_notifications_show_a_change_once_and_a_desktop_without_the_service_is_told_later(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes.notifications import NotificationService
+
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    with NotificationService() as desktop:
+        run = cli("watch", "--test-notification", "--desktop")
+        assert run.code == 0 and "Showed a test notification on this desktop" in run.out, run.err
+        [test] = desktop.shown
+        assert test.app_name == "Salesforce Connector Wizard" and "notifications reach this channel" in test.body
+
+        code, result, err = _watch(platform, org, "--desktop", "--unattended")
+        assert code == 0 and result["notified"] is False and len(desktop.shown) == 1  # all ok: nothing to show
+
+    workflow = platform.add_workflow("Nightly CRM", connector_id)
+    platform.add_job(workflow, "FAILED", message=QUERY_FAILED, created_at="2026-12-06T02:00:00+00:00")
+    # No notification service in this session (a run outside the desktop session): said, and kept for later.
+    code, result, err = _watch(platform, org, "--desktop", "--unattended")
+    assert code == 1 and result["notified"] is False
+    assert "no notification service answers in this session" in err and "tells these changes again" in err
+
+    with NotificationService() as desktop:
+        code, result, err = _watch(platform, org, "--desktop", "--unattended")
+        assert code == 1 and result["notified"] is True
+        [shown] = desktop.shown
+        assert shown.summary == "Salesforce connectors changed"
+        assert "is FAILING" in shown.body and "Nightly CRM" in shown.body and "PRIVATE KEY" not in shown.body
+        code, result, err = _watch(platform, org, "--desktop", "--unattended")  # the same: nothing new
+        assert result["notified"] is False and len(desktop.shown) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -265,12 +267,24 @@ def test_schedule_checks_keeps_the_webhook_in_the_keyring_and_sends_a_test_notif
     dialog = manage.watch.dialog
     assert dialog is not None and dialog.isVisible()
     assert not dialog.rotate.isEnabled()  # no kept Salesforce sign-in here: it says how to keep one
+    assert dialog.desktop.isChecked()  # the desktop's own notifications, by default
     person.type(dialog.webhook, hook.url)
-    person.click(dialog.test_button)
-    person.qtbot.waitUntil(
-        lambda: "Sent a test notification" in dialog.state.text() or dialog.state.kind == "error", timeout=10000
-    )
+    with contextlib.ExitStack() as stack:
+        if sys.platform.startswith("linux"):
+            from tests.fakes.notifications import NotificationService
+
+            desktop = stack.enter_context(NotificationService())
+        else:  # the test is about the webhook; Linux's run shows the desktop's side
+            dialog.desktop.setChecked(False)
+        person.click(dialog.test_button)
+        person.qtbot.waitUntil(
+            lambda: "Sent a test notification" in dialog.state.text() or dialog.state.kind == "error", timeout=10000
+        )
     assert "Sent a test notification" in dialog.state.text(), dialog.state.text()
+    if sys.platform.startswith("linux"):
+        assert "Showed a test notification on this desktop" in dialog.state.text()
+        [shown] = desktop.shown
+        assert "notifications reach this channel" in shown.body
     [body] = hook.bodies
     assert "Test notification" in str(body["text"])
     assert dialog.webhook.text() == "" and "secret-part" not in dialog.state.text()
