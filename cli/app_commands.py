@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from cli.command import Command, NotEmpty, web_address
 from cli.connector_commands import count_argument
 from core import defaults
-from core.errors import InvalidInputError, RotationIncomplete, SetupFailed
+from core.errors import InvalidInputError, PropagationTimeout, RotationIncomplete, SetupFailed
 
 if TYPE_CHECKING:
     from cli.context import Cli
@@ -155,6 +155,13 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
         login_url=args.login_url,
         app_type=args.app_type,
     ).validated()
+    named = setup.beside_recorded_eca(request, cli.load_settings().salesforce_apps)
+    if named.app_name != request.app_name:
+        cli.note(
+            f"The External Client App {request.app_name} was set up from this computer and keeps its name: "
+            f"the Connected App is named {named.app_name}."
+        )
+        request = named
     timings = timings_of(cli, args)
     ask = cli.confirmation(args, "Creating the app in Salesforce")
     sign_in = sign_in_of(args, keep=args.remember_sign_in)
@@ -183,6 +190,17 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
             keep_secret=cli.store.set if args.remember_sign_in else None,
             run=cli.runtime(timings),
         )
+    except PropagationTimeout as error:
+        fallback = setup.connected_app_fallback(request, error)
+        if fallback is not None:  # the External Client App answers at My Domain only: the way out, word for word
+            cli.note(
+                "A Connected App serves login.salesforce.com where an External Client App does not. The External "
+                f"Client App {request.app_name} stays, recorded here; set up a Connected App for the same user and "
+                f"key instead (it is named {fallback.app_name}):\n  {_fallback_command(args)}\nOnce it works, "
+                f"remove the External Client App: remove-salesforce-app --app-name {request.app_name}. Many orgs "
+                "refuse new Connected Apps since Spring '26; the plan says so before anything is created."
+            )
+        raise
     except SetupFailed as failure:
         if failure.left is None:
             cli.note("Left in the org: " + ", ".join(f"{kind} {ident}" for kind, ident in failure.created))
@@ -214,6 +232,22 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
         result.consumer_key,
     )
     return 0
+
+
+def _fallback_command(args: argparse.Namespace) -> str:
+    """This set-up's command line again, as a Connected App (what to type; no secret is ever an argument)."""
+    import shlex
+
+    words = ["setup-salesforce", "--username", args.username, "--app-type", "connected-app"]
+    for flag, value in (
+        ("--certificate", args.certificate),
+        ("--private-key", args.private_key),
+        ("--app-name", args.app_name),
+        ("--login-url", args.login_url),
+    ):
+        if value:
+            words += [flag, str(value)]
+    return shlex.join(words)
 
 
 # --- rotate ----------------------------------------------------------------------------------------

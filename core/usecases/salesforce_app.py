@@ -23,7 +23,7 @@ and what must be recorded before the next step is handed out at once as a ``Reco
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from core.crypto.keypair import KeyBundle, check_pair, fingerprint_sha256, load_certificate, load_private_key
@@ -34,6 +34,7 @@ from core.errors import (
     DeployStatusUnknown,
     InvalidInputError,
     OrgApiError,
+    PropagationTimeout,
     SetupFailed,
     SetupUncertain,
 )
@@ -596,6 +597,33 @@ class SetupRequest:
             app_name=validate_api_name(self.app_name),
             app_type=validate_app_type(self.app_type),
         )
+
+
+#: What a Connected App set up beside an External Client App of the same name is called (names are one
+#: namespace in an org, and the External Client App keeps its own).
+CONNECTED_APP_SUFFIX = "_CA"
+
+
+def connected_app_name(app_name: str) -> str:
+    """The Connected App's name beside the External Client App ``app_name`` (40 characters at most)."""
+    return f"{app_name[: 40 - len(CONNECTED_APP_SUFFIX)]}{CONNECTED_APP_SUFFIX}"
+
+
+def connected_app_fallback(request: SetupRequest, error: BaseException) -> SetupRequest | None:
+    """The Connected App to set up instead, when ``error`` says the External Client App ``request`` made answers
+    at My Domain only (its login wait ran out there while login.salesforce.com kept refusing): a Connected App
+    serves login.salesforce.com. None when that is not what happened. Both front ends offer it."""
+    if isinstance(error, PropagationTimeout) and error.my_domain_works and request.app_type == ECA:
+        return replace(request, app_type=CONNECTED_APP, app_name=connected_app_name(request.app_name))
+    return None
+
+
+def beside_recorded_eca(request: SetupRequest, apps: Sequence[SalesforceAppRecord]) -> SetupRequest:
+    """A Connected App asked for under the name of an External Client App this computer set up takes the
+    ``_CA`` name, as the fallback does (the External Client App keeps its own)."""
+    if request.app_type == CONNECTED_APP and any(a.app_type == ECA and a.app_name == request.app_name for a in apps):
+        return replace(request, app_name=connected_app_name(request.app_name))
+    return request
 
 
 @dataclass(frozen=True)

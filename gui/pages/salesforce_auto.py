@@ -66,6 +66,8 @@ class SalesforceAutoPage(TaskPage):
         #: Signed in and checked: the admin's session lives here, in memory only, until Create.
         self._prepared: PreparedSetup | None = None
         self._request: SetupRequest | None = None
+        #: The Connected App to set up instead, when the External Client App answered at My Domain only.
+        self._fallback: SetupRequest | None = None
         self._failure: SetupFailed | None = None
         self.done = False
 
@@ -478,14 +480,11 @@ class SalesforceAutoPage(TaskPage):
         self.busy_changed(False)
 
     def _create_failed(self, error: AppError) -> None:
+        from core.usecases.salesforce_app import connected_app_fallback
+
         request = self._request
-        if (
-            isinstance(error, PropagationTimeout)
-            and error.my_domain_works
-            and request is not None
-            and request.app_type == ECA
-            and self._prepared is not None
-        ):
+        self._fallback = connected_app_fallback(request, error) if request is not None else None
+        if request is not None and self._fallback is not None and self._prepared is not None:
             self.message.show_error(
                 self.tr(
                     "{0}\nA Connected App serves login.salesforce.com where an External Client App does not: set one "
@@ -535,18 +534,14 @@ class SalesforceAutoPage(TaskPage):
 
     def _plan_connected_app(self) -> None:
         """Plan a Connected App for the same user and key, in the session already signed in (no browser again)."""
-        from dataclasses import replace
-
         from core.usecases.salesforce_app import plan_again
 
-        prepared, request = self._prepared, self._request
+        prepared, request = self._prepared, self._fallback
         if prepared is None or request is None:
             return
-        name = f"{request.app_name[:37]}_CA"  # another name: the External Client App keeps its own
-        request = replace(request, app_type=CONNECTED_APP, app_name=name)
         self._request = request
         self.app_type.setCurrentIndex(self.app_type.findData(CONNECTED_APP))
-        self.app_name.setText(name)
+        self.app_name.setText(request.app_name)
         self.advanced.setChecked(True)
         self.create_button.hide()
         self.plan_text.hide()

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -527,6 +528,35 @@ def test_a_connected_app_is_set_up_rotated_and_removed_from_the_command_line(
     assert removed.code == 0, removed.err
     assert "deletes the Connected App Unstructured_Connector" in removed.err
     assert org.connected_apps == {} and org.permission_sets == {} and Settings.load().salesforce_apps == []
+
+
+def test_an_external_client_app_serving_only_my_domain_is_followed_by_the_connected_app_the_cli_offers(
+    org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback the wizard offers, on the command line too: said with the command to run, which takes the
+    _CA name because the External Client App of that name was set up here and keeps it."""
+    org.my_domain_only = True
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    args = setup_args(org, keys)
+    args[args.index("--instance-url") + 1] = org.my_domain_url  # the admin's session is on the org's My Domain
+    run = cli(*args)
+    assert run.code == 1 and "Traceback" not in run.err
+    assert "A Connected App serves login.salesforce.com where an External Client App does not" in run.err
+    assert "it is named Unstructured_Connector_CA" in run.err
+    command = shlex.split(run.err.split("\n  setup-salesforce ", 1)[1].splitlines()[0])
+    assert command[command.index("--app-type") + 1] == "connected-app" and "--yes" not in command
+    assert set(org.org_apps) == {"Unstructured_Connector"}
+
+    made = cli("setup-salesforce", *command, "--instance-url", org.my_domain_url, "--yes", "--json")
+    assert made.code == 0, made.err
+    body = json.loads(made.out)
+    assert (body["app_name"], body["app_type"], body["login_verified"]) == (
+        "Unstructured_Connector_CA",
+        "connected-app",
+        True,
+    )
+    assert "keeps its name: the Connected App is named Unstructured_Connector_CA" in made.err
+    assert set(org.org_apps) == {"Unstructured_Connector"} and set(org.connected_apps) == {"Unstructured_Connector_CA"}
 
 
 def test_an_org_that_blocks_new_connected_apps_is_a_sentence_on_the_command_line(
