@@ -361,62 +361,21 @@ def remove_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
-    from core.salesforce.metadata import app_kind
-    from core.steps.journal import describe
     from core.usecases import app_removal
 
     settings = cli.load_settings()
-    apps = [a for a in settings.salesforce_apps if not args.app_name or a.app_name == args.app_name]
-    unfinished = [e for e in cli.journal.unfinished(settings) if e.kind == "setup" and e.app_name == args.app_name]
-    if not apps and args.app_name and unfinished:
-        # A set-up that stopped half-way: what its journal entry says it made, and nothing else.
-        entry = unfinished[0]
-        ask = cli.confirmation(args, "Removing")
-        cli.note(describe(entry))
-        if not ask("Remove what it created?"):
-            cli.note("Nothing was removed.")
-            return 1
-        left = app_removal.remove_unfinished_setup(entry, sign_in_of(args), journal=cli.journal, run=cli.runtime())
-        if left:
-            cli.note("Still in the org: " + "; ".join(left))
-            return 1
-        cli.say(f"Removed what the unfinished set-up of {entry.app_name} had created.")
-        return 0
-    if not apps and args.app_name:
-        # An app this computer has no record of: after confirmation, the app alone, found by name in the org.
-        ask = cli.confirmation(args, "Removing")
-        cli.note(
-            f"No app named {args.app_name} was created here. This deletes the {app_kind(args.app_type)} {args.app_name} "
-            "from the org you sign in to, if it is there (a permission set it uses is left as it is). Connectors "
-            "that use it stop working."
-        )
-        if not ask("Remove it?"):
-            cli.note("Nothing was removed.")
-            return 1
-        gone = app_removal.remove_app_by_name(
-            args.app_name, sign_in_of(args), app_type=args.app_type, run=cli.runtime()
-        )
-        if gone.left:
-            cli.note("Still in the org: " + "; ".join(gone.left))
-            return 1
-        cli.say(f"Removed {args.app_name}.")
-        return 0
-    if len(apps) != 1:
-        names = ", ".join(sorted({a.app_name for a in settings.salesforce_apps})) or "none"
-        raise InvalidInputError("Name the app to remove with --app-name.", hint=f"Apps this computer created: {names}.")
-    app = apps[0]
-    ask = cli.confirmation(args, "Removing")
-    cli.note(
-        f"This deletes the {app_kind(app.app_type)} {app.app_name} from the org at {app.instance_url}"
-        + (f" and the permission set {app.permission_set} this computer created" if app.created_permission_set else "")
-        + ". Connectors that use it stop working."
+    removal = app_removal.choose_removal(
+        settings.salesforce_apps, cli.journal.unfinished(settings), app_name=args.app_name, app_type=args.app_type
     )
-    if not ask("Remove it?"):
+    ask = cli.confirmation(args, "Removing")
+    cli.note(removal.describe())
+    if not ask("Remove what it created?" if removal.entry else "Remove it?"):
         cli.note("Nothing was removed.")
         return 1
-    removed = app_removal.remove_salesforce_app(
-        app,
+    removed = app_removal.remove(
+        removal,
         sign_in_of(args),
+        journal=cli.journal,
         read_secret=cli.store.get,
         forget_secret=cli.store.delete,
         run=cli.runtime(),
@@ -424,9 +383,15 @@ def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:
     cli.record(removed)
     if removed.left:
         cli.note("Still in the org: " + "; ".join(removed.left))
-        cli.note(f"{app.app_name} stays recorded here: run the same command again to finish.")
+        if removal.app is not None:
+            cli.note(f"{removal.name} stays recorded here: run the same command again to finish.")
         return 1
-    cli.say(f"Removed {app.app_name}" + (f" and {app.permission_set}" if app.created_permission_set else "") + ".")
+    app = removal.app
+    if removal.entry is not None:
+        cli.say(f"Removed what the unfinished set-up of {removal.name} had created.")
+    else:
+        made = f" and {app.permission_set}" if app is not None and app.created_permission_set else ""
+        cli.say(f"Removed {removal.name}{made}.")
     return 0
 
 

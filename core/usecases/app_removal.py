@@ -1,14 +1,16 @@
 """Removing what the wizard made in an org: an app it recorded, an app it has no record of, and what an
 unfinished set-up left (found from its journal entry).
 
-Each signs in (a kept sign-in first where the app has one), finds what exists now, and removes it
-with :func:`core.steps.org_state.undo_setup`. Like the other use cases, nothing here saves
-settings: :class:`AppRemoved` says what to record.
+One use case for the three: :func:`choose_removal` picks the target from what the admin named (before any
+sign-in), :class:`Removal` says what it will take out of the org, and :func:`remove` signs in (a kept
+sign-in first where the app has one), finds what exists now, and removes it with
+:func:`core.steps.org_state.undo_setup`. Like the other use cases, nothing here saves settings:
+:class:`AppRemoved` says what to record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL
@@ -32,7 +34,7 @@ class AppRemoved:
     left: list[str]
 
     def apply(self, settings: Settings) -> None:
-        if self.left:
+        if self.left or not self.consumer_key:  # an app found by name, or an unfinished run: nothing recorded
             return
         settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
         if self.consumer_key:  # and the journal's entry of the run that made it (a field check's, killed)
@@ -167,3 +169,96 @@ def remove_app_by_name(
     return AppRemoved(
         consumer_key="", left=undo_setup(org, [(app_component_type(app_type), name)], api_version=version)
     )
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One removal, chosen before anyone signs in: an app this computer recorded (``app``), what an unfinished
+    set-up left (``entry``), or an app it has no record of, found by name in the org signed in to."""
+
+    app: SalesforceAppRecord | None = None
+    entry: JournalEntry | None = None
+    app_name: str = ""
+    app_type: str = ECA
+
+    @property
+    def name(self) -> str:
+        return self.app.app_name if self.app else self.entry.app_name if self.entry else self.app_name
+
+    def describe(self) -> str:
+        """What it takes out of the org, in one paragraph (shown before the admin confirms)."""
+        from core.steps.journal import describe
+
+        if self.entry is not None:
+            return describe(self.entry) + " This removes what it created, and nothing else."
+        if self.app is not None:
+            app = self.app
+            made = (
+                f" and the permission set {app.permission_set} this computer created"
+                if app.created_permission_set
+                else ""
+            )
+            return (
+                f"This deletes the {app_kind(app.app_type)} {app.app_name} from the org at {app.instance_url}{made}. "
+                "Connectors that use it stop working."
+            )
+        return (
+            f"No app named {self.app_name} was created here. This deletes the {app_kind(self.app_type)} "
+            f"{self.app_name} from the org you sign in to, if it is there (a permission set it uses is left as it "
+            "is). Connectors that use it stop working."
+        )
+
+    def login_url(self) -> str:
+        """Where the browser signs in: where the app was set up (My Domain, a sandbox), as rotation does."""
+        return (self.app.login_url if self.app else self.entry.login_url if self.entry else "") or ""
+
+
+def choose_removal(
+    apps: Sequence[SalesforceAppRecord],
+    unfinished: Sequence[JournalEntry],
+    *,
+    app_name: str | None,
+    app_type: str = ECA,
+) -> Removal:
+    """The removal ``app_name`` names: the recorded app of that name (the only one, when no name is given), else
+    the unfinished set-up of that name, else an app of that name this computer has no record of.
+
+    Raises:
+        InvalidInputError: no name where several (or no) apps are recorded; a name that is not an API name.
+    """
+    named = [a for a in apps if not app_name or a.app_name == app_name]
+    if len(named) == 1:
+        return Removal(app=named[0])
+    if app_name and not named:
+        entry = next((e for e in unfinished if e.kind == "setup" and e.app_name == app_name), None)
+        if entry is not None:
+            return Removal(entry=entry)
+        return Removal(app_name=validate_api_name(app_name), app_type=validate_app_type(app_type))
+    names = ", ".join(sorted({a.app_name for a in apps})) or "none"
+    raise InvalidInputError("Name the app to remove with --app-name.", hint=f"Apps this computer created: {names}.")
+
+
+def remove(
+    removal: Removal,
+    sign_in: SignIn,
+    *,
+    journal: Journal,
+    read_secret: Callable[[str], str | None] | None = None,
+    forget_secret: Callable[[str], object] | None = None,
+    run: Runtime | None = None,
+) -> AppRemoved:
+    """Carry ``removal`` out; what could not be removed is in ``left``.
+
+    Raises:
+        SignInError, InvalidInputError: the sign-in did not give a session; no app of that name in the org.
+        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
+    """
+    sign_in = replace(sign_in, login_url=sign_in.login_url or removal.login_url() or CONNECTOR_LOGIN_URL)
+    if removal.app is not None:
+        return remove_salesforce_app(
+            removal.app, sign_in, read_secret=read_secret, forget_secret=forget_secret, run=run
+        )
+    if removal.entry is not None:
+        left = remove_unfinished_setup(removal.entry, sign_in, journal=journal, run=run)
+        return AppRemoved(consumer_key="", left=left)
+    return remove_app_by_name(removal.app_name, sign_in, app_type=removal.app_type, run=run)
