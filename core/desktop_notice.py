@@ -39,7 +39,10 @@ def show(title: str, text: str) -> None:
     try:
         from desktop_notifier import DesktopNotifierSync
     except ImportError as exc:  # pragma: no cover - a requirement of the app
-        raise DesktopNoticeError("Desktop notifications are not available in this build.") from exc
+        logging.getLogger(__name__).warning("desktop-notifier could not be imported: %r", exc)
+        raise DesktopNoticeError(
+            f"Desktop notifications are not available in this build ({exc.name or 'a module'} is missing)."
+        ) from exc
 
     body = printable(text, keep_newlines=True)
     if len(body) > MAX_TEXT:

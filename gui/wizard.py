@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from gui.pages.credentials import CredentialsPage
     from gui.pages.done import DonePage
     from gui.pages.key import KeyPage
-    from gui.pages.manage import ManagePage
+    from gui.pages.manage.page import ManagePage
     from gui.pages.review import ReviewPage
     from gui.pages.salesforce_app import SalesforceAppPage
     from gui.pages.salesforce_auto import SalesforceAutoPage
@@ -127,7 +127,7 @@ class ConnectorWizard(QWizard):
         from gui.pages.credentials import CredentialsPage
         from gui.pages.done import DonePage
         from gui.pages.key import KeyPage
-        from gui.pages.manage import ManagePage
+        from gui.pages.manage.page import ManagePage
         from gui.pages.review import ReviewPage
         from gui.pages.salesforce_app import SalesforceAppPage
         from gui.pages.salesforce_auto import SalesforceAutoPage

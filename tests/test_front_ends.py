@@ -52,7 +52,7 @@ CLI_CALLS: dict[str, tuple[Callable[..., Any], ...]] = {
     "delete": (connectors.delete_connector,),
     "setup-salesforce": (salesforce_app.set_up_salesforce_app,),
     "rotate": (rotation.rotate_automatically,),
-    "remove-salesforce-app": (app_removal.remove_salesforce_app,),
+    "remove-salesforce-app": (app_removal.choose_removal, app_removal.remove),
     "forget-org": (admin.forget_kept_sign_ins,),
     "field-check": (field_check.run_field_check,),
     "doctor": (doctor.offline_findings, doctor.online_findings),
@@ -65,7 +65,7 @@ CLI_CALLS: dict[str, tuple[Callable[..., Any], ...]] = {
 
 def _gui_actions() -> dict[str, tuple[Callable[..., Any], tuple[Callable[..., Any], ...]]]:
     from gui.pages.key import KeyPage
-    from gui.pages.manage import ManagePage
+    from gui.pages.manage.page import ManagePage
     from gui.pages.review import ReviewPage
     from gui.pages.salesforce_auto import SalesforceAutoPage
     from gui.pages.unstructured import UnstructuredPage
@@ -88,6 +88,8 @@ def _gui_actions() -> dict[str, tuple[Callable[..., Any], tuple[Callable[..., An
         "Manage: Run a field check": (ManagePage._field_check, (field_check.run_field_check,)),
         "Manage: Delete": (ManagePage._delete, (connectors.delete_connector,)),
         "Manage: Rotate automatically": (ManagePage._rotate_automatically, (rotation.rotate_automatically,)),
+        "Manage: Remove app": (ManagePage._remove_app, (app_removal.remove,)),
+        "Manage: Remove what the unfinished run created": (ManagePage._remove_unfinished, (app_removal.remove,)),
         "Rotate key...: Update": (ApplyRotationPage._update, (connectors.update_connector,)),
         "Unstructured: the counts, Check again": (UnstructuredPage.check_reading, (reading.survey_reading,)),
         "Manage: what it reads now": (ManagePage._look_at_reading, (reading.survey_connector,)),

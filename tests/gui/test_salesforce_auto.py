@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from core.storage.settings import Settings
 from gui.page_ids import PageId
-from gui.pages.manage import ManagePage
+from gui.pages.manage.page import ManagePage
 from tests.conftest import API_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce_org import FakeOrg
