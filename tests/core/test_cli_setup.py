@@ -320,6 +320,33 @@ def test_rotate_auto_that_cannot_finish_says_how_to_finish_or_go_back(
     assert "put the old certificate" in run.err
 
 
+def test_finishing_a_stopped_rotation_at_once_waits_for_salesforce_to_take_the_new_certificate(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Desktop round 3, item 7: Finish it pressed right after a stop met "not yet" (Salesforce still applying the
+    certificate) and failed at its one try; it waits as the rotation would, then switches the connector."""
+    import time
+
+    connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
+    org.never_propagates = True
+    stopped = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert stopped.code == 1 and "stopped after the certificate was replaced" in stopped.err
+    [entry] = Settings.load().journal
+    assert entry.step == "certificate"
+    org.never_propagates = False
+    for app in org.org_apps.values():  # Salesforce takes the new certificate a few seconds from now
+        app.ready_at = time.monotonic() + 3
+    finished = cli(
+        *rotate_args(org, platform, connector_id, tmp_path / "again"), "--wait-minutes", "2", "--poll-seconds", "1"
+    )
+    assert finished.code == 0, finished.err
+    assert "invalid_client_id" in finished.err  # it was told "not yet", and waited instead of giving up
+    assert not (tmp_path / "again").exists()  # no third key: the stopped run's new key is the live one
+    new_key = (tmp_path / "new" / "salesforce-rotated.pem").read_text()
+    assert platform.connectors[connector_id]["config"]["private_key"] == new_key
+    assert Settings.load().journal == []
+
+
 def test_rotate_auto_of_a_connector_whose_app_was_not_made_here_asks_for_the_app(
     org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
