@@ -156,16 +156,14 @@ def test_submit_input_is_sent_only_when_every_value_is_valid(
             session=Cli(stdout=out, stderr=err),
             argv=[
                 "submit",
-                "--name",
-                name,
-                "--username",
-                username,
-                "--consumer-key",
-                consumer_key,
+                # OPTION=VALUE: a value may start with "-" (hypothesis found "-:"), which argparse would
+                # otherwise take for an option, as a script passing user input must
+                f"--name={name}",
+                f"--username={username}",
+                f"--consumer-key={consumer_key}",
                 "--private-key",
                 str(key_file),
-                "--categories",
-                categories,
+                f"--categories={categories}",
                 "--api-url",
                 platform.api_url,
             ],
