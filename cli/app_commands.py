@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.command import Command, NotEmpty, web_address
+from cli.command import Command, NotEmpty, choice_of, web_address
 from cli.connector_commands import count_argument
 from core import defaults
 from core.errors import InvalidInputError, PropagationTimeout, RotationIncomplete, SetupFailed
+from core.kinds import AppType, IpRelaxation
 
 if TYPE_CHECKING:
     from cli.context import Cli
@@ -85,7 +86,7 @@ def timings_of(cli: Cli, args: argparse.Namespace) -> Timings:
 
 
 def app_type_argument(p: argparse.ArgumentParser, help: str) -> None:
-    p.add_argument("--app-type", choices=("eca", "connected-app"), default="eca", help=help)
+    p.add_argument("--app-type", type=choice_of(AppType), default=AppType.ECA, metavar="{eca,connected-app}", help=help)
 
 
 def _yes(p: argparse.ArgumentParser) -> None:
@@ -106,7 +107,7 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the sign-in (a refresh token) in the keyring for later rotate --auto; forget-org removes it",
     )
-    p.add_argument("--ip-relaxation", choices=("enforce", "relax"), default="enforce")
+    p.add_argument("--ip-relaxation", type=IpRelaxation, choices=list(IpRelaxation), default=IpRelaxation.ENFORCE)
     app_type_argument(
         p,
         "eca: an External Client App (default); connected-app: a Connected App, for an org where the External "
@@ -334,7 +335,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
         cli.note(
             f"New key: {files.private_key or 'keyring:' + done.key.name} (owner-only); certificate {files.certificate}."
         )
-    passed = done.check.status == "SUCCESS"
+    passed = done.check.passed
     verdict = "SUCCESS" if passed else f"FAILURE: {explain_check_failure(done.check.reason)}"
     connector = done.saved.connector
     survey = None

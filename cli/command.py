@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from enum import StrEnum
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from cli.context import Cli
@@ -42,6 +43,9 @@ class WebAddress(argparse.Action):
             raise argparse.ArgumentError(self, f"{exc.message.rstrip('.')} ({exc.hint.rstrip('.')})") from exc
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
 def web_address(what: str) -> type[WebAddress]:
     """The action for an option that is a web address called ``what`` in messages."""
     return type("WebAddress", (WebAddress,), {"what": what})
@@ -60,3 +64,18 @@ class NotEmpty(argparse.Action):
         if not str(values).strip():
             raise argparse.ArgumentError(self, "is empty; give a value, or leave the option out")
         setattr(namespace, self.dest, str(values).strip())
+
+
+def choice_of(kind: type[E]) -> Callable[[str], E]:
+    """An argparse ``type=`` that turns the option's word into ``kind`` (a StrEnum of core.kinds), so a command
+    gets the typed value; anything else is refused naming the words it takes."""
+
+    def parse(text: str) -> E:
+        try:
+            return kind(text.strip().lower())
+        except ValueError:
+            words = ", ".join(member.value for member in kind.__members__.values())
+            raise argparse.ArgumentTypeError(f"'{text}' is not one of: {words}") from None
+
+    parse.__name__ = kind.__name__
+    return parse

@@ -109,7 +109,7 @@ def check(cli: Cli, args: argparse.Namespace) -> int:
     client = cli.client(args.api_url)
     cli.note("Connection check started; waiting for a verdict...")
     verdict = client.run_connection_check(args.id, timeout=timeout, poll_interval=cli.timings.check_poll_interval)
-    passed = verdict.status == "SUCCESS"
+    passed = verdict.passed
     line = (
         "SUCCESS: the connector can reach Salesforce."
         if passed

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
 from core.errors import AppError, InvalidInputError
+from core.kinds import RunKind
 from core.text import printable
 
 if TYPE_CHECKING:
@@ -177,9 +178,9 @@ class Cli:
 
         for entry in self.journal.unfinished(self.load_settings()):
             self.note(f"note: {describe(entry)}")
-            if entry.kind == "setup" and entry.app_name.startswith(FIELD_CHECK_PREFIX):
+            if entry.kind is RunKind.SETUP and entry.app_name.startswith(FIELD_CHECK_PREFIX):
                 self.note(f"  To remove it: remove-salesforce-app --app-name {shlex.quote(entry.app_name)}.")
-            elif entry.kind == "setup":
+            elif entry.kind is RunKind.SETUP:
                 user, app = shlex.quote(entry.username), shlex.quote(entry.app_name)
                 self.note(
                     f"  To finish it: setup-salesforce --username {user} --app-name {app}; "

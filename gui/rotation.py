@@ -200,7 +200,7 @@ class ApplyRotationPage(TaskPage):
         )
 
     def _checked(self, check: ConnectionCheck) -> None:
-        if check.status == "SUCCESS":
+        if check.passed:
             self.check_message.show_ok(self.tr("Connection check passed with the new key."))
             QTimer.singleShot(0, self, self._look_at_reading)
         else:

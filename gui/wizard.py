@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 from core import APP_NAME
 from core.defaults import private_key_name
 from core.errors import AppError
-from core.storage.settings import Settings
+from core.storage.settings import ResumeState, Settings
 from gui.context import WizardContext
 from gui.flow_steps import FlowSteps
 from gui.page_ids import PageId
@@ -47,12 +47,12 @@ def settle_finished_flow(settings: Settings) -> None:
     a connector that existed, and restored its key even after a rotation had replaced it.
     """
     wizard = settings.wizard
-    name = str(wizard.get("connector_name") or "")
-    if wizard.get("page") != int(PageId.REVIEW) or not name:
+    name = wizard.connector_name
+    if wizard.page != int(PageId.REVIEW) or not name:
         return
     record = next((c for c in settings.connectors if c.name == name), None)
     if record is not None:
-        settings.wizard = {"created": {"id": record.id, "name": record.name}}
+        settings.wizard = ResumeState(created={"id": record.id, "name": record.name})
 
 
 class ConnectorWizard(QWizard):
@@ -170,7 +170,7 @@ class ConnectorWizard(QWizard):
 
     def _restore_key(self) -> None:
         """Reload the key made in an earlier session (keyring and disk are read off the GUI thread)."""
-        name = str(self.context.settings.wizard.get("key_name") or "")
+        name = self.context.settings.wizard.key_name
         if not name or self.context.bundle is not None:
             return
         record = next((k for k in self.context.settings.keys if k.name == name), None)
@@ -232,14 +232,14 @@ class ConnectorWizard(QWizard):
         if connector is not None:
             # The flow is finished: nothing to resume (Resume offered "Review and create" for a connector
             # already made, and restored a key that a later rotation may have replaced).
-            self.context.settings.wizard = {"created": {"id": connector.id, "name": connector.name}}
+            self.context.settings.wizard = ResumeState(created={"id": connector.id, "name": connector.name})
             self.context.save_settings()
             return
         wizard = self.context.settings.wizard
         if page_id in STEP_NAMES:
-            wizard["page"] = page_id
+            wizard.page = page_id
         if self.context.key_name:
-            wizard["key_name"] = self.context.key_name
+            wizard.key_name = self.context.key_name
         self.context.save_settings()
 
     def resume(self, target: int) -> None:
@@ -267,7 +267,7 @@ class ConnectorWizard(QWizard):
         self.next()
 
     def start_over(self) -> None:
-        self.context.settings.wizard = {}
+        self.context.settings.wizard = ResumeState()
         self.context.bundle = None
         self.context.save_settings()
         self.welcome_page.initializePage()
@@ -292,7 +292,7 @@ class ConnectorWizard(QWizard):
             return
         busy = self.busy_steps()
         connector = self.context.connector
-        app_made = str(self.context.settings.wizard.get("app_consumer_key") or "")
+        app_made = self.context.settings.wizard.app_consumer_key
         if busy and app_made and connector is None:
             text = self.tr(
                 "\u201c{0}\u201d is still running. The app and its permission set already exist in Salesforce and "

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
 from core.errors import InvalidInputError
+from core.kinds import AppType, IpRelaxation
 
 NAMESPACE = "http://soap.sforce.com/2006/04/metadata"
 #: What the connector's JWT login needs: API access, and refresh/offline access.
@@ -37,14 +38,14 @@ OAUTH_SCOPES = "Api, RefreshToken"
 CALLBACK_URL = "https://localhost"
 MIN_API_VERSION = 60.0
 #: ``ipRelaxationPolicyType`` values (Metadata API reference: Enforce, Bypass, Bypass_2factor, Enforce_RelaxRefresh).
-IP_RELAXATION = {"enforce": "Enforce", "relax": "Bypass"}
+IP_RELAXATION: dict[str, str] = {IpRelaxation.ENFORCE: "Enforce", IpRelaxation.RELAX: "Bypass"}
 
 #: The two kinds of app, as the command line names them, and in words.
-ECA = "eca"
-CONNECTED_APP = "connected-app"
-APP_TYPES = {ECA: "External Client App", CONNECTED_APP: "Connected App"}
+ECA = AppType.ECA
+CONNECTED_APP = AppType.CONNECTED_APP
+APP_TYPES: dict[str, str] = {ECA: "External Client App", CONNECTED_APP: "Connected App"}
 #: ``ConnectedAppOauthPolicy.ipRelaxation`` values (upper case, unlike the ECA's policy type).
-CONNECTED_APP_IP_RELAXATION = {"enforce": "ENFORCE", "relax": "BYPASS"}
+CONNECTED_APP_IP_RELAXATION: dict[str, str] = {IpRelaxation.ENFORCE: "ENFORCE", IpRelaxation.RELAX: "BYPASS"}
 #: A field check's throw-away apps' names start so (core.usecases.field_check).
 FIELD_CHECK_PREFIX = "SFCW_Field_Check_"
 #: The Metadata type, folder and file suffix of a Connected App.
@@ -79,8 +80,8 @@ def validate_api_name(name: str, *, what: str = "app name") -> str:
     return value
 
 
-def validate_app_type(value: str) -> str:
-    """``eca`` or ``connected-app``; raises InvalidInputError for anything else."""
+def validate_app_type(value: str) -> AppType:
+    """``eca`` or ``connected-app`` as an AppType; raises InvalidInputError for anything else."""
     kind = (value or "").strip().lower()
     if kind not in APP_TYPES:
         raise InvalidInputError(
@@ -88,7 +89,15 @@ def validate_app_type(value: str) -> str:
             field="app_type",
             hint=f"Use {ECA} (an External Client App, the default) or {CONNECTED_APP} (a Connected App).",
         )
-    return kind
+    return AppType(kind)
+
+
+def validate_ip_relaxation(value: str) -> IpRelaxation:
+    """``enforce`` or ``relax`` as an IpRelaxation; raises InvalidInputError for anything else."""
+    try:
+        return IpRelaxation((value or "").strip().lower())
+    except ValueError:
+        raise InvalidInputError("IP relaxation must be 'enforce' or 'relax'.", field="ip_relaxation") from None
 
 
 def app_kind(app_type: str) -> str:
@@ -121,7 +130,7 @@ class AppSpec:
     description: str = "Lets the Unstructured Salesforce source connector log in with its certificate (JWT bearer)."
     scopes: str = OAUTH_SCOPES
     extra: dict[str, str] = field(default_factory=dict)
-    app_type: str = ECA
+    app_type: AppType = AppType.ECA
 
     @property
     def kind(self) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInputError
+from core.kinds import RunKind, RunStep
 from core.storage.settings import JournalEntry, Settings
 
 if TYPE_CHECKING:
@@ -31,15 +32,15 @@ if TYPE_CHECKING:
 
 #: What each step means, in the words a notice uses ("stopped while ...").
 STEP_WORDS = {
-    "permission set": "creating the permission set",
-    "assignment": "assigning the permission set to the connector's user",
-    "app": "creating the app",
-    "certificate": "putting a new certificate on the app",
-    "connector": "switching the connector to the new key",
+    RunStep.PERMISSION_SET: "creating the permission set",
+    RunStep.ASSIGNMENT: "assigning the permission set to the connector's user",
+    RunStep.APP: "creating the app",
+    RunStep.CERTIFICATE: "putting a new certificate on the app",
+    RunStep.CONNECTOR: "switching the connector to the new key",
 }
 
 
-def new_entry(kind: str, step: str, **fields: Any) -> JournalEntry:
+def new_entry(kind: RunKind, step: RunStep, **fields: Any) -> JournalEntry:
     """A journal entry for a run starting now, in this process."""
     return JournalEntry(
         id=uuid.uuid4().hex,
@@ -70,7 +71,7 @@ class Journal:
         Settings.update(put, self.path)
         return entry
 
-    def step(self, entry: JournalEntry, step: str, **fields: Any) -> JournalEntry:
+    def step(self, entry: JournalEntry, step: RunStep, **fields: Any) -> JournalEntry:
         """The next step of ``entry`` (with what the last one made), written before it is taken."""
         return self.write(replace(entry, step=step, **fields))
 
@@ -96,7 +97,7 @@ class Journal:
 
     def finish_app(self, app_name: str) -> None:
         """Every unfinished entry of a set-up of ``app_name`` removed: what it made is gone."""
-        entries = [e for e in self.unfinished() if e.kind == "setup" and e.app_name == app_name]
+        entries = [e for e in self.unfinished() if e.kind is RunKind.SETUP and e.app_name == app_name]
         for entry in entries:
             self.finish(entry)
 
@@ -176,7 +177,7 @@ def describe(entry: JournalEntry) -> str:
         *(["its assignment to " + entry.username] if entry.assignment_id else []),
     ]
     where = f" in the org at {entry.instance_url}" if entry.instance_url else ""
-    if entry.kind == "rotation":
+    if entry.kind is RunKind.ROTATION:
         return (
             f"A key rotation of the connector {entry.connector_id} (app {entry.app_name}{where}, started "
             f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
@@ -187,7 +188,7 @@ def describe(entry: JournalEntry) -> str:
     kind = app_kind(entry.app_type)
     if entry.app_name.startswith(FIELD_CHECK_PREFIX):
         kind = f"field check's throw-away {kind}"
-    doing = f"creating the {kind}" if entry.step == "app" else STEP_WORDS.get(entry.step, entry.step)
+    doing = f"creating the {kind}" if entry.step is RunStep.APP else STEP_WORDS.get(entry.step, entry.step)
     return (
         f"A set-up of the {kind} {entry.app_name}{where} (started "
         f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {doing}. "

@@ -37,6 +37,7 @@ import platformdirs
 
 from core import APP_ID
 from core.errors import AppError
+from core.kinds import AppType, RunKind, RunStep
 from core.storage.fileshare import read_bytes_shared, sharing_retry
 
 HOME_ENV = "SFCW_HOME"
@@ -118,8 +119,8 @@ class SalesforceAppRecord:
     #: The admin chose to keep the sign-in (a refresh token in the keyring) for later rotations.
     sign_in_kept: bool = False
     login_url: str = ""
-    #: "eca" (External Client App) or "connected-app" (core.salesforce.metadata.APP_TYPES).
-    app_type: str = "eca"
+    #: An External Client App or a Connected App.
+    app_type: AppType = AppType.ECA
     #: What a Connected App's certificate replacement deploys again (it is one component): its IP
     #: relaxation ("enforce" or "relax") and contact e-mail as created. Empty for an app made elsewhere.
     ip_relaxation: str = ""
@@ -129,6 +130,9 @@ class SalesforceAppRecord:
     login_pending: bool = False
     #: Fields a newer version wrote, kept as they were.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.app_type = AppType(self.app_type)  # a kind this version does not know: the record is kept as it was
 
 
 @dataclass
@@ -141,16 +145,16 @@ class JournalEntry:
     """
 
     id: str
-    #: "setup" (creating an app) or "rotation" (replacing its certificate and the connector's key).
-    kind: str
+    #: Creating an app, or replacing its certificate and the connector's key.
+    kind: RunKind
     #: The step the run was about to make, or made last: see core.steps.journal.STEP_WORDS.
-    step: str
+    step: RunStep
     started_at: str
     instance_url: str = ""
     org_id: str = ""
     app_name: str = ""
-    #: "eca" or "connected-app": which kind of app ``app_name`` is.
-    app_type: str = "eca"
+    #: Which kind of app ``app_name`` is.
+    app_type: AppType = AppType.ECA
     consumer_key: str = ""
     username: str = ""
     login_url: str = ""
@@ -170,6 +174,69 @@ class JournalEntry:
     #: Fields a newer version wrote, kept as they were.
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # Typed once, here: a kind or step this version does not know raises ValueError, and the settings keep
+        # the whole entry as it was (written back unchanged) rather than guess what the run did.
+        self.kind, self.step, self.app_type = RunKind(self.kind), RunStep(self.step), AppType(self.app_type)
+
+
+@dataclass
+class ResumeState:
+    """Where the create flow was and the non-secret answers Resume restores (the file's ``wizard`` object).
+
+    Read once, typed: a value of the wrong type, or a key of a newer version, goes to ``extra`` and is written
+    back as it was (never a guess, never lost)."""
+
+    #: The step (a gui.page_ids.PageId value) the admin was on.
+    page: int | None = None
+    key_name: str = ""
+    connector_name: str = ""
+    #: The categories chosen on the Unstructured step; None: not chosen yet (an empty list is a choice).
+    categories: list[str] | None = None
+    #: How the Salesforce app is set up: "auto" (the wizard creates it) or "manual" (the checklist).
+    app_setup: str = ""
+    #: The checklist's ticks per kind of app, and the certificate (SHA-256) they were ticked for.
+    ticks: dict[str, list[bool]] = field(default_factory=dict)
+    ticks_for: str = ""
+    #: The app the automated set-up made, before the connector's login was proved, and the certificate it trusts.
+    app_consumer_key: str = ""
+    app_certificate: str = ""
+    #: The proof that Salesforce accepts the connector's login (a LoginResult's fields and the consumer key).
+    proved_login: dict[str, Any] | None = None
+    #: The connector the flow made (id and name): the flow is finished.
+    created: dict[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ResumeState:
+        kinds = {"page": int, "categories": list, "ticks": dict, "proved_login": dict, "created": dict}
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        for key, value in data.items():
+            expected = kinds.get(key, str)
+            fits = isinstance(value, expected) and not isinstance(value, bool)
+            if key == "categories" and fits:
+                fits = all(isinstance(c, str) for c in value)
+            if key == "ticks" and fits:
+                fits = all(isinstance(t, list) and all(isinstance(b, bool) for b in t) for t in value.values())
+            if key in names and fits:
+                values[key] = value
+            elif value is not None:
+                extra[key] = value
+        return cls(**values, extra=extra)
+
+    def to_data(self) -> dict[str, Any]:
+        data = dict(self.extra)
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name != "extra" and value not in (None, "", {}) and not (f.name != "categories" and value == []):
+                data[f.name] = value
+        return data
+
+    def any_ticked(self) -> bool:
+        return any(any(ticks) for ticks in self.ticks.values())
+
 
 #: The record lists, and what identifies a record in each (a save merges them record by record).
 RECORD_KEYS = {"keys": "name", "connectors": "id", "salesforce_apps": "consumer_key", "journal": "id"}
@@ -185,7 +252,7 @@ class Settings:
     output_dir: str = ""
     app_kind: str = ""  # "external" or "connected"
     login_url: str = ""
-    wizard: dict[str, Any] = field(default_factory=dict)  # resumable non-secret wizard answers
+    wizard: ResumeState = field(default_factory=ResumeState)  # what Resume restores (no secret)
     keys: list[KeyRecord] = field(default_factory=list)
     connectors: list[ConnectorRecord] = field(default_factory=list)
     salesforce_apps: list[SalesforceAppRecord] = field(default_factory=list)
@@ -300,7 +367,7 @@ class Settings:
             value = data[f.name]
             expected = dict if f.name == "wizard" else str
             if isinstance(value, expected):
-                values[f.name] = value
+                values[f.name] = ResumeState.from_data(value) if isinstance(value, dict) else value
             else:
                 log.warning("Settings field %s has an unexpected type; it is kept but not used", f.name)
                 preserved.fields[f.name] = value
@@ -327,9 +394,10 @@ class Settings:
         for f in dataclasses.fields(self):
             if f.name in _NOT_FIELDS:
                 continue
-            if f.name in self.preserved.fields and getattr(self, f.name) == f.default:
+            value = getattr(self, f.name)
+            if f.name in self.preserved.fields and value in (f.default, ResumeState()):
                 continue  # a value this version could not read, and the admin has not replaced it
-            data[f.name] = getattr(self, f.name)
+            data[f.name] = value.to_data() if isinstance(value, ResumeState) else value
         data["keys"] = [_record_data(r) for r in self.keys] + self.preserved.keys
         data["connectors"] = [_record_data(r) for r in self.connectors] + self.preserved.connectors
         data["salesforce_apps"] = [_record_data(r) for r in self.salesforce_apps] + self.preserved.salesforce_apps

@@ -30,6 +30,7 @@ from core.errors import (
     PlatformApiError,
     RequestMayHaveReachedServerError,
 )
+from core.kinds import CheckStatus
 from core.logs import redact, register_secret
 from core.text import printable, server_text
 from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
@@ -117,6 +118,14 @@ class ConnectionCheck:
     reason: str | None
     created_at: str
     reported_at: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == CheckStatus.SUCCESS
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (CheckStatus.SUCCESS, CheckStatus.FAILURE)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", printable(self.status))
@@ -438,7 +447,7 @@ class PlatformClient:
         while True:
             if on_status:
                 on_status(check)
-            if check.status in ("SUCCESS", "FAILURE"):
+            if check.finished:
                 return check
             if cancel is not None and cancel.is_set():
                 raise CancelledError("The connection check was cancelled (it may still finish on the server).")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError
+from core.kinds import RunKind, RunStep
 from core.salesforce.metadata import ECA, app_kind, validate_api_name, validate_app_type
 from core.salesforce.org import OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
@@ -39,7 +40,7 @@ class AppRemoved:
         settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
         if self.consumer_key:  # and the journal's entry of the run that made it (a field check's, killed)
             settings.journal = [
-                e for e in settings.journal if not (e.kind == "setup" and e.consumer_key == self.consumer_key)
+                e for e in settings.journal if not (e.kind is RunKind.SETUP and e.consumer_key == self.consumer_key)
             ]
 
 
@@ -102,13 +103,18 @@ def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
     """
     found: list[tuple[str, str]] = []
     permission_set_id = entry.permission_set_id
-    if not permission_set_id and entry.step == "permission set" and entry.permission_set:
+    if not permission_set_id and entry.step is RunStep.PERMISSION_SET and entry.permission_set:
         row = one_row(org.query(soql_select("Id, Name", "PermissionSet", Name=entry.permission_set)))
         permission_set_id = str(row["Id"]) if row else ""
     if permission_set_id:
         found.append(("PermissionSet", permission_set_id))
     assignment_id = entry.assignment_id
-    if not assignment_id and entry.step in ("permission set", "assignment") and permission_set_id and entry.username:
+    if (
+        not assignment_id
+        and entry.step in (RunStep.PERMISSION_SET, RunStep.ASSIGNMENT)
+        and permission_set_id
+        and entry.username
+    ):
         user = one_row(org.query(soql_select("Id, Username, IsActive", "User", Username=entry.username)))
         if user is not None:
             row = one_row(
@@ -121,7 +127,7 @@ def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
             assignment_id = str(row["Id"]) if row else ""
     if assignment_id:
         found.append(("PermissionSetAssignment", assignment_id))
-    if entry.step == "app" and app_exists(org, entry.app_name, entry.app_type):
+    if entry.step is RunStep.APP and app_exists(org, entry.app_name, entry.app_type):
         found.append((app_component_type(entry.app_type), entry.app_name))
     return found
 
@@ -230,7 +236,7 @@ def choose_removal(
     if len(named) == 1:
         return Removal(app=named[0])
     if app_name and not named:
-        entry = next((e for e in unfinished if e.kind == "setup" and e.app_name == app_name), None)
+        entry = next((e for e in unfinished if e.kind is RunKind.SETUP and e.app_name == app_name), None)
         if entry is not None:
             return Removal(entry=entry)
         return Removal(app_name=validate_api_name(app_name), app_type=validate_app_type(app_type))

@@ -32,8 +32,9 @@ from core import __version__
 from core.crypto.keypair import KeyBundle, create_key_bundle
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, CancelledError, FileRefusedError, InvalidInputError
+from core.kinds import AppType
 from core.salesforce.login import verify_jwt_login
-from core.salesforce.metadata import ECA, FIELD_CHECK_PREFIX, app_kind, validate_app_type
+from core.salesforce.metadata import FIELD_CHECK_PREFIX, app_kind, validate_app_type
 from core.salesforce.org import OrgClient
 from core.salesforce.recorder import Exchange, Recorder
 from core.steps.journal import Journal
@@ -75,7 +76,7 @@ class FieldCheckRequest:
     """Whose login is proved (a user of the org, e.g. the admin), the kind of app, and the hosts."""
 
     username: str
-    app_type: str = ECA
+    app_type: AppType = AppType.ECA
     #: The connector's login host (the check also tries the org's My Domain host).
     login_url: str = CONNECTOR_LOGIN_URL
     bits: int = 2048

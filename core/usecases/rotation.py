@@ -35,6 +35,7 @@ from core.errors import (
     SalesforceLoginError,
     SecretStoreError,
 )
+from core.kinds import AppType, RunKind, RunStep
 from core.salesforce.login import LoginCause
 from core.salesforce.metadata import CONNECTED_APP, ECA, AppSpec, app_kind, certificate_package, validate_api_name
 from core.salesforce.org import OrgClient
@@ -162,8 +163,8 @@ def rotate_certificate(
     if journal is not None:
         entry = journal.write(
             new_entry(
-                "rotation",
-                "certificate",
+                RunKind.ROTATION,
+                RunStep.CERTIFICATE,
                 instance_url=org.instance_url,
                 app_name=app_name,
                 app_type=record.app_type,
@@ -249,7 +250,7 @@ def switch_connector(
             run=run,
         )
         if journal is not None and entry is not None:
-            entry = journal.step(entry, "connector")
+            entry = journal.step(entry, RunStep.CONNECTOR)
         run.progress(StepStarted(Step.CONNECTOR))
         saved = update_connector(
             platform, connector.id, UpdateRequest(private_key=new_key.private_key_pem), keys=list(keys)
@@ -285,9 +286,9 @@ class RotationRequest:
     bits: int = DEFAULT_KEY_SIZE
     #: The External Client App, for a connector whose app this computer did not record.
     app_name: str = ""
-    #: The kind of app ``app_name`` is ("eca" or "connected-app"); only an External Client App made
-    #: elsewhere can have its certificate replaced.
-    app_type: str = ECA
+    #: The kind of app ``app_name`` is; only an External Client App made elsewhere can have its certificate
+    #: replaced.
+    app_type: AppType = AppType.ECA
     #: Keep the new private key in the keyring (``secrets``); without it, an owner-only file is written.
     store_key: bool = True
     #: Also write the private key to an owner-only file when it is kept in the keyring.
@@ -324,7 +325,11 @@ class RotationPlan:
 
 
 def app_of(
-    connector: SourceConnector, apps: Sequence[SalesforceAppRecord], *, app_name: str = "", app_type: str = ECA
+    connector: SourceConnector,
+    apps: Sequence[SalesforceAppRecord],
+    *,
+    app_name: str = "",
+    app_type: AppType = AppType.ECA,
 ) -> SalesforceAppRecord:
     """The app record the connector logs in through (by its consumer key), or one for ``app_name``.
 
@@ -388,7 +393,7 @@ def rotate_automatically(
         run_lock(f"rotation-app-{consumer_key}", what=f"A rotation of the app {app.app_name} (another connector's)"),
     ):
         unfinished = next(
-            (e for e in journal.unfinished() if e.kind == "rotation" and e.connector_id == connector.id), None
+            (e for e in journal.unfinished() if e.kind is RunKind.ROTATION and e.connector_id == connector.id), None
         )
         if unfinished is not None:
             run.progress(Notice(describe(unfinished)))

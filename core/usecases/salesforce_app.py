@@ -38,13 +38,13 @@ from core.errors import (
     SetupFailed,
     SetupUncertain,
 )
+from core.kinds import AppType, IpRelaxation, RunKind, RunStep
 from core.salesforce.login import LoginResult
 from core.salesforce.metadata import (
     CALLBACK_URL,
     CONNECTED_APP,
     CONNECTED_APP_COMPONENT,
     ECA,
-    IP_RELAXATION,
     OAUTH_SCOPES,
     AppSpec,
     a_kind,
@@ -52,6 +52,7 @@ from core.salesforce.metadata import (
     new_consumer_key,
     validate_api_name,
     validate_app_type,
+    validate_ip_relaxation,
 )
 from core.salesforce.org import AdminSession, DeployOutcome, OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
@@ -153,7 +154,7 @@ class SetupResult:
     created: list[tuple[str, str]] = field(default_factory=list)
     sign_in_kept: bool = False
     login_url: str = ""
-    app_type: str = ECA
+    app_type: AppType = AppType.ECA
     ip_relaxation: str = ""
     contact_email: str = ""
     #: When the app was made (a run that finds its own app keeps the first date); "" for now.
@@ -265,9 +266,9 @@ def plan_setup(
     certificate_pem: str,
     contact_email: str,
     app_name: str = DEFAULT_APP_NAME,
-    ip_relaxation: str = "enforce",
+    ip_relaxation: IpRelaxation = IpRelaxation.ENFORCE,
     resumed: JournalEntry | None = None,
-    app_type: str = ECA,
+    app_type: AppType = AppType.ECA,
     recorded: SalesforceAppRecord | None = None,
 ) -> SetupPlan:
     """Check the org and return the plan, changing nothing.
@@ -279,9 +280,6 @@ def plan_setup(
         NetworkError: the org could not be reached.
     """
     name = validate_api_name(app_name)
-    app_type = validate_app_type(app_type)
-    if ip_relaxation not in IP_RELAXATION:
-        raise InvalidInputError("IP relaxation must be 'enforce' or 'relax'.", field="ip_relaxation")
     fingerprint = fingerprint_sha256(load_certificate(certificate_pem))
     version = choose_api_version(org)
     user = find_connector_user(org, username)
@@ -402,14 +400,14 @@ def apply_setup(
         created += [("PermissionSet", entry.permission_set_id)] if entry.permission_set_id else []
         created += [("PermissionSetAssignment", entry.assignment_id)] if entry.assignment_id else []
 
-    def intend(step: str, **made: str) -> None:
+    def intend(step: RunStep, **made: str) -> None:
         """The journal says what is about to happen (and what the last step made) before it happens."""
         nonlocal entry
         if journal is None:
             return
         if entry is None:
             entry = new_entry(
-                "setup",
+                RunKind.SETUP,
                 step,
                 instance_url=org.instance_url,
                 org_id=org_id,
@@ -485,7 +483,7 @@ def apply_setup(
         progress(StepStarted(Step.PERMISSION_SET))
         permission_set_id = plan.permission_set_id
         if permission_set_id is None:
-            intend("permission set")
+            intend(RunStep.PERMISSION_SET)
             permission_set_id = org.create(
                 "PermissionSet",
                 {
@@ -495,16 +493,16 @@ def apply_setup(
                 },
             )
             created.append(("PermissionSet", permission_set_id))
-            intend("assignment", permission_set_id=permission_set_id)
+            intend(RunStep.ASSIGNMENT, permission_set_id=permission_set_id)
         progress(StepStarted(Step.ASSIGNMENT))
         if not plan.assignment_exists:
-            intend("assignment")
+            intend(RunStep.ASSIGNMENT)
             try:
                 assignment = org.create(
                     "PermissionSetAssignment", {"AssigneeId": plan.user.id, "PermissionSetId": permission_set_id}
                 )
                 created.append(("PermissionSetAssignment", assignment))
-                intend("app", assignment_id=assignment)
+                intend(RunStep.APP, assignment_id=assignment)
             except OrgApiError as exc:
                 if exc.code != "DUPLICATE_VALUE":  # assigned meanwhile: what we wanted
                     raise
@@ -512,7 +510,7 @@ def apply_setup(
         raise failed(exc, "Preparing the connector's user") from exc
     progress(StepStarted(Step.APP))
     try:
-        intend("app")
+        intend(RunStep.APP)
         outcome = org.deploy(app_package(spec, api_version=plan.api_version))
     except DeployStatusUnknown as exc:
         if _found(org, spec):  # the deploy is all or nothing: the app is there, so all of it is
@@ -546,9 +544,9 @@ def _what_the_killed_run_made(
     The journal names a step before taking it, and only a step the run meant to take: a permission
     set (or an assignment) that exists now while the entry stopped at creating it was made by that run.
     """
-    if entry.step == "permission set" and permission_set_id and not entry.permission_set_id:
+    if entry.step is RunStep.PERMISSION_SET and permission_set_id and not entry.permission_set_id:
         entry = replace(entry, permission_set_id=permission_set_id)
-    if entry.step == "assignment" and permission_set_id and not entry.assignment_id:
+    if entry.step is RunStep.ASSIGNMENT and permission_set_id and not entry.assignment_id:
         rows = org.query(
             soql_select("Id", "PermissionSetAssignment", AssigneeId=user_id, PermissionSetId=permission_set_id)
         )
@@ -578,16 +576,14 @@ class SetupRequest:
     #: The key pair, when the private key is known here: it proves the connector's login at the end.
     key: KeyBundle | None = None
     app_name: str = DEFAULT_APP_NAME
-    ip_relaxation: str = "enforce"
+    ip_relaxation: IpRelaxation = IpRelaxation.ENFORCE
     #: Where the connector's login is proved (the connector's own host unless the admin diagnoses another).
     login_url: str = CONNECTOR_LOGIN_URL
-    #: "eca" (an External Client App, the default) or "connected-app" (the fallback).
-    app_type: str = ECA
+    #: An External Client App (the default) or a Connected App (the fallback).
+    app_type: AppType = AppType.ECA
 
     def validated(self) -> SetupRequest:
         """Raises InvalidInputError (with its ``field``) or KeyMismatchError before any request."""
-        if self.ip_relaxation not in IP_RELAXATION:
-            raise InvalidInputError("IP relaxation must be 'enforce' or 'relax'.", field="ip_relaxation")
         certificate = load_certificate(self.certificate_pem)
         if self.key is not None:
             check_pair(load_private_key(self.key.private_key_pem), certificate)
@@ -596,6 +592,7 @@ class SetupRequest:
             username=validate_username(self.username),
             app_name=validate_api_name(self.app_name),
             app_type=validate_app_type(self.app_type),
+            ip_relaxation=validate_ip_relaxation(self.ip_relaxation),
         )
 
 
@@ -650,7 +647,7 @@ def resumable(journal: Journal, app_name: str, org: OrgClient, app_type: str = E
         (
             e
             for e in journal.unfinished()
-            if e.kind == "setup"
+            if e.kind is RunKind.SETUP
             and e.app_name == app_name
             and e.app_type == app_type
             and e.instance_url in ("", org.instance_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
+from core.storage.settings import ResumeState
 from gui.context import WizardContext
 from gui.pages.base import StepPage
 from gui.widgets import CopyField
@@ -54,5 +55,5 @@ class DonePage(StepPage):
         self.summary.setText("\n".join(lines))
         self.connector_id.set_value(connector.id if connector else "")
         # The run is complete: the next start begins afresh.
-        self.context.settings.wizard = {}
+        self.context.settings.wizard = ResumeState()
         self.context.save_settings()

@@ -290,7 +290,7 @@ class ReviewPage(TaskPage):
         wizard = self.wizard()
         if wizard is not None:  # Enter goes on, not back (focus used to land on "< Back")
             QTimer.singleShot(0, wizard.button(QWizard.WizardButton.NextButton).setFocus)
-        if check.status == "SUCCESS":
+        if check.passed:
             self.check_message.show_ok(self.tr("Connection check passed: the connector can read Salesforce."))
         else:
             self.check_message.show_error(

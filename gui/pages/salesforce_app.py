@@ -206,7 +206,7 @@ class SalesforceAppPage(StepPage):
 
     def _path_changed(self) -> None:
         self._show_path()
-        self.context.settings.wizard["app_setup"] = "auto" if self.automated() else "manual"
+        self.context.settings.wizard.app_setup = "auto" if self.automated() else "manual"
         self.completeChanged.emit()
 
     def nextId(self) -> int:
@@ -216,9 +216,7 @@ class SalesforceAppPage(StepPage):
         return "connected" if self.connected_radio.isChecked() else "external"
 
     def initializePage(self) -> None:
-        (
-            self.manual_radio if self.context.settings.wizard.get("app_setup") == "manual" else self.auto_radio
-        ).setChecked(True)
+        (self.manual_radio if self.context.settings.wizard.app_setup == "manual" else self.auto_radio).setChecked(True)
         saved = self.context.settings.app_kind
         (self.connected_radio if saved == "connected" else self.external_radio).setChecked(True)
         self._rebuild()
@@ -231,10 +229,10 @@ class SalesforceAppPage(StepPage):
                 widget.deleteLater()
         self.ticks, self.copy_fields = [], {}
         kind = self.kind()
-        saved_ticks = self.context.settings.wizard.get("ticks", {}).get(kind, [])
+        saved_ticks = self.context.settings.wizard.ticks.get(kind, [])
         cert = str(self.context.cert_path or self.tr("(the .crt file from the previous step)"))
         # Ticks are for one certificate: after a new key, the steps that upload the old one are undone.
-        ticked_for = str(self.context.settings.wizard.get("ticks_for", ""))
+        ticked_for = self.context.settings.wizard.ticks_for
         new_key = bool(ticked_for) and bool(self._fingerprint()) and ticked_for != self._fingerprint()
         unticked = []
         row = 0
@@ -282,10 +280,10 @@ class SalesforceAppPage(StepPage):
 
     def _ticked(self) -> None:
         done = sum(t.isChecked() for t in self.ticks)
-        ticks = self.context.settings.wizard.setdefault("ticks", {})
+        ticks = self.context.settings.wizard.ticks
         ticks[self.kind()] = [t.isChecked() for t in self.ticks]
         if self._fingerprint():
-            self.context.settings.wizard["ticks_for"] = self._fingerprint()
+            self.context.settings.wizard.ticks_for = self._fingerprint()
         if done == len(self.ticks):
             self.progress.show_ok(self.tr("All {0} steps done.").format(done))
         else:

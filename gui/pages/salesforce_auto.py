@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import AppError, PropagationTimeout, SetupFailed
-from core.salesforce.metadata import CONNECTED_APP, ECA, app_kind
+from core.salesforce.metadata import CONNECTED_APP, ECA, app_kind, validate_app_type, validate_ip_relaxation
 from core.steps.journal import Journal
 from core.steps.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted, Waiting
 from gui.context import WizardContext
@@ -217,7 +217,7 @@ class SalesforceAutoPage(TaskPage):
 
         if self.done:
             return True
-        saved = self.context.settings.wizard.get("proved_login")
+        saved = self.context.settings.wizard.proved_login
         consumer_key = self.context.draft.consumer_key or self.context.settings.consumer_key
         if not isinstance(saved, dict) or not consumer_key or saved.get("consumer_key") != consumer_key:
             return False
@@ -299,9 +299,9 @@ class SalesforceAutoPage(TaskPage):
                 certificate_pem=bundle.cert_pem.decode("ascii"),
                 key=bundle,
                 app_name=self.app_name.text(),
-                ip_relaxation=str(self.ip_relaxation.currentData()),
+                ip_relaxation=validate_ip_relaxation(str(self.ip_relaxation.currentData())),
                 login_url=self._login_url(),
-                app_type=str(self.app_type.currentData()),
+                app_type=validate_app_type(str(self.app_type.currentData())),
             ).validated()
             sign_in = self._sign_in_request().validated()
         except AppError as exc:
@@ -336,9 +336,9 @@ class SalesforceAutoPage(TaskPage):
                 settings = self.context.settings
                 settings.username = getattr(event.change, "username", settings.username)
                 settings.consumer_key = consumer_key
-                settings.wizard["app_consumer_key"] = consumer_key
+                settings.wizard.app_consumer_key = consumer_key
                 # Which key the app trusts: a later key (the first one lost) can never prove its login.
-                settings.wizard["app_certificate"] = self._certificate_fingerprint()
+                settings.wizard.app_certificate = self._certificate_fingerprint()
                 self.context.save_settings()
                 self.consumer_key.set_value(consumer_key)
                 self.consumer_key.show()
@@ -393,7 +393,7 @@ class SalesforceAutoPage(TaskPage):
     def created_app(self) -> SalesforceAppRecord | None:
         """The app this flow created in an earlier session whose login was never proved (closed during the wait)."""
         settings = self.context.settings
-        consumer_key = str(settings.wizard.get("app_consumer_key") or "")
+        consumer_key = settings.wizard.app_consumer_key
         return settings.salesforce_app(consumer_key) if consumer_key and not self.done else None
 
     def _certificate_fingerprint(self) -> str:
@@ -407,7 +407,7 @@ class SalesforceAutoPage(TaskPage):
         app = self.created_app()
         if app is None or self.is_busy():
             return
-        trusted = str(self.context.settings.wizard.get("app_certificate") or "")
+        trusted = self.context.settings.wizard.app_certificate
         if trusted and self._certificate_fingerprint() not in ("", trusted):
             self.wait_button.hide()  # a wait that can never end: this key is not the one the app trusts
             self.message.show_warning(
@@ -463,9 +463,9 @@ class SalesforceAutoPage(TaskPage):
         self.done = True
         self.wait_button.hide()
         settings = self.context.settings
-        settings.wizard.pop("app_consumer_key", None)
+        settings.wizard.app_consumer_key = ""
         # What Resume restores after a close on a later step: the proof, not a set-up to sign in to again.
-        settings.wizard["proved_login"] = {"consumer_key": consumer_key, **dataclasses.asdict(login)}
+        settings.wizard.proved_login = {"consumer_key": consumer_key, **dataclasses.asdict(login)}
         self.context.login = login
         self.context.draft.username, self.context.draft.consumer_key = username, consumer_key
         settings.username, settings.consumer_key = username, consumer_key

@@ -111,10 +111,9 @@ class UnstructuredPage(StepPage):
         self.access.prefill()
         if not self.name.text():
             self.name.setText(
-                str(self.context.settings.wizard.get("connector_name", ""))
-                or default_connector_name(self.context.key_name)
+                self.context.settings.wizard.connector_name or default_connector_name(self.context.key_name)
             )
-        saved = self.context.settings.wizard.get("categories")
+        saved = self.context.settings.wizard.categories
         if isinstance(saved, list) and saved:
             for category, box in self.category_boxes.items():
                 box.setChecked(category in saved and category not in self._blocked)
@@ -289,8 +288,8 @@ class UnstructuredPage(StepPage):
                 self._check_access(access)
             return False
         settings = self.context.settings
-        settings.wizard["connector_name"] = self.name.text().strip()
-        settings.wizard["categories"] = self.categories()
+        settings.wizard.connector_name = self.name.text().strip()
+        settings.wizard.categories = self.categories()
         self._to_draft()
         self.access.remember()
         self.context.save_settings()

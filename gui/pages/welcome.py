@@ -92,14 +92,14 @@ class WelcomePage(StepPage):
         """What Resume restores, in words: the admin sees what comes back before choosing."""
         settings = self.context.settings
         kept = []
-        key = settings.wizard.get("key_name")
+        key = settings.wizard.key_name
         if key:
             kept.append(self.tr("the key \u201c{0}\u201d (read from your keyring)").format(key))
         if settings.username or settings.consumer_key:
             kept.append(self.tr("the Salesforce username and consumer key"))
-        if settings.wizard.get("ticks"):
+        if settings.wizard.any_ticked():  # not "the ticked steps" when none was ticked
             kept.append(self.tr("the ticked checklist steps"))
-        if settings.wizard.get("connector_name"):
+        if settings.wizard.connector_name:
             kept.append(self.tr("the connector name and categories"))
         return ", ".join(kept) or self.tr("your answers")
 
@@ -113,13 +113,13 @@ class WelcomePage(StepPage):
         )
 
     def saved_page(self) -> int | None:
-        page = self.context.settings.wizard.get("page")
+        page = self.context.settings.wizard.page
         return page if isinstance(page, int) and page in STEP_NAMES and page != PageId.KEY else None
 
     def initializePage(self) -> None:
         saved = self.saved_page()
         has_saved = saved is not None
-        created = self.context.settings.wizard.get("created")
+        created = self.context.settings.wizard.created
         if saved is not None:
             self.resume_label.show_info(
                 self.tr(

@@ -72,6 +72,67 @@ def test_one_broken_record_and_one_from_a_newer_version_cost_nothing_else() -> N
     assert saved["username"] == "u@x.co" and saved["schema"] == 2
 
 
+def test_a_run_kind_step_or_app_type_this_version_does_not_know_is_kept_as_it_was_never_guessed() -> None:
+    """Journal entries and app records are typed when read (core.kinds): a word of a newer version is not guessed
+    at (a step misread could undo the wrong thing); the whole record is kept and written back unchanged."""
+    from core.kinds import AppType, RunKind, RunStep
+
+    known = {"id": "j1", "kind": "setup", "step": "permission set", "started_at": "2026-12-01T00:00:00+00:00"}
+    newer = {**known, "id": "j2", "step": "teleport"}
+    app = {"app_name": "A", "consumer_key": "ck1", "instance_url": "https://x.my.salesforce.com", "app_type": "eca"}
+    future_app = {**app, "consumer_key": "ck2", "app_type": "quantum-app"}
+    path = _write({"schema": 2, "journal": [known, newer], "salesforce_apps": [app, future_app]})
+    settings = Settings.load()
+    [entry] = settings.journal
+    assert (entry.kind, entry.step) == (RunKind.SETUP, RunStep.PERMISSION_SET) and entry.kind is RunKind.SETUP
+    [record] = settings.salesforce_apps
+    assert record.app_type is AppType.ECA
+    settings.username = "changed"
+    settings.save()
+    saved = json.loads(path.read_text())
+    assert newer in saved["journal"] and future_app in saved["salesforce_apps"]
+    assert next(e for e in saved["journal"] if e["id"] == "j1")["step"] == "permission set"  # the same words
+
+
+def test_the_resume_record_is_typed_when_read_and_what_it_cannot_use_is_written_back_as_it_was() -> None:
+    """Settings.wizard was a dict read through string keys in six files; it is a ResumeState now, read from the
+    same JSON object (a file of an earlier version resumes as before)."""
+    from core.storage.settings import ResumeState
+
+    path = _write(
+        {
+            "schema": 2,
+            "wizard": {
+                "page": 3,
+                "key_name": "salesforce",
+                "categories": ["account", "case"],
+                "ticks": {"eca": [True, False]},
+                "proved_login": {"consumer_key": "ck", "instance_url": "https://x.my.salesforce.com"},
+                "connector_name": 42,  # a wrong type: kept, not used
+                "hologram": {"from": "a newer version"},
+            },
+        }
+    )
+    settings = Settings.load()
+    resume = settings.wizard
+    assert isinstance(resume, ResumeState)
+    assert (resume.page, resume.key_name, resume.categories, resume.connector_name) == (
+        3,
+        "salesforce",
+        ["account", "case"],
+        "",
+    )
+    assert resume.any_ticked() and not ResumeState(ticks={"eca": [False, False]}).any_ticked()
+    assert resume.proved_login == {"consumer_key": "ck", "instance_url": "https://x.my.salesforce.com"}
+    resume.page = 4
+    settings.save()
+    saved = json.loads(path.read_text())["wizard"]
+    assert saved["page"] == 4 and saved["connector_name"] == 42 and saved["hologram"] == {"from": "a newer version"}
+    settings.wizard = ResumeState()
+    settings.save()
+    assert json.loads(path.read_text())["wizard"] == {}
+
+
 def test_fields_and_the_schema_of_a_newer_version_are_written_back() -> None:
     path = _write({"schema": 9, "username": "u@x.co", "future": {"on": True}, "api_url": 5})
     settings = Settings.load()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from core.storage.settings import Settings
+from core.storage.settings import ResumeState, Settings
 from gui.app import build_wizard
 from gui.page_ids import PageId
 from gui.pages.unstructured import default_connector_name
@@ -438,7 +438,7 @@ def test_settings_from_before_still_holding_a_created_connectors_flow_offer_no_r
     from core.storage.settings import ConnectorRecord
 
     settings = context.settings
-    settings.wizard = {"page": int(PageId.REVIEW), "key_name": "salesforce", "connector_name": "sf-prod"}
+    settings.wizard = ResumeState(page=int(PageId.REVIEW), key_name="salesforce", connector_name="sf-prod")
     settings.remember_connector(ConnectorRecord(id="c-1", name="sf-prod", api_url="https://example.invalid"))
     settings.save()
     again = restart(qtbot, context, browser)

@@ -465,6 +465,6 @@ def test_settings_that_cannot_be_saved_are_said_and_saved_with_the_next_step(per
 
     path.rmdir()
     person.wizard.context.save_settings()  # the next save that works carries what the failed one had
-    assert Settings.load().wizard["page"] == int(PageId.KEY) and person.wizard.context.unsaved == ""
+    assert Settings.load().wizard.page == int(PageId.KEY) and person.wizard.context.unsaved == ""
     person.wizard.reject()  # all saved, nothing made yet: it closes without asking
     assert not person.wizard.isVisible()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.storage.secret_store import SecretStore
-from core.storage.settings import Settings
+from core.storage.settings import ResumeState, Settings
 from gui.app import build_wizard
 from gui.context import WizardContext
 from gui.page_ids import PageId
@@ -59,7 +59,7 @@ def test_start_over_forgets_the_saved_answers(
     again.show()
     Person(qtbot, again).click(again.welcome_page.start_over_button)
     assert not again.welcome_page.resume_button.isVisible()
-    assert Settings.load().wizard == {}
+    assert Settings.load().wizard == ResumeState()
 
 
 def _inputs(widget):

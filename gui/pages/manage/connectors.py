@@ -142,7 +142,7 @@ class ConnectorActions(ManageBase):
         self.busy.status.setText(self.tr("Connection check: {0}...").format(check.status.lower()))
 
     def _checked(self, row: ConnectorRow, check: ConnectionCheck) -> None:
-        if check.status == "SUCCESS":
+        if check.passed:
             self.message.show_ok(self.tr("{0}: the connection check passed.").format(row.name))
             QTimer.singleShot(0, self, lambda: self._look_at_reading(row))
         else:

@@ -24,12 +24,13 @@ from gui.pages.manage.base import ManageBase
 
 class FieldCheckActions(ManageBase):
     def _confirm_field_check(self) -> None:
+        from core.salesforce.metadata import validate_app_type
         from core.usecases.field_check import APP_PREFIX, FieldCheckRequest
 
         try:
             request = FieldCheckRequest(
                 username=self.field_check_user.text(),
-                app_type=str(self.field_check_type.currentData()),
+                app_type=validate_app_type(str(self.field_check_type.currentData())),
                 login_url=self.field_check_host.text().strip() or CONNECTOR_LOGIN_URL,
             ).validated()
         except AppError as exc:

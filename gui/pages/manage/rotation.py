@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import AppError
+from core.kinds import RunKind
 from core.salesforce.metadata import FIELD_CHECK_PREFIX
 from core.steps.journal import Journal
 from core.steps.journal import describe as describe_run
@@ -53,7 +54,7 @@ class RotationActions(ManageBase):
         self.unfinished.show_warning(describe_run(entry))
         # A stopped set-up is finished on the create flow's Salesforce step; a rotation, right here. A field
         # check's throw-away app has nothing to finish: it is only removed.
-        self.remove_unfinished_button.setVisible(entry.kind == "setup")
+        self.remove_unfinished_button.setVisible(entry.kind is RunKind.SETUP)
         self.finish_button.setVisible(not entry.app_name.startswith(FIELD_CHECK_PREFIX))
 
     def _finish_unfinished(self) -> None:
@@ -61,7 +62,7 @@ class RotationActions(ManageBase):
         if entry is None:
             self.show_unfinished()
             return
-        if entry.kind == "setup":
+        if entry.kind is RunKind.SETUP:
             draft = self.context.draft
             draft.username, draft.app_name = entry.username, entry.app_name
             self.finish_setup_requested.emit()
@@ -84,7 +85,7 @@ class RotationActions(ManageBase):
         from core.usecases.app_removal import Removal, remove
 
         entry = self.unfinished_entry()
-        if entry is None or entry.kind != "setup":
+        if entry is None or entry.kind is not RunKind.SETUP:
             self.show_unfinished()
             return
         context = self.context
@@ -183,7 +184,7 @@ class RotationActions(ManageBase):
         assert done is not None  # confirmed before the task started; the records came as Record events
         self.show_unfinished()
         name = done.saved.connector.name
-        if done.check.status == "SUCCESS":
+        if done.check.passed:
             self._verdict = ("ok", self.tr("{0} now uses its new key; the connection check passed.").format(name))
             self._look_after_load = done.saved.connector.id
         else:
