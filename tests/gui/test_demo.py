@@ -8,7 +8,7 @@ from pathlib import Path
 from core.crypto.keypair import KeyBundle
 from core.salesforce.login import approval_url, verify_jwt_login
 from core.storage.keyfiles import write_key_bundle
-from scripts.demo import DEMO_CONSUMER_KEY, DEMO_USER, DemoServices
+from scripts.demo import DEMO_CONSUMER_KEY, DEMO_USER, DemoServices, arguments, repoint_settings
 
 
 def test_demo_salesforce_trusts_the_newest_certificate_and_records_browser_approval(
@@ -35,3 +35,56 @@ def test_demo_salesforce_trusts_the_newest_certificate_and_records_browser_appro
         assert result.display_name == "Demo Admin"
     finally:
         services.stop()
+
+
+def test_the_demo_keeps_its_org_and_platform_across_runs_and_its_switches_show_real_orgs_cases(
+    tmp_path: Path, key_bundle: KeyBundle
+) -> None:
+    """Issue 27, item 12: Resume and Manage after a restart need the demo org's apps and the Platform's
+    connectors to be there again, at the new run's addresses."""
+    import json
+
+    import pytest
+
+    from tests.fakes.salesforce_org import OrgApp
+
+    with pytest.raises(SystemExit) as shown:  # --help says how, and starts nothing
+        arguments(["--help"])
+    assert shown.value.code == 0
+    assert arguments(["--unreadable", "Campaign", "--login-wait", "30"]).unreadable == ["Campaign"]
+    with pytest.raises(SystemExit):
+        arguments(["--unreadable", "Opportunity"])
+
+    first = DemoServices(tmp_path)
+    try:
+        assert key_bundle.cert_pem is not None
+        first.salesforce.org_apps["Unstructured_Connector"] = OrgApp(
+            name="Unstructured_Connector",
+            consumer_key="3MVG9ConsumerKeyOfTheDemoApp",
+            certificate_pem=key_bundle.cert_pem.decode(),
+            permission_set="",
+            ip_relaxation="ENFORCE",
+            ready_at=0.0,
+        )
+        first.platform.connectors["c1"] = {"id": "c1", "name": "demo-crm", "type": "salesforce", "config": {}}
+        saved = json.loads(json.dumps(first.snapshot()))  # as the file holds it
+    finally:
+        first.stop()
+    settings = tmp_path / "settings.json"
+    settings.write_text(
+        json.dumps({"api_url": saved["urls"]["platform"] + "/api/v1", "login_url": saved["urls"]["login"]})
+    )
+
+    second = DemoServices(tmp_path)
+    try:
+        second.restore(saved)
+        repoint_settings(settings, saved["urls"], second.urls())
+        repointed = json.loads(settings.read_text())
+        assert repointed["api_url"] == second.platform.api_url and repointed["login_url"] == second.salesforce.url
+        assert "Unstructured_Connector" in second.salesforce.org_apps and "c1" in second.platform.connectors
+        second.fail_every_connectors_last_run()
+        [workflow] = second.platform.workflows.values()
+        assert workflow["sources"] == ["c1"]
+        assert [j["status"] for j in second.platform.jobs.values()] == ["COMPLETED", "FAILED"]
+    finally:
+        second.stop()
