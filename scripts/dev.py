@@ -245,6 +245,9 @@ def test(args: list[str]) -> int:
             (f"pytest (xcb, {name})", [str(python), "-m", "tests.xserver", size, scale, *desktop])
             for name, size, scale in (("1280x720", "1280x720", "1"), ("200 % on 1920x1080", "1920x1080", "2"))
         ]
+        # A crash at start is the worst a desktop app can do: 30 real starts, every page built, the real keyring.
+        starts = [str(python), "-m", "tests.xserver", "1280x720", "1", str(python), "-m", "tests.start_loop", "30"]
+        steps.append(("start-up loop (30 starts, xcb, real keyring)", with_real_keyring(starts)))
     for name, command in steps:
         print(f"== {name}", file=sys.stderr, flush=True)
         code = subprocess.call(command, cwd=ROOT, env=env)
