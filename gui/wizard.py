@@ -101,6 +101,7 @@ class ConnectorWizard(QWizard):
         self._restoring: Task | None = None
         self.setStartId(int(PageId.WELCOME))
         self.currentIdChanged.connect(self._remember_page)
+        self.currentIdChanged.connect(lambda _: QTimer.singleShot(0, self, self._page_opened))
         self.welcome_page.resume_requested.connect(self.resume)
         self.welcome_page.start_over_requested.connect(self.start_over)
         self.customButtonClicked.connect(self._custom_button)
@@ -241,6 +242,11 @@ class ConnectorWizard(QWizard):
         if self.context.key_name:
             wizard.key_name = self.context.key_name
         self.context.save_settings()
+
+    def _page_opened(self) -> None:
+        page = self.currentPage()
+        if isinstance(page, StepPage):
+            page.opened()
 
     def resume(self, target: int) -> None:
         """Walk forward to ``target``, stopping early at the first step that is not complete."""

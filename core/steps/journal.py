@@ -178,10 +178,12 @@ def describe(entry: JournalEntry) -> str:
     ]
     where = f" in the org at {entry.instance_url}" if entry.instance_url else ""
     if entry.kind is RunKind.ROTATION:
+        from core.storage.credentials import key_location_words
+
         return (
             f"A key rotation of the connector {entry.connector_id} (app {entry.app_name}{where}, started "
             f"{entry.started_at[:16].replace('T', ' ')} UTC) stopped while {STEP_WORDS.get(entry.step, entry.step)}. "
-            f"The new key is {entry.new_key or 'not made yet'}."
+            f"The new key is {key_location_words(entry.new_key)}."
         )
     from core.salesforce.metadata import FIELD_CHECK_PREFIX, app_kind
 

@@ -120,3 +120,11 @@ def read_private_key_source(spec: str, store: ReadsSecrets) -> str:
         return value
     data = read_bounded(spec, limit=MAX_KEY_FILE_BYTES, what="key file", field="private_key")
     return data.decode("utf-8", errors="replace")
+
+
+def key_location_words(location: str) -> str:
+    """Where a key is, in words for a page or a notice: ``keyring:NAME`` is "in your keyring as NAME", a path
+    is "in the file PATH" (the command line's ``keyring:NAME`` is its own syntax, not a place to show)."""
+    if location.startswith(KEYRING_PREFIX):
+        return f"in your keyring as \u201c{location[len(KEYRING_PREFIX) :]}\u201d"
+    return f"in the file {location}" if location else "not made yet"

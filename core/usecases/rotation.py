@@ -43,6 +43,7 @@ from core.steps.journal import Journal, describe, new_entry, run_lock
 from core.steps.login_wait import wait_for_connector_login
 from core.steps.org_state import choose_api_version, describe_failures
 from core.steps.progress import Notice, Record, Runtime, Step, StepStarted
+from core.storage.credentials import key_location_words
 from core.storage.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord, Settings
 from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
 from core.usecases.admin import SignIn, admin_session
@@ -191,7 +192,8 @@ def rotate_certificate(
         raise RotationIncomplete(
             f"The new certificate's deploy was accepted, but whether it was applied is not known: {exc.message}",
             hint=f"The journal keeps this rotation; finishing it checks which key Salesforce accepts first "
-            f"(rotate {connector.id} --auto, or Manage's Finish it). The new key is {new_key_location}. {exc.hint}",
+            f"(rotate {connector.id} --auto, or Manage's Finish it). The new key is "
+            f"{key_location_words(new_key_location)}. {exc.hint}",
             key_location=new_key_location,
         ) from exc
     except OrgApiError:
@@ -235,7 +237,8 @@ def switch_connector(
     consumer_key = str(connector.config.get("consumer_key", ""))
     username = str(connector.config.get("username", ""))
     finish = (
-        f"Salesforce now trusts only the new key ({new_key_location}); the connector {connector.id} still holds its "
+        f"Salesforce now trusts only the new key ({key_location_words(new_key_location)}); the connector "
+        f"{connector.id} still holds its "
         f"old key. To finish: update the connector with the new key, then check it; to go back instead, put the old "
         f"certificate ({old_certificate_path or 'kept beside the old key'}) back on the app."
     )

@@ -13,7 +13,18 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFrame, QLineEdit, QScrollArea, QVBoxLayout, QWidget, QWizard, QWizardPage
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
 
 from core.errors import AppError
 from core.steps.progress import Record
@@ -38,12 +49,48 @@ class StepPage(QWizardPage):
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        # The page's first input takes the focus when it opens, not the scroll area around it (which drew no
+        # frame, so the focus could not be seen until Tab moved it on).
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.scroll_area.setWidget(self.body)
         self.scroll_area.viewport().setAutoFillBackground(False)  # the page's own background shows through
         self.body.setAutoFillBackground(False)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll_area)
+
+    def opened(self) -> None:
+        """The wizard has just made this the current page (after Qt placed the focus)."""
+        self._keep_filled_text()
+
+    def _keep_filled_text(self) -> None:
+        """The page opens with the focus on its first control that can be seen (not on a hidden one, nor nowhere),
+        and a field it opens on keeps its text: the cursor waits at its end instead of the whole text being
+        selected (the next key pressed replaced a prefilled API URL)."""
+        focused = QApplication.focusWidget()
+        if focused is None or not focused.isVisible() or not self.isAncestorOf(focused) or _read_only_text(focused):
+            first = self._first_control()
+            if first is not None:
+                first.setFocus(Qt.FocusReason.OtherFocusReason)
+                focused = first
+        if isinstance(focused, QLineEdit) and self.isAncestorOf(focused) and focused.selectedText() == focused.text():
+            focused.deselect()
+            focused.end(False)
+
+    def _first_control(self) -> QWidget | None:
+        """The first control in the page's tab order that can be seen and used."""
+        widget = self.body.nextInFocusChain()
+        while widget is not None and widget is not self.body:
+            if (
+                self.body.isAncestorOf(widget)
+                and widget.isVisible()
+                and widget.isEnabled()
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+                and not _read_only_text(widget)  # a summary to read is not where the keyboard starts
+            ):
+                return widget
+            widget = widget.nextInFocusChain()
+        return None
 
     def closing_words(self) -> str:
         """What closing the window while this page's step runs means, for the close prompt."""
@@ -91,6 +138,10 @@ class StepPage(QWizardPage):
         """The admin edited the field: its own check decides what it shows now."""
         if self._routed.pop(id(message), None) is not None:
             self.completeChanged.emit()
+
+
+def _read_only_text(widget: QWidget) -> bool:
+    return isinstance(widget, QPlainTextEdit | QTextEdit) and widget.isReadOnly()
 
 
 class TaskPage(StepPage):

@@ -524,3 +524,15 @@ def test_a_report_path_that_cannot_be_used_is_refused_before_the_org_is_touched(
     assert run.code == 2 and words in run.err and "unexpected" not in run.err, run.err
     assert org.deploy_requests == [] and org.permission_sets == {}  # before: created, then the report failed
     assert (tmp_path / "notes.txt").read_text() == "my notes" and (tmp_path / "old.json").read_text() == "{}"
+
+
+def test_a_stopped_rotation_says_where_its_new_key_is_in_words_not_the_command_lines_syntax() -> None:
+    """Desktop round 3, cosmetic: Manage's notice said "The new key is keyring:salesforce-rotated-2"."""
+    from core.kinds import RunKind, RunStep
+    from core.steps.journal import describe, new_entry
+
+    kept = new_entry(RunKind.ROTATION, RunStep.CONNECTOR, connector_id="c1", new_key="keyring:salesforce-rotated-2")
+    assert "The new key is in your keyring as \u201csalesforce-rotated-2\u201d." in describe(kept)
+    assert "keyring:" not in describe(kept)
+    filed = new_entry(RunKind.ROTATION, RunStep.CERTIFICATE, connector_id="c1", new_key="/keys/salesforce-rotated.pem")
+    assert "The new key is in the file /keys/salesforce-rotated.pem." in describe(filed)

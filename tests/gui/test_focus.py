@@ -24,8 +24,12 @@ def marked_pixels(widget: QWidget) -> int:
 
 
 def focus_and_measure(person: Person, widget: QAbstractButton) -> tuple[int, int]:
-    widget.clearFocus()
-    person.qtbot.wait(10)
+    from PySide6.QtWidgets import QWizard
+
+    # The focus elsewhere (not nowhere: a page gives it back to its first control when nothing has it).
+    elsewhere = person.wizard.button(QWizard.WizardButton.CancelButton)
+    elsewhere.setFocus(Qt.FocusReason.TabFocusReason)
+    person.qtbot.waitUntil(elsewhere.hasFocus)
     before = marked_pixels(widget)
     widget.setFocus(Qt.FocusReason.TabFocusReason)
     person.qtbot.waitUntil(widget.hasFocus)
@@ -44,6 +48,8 @@ def test_the_focused_choice_on_the_key_page_has_a_frame_that_can_be_seen(person:
     assert person.at(PageId.KEY)
     page = person.wizard.key_page
     radio = next(r for r in (page.generate_radio, page.import_radio) if r.isVisible())
+    # The page opens with the focus on its first choice, framed, before any Tab (it was on nothing visible).
+    person.qtbot.waitUntil(radio.hasFocus, timeout=5000)
     before, after = focus_and_measure(person, radio)
     assert after - before >= 40, (before, after)
 
@@ -105,3 +111,18 @@ def test_on_a_dark_theme_a_choice_shows_its_box_and_its_dot(qtbot) -> None:
         assert max(contrast(colour, window) for colour in ring) >= 3.0, [c.name() for c in ring]
     finally:
         app.setPalette(before)
+
+
+def test_a_page_that_opens_on_a_filled_field_does_not_select_its_text(person: Person, platform) -> None:  # type: ignore[no-untyped-def]
+    """Desktop round 3, cosmetic: Manage opened with the focus in the API URL and all of it selected, so the
+    next key pressed replaced the address. The text stays; the cursor waits at its end."""
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    person.wizard.context.settings.api_url = platform.api_url
+    person.click(person.wizard.welcome_page.manage_radio)
+    person.next()
+    person.qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit), timeout=5000)
+    field = QApplication.focusWidget()
+    assert isinstance(field, QLineEdit) and field.text()
+    person.qtbot.wait(50)  # what Qt does right after the page is shown
+    assert field.selectedText() == "" and field.cursorPosition() == len(field.text())
