@@ -67,7 +67,13 @@ class Exchange:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """As JSON, without the empty parts: an exchange Salesforce raised no error on has no "errors" (a report
+        listed "errors": [] nine times over), one with no body sent has no "request"."""
+        data = asdict(self)
+        for key in ("errors", "request", "answer"):
+            if data[key] in ([], None):
+                del data[key]
+        return data
 
 
 def shape(value: Any, *, depth: int = 0) -> Any:

@@ -113,6 +113,8 @@ def test_every_step_passes_on_an_org_that_behaves_and_nothing_is_left(org: FakeO
     json_path, summary_path = report.write(tmp_path / "report.json")
     text = json_path.read_text() + summary_path.read_text()
     assert "every step passed" in summary_path.read_text()
+    assert '"errors": []' not in json_path.read_text()  # an exchange without an error says nothing of errors
+    assert any(e.get("errors") for step in json.loads(json_path.read_text())["steps"] for e in step["exchanges"])
     for secret in run.secrets():
         assert secret not in text, f"a secret ({secret[:6]}...) is in the report"
 
