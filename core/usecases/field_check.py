@@ -297,98 +297,144 @@ def run_field_check(
 
     ``Record`` events say what to record (the throw-away app while it exists, then its removal), as the set-up's do.
 
+    The steps run in order, each a method of :class:`_FieldCheck` that says whether the next one can follow;
+    whatever ends the check (a refusal, a stop, an error), what it created is removed last.
     A stop (``run.cancel``) ends the check as a failed step: during the sign-in nothing was created;
     later, what was created is removed first.
 
     Raises:
         InvalidInputError: the request cannot work (before anything is sent).
     """
-    run = run or Runtime()
-    request = request.validated()
-    started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    report = FieldReport(started_at=started_at, login_url=request.login_url, app_type=request.app_type)
-    recorder = Recorder()
-    steps = _Steps(report, recorder, run)
-    http = recorder.attach(make_session())
-
-    began = time.monotonic()
+    check = _FieldCheck(request.validated(), run or Runtime(), journal=journal)
+    if not check.sign_in(sign_in):
+        return check.report
+    check.make_keys(make_key)
     try:
-        admin = admin_session(sign_in, run=run)
-    except AppError as exc:
-        steps.add("sign in", FAILED, exc.message, began)
-        return report
-    recorder.secret(admin.access_token, admin.refresh_token)
-    org = OrgClient(admin, session=http, timings=run.timings)
-    report.org_host = org.host
-    my_domain = my_domain_of(admin, request.login_url)
-    report.my_domain_url = my_domain
-    steps.add("sign in", PASSED, f"Signed in to the org at {org.host}.", began)
+        for step in (check.check_only_deploy, check.deploy, check.logins, check.certificate_replacement):
+            if not step():
+                return check.report
+        check.removal()
+        return check.report
+    except CancelledError as exc:
+        check.steps.add("stopped", FAILED, exc.message, check.began)
+        return check.report
+    finally:
+        check.clean_up()
 
-    key, new_key = make_key(request.bits), make_key(request.bits)
-    for bundle in (key, new_key):
-        recorder.secret(bundle.private_key_pem, bundle.cert_pem)
-    assert key.cert_pem is not None and new_key.cert_pem is not None
-    name = throw_away_name()
-    report.app_name = name
-    created: list[tuple[str, str]] = []
-    removed = False
-    consumer_key = ""
-    began = overhead_started = time.monotonic()
-    try:
-        # 1. The check-only deploy (plan_setup: versions, the user, the name free, then checkOnly).
+
+class _FieldCheck:
+    """One field check's state, shared by its steps: the report, what was made, and what the steps learnt."""
+
+    def __init__(self, request: FieldCheckRequest, run: Runtime, *, journal: Journal | None) -> None:
+        self.request, self.run, self.journal = request, run, journal
+        started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.report = FieldReport(started_at=started_at, login_url=request.login_url, app_type=request.app_type)
+        self.recorder = Recorder()
+        self.steps = _Steps(self.report, self.recorder, run)
+        self.http = self.recorder.attach(make_session())
+        #: When the step now running began (a stop is timed from it).
+        self.began = time.monotonic()
+        self.created: list[tuple[str, str]] = []
+        self.removed = False
+        self.consumer_key = ""
+        self.name = ""
+
+    # --- the steps, in order; each returns whether the next can follow ---------------------------------------
+
+    def sign_in(self, sign_in: SignIn) -> bool:
+        self.began = time.monotonic()
         try:
-            plan = plan_setup(
-                org,
-                username=request.username,
-                certificate_pem=key.cert_pem.decode("ascii"),
-                contact_email=request.username,
-                app_name=name,
-                app_type=request.app_type,
+            admin = admin_session(sign_in, run=self.run)
+        except AppError as exc:
+            self.steps.add("sign in", FAILED, exc.message, self.began)
+            return False
+        self.recorder.secret(admin.access_token, admin.refresh_token)
+        self.admin = admin
+        self.org = OrgClient(admin, session=self.http, timings=self.run.timings)
+        self.report.org_host = self.org.host
+        self.my_domain = my_domain_of(admin, self.request.login_url)
+        self.report.my_domain_url = self.my_domain
+        self.steps.add("sign in", PASSED, f"Signed in to the org at {self.org.host}.", self.began)
+        return True
+
+    def make_keys(self, make_key: Callable[[int], KeyBundle]) -> None:
+        """The throw-away key the app trusts first, the one its certificate is replaced with, and the app's name."""
+        self.key, self.new_key = make_key(self.request.bits), make_key(self.request.bits)
+        for bundle in (self.key, self.new_key):
+            self.recorder.secret(bundle.private_key_pem, bundle.cert_pem)
+        assert self.key.cert_pem is not None and self.new_key.cert_pem is not None
+        self.name = self.report.app_name = throw_away_name()
+
+    def check_only_deploy(self) -> bool:
+        """plan_setup: versions, the user, the name free, then a checkOnly deploy."""
+        report = self.report
+        self.began = self.overhead_started = time.monotonic()
+        assert self.key.cert_pem is not None
+        try:
+            self.plan = plan_setup(
+                self.org,
+                username=self.request.username,
+                certificate_pem=self.key.cert_pem.decode("ascii"),
+                contact_email=self.request.username,
+                app_name=self.name,
+                app_type=self.request.app_type,
             )
         except AppError as exc:
             report.facts["check_only_deploy"] = f"refused: {exc.message}"
-            steps.add("check-only deploy", FAILED, exc.message, began)
-            return report
-        consumer_key = plan.spec.consumer_key
-        recorder.secret(consumer_key)
-        report.api_version = plan.api_version
+            self.steps.add("check-only deploy", FAILED, exc.message, self.began)
+            return False
+        self.consumer_key = self.plan.spec.consumer_key
+        self.recorder.secret(self.consumer_key)
+        report.api_version = self.plan.api_version
         report.facts["check_only_deploy"] = "accepted"
-        steps.add("check-only deploy", PASSED, f"Salesforce would accept the {plan.spec.kind} {name}.", began)
+        said = f"Salesforce would accept the {self.plan.spec.kind} {self.name}."
+        self.steps.add("check-only deploy", PASSED, said, self.began)
+        return True
 
-        # 2. The real deploy: permission set, assignment, app (journal first, as the set-up).
-        began = time.monotonic()
+    def deploy(self) -> bool:
+        """The real deploy: permission set, assignment, app (the journal first, as the set-up)."""
+        report = self.report
+        self.began = time.monotonic()
         try:
-            result = apply_setup(
-                org, plan, org_id=admin.org_id, journal=journal, progress=run.progress, keep_entry=True
+            self.result = apply_setup(
+                self.org,
+                self.plan,
+                org_id=self.admin.org_id,
+                journal=self.journal,
+                progress=self.run.progress,
+                keep_entry=True,
             )
         except AppError as exc:
-            created = list(getattr(exc, "created", []))
+            self.created = list(getattr(exc, "created", []))
             report.facts["deploy"] = f"refused: {exc.message}"
-            steps.add("deploy", FAILED, exc.message, began)
-            return report
-        created = list(result.created)
-        run.progress(Record(result))
-        report.facts["overhead_seconds"] = round(time.monotonic() - overhead_started, 2)
+            self.steps.add("deploy", FAILED, exc.message, self.began)
+            return False
+        self.created = list(self.result.created)
+        self.run.progress(Record(self.result))
+        report.facts["overhead_seconds"] = round(time.monotonic() - self.overhead_started, 2)
         report.facts["deploy"] = "accepted"
-        steps.add("deploy", PASSED, f"Created {', '.join(kind for kind, _ in created)}.", began)
+        self.steps.add("deploy", PASSED, f"Created {', '.join(kind for kind, _ in self.created)}.", self.began)
+        return True
 
-        # 3. The connector's login at login.salesforce.com and at My Domain.
-        hosts = {"login": request.login_url, **({"my_domain": my_domain} if my_domain else {})}
-        began = time.monotonic()
+    def logins(self) -> bool:
+        """The connector's login at login.salesforce.com and at My Domain; goes on where one works."""
+        request, report, run = self.request, self.report, self.run
+        self.hosts = {"login": request.login_url, **({"my_domain": self.my_domain} if self.my_domain else {})}
+        self.began = began = time.monotonic()
         works, last = _wait_for_logins(
-            hosts,
+            self.hosts,
             username=request.username,
-            consumer_key=result.consumer_key,
-            private_key=key.private_key_pem,
-            session=http,
+            consumer_key=self.result.consumer_key,
+            private_key=self.key.private_key_pem,
+            session=self.http,
             run=run,
         )
-        exchanges = recorder.take()
+        exchanges = self.recorder.take()
         for host, label, fact in (
             ("login", request.login_url, "login_salesforce_com_minutes"),
-            ("my_domain", my_domain, "my_domain_minutes"),
+            ("my_domain", self.my_domain, "my_domain_minutes"),
         ):
-            if host not in hosts:
+            if host not in self.hosts:
                 report.steps.append(
                     CheckStep(LOGIN_STEPS[host], SKIPPED, "The org's instance is the login host itself.")
                 )
@@ -404,20 +450,22 @@ def run_field_check(
                     PASSED if host in works else FAILED,
                     said,
                     works.get(host, time.monotonic() - began),
-                    [e for e in exchanges if e.origin == _origin(hosts[host])],
+                    [e for e in exchanges if e.origin == _origin(self.hosts[host])],
                 )
             )
             run.progress(Notice(f"Field check: {said}"))
-        proof_host = "login" if "login" in works else next(iter(works), "")
-        if not proof_host:
-            return report  # nothing logs in: the replacement could prove nothing; the clean-up follows
+        # Nothing logs in: the replacement could prove nothing; the clean-up follows.
+        self.proof_host = "login" if "login" in works else next(iter(works), "")
+        return bool(self.proof_host)
 
-        # 4. A certificate replacement: the new key in, the old one out.
-        began = time.monotonic()
-        record = SalesforceAppRecord(
-            app_name=name,
+    def certificate_replacement(self) -> bool:
+        """The new key in, the old one out: the new key's login works, and the old key's is refused."""
+        request, report, result = self.request, self.report, self.result
+        self.began = time.monotonic()
+        self.record = SalesforceAppRecord(
+            app_name=self.name,
             consumer_key=result.consumer_key,
-            instance_url=org.instance_url,
+            instance_url=self.org.instance_url,
             username=request.username,
             permission_set=result.permission_set,
             created_permission_set=True,
@@ -425,77 +473,91 @@ def run_field_check(
             ip_relaxation="enforce",
             contact_email=request.username,
         )
+        assert self.new_key.cert_pem is not None
         try:
             replace_certificate(
-                org,
-                app_name=name,
+                self.org,
+                app_name=self.name,
                 consumer_key=result.consumer_key,
-                certificate_pem=new_key.cert_pem.decode("ascii"),
-                app=record,
+                certificate_pem=self.new_key.cert_pem.decode("ascii"),
+                app=self.record,
             )
         except AppError as exc:
             report.facts["certificate_replacement"] = f"refused: {exc.message}"
-            steps.add("certificate replacement", FAILED, exc.message, began)
-            return report
+            self.steps.add("certificate replacement", FAILED, exc.message, self.began)
+            return False
         report.facts["certificate_replacement"] = "accepted"
-        steps.add("certificate replacement", PASSED, "Salesforce took the new certificate.", began)
-        began = time.monotonic()
+        self.steps.add("certificate replacement", PASSED, "Salesforce took the new certificate.", self.began)
+        proof = self.proof_host
+        self.began = time.monotonic()
         works, last = _wait_for_logins(
-            {proof_host: hosts[proof_host]},
+            {proof: self.hosts[proof]},
             username=request.username,
             consumer_key=result.consumer_key,
-            private_key=new_key.private_key_pem,
-            session=http,
-            run=run,
+            private_key=self.new_key.private_key_pem,
+            session=self.http,
+            run=self.run,
         )
-        if proof_host in works:
-            report.facts["new_key_minutes"] = _minutes(works[proof_host])
-            steps.add("new key logs in", PASSED, f"After {duration(works[proof_host])}.", began)
+        if proof in works:
+            report.facts["new_key_minutes"] = _minutes(works[proof])
+            self.steps.add("new key logs in", PASSED, f"After {duration(works[proof])}.", self.began)
         else:
-            steps.add("new key logs in", FAILED, last.get(proof_host, ""), began)
-        began = time.monotonic()
+            self.steps.add("new key logs in", FAILED, last.get(proof, ""), self.began)
+        self.began = time.monotonic()
         old_refused = bool(
-            _login_refusal(request.username, result.consumer_key, key.private_key_pem, hosts[proof_host], http, run)
+            _login_refusal(
+                request.username, result.consumer_key, self.key.private_key_pem, self.hosts[proof], self.http, self.run
+            )
         )
         report.facts["old_key_refused"] = old_refused
-        steps.add(
+        self.steps.add(
             "old key refused",
             PASSED if old_refused else FAILED,
             "Salesforce refuses the old key." if old_refused else "The old key still logs in.",
-            began,
+            self.began,
         )
+        return True
 
-        # 5. The removal, as Manage and remove-salesforce-app make it.
-        began = time.monotonic()
+    def removal(self) -> bool:
+        """The removal, as Manage and remove-salesforce-app make it."""
+        report = self.report
+        self.began = time.monotonic()
         try:
-            gone = remove_app(org, record)
+            gone = remove_app(self.org, self.record)
         except AppError as exc:
             report.facts["removal"] = f"failed: {exc.message}"
-            steps.add("removal", FAILED, exc.message, began)
-            return report
-        run.progress(Record(gone))
-        removed = not gone.left
-        report.facts["removal"] = "removed" if removed else "left: " + "; ".join(gone.left)
-        steps.add(
+            self.steps.add("removal", FAILED, exc.message, self.began)
+            return False
+        self.run.progress(Record(gone))
+        self.removed = not gone.left
+        report.facts["removal"] = "removed" if self.removed else "left: " + "; ".join(gone.left)
+        self.steps.add(
             "removal",
-            PASSED if removed else FAILED,
-            f"Removed the {plan.spec.kind}, its permission set and the assignment."
-            if removed
+            PASSED if self.removed else FAILED,
+            f"Removed the {self.plan.spec.kind}, its permission set and the assignment."
+            if self.removed
             else report.facts["removal"],
-            began,
+            self.began,
         )
-        if removed:
-            created = []
-        return report
-    except CancelledError as exc:
-        steps.add("stopped", FAILED, exc.message, began)
-        return report
-    finally:
+        if self.removed:
+            self.created = []
+        return self.removed
+
+    def clean_up(self) -> None:
+        """Whatever ended the check: what it created is removed, and the report holds no secret."""
         _clean_up(
-            org, created, consumer_key, removed=removed, report=report, steps=steps, journal=journal, run=run, name=name
+            self.org,
+            self.created,
+            self.consumer_key,
+            removed=self.removed,
+            report=self.report,
+            steps=self.steps,
+            journal=self.journal,
+            run=self.run,
+            name=self.name,
         )
-        report.steps = [_scrubbed(step, recorder) for step in report.steps]
-        report.facts = recorder.scrub(report.facts)
+        self.report.steps = [_scrubbed(step, self.recorder) for step in self.report.steps]
+        self.report.facts = self.recorder.scrub(self.report.facts)
 
 
 def _origin(url: str) -> str:
