@@ -28,6 +28,9 @@ from core.storage.settings import SalesforceAppRecord
 from core.unstructured.client import PlatformClient
 from core.validation import parse_categories
 
+#: What counting as a user gives: per category, and the allowance (or why it is unknown).
+Counted = tuple[tuple[CategoryReading, ...], Allowance | None, str]
+
 
 @dataclass(frozen=True)
 class ReadingSurvey:
@@ -109,8 +112,13 @@ def survey_reading(
     login_url: str = CONNECTOR_LOGIN_URL,
     timings: Timings = TIMINGS,
     cancel: Callable[[], bool] = lambda: False,
+    shared: Callable[[object, Callable[[], Counted]], Counted] | None = None,
 ) -> ReadingSurvey:
     """Log in as the connector does, then count each category and read the allowance as its user.
+
+    ``shared(key, make)`` (the watch's, over many connectors) makes the counts once per org, user and categories:
+    what a user can read does not depend on the app they logged in through, so twenty connectors of one user,
+    each with its own app, log in twenty times (each app is proved) and count once.
 
     Raises:
         InvalidInputError: a category that is not the connector's (before any network call).
@@ -126,18 +134,24 @@ def survey_reading(
         login_url=login_url,
         timeout=timings.http_timeout,
     )
-    reader = ConnectorReader(
-        session.result.instance_url or login_url, session.access_token, timeout=timings.http_timeout
-    )
-    readings = []
-    for name in chosen:
-        if cancel():
-            raise CancelledError("Stopped checking what the connector can read.")
-        readings.append(reader.count(name))
-    allowance, reason = reader.allowance()
+
+    def count() -> Counted:
+        reader = ConnectorReader(
+            session.result.instance_url or login_url, session.access_token, timeout=timings.http_timeout
+        )
+        readings = []
+        for name in chosen:
+            if cancel():
+                raise CancelledError("Stopped checking what the connector can read.")
+            readings.append(reader.count(name))
+        allowance, reason = reader.allowance()
+        return tuple(readings), allowance, reason
+
+    who = ("counts", session.result.org_id, session.result.user_id or session.result.username, tuple(chosen))
+    readings, allowance, reason = shared(who, count) if shared is not None else count()
     return ReadingSurvey(
         login=session.result,
-        categories=tuple(readings),
+        categories=readings,
         allowance=allowance,
         allowance_reason=reason,
     )

@@ -348,6 +348,7 @@ def _salesforce_findings(
                     categories=chosen,
                     login_url=login_url,
                     timings=timings,
+                    shared=inputs.surveys.get,  # counted once per org, user and categories
                 ),
             )
         else:
