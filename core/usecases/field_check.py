@@ -544,18 +544,22 @@ class _FieldCheck:
         return self.removed
 
     def clean_up(self) -> None:
-        """Whatever ended the check: what it created is removed, and the report holds no secret."""
-        _clean_up(
-            self.org,
-            self.created,
-            self.consumer_key,
-            removed=self.removed,
-            report=self.report,
-            steps=self.steps,
-            journal=self.journal,
-            run=self.run,
-            name=self.name,
-        )
+        """Whatever ended the check: what it created is removed (the step says what was left, if anything; the
+        journal names the check's set-up until nothing of it is left in the org), and the report holds no secret."""
+        journal = self.journal
+        if self.removed or not self.created:
+            if journal is not None and self.removed:
+                journal.finish_app(self.name)
+        else:
+            began = time.monotonic()
+            left = undo_setup(self.org, self.created, api_version=self.report.api_version or self.org.api_version)
+            if not left:
+                if journal is not None:
+                    journal.finish_app(self.name)
+                self.run.progress(Record(AppRemoved(consumer_key=self.consumer_key, left=[])))
+                self.steps.add("clean-up", PASSED, "Removed what the check had created.", began)
+            else:
+                self.steps.add("clean-up", FAILED, "Still in the org: " + "; ".join(left), began)
         self.report.steps = [_scrubbed(step, self.recorder) for step in self.report.steps]
         self.report.facts = self.recorder.scrub(self.report.facts)
 
@@ -581,36 +585,6 @@ def _login_refusal(username: str, consumer_key: str, private_key: bytes, url: st
     except AppError as exc:
         return exc.message or "refused"
     return ""
-
-
-def _clean_up(
-    org: OrgClient,
-    created: list[tuple[str, str]],
-    consumer_key: str,
-    *,
-    removed: bool,
-    report: FieldReport,
-    steps: _Steps,
-    journal: Journal | None,
-    run: Runtime,
-    name: str,
-) -> None:
-    """Remove what a failed or stopped check created; the step says what was left, if anything.
-
-    The journal names the check's set-up until nothing of it is left in the org."""
-    if removed or not created:
-        if journal is not None and removed:
-            journal.finish_app(name)
-        return
-    began = time.monotonic()
-    left = undo_setup(org, created, api_version=report.api_version or org.api_version)
-    if not left:
-        if journal is not None:
-            journal.finish_app(name)
-        run.progress(Record(AppRemoved(consumer_key=consumer_key, left=[])))
-        steps.add("clean-up", PASSED, "Removed what the check had created.", began)
-    else:
-        steps.add("clean-up", FAILED, "Still in the org: " + "; ".join(left), began)
 
 
 def _scrubbed(step: CheckStep, recorder: Recorder) -> CheckStep:
