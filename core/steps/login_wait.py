@@ -105,7 +105,7 @@ def wait_for_connector_login(
         )
     raise PropagationTimeout(
         f"Salesforce still answers '{last}' after {duration(timeout)}.",
-        hint="Salesforce can take longer to apply a new app: wait again (the wizard's Wait again; on the command "
+        hint="Salesforce can take longer to apply a new app: wait again (the wizard's Wait for the connector's login; on the command "
         "line, run the same setup-salesforce again, which finishes the wait). The app and the key are in place; "
         "nothing needs to be created again.",
     )

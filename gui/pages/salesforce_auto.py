@@ -508,7 +508,8 @@ class SalesforceAutoPage(TaskPage):
             self.message.show_error(
                 self.tr(
                     "{0}\nThe {1} {2} exists in Salesforce and is recorded here, with the consumer key shown above: "
-                    "nothing needs to be created again. Wait again (Salesforce sometimes takes longer), or remove it "
+                    "nothing needs to be created again. Choose Wait for the connector's login to wait again (Salesforce "
+                    "sometimes takes longer), or remove it "
                     "under Manage connectors (Advanced, Remove app)."
                 ).format(error.message, app_kind(app.app_type), app.app_name)
             )

@@ -642,7 +642,11 @@ def test_a_login_wait_that_times_out_offers_wait_again_and_says_what_exists(
     person.click(page.create_button)
     person.qtbot.waitUntil(lambda: page.message.kind == "error", timeout=15000)
     said = page.message.text()
-    assert "Verify login" not in said and "exists in Salesforce and is recorded here" in said and "Wait again" in said
+    assert (
+        "Verify login" not in said
+        and "exists in Salesforce and is recorded here" in said
+        and "Wait for the connector's login to wait again" in said
+    )
     assert not page.create_button.isVisible() and page.wait_button.isVisible() and page.wait_button.hasFocus()
     org.never_propagates = False
     person.click(page.wait_button)
