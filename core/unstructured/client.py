@@ -227,6 +227,11 @@ def error_fields(response: requests.Response) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+#: Workflows asked for per page, and the most pages read (a list that never ends is an error, not a hang).
+WORKFLOW_PAGE_SIZE = 100
+WORKFLOW_PAGES = 50
+
+
 class PlatformClient:
     """The source connector endpoints of the Unstructured Platform API."""
 
@@ -398,11 +403,20 @@ class PlatformClient:
     # --- the connector's runs: workflows that read it, and their jobs --------------------------------
 
     def workflows_of(self, source_id: str) -> list[Workflow]:
-        """GET /workflows/?source_id=: the workflows that read the connector."""
-        data = self._check(self._request("GET", "/workflows/", params={"source_id": _id(source_id)}))
-        if not isinstance(data, list):
-            raise PlatformApiError("The Unstructured API answered the workflow list with an unexpected shape.")
-        return [w for w in (_workflow(item) for item in data) if w is not None]
+        """GET /workflows/?source_id=: the workflows that read the connector, every page of them (the list is paged,
+        20 to a page unless asked: a connector read by more workflows had the rest missed)."""
+        found: list[Workflow] = []
+        for page in range(1, WORKFLOW_PAGES + 1):
+            params = {"source_id": _id(source_id), "page": page, "page_size": WORKFLOW_PAGE_SIZE}
+            data = self._check(self._request("GET", "/workflows/", params=params))
+            if not isinstance(data, list):
+                raise PlatformApiError("The Unstructured API answered the workflow list with an unexpected shape.")
+            found += [w for w in (_workflow(item) for item in data) if w is not None]
+            if len(data) < WORKFLOW_PAGE_SIZE:
+                return found
+        raise PlatformApiError(
+            f"The Unstructured API keeps answering with more workflows after {WORKFLOW_PAGES * WORKFLOW_PAGE_SIZE}."
+        )
 
     def latest_job(self, workflow_id: str) -> Job | None:
         """The workflow's newest job (GET /jobs/?workflow_id=), with its details' message when it failed."""

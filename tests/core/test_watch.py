@@ -356,3 +356,22 @@ def test_desktop_notifications_show_a_change_once_and_a_desktop_without_the_serv
         assert "is FAILING" in shown.body and "Nightly CRM" in shown.body and "PRIVATE KEY" not in shown.body
         code, result, err = _watch(platform, org, "--desktop", "--unattended")  # the same: nothing new
         assert result["notified"] is False and len(desktop.shown) == 1
+
+
+def test_a_connector_read_by_more_workflows_than_one_page_has_every_run_looked_at(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workflow list is paged (20 to a page unless asked); the watch read the first page only."""
+    from core.unstructured.client import WORKFLOW_PAGE_SIZE
+
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    count = 2 * WORKFLOW_PAGE_SIZE + 5  # three pages
+    for number in range(count):
+        workflow = platform.add_workflow(f"Workflow {number:03d}", connector_id)
+        failed = number == count - 2
+        platform.add_job(workflow, "FAILED" if failed else "COMPLETED", message=QUERY_FAILED if failed else None)
+    code, result, _ = _watch(platform, org)
+    [finding] = _only(result)["findings"]
+    assert code == 1 and finding["kind"] == "run" and f"Workflow {count - 2:03d}" in finding["message"]
+    pages = [p for m, p, _ in platform.requests if m == "GET" and "/workflows" in p]
+    assert len(pages) == 3, pages

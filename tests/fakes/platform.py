@@ -236,9 +236,20 @@ class FakePlatform:
         return job_id
 
     def _list_workflows(self, request: Request) -> Response:
+        """Paged as the spec says: ``page`` from 1, ``page_size`` 20 unless asked (an integer, or 422)."""
         source = request.args.get("source_id")
+        paging: dict[str, int] = {}
+        for name, default in (("page", 1), ("page_size", 20)):
+            text = request.args.get(name)
+            try:
+                paging[name] = default if text is None else int(text)
+            except ValueError:
+                return self._unprocessable(
+                    [{"loc": ["query", name], "msg": "Input should be a valid integer", "type": "int_parsing"}]
+                )
         items = [w for w in self.workflows.values() if source is None or source in w["sources"]]
-        return self._json(items)
+        first = (paging["page"] - 1) * paging["page_size"]
+        return self._json(items[first : first + paging["page_size"]])
 
     def _list_jobs(self, request: Request) -> Response:
         workflow = request.args.get("workflow_id")
