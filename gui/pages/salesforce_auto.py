@@ -108,6 +108,10 @@ class SalesforceAutoPage(TaskPage):
         advanced_form.setContentsMargins(0, 0, 0, 0)
         advanced_form.addRow(self.tr("Kind of app:"), self.app_type)
         advanced_form.addRow(self.tr("App API name:"), self.app_name)
+        #: Said before the sign-in when this computer already set up an app of that name (the org would refuse it).
+        self.name_taken = MessageLabel()
+        advanced_form.addRow("", self.name_taken)
+        self.app_name.textChanged.connect(self._say_if_name_taken)
         advanced_form.addRow(self.tr("IP relaxation:"), self.ip_relaxation)
         advanced_form.addRow(self.tr("Login host:"), self.login_url)
         advanced_form.addRow(self.sign_in_choice)
@@ -206,6 +210,28 @@ class SalesforceAutoPage(TaskPage):
         if draft.app_name != self.app_name.text():  # finishing an unfinished set-up of another app (Manage)
             self.app_name.setText(draft.app_name)
             self.advanced.setChecked(True)
+        self._say_if_name_taken()
+
+    def _say_if_name_taken(self) -> None:
+        """An app of this name that this computer set up (and whose login was proved): in its org the name is taken,
+        which the org said only after the browser sign-in. Said now, beside the name; it may be another org."""
+        name = self.app_name.text().strip()
+        taken = next(
+            (a for a in self.context.settings.salesforce_apps if a.app_name == name and not a.login_pending), None
+        )
+        if taken is None or self.done or self.created_app() is not None:  # not this flow's own app
+            self.name_taken.clear_message()
+            return
+        from urllib.parse import urlsplit
+
+        host = urlsplit(taken.instance_url).hostname or taken.instance_url or self.tr("an org")
+        self.name_taken.show_warning(
+            self.tr(
+                "This computer already set up an app named {0} in the org at {1}: in that org the name is taken. "
+                "Choose another name, or rotate that app's certificate under Manage connectors."
+            ).format(name, host)
+        )
+        self.advanced.setChecked(True)  # the name field, where it can be changed
 
     def isComplete(self) -> bool:
         return self.done and not self.is_busy()

@@ -763,3 +763,27 @@ def test_after_a_lost_key_the_set_up_offers_the_way_out_not_a_wait_that_cannot_e
     from PySide6.QtCore import QThreadPool
 
     assert QThreadPool.globalInstance().waitForDone(10000)  # nothing of this test still runs for the next ones
+
+
+def test_a_name_this_computer_already_used_is_said_before_the_sign_in(person: Person, tmp_path: Path) -> None:
+    """Desktop round 3, cosmetic: a taken app name was reported only after the browser sign-in."""
+    from core.storage.settings import SalesforceAppRecord
+
+    person.wizard.context.settings.salesforce_apps.append(
+        SalesforceAppRecord(
+            app_name="Unstructured_Connector",
+            consumer_key="3MVG9AnEarlierApp",
+            instance_url="https://acme.my.salesforce.com",
+        )
+    )
+    person.next()
+    person.generate_key(tmp_path / "keys")
+    person.next()
+    person.next()
+    assert person.at(PageId.SALESFORCE_AUTO)
+    page = person.wizard.salesforce_auto_page
+    said = page.name_taken.text()
+    assert "already set up an app named Unstructured_Connector in the org at acme.my.salesforce.com" in said
+    assert page.app_name.isVisible() and page.name_taken.isVisible()  # beside the field that fixes it
+    person.type(page.app_name, "Unstructured_Connector_2")
+    assert page.name_taken.text() == ""
