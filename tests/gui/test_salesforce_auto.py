@@ -346,16 +346,8 @@ def test_an_automatic_rotation_waiting_for_the_sign_in_can_be_stopped(
     assert len(org.deploy_requests) == deploys  # stopped before anything changed in Salesforce
 
 
-def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
-    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring
-) -> None:
-    from PySide6.QtWidgets import QMessageBox
-
-    from core.storage.secret_store import SecretStore
-    from core.storage.settings import Settings
-    from gui.app import build_wizard
-    from gui.context import WizardContext
-
+def wait_in_the_set_up(person: Person, tmp_path: Path, org: FakeOrg, browser: Browser):  # type: ignore[no-untyped-def]
+    """Signed in and created, the set-up waiting for a login Salesforce does not take yet; the page."""
     reach_auto_page(person, tmp_path, org)
     person.wizard.context.timings = person.wizard.context.timings._replace(login_wait=600.0)
     page = person.wizard.salesforce_auto_page
@@ -365,6 +357,29 @@ def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
     person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
     person.click(page.create_button)
     person.qtbot.waitUntil(lambda: "Salesforce still says" in page.busy.status.text(), timeout=10000)
+    return page
+
+
+def start_again(person: Person, memory_keyring):  # type: ignore[no-untyped-def]
+    """The next start of the app, on the same settings and keyring: (its wizard, a person at it)."""
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
+    from gui.app import build_wizard
+    from gui.context import WizardContext
+
+    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
+    again.context.timings = person.wizard.context.timings
+    person.qtbot.addWidget(again)
+    again.show()
+    return again, Person(person.qtbot, again)
+
+
+def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    page = wait_in_the_set_up(person, tmp_path, org, browser)
     assert "That is normal while Salesforce applies the new app" in page.busy.status.text()
     consumer_key = org.org_apps["Unstructured_Connector"].consumer_key
 
@@ -373,11 +388,7 @@ def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
     assert box is not None and "already exist in Salesforce" in box.text() and "Resume" in box.text()
     box.done(QMessageBox.StandardButton.Close.value)
 
-    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
-    again.context.timings = person.wizard.context.timings
-    person.qtbot.addWidget(again)
-    again.show()
-    returning = Person(person.qtbot, again)
+    again, returning = start_again(person, memory_keyring)
     assert again.welcome_page.resume_button.isVisible()
     returning.click(again.welcome_page.resume_button)
     person.qtbot.waitUntil(lambda: returning.at(PageId.SALESFORCE_AUTO), timeout=10000)
@@ -725,19 +736,7 @@ def test_after_a_lost_key_the_set_up_offers_the_way_out_not_a_wait_that_cannot_e
     """Desktop round 3, item 11: the app trusts the lost key's certificate; a new key can never prove its login."""
     from PySide6.QtWidgets import QMessageBox
 
-    from core.storage.secret_store import SecretStore
-    from gui.app import build_wizard
-    from gui.context import WizardContext
-
-    reach_auto_page(person, tmp_path, org)
-    person.wizard.context.timings = person.wizard.context.timings._replace(login_wait=600.0)
-    page = person.wizard.salesforce_auto_page
-    org.never_propagates = True
-    person.click(page.sign_in_button)
-    sign_in_in_the_browser(person, browser)
-    person.qtbot.waitUntil(page.create_button.isVisible, timeout=10000)
-    person.click(page.create_button)
-    person.qtbot.waitUntil(lambda: "Salesforce still says" in page.busy.status.text(), timeout=10000)
+    page = wait_in_the_set_up(person, tmp_path, org, browser)
     person.wizard.reject()
     box = person.wizard.close_box
     assert box is not None
@@ -745,11 +744,7 @@ def test_after_a_lost_key_the_set_up_offers_the_way_out_not_a_wait_that_cannot_e
     page.cancel_task()  # as the process would end on a real close: no wait left polling in the pool for later tests
     memory_keyring.entries.clear()  # the key is lost meanwhile
 
-    again = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()))
-    again.context.timings = person.wizard.context.timings
-    person.qtbot.addWidget(again)
-    again.show()
-    returning = Person(person.qtbot, again)
+    again, returning = start_again(person, memory_keyring)
     returning.click(again.welcome_page.resume_button)
     person.qtbot.waitUntil(lambda: returning.at(PageId.KEY), timeout=10000)
     returning.generate_key(tmp_path / "new-keys")  # a new key: not the one the app trusts
