@@ -145,17 +145,15 @@ DESKTOP_TITLE = "Salesforce connectors changed"
 
 def _test_notification(cli: Cli, *, webhook: bool, desktop: bool) -> int:
     """Send the test message through each channel asked for; 0 when every one took it."""
-    from core.usecases.watch import TEST_NOTIFICATION, WatchResult, send_webhook
+    from core.usecases.watch import send_test_webhook, show_test_notice
 
     failed = 0
     if webhook:
-        send_webhook(_webhook(cli), WatchResult(checked_at="test", connectors=()), text=TEST_NOTIFICATION)
+        send_test_webhook(_webhook(cli))
         cli.say("Sent a test notification to the webhook.")
     if desktop:
-        from core import desktop_notice
-
         try:
-            desktop_notice.show("Test notification", TEST_NOTIFICATION)
+            show_test_notice()
             cli.say("Showed a test notification on this desktop.")
         except AppError as exc:
             cli.note(f"error: {exc}")

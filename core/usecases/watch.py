@@ -587,6 +587,18 @@ def send_webhook(
         )
 
 
+def send_test_webhook(url: str) -> None:
+    """The test message to ``url`` (Schedule checks' button, ``watch --test-notification``). Raises as send_webhook."""
+    send_webhook(url, WatchResult(checked_at="test", connectors=()), text=TEST_NOTIFICATION)
+
+
+def show_test_notice() -> None:
+    """The test message on this desktop. Raises DesktopNoticeError when the desktop did not take it."""
+    from core import desktop_notice
+
+    desktop_notice.show("Test notification", TEST_NOTIFICATION)
+
+
 __all__ = [
     "ConnectorWatch",
     "Finding",
@@ -598,6 +610,8 @@ __all__ = [
     "WatchResult",
     "notification_body",
     "notification_text",
+    "send_test_webhook",
     "send_webhook",
+    "show_test_notice",
     "watch",
 ]

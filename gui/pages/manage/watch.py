@@ -233,14 +233,13 @@ class ScheduleDialog(QDialog):
         """A test notification on this desktop (when ticked), and to the webhook: the one typed here (kept in the
         keyring first) or the kept one, when there is one or the webhook is ticked."""
         from core.defaults import WEBHOOK_ENTRY
-        from core.usecases.watch import TEST_NOTIFICATION, WatchResult, send_webhook
+        from core.usecases.watch import send_test_webhook, show_test_notice
 
         store = self.store
         typed = self.webhook.text().strip()
         desktop, notify = self.desktop.isChecked(), self.notify.isChecked()
 
         def send() -> str:
-            from core import desktop_notice
             from core.errors import AppError, InvalidInputError
             from core.logs import register_secret
             from core.transport import require_safe_url
@@ -248,7 +247,7 @@ class ScheduleDialog(QDialog):
             said, failed = [], []
             if desktop:
                 try:
-                    desktop_notice.show("Test notification", TEST_NOTIFICATION)
+                    show_test_notice()
                     said.append("Showed a test notification on this desktop.")
                 except AppError as exc:
                     failed.append(str(exc))
@@ -258,7 +257,7 @@ class ScheduleDialog(QDialog):
             url = (store.get(WEBHOOK_ENTRY) or "") if typed or notify or not desktop else ""
             if url:
                 register_secret(url)
-                send_webhook(url, WatchResult(checked_at="test", connectors=()), text=TEST_NOTIFICATION)
+                send_test_webhook(url)
                 said.append("Sent a test notification to the webhook (kept in your keyring).")
             elif notify or not desktop:
                 failed.append("No webhook is kept yet: paste the channel's webhook URL above.")
