@@ -107,7 +107,9 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the sign-in (a refresh token) in the keyring for later rotate --auto; forget-org removes it",
     )
-    p.add_argument("--ip-relaxation", type=IpRelaxation, choices=list(IpRelaxation), default=IpRelaxation.ENFORCE)
+    p.add_argument(
+        "--ip-relaxation", type=choice_of(IpRelaxation), default=IpRelaxation.ENFORCE, metavar="{enforce,relax}"
+    )
     app_type_argument(
         p,
         "eca: an External Client App (default); connected-app: a Connected App, for an org where the External "

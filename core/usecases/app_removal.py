@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError
-from core.kinds import RunKind, RunStep
+from core.kinds import AppType, RunKind, RunStep
 from core.salesforce.metadata import ECA, app_kind, validate_api_name, validate_app_type
 from core.salesforce.org import OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
@@ -38,10 +38,10 @@ class AppRemoved:
         if self.left or not self.consumer_key:  # an app found by name, or an unfinished run: nothing recorded
             return
         settings.salesforce_apps = [a for a in settings.salesforce_apps if a.consumer_key != self.consumer_key]
-        if self.consumer_key:  # and the journal's entry of the run that made it (a field check's, killed)
-            settings.journal = [
-                e for e in settings.journal if not (e.kind is RunKind.SETUP and e.consumer_key == self.consumer_key)
-            ]
+        # and the journal's entry of the run that made it (a field check's, killed)
+        settings.journal = [
+            e for e in settings.journal if not (e.kind is RunKind.SETUP and e.consumer_key == self.consumer_key)
+        ]
 
 
 def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
@@ -185,7 +185,7 @@ class Removal:
     app: SalesforceAppRecord | None = None
     entry: JournalEntry | None = None
     app_name: str = ""
-    app_type: str = ECA
+    app_type: AppType = AppType.ECA
 
     @property
     def name(self) -> str:
@@ -224,7 +224,7 @@ def choose_removal(
     unfinished: Sequence[JournalEntry],
     *,
     app_name: str | None,
-    app_type: str = ECA,
+    app_type: AppType = AppType.ECA,
 ) -> Removal:
     """The removal ``app_name`` names: the recorded app of that name (the only one, when no name is given), else
     the unfinished set-up of that name, else an app of that name this computer has no record of.
@@ -239,7 +239,7 @@ def choose_removal(
         entry = next((e for e in unfinished if e.kind is RunKind.SETUP and e.app_name == app_name), None)
         if entry is not None:
             return Removal(entry=entry)
-        return Removal(app_name=validate_api_name(app_name), app_type=validate_app_type(app_type))
+        return Removal(app_name=validate_api_name(app_name), app_type=app_type)
     names = ", ".join(sorted({a.app_name for a in apps})) or "none"
     raise InvalidInputError("Name the app to remove with --app-name.", hint=f"Apps this computer created: {names}.")
 
