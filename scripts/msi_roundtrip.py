@@ -94,7 +94,8 @@ def linux_path(windows: str) -> Path:
 
 
 def logged_property(log: Path, name: str) -> str:
-    text = log.read_bytes().decode("utf-16" if log.read_bytes()[:2] == b"\xff\xfe" else "utf-8", errors="replace")
+    data = log.read_bytes()
+    text = data.decode("utf-16" if data[:2] == b"\xff\xfe" else "utf-8", errors="replace")
     match = re.search(rf"^Property\(S\): {re.escape(name)} = (.*)$", text, re.M)
     return match.group(1).strip() if match else ""
 
@@ -210,9 +211,8 @@ def roundtrip() -> int:
           product in subprocess.run(["msiinfo", "export", str(first), "Property"], capture_output=True,
                                     text=True).stdout)  # fmt: skip
 
-    if our_uninstall_entries():  # a run killed half-way: start from nothing
-        for code in our_uninstall_entries():
-            wine(["msiexec", "/x", code, "/qn"])
+    for code in our_uninstall_entries():  # a run killed half-way: start from nothing
+        wine(["msiexec", "/x", code, "/qn"])
     path_before = system_path()
     if ";;" in path_before or path_before.endswith(";"):
         # Wine's RemoveEnvironmentStrings leaves the separator behind, and Wine's cmd stops searching PATH at

@@ -528,9 +528,8 @@ class SalesforceAutoPage(TaskPage):
             self.fallback_button.setFocus()
             self.keep_in_view(self.message)
             return
-        if isinstance(error, PropagationTimeout) and self.created_app() is not None:
-            app = self.created_app()
-            assert app is not None
+        app = self.created_app()
+        if isinstance(error, PropagationTimeout) and app is not None:
             self.message.show_error(
                 self.tr(
                     "{0}\nThe {1} {2} exists in Salesforce and is recorded here, with the consumer key shown above: "
