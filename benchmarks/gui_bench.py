@@ -73,17 +73,27 @@ wizard.show()
 app.exec()
 """
 )
+BARE_QWIZARD_WITH_QT_NAMESPACE = BARE_QWIZARD.replace(
+    "wizard.show()", "from PySide6.QtCore import Qt\nwizard.setWindowFlag(Qt.WindowType.Window)\nwizard.show()"
+)
+
+
+#: Compiled modules are kept (in a folder of their own) as an installed app keeps them: with
+#: PYTHONDONTWRITEBYTECODE set, every launch compiled the app's ~100 modules again (~25 ms more).
+PYCACHE = tempfile.mkdtemp(prefix="sfcw-bench-pycache-")
 
 
 def launch(program: str) -> tuple[float, list[str]]:
     """Run a probe program; return ms from launch to the time it printed first, and what it printed."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = PYCACHE
     started = time.time()
     out = subprocess.run(
         [sys.executable, "-c", program.format(root=str(ROOT))],
         capture_output=True,
         text=True,
         check=True,
-        env=dict(os.environ),
+        env=env,
         timeout=60,
     )
     printed = out.stdout.split()
@@ -95,19 +105,27 @@ def first_window_ms(program: str, runs: int) -> list[float]:
 
 
 def startup_pair(runs: int = 15) -> None:
-    """Print both medians and their ratio (goal: the app <= 1.5x the bare QWizard)."""
+    """Print the medians and the ratio (goal: the app <= 1.3x the bare QWizard).
+
+    The third figure is a bare QWizard that also touches Qt's ``Qt`` namespace, which PySide6
+    turns into ~90 Python enums on first use: a floor any window with Qt.* flags in it pays.
+    """
+    first_window_ms(REAL_START, 1), first_window_ms(BARE_QWIZARD, 1)  # compiles both once, untimed
     app_times: list[float] = []
     bare_times: list[float] = []
-    for _ in range(runs):  # interleaved, so that a busy moment hits both alike
+    floor_times: list[float] = []
+    for _ in range(runs):  # interleaved, so that a busy moment hits all alike
         app_times += first_window_ms(REAL_START, 1)
         bare_times += first_window_ms(BARE_QWIZARD, 1)
-    app, bare = statistics.median(app_times), statistics.median(bare_times)
+        floor_times += first_window_ms(BARE_QWIZARD_WITH_QT_NAMESPACE, 1)
+    app, bare, floor = statistics.median(app_times), statistics.median(bare_times), statistics.median(floor_times)
     ratio = app / bare
-    verdict = "meets" if ratio <= 1.5 else "MISSES"
+    verdict = "meets" if ratio <= 1.3 else "MISSES"
     platform = os.environ.get("QT_QPA_PLATFORM", "default")
     print(f"first window, python main.py        median {app:6.0f} ms (n={runs}, platform {platform})")
     print(f"first window, bare QWizard          median {bare:6.0f} ms")
-    print(f"start-up ratio app / bare QWizard   {ratio:6.2f}x ({verdict} goal <= 1.5x)")
+    print(f"first window, bare QWizard + Qt.*   median {floor:6.0f} ms ({floor / bare:.2f}x)")
+    print(f"start-up ratio app / bare QWizard   {ratio:6.2f}x ({verdict} goal <= 1.3x)")
 
 
 def measure_stall(start_work, is_done, *, timeout: float = 60.0) -> tuple[float, float]:  # type: ignore[no-untyped-def]

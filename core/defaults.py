@@ -28,6 +28,9 @@ CATEGORIES = ("Account", "Campaign", "Case", "EmailMessage", "Lead")
 #: Certificates expiring within this many days are flagged.
 EXPIRY_WARN_DAYS = 30
 
+#: The app's log file, in the log folder (rotated: wizard.log.1, .2, .3).
+LOG_FILE_NAME = "wizard.log"
+
 #: Keyring entry for the Unstructured API key; private keys are ``private-key:NAME``.
 API_KEY_ENTRY = "unstructured-api-key"
 

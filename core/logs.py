@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-LOG_FILE_NAME = "wizard.log"
+from core.defaults import LOG_FILE_NAME
 
 _PATTERNS = [
     (

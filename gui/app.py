@@ -11,7 +11,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from core import APP_ID, APP_NAME
-from core.logs import setup_logging
+from core.defaults import LOG_FILE_NAME
 from core.storage.secret_store import SecretStore
 from core.storage.settings import Settings, log_dir
 from gui.context import WizardContext
@@ -42,11 +42,21 @@ def run_wizard() -> int:
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setWindowIcon(app_icon())
-    log_path = setup_logging(log_dir())
-    CrashReporter(log_path).install()
+    folder = log_dir()
+    logging_started: list[bool] = []
+
+    def start_logging() -> None:  # the log file's handler (sockets, pickle) is not what the first window waits for
+        if not logging_started:
+            from core.logs import setup_logging
+
+            logging_started.append(True)
+            setup_logging(folder)
+
+    CrashReporter(folder / LOG_FILE_NAME, start_logging=start_logging).install()
     wizard = build_wizard(defer_pages=True)
+    wizard.first_painted.connect(start_logging)
+    wizard.first_painted.connect(lambda: logging.getLogger(__name__).info("Wizard shown"))
     wizard.show()  # the other pages are built once it has been painted (ConnectorWizard.paintEvent)
-    logging.getLogger(__name__).info("Wizard shown")
     code = app.exec()
     # A network call still running in the pool cannot hold the process open past its close.
     if not QThreadPool.globalInstance().waitForDone(1500):

@@ -8,19 +8,20 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from core.logs import redact
-
 log = logging.getLogger(__name__)
 
 
 class CrashReporter:
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, *, start_logging: Callable[[], None] | None = None) -> None:
         self.log_path = log_path
+        #: Sets up the log file if it is not yet (the app does that once its first window is painted).
+        self.start_logging = start_logging
         self.last_dialog: QMessageBox | None = None
 
     def install(self) -> None:
@@ -30,6 +31,10 @@ class CrashReporter:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, error, tb)
             return
+        if self.start_logging is not None:
+            self.start_logging()
+        from core.logs import redact
+
         details = redact("".join(traceback.format_exception(kind, error, tb)))
         log.error("Unexpected error:\n%s", details)
         if QApplication.instance() is None:

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QIcon, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QMessageBox, QWizard
 
@@ -59,6 +59,9 @@ class ConnectorWizard(QWizard):
     """The create flow and Manage. With ``defer_pages`` only the Welcome page exists until
     :meth:`build_pages` runs (the app calls it right after the first window is shown, and moving
     on from Welcome calls it in any case), so that the first window waits for Qt only."""
+
+    #: The first window is on screen (emitted once, before the other pages are built).
+    first_painted = Signal()
 
     key_page: KeyPage
     salesforce_app_page: SalesforceAppPage
@@ -116,6 +119,7 @@ class ConnectorWizard(QWizard):
             QTimer.singleShot(0, self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        self.first_painted.emit()
         self.welcome_page.check_on_show = True
         self.welcome_page.check_keyring()
         self.build_pages()
@@ -241,7 +245,8 @@ class ConnectorWizard(QWizard):
             wizard.page = page_id
         if self.context.key_name:
             wizard.key_name = self.context.key_name
-        self.context.save_settings()
+        if self.context.settings.changed() or self.context.unsaved:  # opening Welcome at start writes nothing
+            self.context.save_settings()
 
     def _page_opened(self) -> None:
         page = self.currentPage()

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import logging
 import os
 import re
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +66,8 @@ def _errors() -> Any:
 
 
 def _digest(value: str) -> str:
+    import hashlib  # OpenSSL's library: loaded on the first secret read or written, not with the first window
+
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
 
 
@@ -107,6 +107,8 @@ class _Index:
     @classmethod
     def of(cls, value: str) -> tuple["_Index", list[str]]:
         """A new generation's index for ``value`` and its chunks (base64: no line break in any entry)."""
+        import secrets
+
         encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
         chunks = [encoded[i : i + CHUNK_CHARS] for i in range(0, len(encoded), CHUNK_CHARS)]
         return cls(len(chunks), _digest(value), secrets.token_hex(4)), chunks

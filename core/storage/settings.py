@@ -383,6 +383,10 @@ class Settings:
         loaded.base = loaded.snapshot()
         return loaded
 
+    def changed(self) -> bool:
+        """Whether this copy holds anything its last load or save did not (a save would write it)."""
+        return self.snapshot() != self.base
+
     def snapshot(self) -> dict[str, Any]:
         """A deep copy of :meth:`to_data`: pages change the ``wizard`` dict in place, and the base must not follow."""
         data: dict[str, Any] = json.loads(json.dumps(self.to_data()))

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import AppError
-from core.steps.progress import Record
 from gui.context import WizardContext
 from gui.widgets import BusyRow, MessageLabel
 from gui.workers import Task, while_alive
@@ -52,8 +51,12 @@ class StepPage(QWizardPage):
         # The page's first input takes the focus when it opens, not the scroll area around it (which drew no
         # frame, so the focus could not be seen until Tab moved it on).
         self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The page's own background shows through. The viewport is made here rather than asked for: the
+        # first viewport() call looks up the type of a widget Qt made, and that costs the first window ~10 ms.
+        viewport = QWidget()
+        viewport.setAutoFillBackground(False)
+        self.scroll_area.setViewport(viewport)  # before setWidget: the old viewport takes its children with it
         self.scroll_area.setWidget(self.body)
-        self.scroll_area.viewport().setAutoFillBackground(False)  # the page's own background shows through
         self.body.setAutoFillBackground(False)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -187,6 +190,8 @@ class TaskPage(StepPage):
         task.start()
 
     def _task_progress(self, task: Task, handler: Callable[[Any], None], value: Any) -> None:
+        from core.steps.progress import Record  # its many event classes: not what the first window waits for
+
         if isinstance(value, Record):
             # Something now exists (an app in the org, a new key): recorded here, on the GUI thread, for
             # every page alike, and even when the page stopped waiting for the task (the worker still
