@@ -7,6 +7,9 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
+from core.errors import InvalidInputError
+from core.urls import SafeUrl
+
 if TYPE_CHECKING:
     from cli.context import Cli
 
@@ -34,11 +37,8 @@ class WebAddress(argparse.Action):
         values: object,
         option_string: str | None = None,
     ) -> None:
-        from core.errors import InvalidInputError
-        from core.transport import require_safe_url  # on use only: --version and keygen do not load requests
-
         try:
-            setattr(namespace, self.dest, require_safe_url(str(values), what=self.what))
+            setattr(namespace, self.dest, SafeUrl(str(values), what=self.what))
         except InvalidInputError as exc:
             raise argparse.ArgumentError(self, f"{exc.message.rstrip('.')} ({exc.hint.rstrip('.')})") from exc
 

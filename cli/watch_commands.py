@@ -192,8 +192,8 @@ def _unattended_rotation(cli: Cli, api_url: str | None) -> Callable[[ConnectorRe
         folder = Path(key.certificate_path).parent if key and key.certificate_path else default_output_dir()
         done = rotate_automatically(
             cli.client(api_url),
-            RotationRequest(connector_id=record.id, folder=folder, store_key=True, login_url=app.login_url),
-            SignIn(way=SignInWay.KEPT_ONLY, login_url=app.login_url or defaults.CONNECTOR_LOGIN_URL),
+            RotationRequest(connector_id=record.id, folder=folder, store_key=True, login_url=app.login_host()),
+            SignIn(way=SignInWay.KEPT_ONLY, login_url=app.login_host() or defaults.CONNECTOR_LOGIN_URL),
             apps=settings.salesforce_apps,
             connectors=settings.connectors,
             keys=settings.keys,
@@ -214,7 +214,7 @@ def set_webhook_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def set_webhook(cli: Cli, args: argparse.Namespace) -> int:
-    from core.transport import require_safe_url
+    from core.urls import SafeUrl
 
     value = cli.read_secret_line("Webhook URL for notifications (input hidden): ")
     if not value:
@@ -223,7 +223,7 @@ def set_webhook(cli: Cli, args: argparse.Namespace) -> int:
             cli.say("Removed the kept webhook.")
             return 0
         raise InvalidInputError("No webhook URL was given; nothing was stored.")
-    require_safe_url(value, what="webhook URL")
+    SafeUrl(value, what="webhook URL")
     cli.store.set(WEBHOOK_ENTRY, value)
     cli.say(f"Stored the webhook in the keyring ({cli.store.backend_name()}). 'watch --test-notification' tries it.")
     return 0

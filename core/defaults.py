@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from core.urls import SafeUrl
+
 ALLOWED_KEY_SIZES = (2048, 3072, 4096)
 DEFAULT_KEY_SIZE = 2048
 DEFAULT_VALIDITY_DAYS = 365
 DEFAULT_COMMON_NAME = "Unstructured Salesforce connector"
 
 #: unstructured-ingest always logs in here (simple_salesforce without a domain).
-CONNECTOR_LOGIN_URL = "https://login.salesforce.com"
-SANDBOX_LOGIN_URL = "https://test.salesforce.com"
+CONNECTOR_LOGIN_URL = SafeUrl("https://login.salesforce.com")
+SANDBOX_LOGIN_URL = SafeUrl("https://test.salesforce.com")
 DEFAULT_CALLBACK_URL = "https://localhost"
 
-DEFAULT_API_URL = "https://platform.unstructuredapp.io/api/v1"
+DEFAULT_API_URL = SafeUrl("https://platform.unstructuredapp.io/api/v1")
 API_URL_ENV = "UNSTRUCTURED_API_URL"
 API_KEY_ENV = "UNSTRUCTURED_API_KEY"
 

@@ -18,8 +18,9 @@ from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError
 from core.storage.secret_store import SecretStore
 from core.storage.settings import config_dir, log_dir
-from core.transport import make_session, network_error, require_safe_url
+from core.transport import make_session, network_error
 from core.unstructured.client import API_PREFIX, normalise_api_url
+from core.urls import SafeUrl
 
 #: JWT exp is now + 3 minutes: beyond this offset Salesforce may reject the login.
 CLOCK_WARN_SECONDS = 60
@@ -108,12 +109,12 @@ def clock_offset(url: str, session: requests.Session, *, timeout: float = 10.0) 
 
 
 def online_findings(
-    *, api_url: str, login_url: str = CONNECTOR_LOGIN_URL, session: requests.Session | None = None
+    *, api_url: str, login_url: SafeUrl = CONNECTOR_LOGIN_URL, session: requests.Session | None = None
 ) -> list[Finding]:
     """Clock offset and reachability of Salesforce's login host and the Unstructured API."""
     http = session or make_session()
     findings = []
-    login = require_safe_url(login_url, what="login URL")
+    login = login_url
     try:
         offset = clock_offset(login, http)
         ok = abs(offset) <= CLOCK_WARN_SECONDS

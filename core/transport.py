@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import threading
@@ -27,55 +26,13 @@ import urllib3.connection
 
 from core import APP_ID, __version__
 from core.defaults import HTTP_TIMEOUT
-from core.errors import InvalidInputError, NetworkError, RedirectRefusedError
+from core.errors import NetworkError, RedirectRefusedError
 
 #: (connect, read) seconds. A hung server cannot hold a call for longer than this.
 DEFAULT_TIMEOUT = HTTP_TIMEOUT
 
 _truststore_lock = threading.Lock()
 _truststore_done = False
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":  # not "localhost.": with the dot it is a DNS name like any other
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def require_safe_url(url: str, *, what: str) -> str:
-    """Return ``url`` without trailing slash if it is HTTPS, or http on a loopback address.
-
-    Raises:
-        InvalidInputError: anything else (plain http elsewhere, no host, other schemes).
-    """
-    text = (url or "").strip()
-    try:
-        parts = urlsplit(text)
-        hostname = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
-    except ValueError as exc:  # "https://[::1" (Invalid IPv6 URL), "https://host:99999"
-        raise InvalidInputError(
-            f"The {what} '{text}' is not a web address ({exc}).",
-            hint="It should look like https://example.com.",
-        ) from exc
-    if parts.scheme not in ("https", "http") or not hostname:
-        raise InvalidInputError(
-            f"The {what} '{text}' is not a web address.",
-            hint="It should look like https://example.com.",
-        )
-    if parts.scheme == "http" and not is_loopback_host(hostname):
-        raise InvalidInputError(
-            f"The {what} must use https:// ({text} does not).",
-            hint="Plain http is only allowed for local test services on this machine.",
-        )
-    if parts.username or parts.password:
-        raise InvalidInputError(f"The {what} must not contain a user name or password.")
-    return text.rstrip("/")
 
 
 def _use_os_trust_store() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.defaults import CATEGORIES, CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
+from core.urls import SafeUrl
 
 
 @dataclass
@@ -17,7 +18,7 @@ class WizardDraft:
     username: str = ""
     consumer_key: str = ""
     #: Where Verify logs in: the connector's own host unless the admin diagnoses another one.
-    login_url: str = CONNECTOR_LOGIN_URL
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL
     #: The automated set-up's app (Manage sets it to finish an unfinished set-up of it).
     app_name: str = DEFAULT_APP_NAME
     #: The Unstructured page.

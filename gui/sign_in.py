@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
 from gui.widgets import describe
 
 if TYPE_CHECKING:
+    from core.urls import SafeUrl
     from core.usecases.admin import SignIn
 
 
@@ -63,7 +64,7 @@ class SignInChoice(QWidget):
             self.form.setRowVisible(widget, shown)
         self.changed.emit()
 
-    def request(self, *, login_url: str, port: int, keep: bool = False) -> SignIn:
+    def request(self, *, login_url: SafeUrl | None, port: int, keep: bool = False) -> SignIn:
         from core.usecases.admin import SignIn, SignInWay
 
         return SignIn(

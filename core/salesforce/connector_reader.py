@@ -22,7 +22,8 @@ from core.defaults import CATEGORIES, HTTP_TIMEOUT
 from core.errors import InvalidInputError, NetworkError, OrgApiError
 from core.salesforce.org import error_of, json_of
 from core.text import printable
-from core.transport import make_session, network_error, require_safe_url
+from core.transport import make_session, network_error
+from core.urls import SafeUrl
 
 #: The REST API version the connector's simple_salesforce client uses.
 CONNECTOR_API_VERSION = "57.0"
@@ -144,14 +145,13 @@ class ConnectorReader:
 
     def __init__(
         self,
-        instance_url: str,
+        instance_url: SafeUrl,
         access_token: str,
         *,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = HTTP_TIMEOUT,
     ) -> None:
-        """Raises InvalidInputError for an unsafe instance URL."""
-        self.instance_url = require_safe_url(instance_url, what="Salesforce instance URL")
+        self.instance_url = instance_url
         self.host = urlsplit(self.instance_url).hostname or self.instance_url
         self._token = access_token
         self._session = session or make_session()

@@ -21,7 +21,8 @@ from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOG
 from core.errors import InvalidInputError, RedirectRefusedError, SalesforceLoginError
 from core.logs import register_secret
 from core.text import printable
-from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
+from core.transport import DEFAULT_TIMEOUT, make_session, network_error
+from core.urls import SafeUrl
 
 JWT_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Salesforce accepts exp at most 3 minutes ahead; simple_salesforce uses exactly 3.
@@ -189,7 +190,7 @@ def approval_url(
     consumer_key: str,
     *,
     callback_url: str = DEFAULT_CALLBACK_URL,
-    login_url: str = CONNECTOR_LOGIN_URL,
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
 ) -> str:
     """The one-time approval URL: opening it as the user records the approval the JWT flow needs.
 
@@ -199,7 +200,7 @@ def approval_url(
     key = consumer_key.strip()
     if not key:
         raise InvalidInputError("The consumer key is empty.", field="consumer_key")
-    base = require_safe_url(login_url, what="login URL")
+    base = login_url
     callback = (callback_url or DEFAULT_CALLBACK_URL).strip()
     try:
         usable = urlsplit(callback).scheme in ("https", "http") and bool(urlsplit(callback).hostname)
@@ -244,7 +245,7 @@ class LoginResult:
     user_id: str
     org_id: str
     instance_url: str
-    login_url: str
+    login_url: SafeUrl
 
     def __post_init__(self) -> None:
         for name in ("username", "display_name", "user_id", "org_id", "instance_url"):
@@ -308,7 +309,7 @@ def verify_jwt_login(
     username: str,
     consumer_key: str,
     private_key: str | bytes,
-    login_url: str = CONNECTOR_LOGIN_URL,
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     session: requests.Session | None = None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> LoginResult:
@@ -338,12 +339,12 @@ def connector_login(
     username: str,
     consumer_key: str,
     private_key: str | bytes | rsa.RSAPrivateKey,
-    login_url: str = CONNECTOR_LOGIN_URL,
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     session: requests.Session | None = None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> ConnectorSession:
     """:func:`verify_jwt_login`, keeping the access token to read as the connector's user."""
-    base = require_safe_url(login_url, what="login URL")
+    base = login_url
     assertion = build_assertion(  # the key loaded (and checked) once, and signed with as it is
         username=username.strip(),
         consumer_key=consumer_key.strip(),
@@ -388,7 +389,7 @@ def connector_login(
     if not instance_url:
         return ConnectorSession(result, access_token)
     try:
-        info_url = f"{require_safe_url(instance_url, what='instance URL')}/services/oauth2/userinfo"
+        info_url = f"{SafeUrl(instance_url, what='instance URL')}/services/oauth2/userinfo"
         # The identity is a bonus on top of the proof: it gets a short timeout of its own.
         short = (min(timeout[0], 5.0), min(timeout[1], 5.0))
         info = http.get(info_url, headers={"Authorization": f"Bearer {access_token}"}, timeout=short)

@@ -22,7 +22,8 @@ from core.defaults import TIMINGS, Timings
 from core.errors import AppError, CancelledError, DeployStatusUnknown, NetworkError, OrgApiError
 from core.logs import register_secret
 from core.text import server_text
-from core.transport import make_session, network_error, require_safe_url
+from core.transport import make_session, network_error
+from core.urls import SafeUrl
 
 #: Seconds before the first look at a deploy's status; each later look waits twice as long, up to the poll interval.
 FIRST_DEPLOY_POLL = 0.25
@@ -39,10 +40,11 @@ MAX_QUERY_PAGES = 200
 class AdminSession:
     """Who is signed in to which org. The tokens never appear in repr, logs or messages."""
 
-    instance_url: str
+    instance_url: SafeUrl
     access_token: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
-    login_url: str = ""
+    #: Where the admin signed in (None when the session came from a token or the Salesforce CLI).
+    login_url: SafeUrl | None = None
     username: str = ""
     org_id: str = ""
 
@@ -126,10 +128,8 @@ class OrgClient:
         timings: Timings = TIMINGS,
         timeout: tuple[float, float] | None = None,
     ) -> None:
-        """``timings`` gives the HTTP timeout (``timeout`` overrides it) and how deploys are polled.
-
-        Raises InvalidInputError for an unsafe instance URL."""
-        self.instance_url = require_safe_url(admin.instance_url, what="Salesforce instance URL")
+        """``timings`` gives the HTTP timeout (``timeout`` overrides it) and how deploys are polled."""
+        self.instance_url = admin.instance_url
         self.host = urlsplit(self.instance_url).hostname or self.instance_url
         self._token = admin.access_token
         register_secret(admin.access_token)

@@ -32,7 +32,8 @@ from core.errors import CancelledError, InvalidInputError, SignInError
 from core.logs import register_secret
 from core.salesforce.org import AdminSession
 from core.text import duration, printable
-from core.transport import make_session, network_error, require_safe_url
+from core.transport import make_session, network_error
+from core.urls import SafeUrl
 
 if TYPE_CHECKING:
     from core.storage.settings import SalesforceAppRecord
@@ -54,9 +55,9 @@ def redirect_uri(port: int) -> str:
 
 
 def authorize_url(
-    *, login_url: str, client_id: str, port: int, challenge: str, state: str, offline: bool = False
+    *, login_url: SafeUrl, client_id: str, port: int, challenge: str, state: str, offline: bool = False
 ) -> str:
-    base = require_safe_url(login_url, what="login URL")
+    base = login_url
     query = {
         "response_type": "code",
         "client_id": client_id,
@@ -215,7 +216,7 @@ def _token_request(
 
 def exchange_code(
     *,
-    login_url: str,
+    login_url: SafeUrl,
     client_id: str,
     port: int,
     code: str,
@@ -224,7 +225,7 @@ def exchange_code(
     timeout: tuple[float, float] = HTTP_TIMEOUT,
 ) -> AdminSession:
     """Trade the authorization code for the admin's tokens. Raises SignInError or NetworkError."""
-    base = require_safe_url(login_url, what="login URL")
+    base = login_url
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -256,7 +257,7 @@ def exchange_code(
             parts = []
         org_id = parts[-2] if len(parts) >= 3 and parts[-3] == "id" else ""
     return AdminSession(
-        instance_url=require_safe_url(instance, what="instance URL"),
+        instance_url=SafeUrl(instance, what="instance URL"),
         access_token=token,
         refresh_token=refresh,
         login_url=base,
@@ -267,7 +268,7 @@ def exchange_code(
 def sign_in(
     *,
     open_browser: Callable[[str], bool],
-    login_url: str = CONNECTOR_LOGIN_URL,
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     client_id: str = SIGN_IN_CLIENT_ID,
     port: int = SIGN_IN_PORT,
     offline: bool = False,
@@ -376,7 +377,7 @@ def session_from_token(*, instance_url: str, access_token: str) -> AdminSession:
             hint="Copy it again from 'sf org display --verbose' (the Access Token line only) and set it again.",
         )
     register_secret(token)
-    return AdminSession(instance_url=require_safe_url(instance_url, what="instance URL"), access_token=token)
+    return AdminSession(instance_url=SafeUrl(instance_url, what="instance URL"), access_token=token)
 
 
 #: What a Salesforce CLI alias or username may hold: also what keeps a ``.cmd`` shim on Windows, run
@@ -451,7 +452,7 @@ def session_from_sf_cli(target_org: str, *, sf: str | None = None, timeout: floa
         )
     register_secret(token)
     return AdminSession(
-        instance_url=require_safe_url(instance, what="instance URL"),
+        instance_url=SafeUrl(instance, what="instance URL"),
         access_token=token,
         username=str(result.get("username") or ""),
         org_id=str(result.get("id") or ""),
@@ -465,7 +466,7 @@ def refresh_entry(org_id: str) -> str:
 
 def refresh_session(
     *,
-    login_url: str,
+    login_url: SafeUrl,
     client_id: str,
     refresh_token: str,
     session: requests.Session | None = None,
@@ -476,7 +477,7 @@ def refresh_session(
     Raises:
         SignInError: Salesforce refused (revoked, expired, or the app's policy changed): sign in again.
     """
-    base = require_safe_url(login_url, what="login URL")
+    base = login_url
     register_secret(refresh_token)
     form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token}
     status, body = _token_request(base, form, session, timeout)
@@ -490,7 +491,7 @@ def refresh_session(
         )
     register_secret(token)
     return AdminSession(
-        instance_url=require_safe_url(instance, what="instance URL"),
+        instance_url=SafeUrl(instance, what="instance URL"),
         access_token=token,
         refresh_token=refresh_token,
         login_url=base,
@@ -501,7 +502,7 @@ def kept_session(
     app: SalesforceAppRecord,
     *,
     read_secret: Callable[[str], str | None],
-    login_url: str = CONNECTOR_LOGIN_URL,
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     client_id: str = SIGN_IN_CLIENT_ID,
     timeout: tuple[float, float] = HTTP_TIMEOUT,
 ) -> AdminSession | None:
@@ -513,6 +514,5 @@ def kept_session(
     refresh = read_secret(refresh_entry(app.org_id)) if app.sign_in_kept else None
     if not refresh:
         return None
-    return refresh_session(
-        login_url=app.login_url or login_url, client_id=client_id, refresh_token=refresh, timeout=timeout
-    )
+    recorded = SafeUrl(app.login_url, what="login URL recorded for the app") if app.login_url else login_url
+    return refresh_session(login_url=recorded, client_id=client_id, refresh_token=refresh, timeout=timeout)

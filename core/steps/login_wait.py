@@ -12,6 +12,7 @@ from core.errors import AppError, NetworkError, PropagationTimeout, SalesforceLo
 from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
 from core.steps.progress import LoginAttempt, Notice, Runtime, Waiting
 from core.text import duration
+from core.urls import SafeUrl
 
 
 def wait_for_connector_login(
@@ -19,8 +20,8 @@ def wait_for_connector_login(
     username: str,
     consumer_key: str,
     private_key: str | bytes,
-    login_url: str = CONNECTOR_LOGIN_URL,
-    my_domain_url: str = "",
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
+    my_domain_url: SafeUrl | None = None,
     run: Runtime | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
@@ -44,6 +45,8 @@ def wait_for_connector_login(
     my_domain_works: bool | None = None  # probed at each refusal until it works (not only after the limit)
 
     def probe_my_domain() -> bool:
+        if my_domain_url is None:
+            return False
         try:
             verify_jwt_login(
                 username=username,

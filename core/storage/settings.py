@@ -39,6 +39,7 @@ from core import APP_ID
 from core.errors import AppError
 from core.kinds import AppType, RunKind, RunStep
 from core.storage.fileshare import read_bytes_shared, sharing_retry
+from core.urls import SafeUrl
 
 HOME_ENV = "SFCW_HOME"
 SETTINGS_FILE = "settings.json"
@@ -104,6 +105,15 @@ class ConnectorRecord:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+def recorded_host(login_url: str, app_name: str) -> SafeUrl | None:
+    """A login host read from the settings file, checked as it is read; None when none is recorded.
+
+    Raises:
+        InvalidInputError: the file holds an address that breaks the rules (edited by hand).
+    """
+    return SafeUrl(login_url, what=f"login URL recorded for {app_name}") if login_url else None
+
+
 @dataclass
 class SalesforceAppRecord:
     """An app (External Client App or Connected App) this app created in an org (for Manage, rotation and removal)."""
@@ -133,6 +143,10 @@ class SalesforceAppRecord:
 
     def __post_init__(self) -> None:
         self.app_type = AppType(self.app_type)  # a kind this version does not know: the record is kept as it was
+
+    def login_host(self) -> SafeUrl | None:
+        """``login_url`` as a checked address (see :func:`recorded_host`)."""
+        return recorded_host(self.login_url, self.app_name)
 
 
 @dataclass
@@ -178,6 +192,10 @@ class JournalEntry:
         # Typed once, here: a kind or step this version does not know raises ValueError, and the settings keep
         # the whole entry as it was (written back unchanged) rather than guess what the run did.
         self.kind, self.step, self.app_type = RunKind(self.kind), RunStep(self.step), AppType(self.app_type)
+
+    def login_host(self) -> SafeUrl | None:
+        """``login_url`` as a checked address (see :func:`recorded_host`)."""
+        return recorded_host(self.login_url, self.app_name)
 
 
 @dataclass

@@ -33,7 +33,8 @@ from core.errors import (
 from core.kinds import CheckStatus
 from core.logs import redact, register_secret
 from core.text import printable, server_text
-from core.transport import DEFAULT_TIMEOUT, make_session, network_error, require_safe_url
+from core.transport import DEFAULT_TIMEOUT, make_session, network_error
+from core.urls import SafeUrl
 from core.validation import SalesforceConfig, validate_connector_name
 
 API_PREFIX = "/api/v1"
@@ -51,16 +52,16 @@ def default_api_url() -> str:
     return os.environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL
 
 
-def normalise_api_url(url: str) -> str:
+def normalise_api_url(url: str) -> SafeUrl:
     """Accept ``https://host``, ``https://host/``, ``https://host/api/v1`` or ``.../api/v1/``; return the bare host URL.
 
     Raises:
         InvalidInputError: not https (except loopback) or not a URL.
     """
-    base = require_safe_url(url, what="Unstructured API URL")
-    if base.endswith(API_PREFIX):
-        base = base[: -len(API_PREFIX)]
-    return base.rstrip("/")
+    text = (url or "").strip().rstrip("/")
+    if text.endswith(API_PREFIX):
+        text = text[: -len(API_PREFIX)]
+    return SafeUrl(text, what="Unstructured API URL")
 
 
 def _text(value: Any) -> str | None:

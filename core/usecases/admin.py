@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from core.defaults import CONNECTOR_LOGIN_URL, SIGN_IN_CLIENT_ID, SIGN_IN_PORT
 from core.errors import InvalidInputError, SignInError
 from core.steps.progress import Notice, OpenSignInPage, Runtime, Step, StepStarted
+from core.urls import SafeUrl
 
 if TYPE_CHECKING:
     from core.salesforce.org import AdminSession
@@ -36,8 +37,8 @@ class SignIn:
 
     way: SignInWay = SignInWay.BROWSER
     #: The login host for the browser sign-in (the connector's own unless the admin chose another;
-    #: empty: the host recorded with the app, where a use case has one).
-    login_url: str = CONNECTOR_LOGIN_URL
+    #: None: the host recorded with the app, where a use case has one).
+    login_url: SafeUrl | None = CONNECTOR_LOGIN_URL
     client_id: str = SIGN_IN_CLIENT_ID
     port: int = SIGN_IN_PORT
     #: SF_CLI: the Salesforce CLI alias or username.
@@ -95,7 +96,7 @@ def admin_session(
             session = signin.kept_session(
                 kept,
                 read_secret=read_secret,
-                login_url=sign_in.login_url,
+                login_url=sign_in.login_url or CONNECTOR_LOGIN_URL,
                 client_id=sign_in.client_id,
                 timeout=run.timings.http_timeout,
             )
@@ -124,7 +125,7 @@ def admin_session(
 
     return signin.sign_in(
         open_browser=open_page,
-        login_url=sign_in.login_url,
+        login_url=sign_in.login_url or CONNECTOR_LOGIN_URL,
         client_id=sign_in.client_id,
         port=sign_in.port,
         offline=sign_in.keep,

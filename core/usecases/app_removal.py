@@ -23,6 +23,7 @@ from core.steps.journal import Journal
 from core.steps.org_state import app_component_type, app_exists, choose_api_version, one_row, undo_setup
 from core.steps.progress import Runtime
 from core.storage.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.urls import SafeUrl
 from core.usecases.admin import SignIn, admin_session
 
 
@@ -87,7 +88,7 @@ def remove_salesforce_app(
     """
     run = run or Runtime()
     # The browser signs in where the app was set up (My Domain, a sandbox), as rotation does; else the connector's host.
-    sign_in = replace(sign_in, login_url=sign_in.login_url or app.login_url or CONNECTOR_LOGIN_URL)
+    sign_in = replace(sign_in, login_url=sign_in.login_url or app.login_host() or CONNECTOR_LOGIN_URL)
     admin = admin_session(sign_in, kept=app, read_secret=read_secret, run=run)
     removed = remove_app(OrgClient(admin, timings=run.timings), app)
     if app.sign_in_kept and forget_secret is not None:
@@ -214,9 +215,10 @@ class Removal:
             "is). Connectors that use it stop working."
         )
 
-    def login_url(self) -> str:
+    def login_url(self) -> SafeUrl | None:
         """Where the browser signs in: where the app was set up (My Domain, a sandbox), as rotation does."""
-        return (self.app.login_url if self.app else self.entry.login_url if self.entry else "") or ""
+        record = self.app or self.entry
+        return record.login_host() if record is not None else None
 
 
 def choose_removal(

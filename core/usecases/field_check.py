@@ -42,7 +42,8 @@ from core.steps.org_state import undo_setup
 from core.steps.progress import Notice, Record, Runtime
 from core.storage.settings import SalesforceAppRecord
 from core.text import duration, printable
-from core.transport import make_session, require_safe_url
+from core.transport import make_session
+from core.urls import SafeUrl
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.app_removal import AppRemoved, remove_app
 from core.usecases.rotation import replace_certificate
@@ -78,14 +79,14 @@ class FieldCheckRequest:
     username: str
     app_type: AppType = AppType.ECA
     #: The connector's login host (the check also tries the org's My Domain host).
-    login_url: str = CONNECTOR_LOGIN_URL
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL
     bits: int = 2048
 
     def validated(self) -> FieldCheckRequest:
         return FieldCheckRequest(
             username=validate_username(self.username),
             app_type=validate_app_type(self.app_type),
-            login_url=require_safe_url(self.login_url, what="login host"),
+            login_url=self.login_url,
             bits=self.bits,
         )
 
@@ -249,7 +250,7 @@ def _minutes(seconds: float) -> float:
 
 
 def _wait_for_logins(
-    hosts: dict[str, str],
+    hosts: dict[str, SafeUrl],
     *,
     username: str,
     consumer_key: str,
@@ -353,7 +354,7 @@ class _FieldCheck:
         self.org = OrgClient(admin, session=self.http, timings=self.run.timings)
         self.report.org_host = self.org.host
         self.my_domain = my_domain_of(admin, self.request.login_url)
-        self.report.my_domain_url = self.my_domain
+        self.report.my_domain_url = self.my_domain or ""
         self.steps.add("sign in", PASSED, f"Signed in to the org at {self.org.host}.", self.began)
         return True
 
@@ -571,7 +572,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _login_refusal(username: str, consumer_key: str, private_key: bytes, url: str, http: Any, run: Runtime) -> str:
+def _login_refusal(username: str, consumer_key: str, private_key: bytes, url: SafeUrl, http: Any, run: Runtime) -> str:
     """Salesforce's refusal of the connector's login at ``url`` in a sentence; empty when it works."""
     try:
         verify_jwt_login(

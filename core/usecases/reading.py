@@ -26,6 +26,7 @@ from core.salesforce.connector_reader import (
 from core.salesforce.login import LoginResult, connector_login
 from core.storage.settings import SalesforceAppRecord
 from core.unstructured.client import PlatformClient
+from core.urls import SafeUrl
 from core.validation import parse_categories
 
 #: What counting as a user gives: per category, and the allowance (or why it is unknown).
@@ -109,7 +110,7 @@ def survey_reading(
     consumer_key: str,
     private_key: str | bytes | RSAPrivateKey,
     categories: str | Iterable[str] | None,
-    login_url: str = CONNECTOR_LOGIN_URL,
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     timings: Timings = TIMINGS,
     cancel: Callable[[], bool] = lambda: False,
     shared: Callable[[object, Callable[[], Counted]], Counted] | None = None,
@@ -136,8 +137,11 @@ def survey_reading(
     )
 
     def count() -> Counted:
+        instance = session.result.instance_url  # Salesforce's answer: checked here, where it comes in
         reader = ConnectorReader(
-            session.result.instance_url or login_url, session.access_token, timeout=timings.http_timeout
+            SafeUrl(instance, what="instance URL") if instance else login_url,
+            session.access_token,
+            timeout=timings.http_timeout,
         )
         readings = []
         for name in chosen:
@@ -163,7 +167,7 @@ def survey_connector(
     *,
     stored_key: Callable[[], str | None],
     apps: Iterable[SalesforceAppRecord] = (),
-    fallback_login_url: str = CONNECTOR_LOGIN_URL,
+    fallback_login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     timings: Timings = TIMINGS,
     cancel: Callable[[], bool] = lambda: False,
 ) -> ReadingSurvey:
@@ -192,7 +196,7 @@ def survey_connector(
         consumer_key=consumer_key,
         private_key=key,
         categories=categories if isinstance(categories, list) and categories else None,
-        login_url=next((a.login_url for a in apps if a.consumer_key == consumer_key and a.login_url), "")
+        login_url=next((a.login_host() for a in apps if a.consumer_key == consumer_key and a.login_url), None)
         or fallback_login_url,
         timings=timings,
         cancel=cancel,

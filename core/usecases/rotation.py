@@ -46,6 +46,7 @@ from core.steps.progress import Notice, Record, Runtime, Step, StepStarted
 from core.storage.credentials import key_location_words
 from core.storage.settings import ConnectorRecord, JournalEntry, KeyRecord, SalesforceAppRecord, Settings
 from core.unstructured.client import ConnectionCheck, PlatformClient, SourceConnector
+from core.urls import SafeUrl
 from core.usecases.admin import SignIn, admin_session
 from core.usecases.connectors import ConnectorSaved, UpdateRequest, update_connector
 from core.usecases.keys import SavedKey, Secrets, save_key_bundle, unique_key_name
@@ -132,8 +133,8 @@ def rotate_certificate(
     new_key_location: str,
     old_certificate_path: str,
     keys: Sequence[KeyRecord],
-    login_url: str = CONNECTOR_LOGIN_URL,
-    my_domain_url: str = "",
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL,
+    my_domain_url: SafeUrl | None = None,
     journal: Journal | None = None,
     run: Runtime | None = None,
     app: SalesforceAppRecord | None = None,
@@ -223,8 +224,8 @@ def switch_connector(
     new_key_location: str,
     old_certificate_path: str,
     keys: Sequence[KeyRecord],
-    login_url: str,
-    my_domain_url: str,
+    login_url: SafeUrl,
+    my_domain_url: SafeUrl | None,
     journal: Journal | None,
     entry: JournalEntry | None,
     run: Runtime,
@@ -298,7 +299,7 @@ class RotationRequest:
     write_private_key_file: bool = False
     #: Where the admin signs in and the new key's login is proved; empty: the host the app was set up
     #: through (recorded with it), else the connector's own.
-    login_url: str = ""
+    login_url: SafeUrl | None = None
 
 
 @dataclass(frozen=True)
@@ -387,7 +388,7 @@ def rotate_automatically(
     app = app_of(connector, apps, app_name=request.app_name, app_type=request.app_type)
     certificate_spec(app, consumer_key="", certificate_pem="")  # a Connected App made elsewhere: refused now
     # The org's own host, as recorded when the app was made (My Domain, a test login host), unless asked.
-    host = request.login_url or app.login_url or CONNECTOR_LOGIN_URL
+    host = request.login_url or app.login_host() or CONNECTOR_LOGIN_URL
     request = replace(request, login_url=host)
     sign_in = replace(sign_in, login_url=sign_in.login_url or host)
     consumer_key = str(connector.config.get("consumer_key", ""))
@@ -426,11 +427,7 @@ def rotate_automatically(
         admin = admin_session(sign_in, kept=app, read_secret=_quietly(secrets.get), run=run)
         if app not in apps:  # named by the admin, made elsewhere: adopted, so later rotations need no name
             run.progress(
-                Record(
-                    AppAdopted(
-                        replace(app, instance_url=admin.instance_url, org_id=admin.org_id, login_url=sign_in.login_url)
-                    )
-                )
+                Record(AppAdopted(replace(app, instance_url=admin.instance_url, org_id=admin.org_id, login_url=host)))
             )
         location = str(saved_key.files.private_key or f"keyring:{name}")
         done = rotate_certificate(
@@ -443,8 +440,8 @@ def rotate_automatically(
             new_key_location=location,
             old_certificate_path=old_key.certificate_path if old_key else "",
             keys=[*keys, *([saved_key.record] if saved_key.record else [])],
-            login_url=request.login_url,
-            my_domain_url=my_domain_of(admin, request.login_url),
+            login_url=host,
+            my_domain_url=my_domain_of(admin, host),
             journal=journal,
             run=run,
         )
@@ -509,7 +506,7 @@ def finish_rotation(
             username=entry.username,
             consumer_key=entry.consumer_key,
             private_key=new_key.private_key_pem,
-            login_url=entry.login_url or CONNECTOR_LOGIN_URL,
+            login_url=entry.login_host() or CONNECTOR_LOGIN_URL,
             run=run,
         )
     except SalesforceLoginError as exc:
@@ -525,8 +522,8 @@ def finish_rotation(
         new_key_location=entry.new_key,
         old_certificate_path=entry.old_certificate_path,
         keys=keys,
-        login_url=entry.login_url or CONNECTOR_LOGIN_URL,
-        my_domain_url="",
+        login_url=entry.login_host() or CONNECTOR_LOGIN_URL,
+        my_domain_url=None,
         journal=journal,
         entry=entry,
         run=run,

@@ -76,6 +76,7 @@ from core.steps.progress import (
     ignore,
 )
 from core.storage.settings import JournalEntry, SalesforceAppRecord, Settings
+from core.urls import SafeUrl
 from core.usecases.admin import SignIn, admin_session
 from core.validation import validate_username
 
@@ -188,9 +189,9 @@ def contact_email(admin: AdminSession, connector_username: str) -> str:
     return admin.username if "@" in admin.username else connector_username
 
 
-def my_domain_of(admin: AdminSession, login_url: str) -> str:
-    """The org's own host to probe when login.salesforce.com keeps refusing ('' when it is the same)."""
-    return admin.instance_url if admin.instance_url.rstrip("/") != login_url.rstrip("/") else ""
+def my_domain_of(admin: AdminSession, login_url: SafeUrl) -> SafeUrl | None:
+    """The org's own host to probe when login.salesforce.com keeps refusing (None when it is the same)."""
+    return admin.instance_url if admin.instance_url != login_url else None
 
 
 def find_connector_user(org: OrgClient, username: str) -> ConnectorUser:
@@ -578,7 +579,7 @@ class SetupRequest:
     app_name: str = DEFAULT_APP_NAME
     ip_relaxation: IpRelaxation = IpRelaxation.ENFORCE
     #: Where the connector's login is proved (the connector's own host unless the admin diagnoses another).
-    login_url: str = CONNECTOR_LOGIN_URL
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL
     #: An External Client App (the default) or a Connected App (the fallback).
     app_type: AppType = AppType.ECA
 
@@ -756,7 +757,7 @@ def carry_out_setup(
         except AppError as exc:
             progress(Notice(f"The sign-in could not be kept ({exc.message}); rotations will ask you to sign in."))
         else:
-            result = replace(result, sign_in_kept=True, login_url=admin.login_url)
+            result = replace(result, sign_in_kept=True, login_url=admin.login_url or result.login_url)
             progress(Record(result))
             progress(Notice("Kept the Salesforce sign-in in your keyring for later rotations (forget-org removes it)."))
     elif keep_secret is not None:
@@ -778,7 +779,7 @@ def carry_out_setup(
 
 
 def wait_again_for_login(
-    app: SalesforceAppRecord, private_key: str | bytes, *, fallback_login_url: str, run: Runtime | None = None
+    app: SalesforceAppRecord, private_key: str | bytes, *, fallback_login_url: SafeUrl, run: Runtime | None = None
 ) -> LoginResult:
     """*Wait again* for the connector's first login through an app this computer set up, after a wait that ran
     out: at the host the app was set up with (else ``fallback_login_url``), as the set-up's own wait does."""
@@ -786,7 +787,7 @@ def wait_again_for_login(
         username=app.username,
         consumer_key=app.consumer_key,
         private_key=private_key,
-        login_url=app.login_url or fallback_login_url,
+        login_url=app.login_host() or fallback_login_url,
         run=run,
     )
 

@@ -50,14 +50,14 @@ class ScheduleRequest:
 
     def validated(self) -> ScheduleRequest:
         """Raises InvalidInputError before anything is written."""
-        from core.transport import require_safe_url
+        from core.urls import SafeUrl
 
         if not 1 <= self.every_hours <= 168:
             raise InvalidInputError("--every must be from 1 to 168 hours (a week).", field="every")
         if self.rotate_within_days is not None and not 1 <= self.rotate_within_days <= 365:
             raise InvalidInputError("--rotate-within must be from 1 to 365 days.", field="rotate_within")
         if self.api_url:
-            require_safe_url(self.api_url, what="API URL")
+            SafeUrl(self.api_url, what="API URL")
         return self
 
 

@@ -30,6 +30,7 @@ from core.storage.settings import ConnectorRecord, SalesforceAppRecord, Settings
 from core.text import server_text
 from core.unstructured.client import PlatformClient, SourceConnector
 from core.unstructured.inventory import explain_check_failure
+from core.urls import SafeUrl
 
 TEST_NOTIFICATION = "Test notification from the Salesforce Connector Wizard's watch: notifications reach this channel."
 
@@ -135,19 +136,17 @@ class WatchRequest:
     within_days: int = 30
     rotate_within_days: int | None = None
     #: Where the connector's login is tried when its app's own host is not recorded here.
-    login_url: str = CONNECTOR_LOGIN_URL
+    login_url: SafeUrl = CONNECTOR_LOGIN_URL
     #: Count what each category holds as the connector's user (a few requests per category).
     count: bool = True
 
     def validated(self) -> WatchRequest:
         """Raises InvalidInputError before any request."""
-        from core.transport import require_safe_url
-
         if not 0 <= self.within_days <= 3650:
             raise InvalidInputError("--within must be from 0 to 3650 days.", field="within")
         if self.rotate_within_days is not None and not 1 <= self.rotate_within_days <= 365:
             raise InvalidInputError("--rotate-within must be from 1 to 365 days.", field="rotate_within")
-        return replace(self, login_url=require_safe_url(self.login_url, what="login URL"))
+        return self
 
 
 # --- the history: what the last watches found ---------------------------------------------------------
@@ -333,7 +332,10 @@ def _salesforce_findings(
         return [], ["This computer does not keep the connector's private key, so its login was not tried here."]
     categories = connector.config.get("categories")
     app = inputs.app(str(connector.config.get("consumer_key") or ""))
-    login_url = (app.login_url if app and app.login_url else "") or request.login_url
+    try:
+        login_url = (app.login_host() if app else None) or request.login_url
+    except InvalidInputError as exc:  # the settings file holds a host edited by hand
+        return [Finding(Kind.LOGIN, Severity.WARNING, f"Its login was not tried: {exc.message}")], []
     try:
         if request.count:
             username = str(connector.config.get("username") or "")
@@ -572,9 +574,10 @@ def send_webhook(
     Raises NetworkError (a sentence that never holds the URL: it carries its own secret)."""
     import requests
 
-    from core.transport import make_session, require_safe_url
+    from core.transport import make_session
+    from core.urls import SafeUrl
 
-    target = require_safe_url(url, what="webhook URL")
+    target = SafeUrl(url, what="webhook URL")
     try:
         body = notification_body(result) if text is None else {"text": text, "connectors": []}
         response = make_session().post(target, json=body, timeout=timeout)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxLa
 
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError
-from core.transport import require_safe_url
+from core.urls import SafeUrl
 from core.validation import validate_consumer_key, validate_username
 from gui.context import WizardContext
 from gui.pages.base import StepPage
@@ -117,10 +117,14 @@ class CredentialsPage(StepPage):
     def _validate(self) -> None:
         self.completeChanged.emit()
 
-    def login_host(self) -> str:
-        """The host to verify against: the connector's, unless diagnosing another one."""
+    def login_host(self) -> SafeUrl:
+        """The host to verify against: the connector's, unless diagnosing another one (checked by isComplete).
+
+        Raises:
+            InvalidInputError: what is typed is not a web address the app may use.
+        """
         if self.advanced.isChecked() and self.login_url.text().strip():
-            return self.login_url.text().strip().rstrip("/")
+            return SafeUrl(self.login_url.text(), what="login host")
         return CONNECTOR_LOGIN_URL
 
     def isComplete(self) -> bool:
@@ -128,9 +132,7 @@ class CredentialsPage(StepPage):
         ok_key = self._check(self.consumer_key.text(), validate_consumer_key, self.consumer_key_message)
         ok_url = True
         if self.advanced.isChecked() and self.login_url.text().strip():
-            ok_url = self._check(
-                self.login_url.text(), lambda u: require_safe_url(u, what="login host"), self.login_url_message
-            )
+            ok_url = self._check(self.login_url.text(), lambda u: SafeUrl(u, what="login host"), self.login_url_message)
         return ok_user and ok_key and ok_url
 
     def field_widget(self, field: str) -> QWidget | None:

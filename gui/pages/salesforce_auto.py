@@ -31,6 +31,7 @@ from core.errors import AppError, PropagationTimeout, SetupFailed
 from core.salesforce.metadata import CONNECTED_APP, ECA, app_kind, validate_app_type, validate_ip_relaxation
 from core.steps.journal import Journal
 from core.steps.progress import Event, LoginAttempt, Notice, OpenSignInPage, Record, Step, StepStarted, Waiting
+from core.urls import SafeUrl
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
@@ -251,10 +252,11 @@ class SalesforceAutoPage(TaskPage):
             login = LoginResult(
                 **{
                     k: str(saved.get(k) or "")
-                    for k in ("username", "display_name", "user_id", "org_id", "instance_url", "login_url")
-                }
+                    for k in ("username", "display_name", "user_id", "org_id", "instance_url")
+                },
+                login_url=SafeUrl(str(saved.get("login_url") or CONNECTOR_LOGIN_URL), what="login URL"),
             )
-        except TypeError:
+        except (TypeError, AppError):  # a record this version cannot read (or a hand-edited address): not restored
             return False
         self.consumer_key.set_value(consumer_key)
         self.consumer_key.show()
@@ -293,18 +295,29 @@ class SalesforceAutoPage(TaskPage):
         )
 
     def _login_host_changed(self) -> None:
-        if self._login_url() == CONNECTOR_LOGIN_URL:
+        try:
+            host = self._login_url()
+        except AppError as exc:  # still being typed, or not an address the app may use: said as it is typed
+            self.login_warning.show_warning(str(exc))
+            return
+        if host == CONNECTOR_LOGIN_URL:
             self.login_warning.clear_message()
             return
         self.login_warning.show_warning(
             self.tr(
                 "Signing in and proving the login through {0}. The connector itself always logs in through {1}, so "
                 "the proof counts only there."
-            ).format(self._login_url(), CONNECTOR_LOGIN_URL)
+            ).format(host, CONNECTOR_LOGIN_URL)
         )
 
-    def _login_url(self) -> str:
-        return self.login_url.text().strip().rstrip("/") or CONNECTOR_LOGIN_URL
+    def _login_url(self) -> SafeUrl:
+        """The login host typed under Advanced (checked here), else the connector's own.
+
+        Raises:
+            InvalidInputError: what is typed is not a web address the app may use.
+        """
+        typed = self.login_url.text().strip()
+        return SafeUrl(typed, what="login host") if typed else CONNECTOR_LOGIN_URL
 
     # --- 1 + 2: sign in, then plan --------------------------------------------------------------
 
@@ -466,7 +479,11 @@ class SalesforceAutoPage(TaskPage):
         if app is None or bundle is None:
             self.message.show_error(self.tr("Make or import the key whose certificate the app trusts first (step 2)."))
             return
-        fallback = self._login_url()
+        try:
+            fallback = self._login_url()
+        except AppError as exc:
+            self.message.show_error(str(exc))
+            return
         task = Task(
             lambda: wait_again_for_login(
                 app, bundle.private_key_pem, fallback_login_url=fallback, run=task.runtime(context.timings)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, SalesforceLoginError
 from core.salesforce.login import LoginResult, approval_url, verify_jwt_login
+from core.urls import SafeUrl
 from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.base import TaskPage
@@ -81,7 +82,7 @@ class VerifyPage(TaskPage):
         self.fix_button.clicked.connect(self._go_fix)
         self.skip.toggled.connect(self._skip_toggled)
 
-    def _inputs(self) -> tuple[str, str, str]:
+    def _inputs(self) -> tuple[str, str, SafeUrl]:
         draft = self.context.draft
         return draft.username, draft.consumer_key, draft.login_url
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.doctor import _mask_proxy
-from core.transport import is_loopback_host, require_safe_url
+from core.urls import SafeUrl, is_loopback_host
 from tests.core.test_cli import cli
 from tests.platforms import WINDOWS, assert_owner_only, posix_only
 
@@ -22,7 +22,7 @@ from tests.platforms import WINDOWS, assert_owner_only, posix_only
 def test_a_dns_name_that_looks_like_localhost_is_not_loopback(host: str) -> None:
     assert is_loopback_host(host) is False
     with pytest.raises(Exception, match="https"):
-        require_safe_url(f"http://{host}:8080", what="API URL")
+        SafeUrl(f"http://{host}:8080", what="API URL")
 
 
 # --- item 4: a proxy password with '@' is hidden whole -------------------------------------------------

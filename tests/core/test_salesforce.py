@@ -20,6 +20,7 @@ from core.salesforce.login import (
     explain_login_error,
     verify_jwt_login,
 )
+from core.urls import SafeUrl
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.salesforce import FakeSalesforce
 
@@ -45,7 +46,9 @@ def test_approval_url_is_exactly_the_documented_one() -> None:
 
 def test_approval_url_with_custom_callback_and_host_is_percent_encoded() -> None:
     url = approval_url(
-        "3MVG9a.b_c", callback_url="https://example.com/cb?x=1&y=2", login_url="https://acme.my.salesforce.com/"
+        "3MVG9a.b_c",
+        callback_url="https://example.com/cb?x=1&y=2",
+        login_url=SafeUrl("https://acme.my.salesforce.com/"),
     )
     parts = urlsplit(url)
     assert parts.netloc == "acme.my.salesforce.com" and parts.path == "/services/oauth2/authorize"
@@ -58,9 +61,10 @@ def test_approval_url_with_custom_callback_and_host_is_percent_encoded() -> None
 
 
 @pytest.mark.parametrize("login", ["http://login.salesforce.com", "ftp://x", "login.salesforce.com"])
-def test_approval_url_refuses_unsafe_hosts(login: str) -> None:
-    with pytest.raises(InvalidInputError):
-        approval_url("3MVG9abc", login_url=login)
+def test_a_login_url_that_is_not_https_never_becomes_one_the_login_functions_take(login: str) -> None:
+    # approval_url, verify_jwt_login and the sign-in take a SafeUrl: the only way to one is through this check.
+    with pytest.raises(InvalidInputError, match="login URL"):
+        SafeUrl(login, what="login URL")
 
 
 def test_assertion_has_the_connectors_claims(key_bundle: KeyBundle) -> None:
@@ -274,14 +278,10 @@ def test_bad_key_fails_before_any_request(salesforce: FakeSalesforce) -> None:
     assert salesforce.token_requests == []
 
 
-def test_plain_http_to_a_remote_host_is_refused(key_bundle: KeyBundle) -> None:
-    with pytest.raises(InvalidInputError, match="https"):
-        verify_jwt_login(
-            username=USERNAME,
-            consumer_key=CONSUMER_KEY,
-            private_key=key_bundle.private_key_pem,
-            login_url="http://login.salesforce.com",
-        )
+def test_plain_http_to_a_remote_host_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="must use https"):
+        SafeUrl("http://login.salesforce.com", what="login URL")
+    assert SafeUrl("http://127.0.0.1:8080/", what="login URL") == "http://127.0.0.1:8080"  # loopback: the fakes
 
 
 def test_approval_page_records_approval_then_login_works(salesforce: FakeSalesforce, key_bundle: KeyBundle) -> None:

@@ -12,7 +12,8 @@ import pytest
 from core.crypto.keypair import KeyBundle
 from core.errors import InvalidInputError, NetworkError
 from core.salesforce.login import verify_jwt_login
-from core.transport import is_loopback_host, make_session, require_safe_url
+from core.transport import make_session
+from core.urls import SafeUrl, is_loopback_host
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.salesforce import FakeSalesforce
 from tests.fakes.tls import LoopbackTls, make_loopback_tls
@@ -116,4 +117,4 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 )
 def test_unsafe_urls_are_refused(url: str) -> None:
     with pytest.raises(InvalidInputError):
-        require_safe_url(url, what="URL")
+        SafeUrl(url, what="URL")

@@ -159,6 +159,28 @@ def test_expiry_login_and_a_gone_connector_are_findings(
     assert code == 1 and "gone from Unstructured" in kinds["connector"]["message"]
 
 
+def test_a_login_host_edited_by_hand_in_the_settings_is_a_finding_and_rotate_refuses_it_in_words(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The settings file is the admin's to edit: a recorded login host is checked where it is read, as any other.
+    connector_id = _kept_connector(org, keys, platform, monkeypatch)
+    settings = Settings.load()
+    [app] = settings.salesforce_apps
+    app.login_url = "http://login.example.com"
+    settings.save()
+    code, result, _ = _watch(platform, org)
+    [finding] = _only(result)["findings"]
+    assert finding["kind"] == "login" and finding["severity"] == "warning"
+    assert "login URL recorded for" in finding["message"] and "must use https://" in finding["message"]
+
+    rotated = cli(
+        "rotate", connector_id, "--auto", "--out", str(tmp_path / "new"), "--api-url", platform.api_url, "--yes"
+    )
+    assert rotated.code != 0 and "Traceback" not in rotated.err
+    assert "login URL recorded for" in rotated.err and "must use https://" in rotated.err
+    assert Settings.load().journal == []  # refused before anything happened in the org
+
+
 def test_a_due_certificate_without_a_kept_sign_in_is_a_warning_and_no_browser_opens(
     org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

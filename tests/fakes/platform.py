@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from core.urls import SafeUrl
 from tests.fakes.holds import Holds
 from tests.fakes.loopback import routed_session
 
@@ -86,12 +87,12 @@ class FakePlatform:
             self.server.stop()
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
+    def url(self) -> SafeUrl:
+        return SafeUrl(f"http://127.0.0.1:{self.server.port}")
 
     @property
-    def api_url(self) -> str:
-        return f"{self.url}/api/v1"
+    def api_url(self) -> SafeUrl:
+        return SafeUrl(f"{self.url}/api/v1")
 
     def fail_next(
         self,

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from core.urls import SafeUrl
+
 PRODUCTION_AUDIENCE = "https://login.salesforce.com"
 
 
@@ -92,8 +94,8 @@ class FakeSalesforce:
             self.server.stop()
 
     @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.server.port}"
+    def url(self) -> SafeUrl:
+        return SafeUrl(f"{self.scheme}://127.0.0.1:{self.server.port}")
 
     # --- set-up ----------------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ class AppRemovalActions(ManageBase):
         from core.usecases.app_removal import Removal, remove
 
         context = self.context
-        sign_in = self.sign_in_choice.request(login_url="", port=context.sign_in_port)
+        sign_in = self.sign_in_choice.request(login_url=None, port=context.sign_in_port)
         secrets = context.secrets
         journal = Journal(context.settings_path)
         task = Task(

@@ -13,6 +13,7 @@ from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError
 from core.steps.journal import Journal
 from core.text import duration
+from core.urls import SafeUrl
 from gui.workers import Task
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ class FieldCheckActions(ManageBase):
             request = FieldCheckRequest(
                 username=self.field_check_user.text(),
                 app_type=validate_app_type(str(self.field_check_type.currentData())),
-                login_url=self.field_check_host.text().strip() or CONNECTOR_LOGIN_URL,
+                login_url=SafeUrl(host, what="login host")
+                if (host := self.field_check_host.text().strip())
+                else CONNECTOR_LOGIN_URL,
             ).validated()
         except AppError as exc:
             self.message.show_error(str(exc))

@@ -89,10 +89,9 @@ class RotationActions(ManageBase):
             self.show_unfinished()
             return
         context = self.context
-        # Signed in as the page's "Sign in with" says (a browser, the sf CLI, a token), where the run was set up.
-        sign_in = self.sign_in_choice.request(
-            login_url=entry.login_url or context.draft.login_url, port=context.sign_in_port
-        )
+        # Signed in as the page's "Sign in with" says (a browser, the sf CLI, a token), where the run was set up
+        # (the removal knows where: its record's login host).
+        sign_in = self.sign_in_choice.request(login_url=None, port=context.sign_in_port)
         journal = Journal(context.settings_path)
         task = Task(lambda: remove(Removal(entry=entry), sign_in, journal=journal, run=task.runtime(context.timings)))
         self._run(
@@ -145,7 +144,7 @@ class RotationActions(ManageBase):
             store_key=not context.session_only and context.keyring_works(),
         )
         # No host given: the one the app was set up through (recorded with it), as for the CLI.
-        sign_in = self.sign_in_choice.request(login_url="", port=context.sign_in_port)
+        sign_in = self.sign_in_choice.request(login_url=None, port=context.sign_in_port)
         # A snapshot of the records: the worker never reads shared settings.
         apps, connectors, keys = list(settings.salesforce_apps), list(settings.connectors), list(settings.keys)
         task = Task(

@@ -242,7 +242,7 @@ class ScheduleDialog(QDialog):
         def send() -> str:
             from core.errors import AppError, InvalidInputError
             from core.logs import register_secret
-            from core.transport import require_safe_url
+            from core.urls import SafeUrl
 
             said, failed = [], []
             if desktop:
@@ -252,7 +252,7 @@ class ScheduleDialog(QDialog):
                 except AppError as exc:
                     failed.append(str(exc))
             if typed:
-                require_safe_url(typed, what="webhook URL")
+                SafeUrl(typed, what="webhook URL")
                 store.set(WEBHOOK_ENTRY, typed)
             url = (store.get(WEBHOOK_ENTRY) or "") if typed or notify or not desktop else ""
             if url:
