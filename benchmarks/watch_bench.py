@@ -19,6 +19,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.storage.secret_store import SecretStore
+    from core.storage.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,7 +40,7 @@ def serve() -> None:
 
     from core.crypto.keypair import create_key_bundle
     from core.unstructured.client import PlatformClient
-    from core.validation import SalesforceConfig
+    from core.validation import validate_config
     from tests.fakes.platform import FakePlatform
     from tests.fakes.salesforce_org import FakeOrg
 
@@ -54,7 +59,12 @@ def serve() -> None:
             consumer_key = CONSUMER_KEY if name != "own" else f"{CONSUMER_KEY[:-2]}{index:02d}"
             if name == "own":
                 org.register_app(consumer_key, bundle.cert_pem, approved={USERNAME})
-            config = SalesforceConfig(USERNAME, consumer_key, bundle.private_key_pem.decode(), ("Account", "Case"))
+            config = validate_config(
+                username=USERNAME,
+                consumer_key=consumer_key,
+                private_key=bundle.private_key_pem,
+                categories=["Account", "Case"],
+            )
             made = client.create_source(name=f"{name}-{index}", config=config)
             platform.add_job(platform.add_workflow(f"Nightly {made.name}", made.id), "COMPLETED")
             sets[name].append(made.id)
@@ -65,15 +75,16 @@ def serve() -> None:
     platform.stop()
 
 
-def one_watch(api_url: str, login_url: str, settings, store) -> float:  # type: ignore[no-untyped-def]
+def one_watch(api_url: str, login_url: str, settings: Settings, store: SecretStore) -> float:
     from core.unstructured.client import PlatformClient
+    from core.urls import SafeUrl
     from core.usecases.watch import WatchHistory, WatchRequest, watch
 
     client = PlatformClient(api_url=api_url, api_key=API_KEY)
     started = time.perf_counter()
     result = watch(
         client,
-        WatchRequest(login_url=login_url).validated(),
+        WatchRequest(login_url=SafeUrl(login_url)).validated(),
         settings=settings,
         history=WatchHistory(),
         read_secret=store.get,

@@ -86,7 +86,7 @@ def verify(cli: Cli, args: argparse.Namespace) -> int:
         result = login.verify_jwt_login(
             username=config.username,
             consumer_key=config.consumer_key,
-            private_key=config.private_key,
+            private_key=config.key,
             login_url=args.login_url,
             timeout=cli.timings.http_timeout,
         )
@@ -123,7 +123,7 @@ def _verify_reading(cli: Cli, args: argparse.Namespace, config: SalesforceConfig
         survey = survey_reading(
             username=config.username,
             consumer_key=config.consumer_key,
-            private_key=config.private_key,
+            private_key=config.key,
             categories=config.categories,
             login_url=args.login_url,
             timings=cli.timings,

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 from core.crypto.keypair import connector_loads_key, load_private_key, private_key_pem
 from core.defaults import CATEGORIES
 from core.errors import InvalidInputError
@@ -102,6 +104,8 @@ class SalesforceConfig:
     consumer_key: str
     private_key: str = field(repr=False)  # unencrypted PKCS#1 PEM text
     categories: tuple[str, ...]
+    #: The same key, loaded once here: what the connector's login signs with.
+    key: RSAPrivateKey = field(repr=False, compare=False)
 
     def to_api(self) -> dict[str, object]:
         return {
@@ -127,11 +131,13 @@ def validate_config(
     Raises:
         InvalidInputError (or KeyMaterialError): the first problem found, naming its field.
     """
-    pem = private_key_pem(load_private_key(private_key)).decode("ascii")
+    key = load_private_key(private_key)
+    pem = private_key_pem(key).decode("ascii")
     connector_loads_key(pem)
     return SalesforceConfig(
         username=validate_username(username),
         consumer_key=validate_consumer_key(consumer_key),
         private_key=pem,
         categories=tuple(parse_categories(categories)),
+        key=key,
     )

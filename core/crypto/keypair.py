@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -116,6 +117,11 @@ class KeyBundle:
     private_key_pem: bytes
     cert_pem: bytes | None
     csr_pem: bytes | None = None
+
+    @cached_property
+    def key(self) -> rsa.RSAPrivateKey:
+        """The private key, loaded (and checked) once: what the connector's login signs with."""
+        return load_private_key(self.private_key_pem)
 
     @property
     def certificate_info(self) -> CertificateInfo | None:
@@ -508,7 +514,7 @@ def import_key_bundle(
 
 def attach_certificate(bundle: KeyBundle, cert_text: str | bytes) -> KeyBundle:
     """Add the certificate a CA issued for ``bundle``'s CSR, after checking it matches the key."""
-    key = load_private_key(bundle.private_key_pem)
+    key = bundle.key
     cert = load_certificate(cert_text)
     check_pair(key, cert)
     check_uploadable(cert)

@@ -16,7 +16,6 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from core.crypto.keypair import load_private_key
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_CALLBACK_URL, SANDBOX_LOGIN_URL
 from core.errors import InvalidInputError, RedirectRefusedError, SalesforceLoginError
 from core.logs import register_secret
@@ -216,13 +215,13 @@ def build_assertion(
     *,
     username: str,
     consumer_key: str,
-    private_key: str | bytes | rsa.RSAPrivateKey,
+    private_key: rsa.RSAPrivateKey,
     audience: str,
     now: float | None = None,
 ) -> str:
     """Sign the JWT the connector sends: RS256, iss=consumer key, sub=username, aud, exp=now+3min.
 
-    ``private_key`` as PEM, or already loaded (loading checks the key, which costs tens of milliseconds)."""
+    ``private_key`` loaded once where it came in (loading checks the key, which costs tens of milliseconds)."""
     issued = time.time() if now is None else now
     claims = {
         "iss": consumer_key,
@@ -230,10 +229,7 @@ def build_assertion(
         "aud": audience,
         "exp": int(issued) + JWT_LIFETIME_SECONDS,
     }
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return jwt.encode(claims, private_key, algorithm="RS256")
-    pem = private_key if isinstance(private_key, bytes) else private_key.encode()
-    return jwt.encode(claims, pem, algorithm="RS256")
+    return jwt.encode(claims, private_key, algorithm="RS256")
 
 
 @dataclass(frozen=True)
@@ -308,7 +304,7 @@ def verify_jwt_login(
     *,
     username: str,
     consumer_key: str,
-    private_key: str | bytes,
+    private_key: rsa.RSAPrivateKey,
     login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     session: requests.Session | None = None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
@@ -338,17 +334,17 @@ def connector_login(
     *,
     username: str,
     consumer_key: str,
-    private_key: str | bytes | rsa.RSAPrivateKey,
+    private_key: rsa.RSAPrivateKey,
     login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     session: requests.Session | None = None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> ConnectorSession:
     """:func:`verify_jwt_login`, keeping the access token to read as the connector's user."""
     base = login_url
-    assertion = build_assertion(  # the key loaded (and checked) once, and signed with as it is
+    assertion = build_assertion(
         username=username.strip(),
         consumer_key=consumer_key.strip(),
-        private_key=private_key if isinstance(private_key, rsa.RSAPrivateKey) else load_private_key(private_key),
+        private_key=private_key,
         audience=audience_for(base),
     )
     http = session or make_session()

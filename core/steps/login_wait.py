@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import AppError, NetworkError, PropagationTimeout, SalesforceLoginError
 from core.salesforce.login import LoginCause, LoginResult, verify_jwt_login
@@ -19,7 +21,7 @@ def wait_for_connector_login(
     *,
     username: str,
     consumer_key: str,
-    private_key: str | bytes,
+    private_key: RSAPrivateKey,
     login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     my_domain_url: SafeUrl | None = None,
     run: Runtime | None = None,

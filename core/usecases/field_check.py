@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 from core import __version__
 from core.crypto.keypair import KeyBundle, create_key_bundle
 from core.defaults import CONNECTOR_LOGIN_URL
@@ -254,7 +256,7 @@ def _wait_for_logins(
     *,
     username: str,
     consumer_key: str,
-    private_key: bytes,
+    private_key: RSAPrivateKey,
     session: Any,
     run: Runtime,
     sleep: Callable[[float], None] = time.sleep,
@@ -426,7 +428,7 @@ class _FieldCheck:
             self.hosts,
             username=request.username,
             consumer_key=self.result.consumer_key,
-            private_key=self.key.private_key_pem,
+            private_key=self.key.key,
             session=self.http,
             run=run,
         )
@@ -495,7 +497,7 @@ class _FieldCheck:
             {proof: self.hosts[proof]},
             username=request.username,
             consumer_key=result.consumer_key,
-            private_key=self.new_key.private_key_pem,
+            private_key=self.new_key.key,
             session=self.http,
             run=self.run,
         )
@@ -506,9 +508,7 @@ class _FieldCheck:
             self.steps.add("new key logs in", FAILED, last.get(proof, ""), self.began)
         self.began = time.monotonic()
         old_refused = bool(
-            _login_refusal(
-                request.username, result.consumer_key, self.key.private_key_pem, self.hosts[proof], self.http, self.run
-            )
+            _login_refusal(request.username, result.consumer_key, self.key.key, self.hosts[proof], self.http, self.run)
         )
         report.facts["old_key_refused"] = old_refused
         self.steps.add(
@@ -572,7 +572,9 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _login_refusal(username: str, consumer_key: str, private_key: bytes, url: SafeUrl, http: Any, run: Runtime) -> str:
+def _login_refusal(
+    username: str, consumer_key: str, private_key: RSAPrivateKey, url: SafeUrl, http: Any, run: Runtime
+) -> str:
     """Salesforce's refusal of the connector's login at ``url`` in a sentence; empty when it works."""
     try:
         verify_jwt_login(

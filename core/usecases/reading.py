@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from core.crypto.keypair import load_private_key
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
 from core.errors import CancelledError, InvalidInputError
 from core.salesforce.connector_reader import (
@@ -108,7 +109,7 @@ def survey_reading(
     *,
     username: str,
     consumer_key: str,
-    private_key: str | bytes | RSAPrivateKey,
+    private_key: RSAPrivateKey,
     categories: str | Iterable[str] | None,
     login_url: SafeUrl = CONNECTOR_LOGIN_URL,
     timings: Timings = TIMINGS,
@@ -194,7 +195,7 @@ def survey_connector(
     return survey_reading(
         username=str(config.get("username") or ""),
         consumer_key=consumer_key,
-        private_key=key,
+        private_key=load_private_key(key),  # as the keyring holds it: loaded (and checked) here, once
         categories=categories if isinstance(categories, list) and categories else None,
         login_url=next((a.login_host() for a in apps if a.consumer_key == consumer_key and a.login_url), None)
         or fallback_login_url,

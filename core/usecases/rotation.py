@@ -23,7 +23,6 @@ from core.crypto.keypair import (
     create_key_bundle,
     fingerprint_sha256,
     load_certificate,
-    load_private_key,
 )
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_KEY_SIZE
 from core.errors import (
@@ -153,7 +152,7 @@ def rotate_certificate(
     run = run or Runtime()
     assert new_key.cert_pem is not None
     certificate = load_certificate(new_key.cert_pem)
-    check_pair(load_private_key(new_key.private_key_pem), certificate)
+    check_pair(new_key.key, certificate)
     consumer_key = str(connector.config.get("consumer_key", ""))
     username = str(connector.config.get("username", ""))
     if not consumer_key or not username:
@@ -248,7 +247,7 @@ def switch_connector(
         wait_for_connector_login(
             username=username,
             consumer_key=consumer_key,
-            private_key=new_key.private_key_pem,
+            private_key=new_key.key,
             login_url=login_url,
             my_domain_url=my_domain_url,
             run=run,
@@ -505,7 +504,7 @@ def finish_rotation(
         wait_for_connector_login(
             username=entry.username,
             consumer_key=entry.consumer_key,
-            private_key=new_key.private_key_pem,
+            private_key=new_key.key,
             login_url=entry.login_host() or CONNECTOR_LOGIN_URL,
             run=run,
         )

@@ -26,7 +26,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from core.crypto.keypair import KeyBundle, check_pair, fingerprint_sha256, load_certificate, load_private_key
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from core.crypto.keypair import KeyBundle, check_pair, fingerprint_sha256, load_certificate
 from core.defaults import CONNECTOR_LOGIN_URL, DEFAULT_APP_NAME
 from core.errors import (
     AppAlreadyExists,
@@ -587,7 +589,7 @@ class SetupRequest:
         """Raises InvalidInputError (with its ``field``) or KeyMismatchError before any request."""
         certificate = load_certificate(self.certificate_pem)
         if self.key is not None:
-            check_pair(load_private_key(self.key.private_key_pem), certificate)
+            check_pair(self.key.key, certificate)
         return replace(
             self,
             username=validate_username(self.username),
@@ -768,7 +770,7 @@ def carry_out_setup(
     login = wait_for_connector_login(
         username=result.username,
         consumer_key=result.consumer_key,
-        private_key=request.key.private_key_pem,
+        private_key=request.key.key,
         login_url=request.login_url,
         my_domain_url=my_domain_of(admin, request.login_url),
         run=run,
@@ -779,7 +781,7 @@ def carry_out_setup(
 
 
 def wait_again_for_login(
-    app: SalesforceAppRecord, private_key: str | bytes, *, fallback_login_url: SafeUrl, run: Runtime | None = None
+    app: SalesforceAppRecord, private_key: RSAPrivateKey, *, fallback_login_url: SafeUrl, run: Runtime | None = None
 ) -> LoginResult:
     """*Wait again* for the connector's first login through an app this computer set up, after a wait that ran
     out: at the host the app was set up with (else ``fallback_login_url``), as the set-up's own wait does."""

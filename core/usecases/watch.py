@@ -25,7 +25,14 @@ from typing import Any
 
 from core.crypto.expiry import days_until
 from core.defaults import CONNECTOR_LOGIN_URL, TIMINGS, Timings
-from core.errors import AppError, InvalidInputError, NetworkError, PlatformApiError, SalesforceLoginError
+from core.errors import (
+    AppError,
+    InvalidInputError,
+    KeyMaterialError,
+    NetworkError,
+    PlatformApiError,
+    SalesforceLoginError,
+)
 from core.storage.settings import ConnectorRecord, SalesforceAppRecord, Settings, config_dir
 from core.text import server_text
 from core.unstructured.client import PlatformClient, SourceConnector
@@ -337,6 +344,7 @@ def _salesforce_findings(
     except InvalidInputError as exc:  # the settings file holds a host edited by hand
         return [Finding(Kind.LOGIN, Severity.WARNING, f"Its login was not tried: {exc.message}")], []
     try:
+        loaded = inputs.surveys.get(("key", key), lambda: load_private_key(key))  # once per key, not per login
         if request.count:
             username = str(connector.config.get("username") or "")
             consumer_key = str(connector.config.get("consumer_key") or "")
@@ -346,7 +354,7 @@ def _salesforce_findings(
                 lambda: survey_reading(
                     username=username,
                     consumer_key=consumer_key,
-                    private_key=inputs.surveys.get(("key", key), lambda: load_private_key(key)),
+                    private_key=loaded,
                     categories=chosen,
                     login_url=login_url,
                     timings=timings,
@@ -359,7 +367,7 @@ def _salesforce_findings(
             verify_jwt_login(
                 username=str(connector.config.get("username") or ""),
                 consumer_key=str(connector.config.get("consumer_key") or ""),
-                private_key=key,
+                private_key=loaded,
                 login_url=login_url,
                 timeout=timings.http_timeout,
             )
@@ -368,6 +376,9 @@ def _salesforce_findings(
         return [Finding(Kind.LOGIN, Severity.FAILING, f"{exc.message} {exc.fix}".strip())], []
     except NetworkError as exc:
         return [Finding(Kind.LOGIN, Severity.WARNING, f"Salesforce could not be asked: {exc.message}")], []
+    except KeyMaterialError as exc:  # the key kept here is damaged (it was checked when it was kept)
+        said = f"Its login was not tried: the private key kept here cannot be used ({exc.message.rstrip('.')})."
+        return [Finding(Kind.LOGIN, Severity.WARNING, said)], []
     except InvalidInputError as exc:  # e.g. a category this version does not know
         return [Finding(Kind.CATEGORY, Severity.WARNING, exc.message)], []
     findings = [

@@ -486,7 +486,7 @@ class SalesforceAutoPage(TaskPage):
             return
         task = Task(
             lambda: wait_again_for_login(
-                app, bundle.private_key_pem, fallback_login_url=fallback, run=task.runtime(context.timings)
+                app, bundle.key, fallback_login_url=fallback, run=task.runtime(context.timings)
             )
         )
         self.message.clear_message()

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+from core.crypto.keypair import KeyBundle
 from core.doctor import _mask_proxy
 from core.urls import SafeUrl, is_loopback_host
-from tests.core.test_cli import cli
+from tests.core.test_cli import Run, cli
+from tests.fakes.platform import FakePlatform
 from tests.platforms import WINDOWS, assert_owner_only, posix_only
 
 # --- item 3: only literal loopback counts ------------------------------------------------------------
@@ -51,11 +55,12 @@ def test_a_device_as_private_key_is_refused_at_once(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
 
 
-@posix_only  # FIFOs
 def test_a_fifo_as_private_key_is_refused_without_blocking(tmp_path: Path) -> None:
+    if sys.platform == "win32":
+        pytest.skip("a POSIX feature Windows does not have (FIFOs)")
     fifo = tmp_path / "key.pem"
     os.mkfifo(fifo)
-    result: list[object] = []
+    result: list[Run] = []
     worker = threading.Thread(
         target=lambda: result.append(
             cli("verify", "--username", "a@b.co", "--consumer-key", "3MVG9" + "x" * 40, "--private-key", str(fifo))
@@ -65,10 +70,10 @@ def test_a_fifo_as_private_key_is_refused_without_blocking(tmp_path: Path) -> No
     worker.start()
     worker.join(5)
     assert result, "reading a FIFO blocked"
-    assert result[0].code == 2 and "not a regular file" in result[0].err  # type: ignore[attr-defined]
+    assert result[0].code == 2 and "not a regular file" in result[0].err
 
 
-def test_a_huge_certificate_file_is_refused_before_it_is_read(tmp_path: Path, key_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_certificate_file_is_refused_before_it_is_read(tmp_path: Path, key_bundle: KeyBundle) -> None:
     key = tmp_path / "k.pem"
     key.write_bytes(key_bundle.private_key_pem)
     big = tmp_path / "big.crt"
@@ -132,7 +137,7 @@ def test_with_umask_000_folders_are_0700_and_files_have_their_own_modes(tmp_path
 def _alarm(seconds: int) -> Iterator[None]:
     import signal
 
-    if not hasattr(signal, "SIGALRM"):  # Windows: 'windows test' runs pytest with --timeout, which ends a hang
+    if sys.platform == "win32":  # no SIGALRM: 'windows test' runs pytest with --timeout, which ends a hang
         yield None
         return
 
@@ -158,8 +163,7 @@ def network_deadline() -> Iterator[None]:
     yield from _alarm(15)
 
 
-def _response(body: str):  # type: ignore[no-untyped-def]
-    import requests
+def _response(body: str) -> requests.Response:
 
     response = requests.models.Response()
     response.status_code = 500
@@ -182,7 +186,7 @@ def test_redacting_200_kb_of_eyj_is_quick_and_jwts_are_still_hidden(deadline: ob
     assert redact("a eyJhbGciOi.eyJzdWIiOiJ4.c2lnbmF0dXJl b") == "a [REDACTED JWT] b"
 
 
-def test_a_64_kb_damaged_pem_paste_is_parsed_quickly(deadline: object, key_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_a_64_kb_damaged_pem_paste_is_parsed_quickly(deadline: object, key_bundle: KeyBundle) -> None:
     from core.crypto.keypair import parse_pem_blocks
 
     assert parse_pem_blocks("-----BEGIN RSA PRIVATE KEY-----" * 2100) == []
@@ -201,8 +205,8 @@ def _api(monkeypatch: pytest.MonkeyPatch, key: str = "") -> None:
 
 @pytest.mark.parametrize("value", [5, float("nan"), ["x"]])
 def test_list_survives_odd_timestamps_from_the_api(
-    platform, monkeypatch: pytest.MonkeyPatch, key_bundle, value
-) -> None:  # type: ignore[no-untyped-def]
+    platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, key_bundle: KeyBundle, value: object
+) -> None:
     from tests.core.test_cli import submit_args
 
     _api(monkeypatch)
@@ -217,7 +221,7 @@ def test_list_survives_odd_timestamps_from_the_api(
     assert run.code == 0 and created.out.strip() in run.out and "unexpected" not in run.err
 
 
-def test_deeply_nested_json_from_the_api_is_a_sentence(platform, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_deeply_nested_json_from_the_api_is_a_sentence(platform: FakePlatform, monkeypatch: pytest.MonkeyPatch) -> None:
     _api(monkeypatch)
     platform.fail_next(200, "[" * 100000, method="GET")
     run = cli("list", "--api-url", platform.api_url)
@@ -225,8 +229,8 @@ def test_deeply_nested_json_from_the_api_is_a_sentence(platform, monkeypatch: py
 
 
 def test_an_api_key_with_a_line_break_is_refused_as_input_before_any_request(
-    platform,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    platform: FakePlatform,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _api(monkeypatch, "test-api-key\n0123456789")
     run = cli("list", "--api-url", platform.api_url)
@@ -328,7 +332,9 @@ def test_a_server_that_drips_one_byte_at_a_time_cannot_hold_a_call(network_deadl
     assert took < 8
 
 
-def test_the_jwt_login_against_a_dripping_host_ends_at_its_deadline(network_deadline: object, key_bundle) -> None:  # type: ignore[no-untyped-def]
+def test_the_jwt_login_against_a_dripping_host_ends_at_its_deadline(
+    network_deadline: object, key_bundle: KeyBundle
+) -> None:
     from core.errors import NetworkError
     from core.salesforce.login import verify_jwt_login
 
@@ -338,16 +344,17 @@ def test_the_jwt_login_against_a_dripping_host_ends_at_its_deadline(network_dead
             verify_jwt_login(
                 username="a@b.co",
                 consumer_key="3MVG9" + "x" * 40,
-                private_key=key_bundle.private_key_pem,
-                login_url=drip.url,
+                private_key=key_bundle.key,
+                login_url=SafeUrl(drip.url),
                 timeout=(1.0, 1.0),
             )
     finally:
         drip.close()
 
 
-@posix_only  # resource.setrlimit
 def test_a_huge_answer_is_refused_while_it_arrives(network_deadline: object) -> None:
+    if sys.platform == "win32":
+        pytest.skip("a POSIX feature Windows does not have (resource)")
     import resource
 
     from core.errors import NetworkError

@@ -167,7 +167,7 @@ def test_the_survey_uses_the_connectors_api_version_and_its_own_token(
     survey = survey_reading(
         username=USERNAME,
         consumer_key=CONSUMER_KEY,
-        private_key=key_bundle.private_key_pem,
+        private_key=key_bundle.key,
         categories=["Case"],
         login_url=connector_org.url,
         timings=FAST,
@@ -198,7 +198,7 @@ def test_simple_salesforce_reads_the_fake_as_the_connector_does(connector_org: F
     """The connector's own library (simple_salesforce at API 57.0) reads the same answers."""
     from urllib.parse import urlsplit
 
-    from simple_salesforce import Salesforce
+    from simple_salesforce.api import Salesforce
     from simple_salesforce.exceptions import SalesforceMalformedRequest
     from simple_salesforce.login import SalesforceLogin
 

@@ -2,18 +2,22 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 import requests
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core.crypto.keypair import KeyBundle
+from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError, KeyMaterialError, NetworkError, SalesforceLoginError
 from core.salesforce.login import (
-    CONNECTOR_LOGIN_URL,
     LoginCause,
+    LoginResult,
     approval_url,
     audience_for,
     build_assertion,
@@ -21,15 +25,16 @@ from core.salesforce.login import (
     verify_jwt_login,
 )
 from core.urls import SafeUrl
+from core.validation import validate_config
 from tests.conftest import CONSUMER_KEY, USERNAME
 from tests.fakes.salesforce import FakeSalesforce
 
 
-def verify(salesforce: FakeSalesforce, bundle: KeyBundle, **overrides):
-    args = dict(
+def verify(salesforce: FakeSalesforce, bundle: KeyBundle, **overrides: Any) -> LoginResult:
+    args: dict[str, Any] = dict(
         username=USERNAME,
         consumer_key=CONSUMER_KEY,
-        private_key=bundle.private_key_pem,
+        private_key=bundle.key,
         login_url=salesforce.url,
         timeout=(2.0, 2.0),
     )
@@ -72,12 +77,13 @@ def test_assertion_has_the_connectors_claims(key_bundle: KeyBundle) -> None:
     token = build_assertion(
         username=USERNAME,
         consumer_key=CONSUMER_KEY,
-        private_key=key_bundle.private_key_pem,
+        private_key=key_bundle.key,
         audience=CONNECTOR_LOGIN_URL,
         now=now,
     )
     assert jwt.get_unverified_header(token) == {"alg": "RS256", "typ": "JWT"}
     public = x509.load_pem_x509_certificate(key_bundle.cert_pem or b"").public_key()
+    assert isinstance(public, rsa.RSAPublicKey)
     claims = jwt.decode(token, public, algorithms=["RS256"], audience=CONNECTOR_LOGIN_URL)
     assert claims["iss"] == CONSUMER_KEY and claims["sub"] == USERNAME
     assert claims["exp"] == int(now) + 180
@@ -103,7 +109,7 @@ def test_successful_login_reports_user_and_org(salesforce: FakeSalesforce, key_b
     assert result.instance_url == salesforce.url
     sent = salesforce.token_requests[-1]
     assert set(sent) == {"grant_type", "assertion"}
-    claims = jwt.decode(sent["assertion"], options={"verify_signature": False})
+    claims = jwt.decode(str(sent["assertion"]), options={"verify_signature": False})
     assert claims["aud"] == "https://login.salesforce.com"  # the connector's audience, even on loopback
 
 
@@ -159,7 +165,13 @@ def test_login_works_with_a_pasted_pkcs8_key(salesforce: FakeSalesforce, key_bun
     ],
 )
 def test_salesforce_refusals_carry_its_words_the_fix_and_the_cause(
-    salesforce: FakeSalesforce, key_bundle: KeyBundle, setup, error: str, words: str, fix_words: str, cause: LoginCause
+    salesforce: FakeSalesforce,
+    key_bundle: KeyBundle,
+    setup: Callable[[FakeSalesforce], None],
+    error: str,
+    words: str,
+    fix_words: str,
+    cause: LoginCause,
 ) -> None:
     setup(salesforce)
     with pytest.raises(SalesforceLoginError) as info:
@@ -267,14 +279,15 @@ def test_unreachable_host(key_bundle: KeyBundle) -> None:
         verify_jwt_login(
             username=USERNAME,
             consumer_key=CONSUMER_KEY,
-            private_key=key_bundle.private_key_pem,
-            login_url=f"http://127.0.0.1:{port}",
+            private_key=key_bundle.key,
+            login_url=SafeUrl(f"http://127.0.0.1:{port}"),
         )
 
 
 def test_bad_key_fails_before_any_request(salesforce: FakeSalesforce) -> None:
+    # The login takes a loaded key: a bad one is refused where it is read, before any request can be made.
     with pytest.raises(KeyMaterialError):
-        verify_jwt_login(username=USERNAME, consumer_key=CONSUMER_KEY, private_key="nonsense", login_url=salesforce.url)
+        validate_config(username=USERNAME, consumer_key=CONSUMER_KEY, private_key="nonsense")
     assert salesforce.token_requests == []
 
 
@@ -311,7 +324,7 @@ def test_the_connectors_own_login_library_logs_in_to_the_fake(
         session=routed_session("login.salesforce.com", salesforce.url),
     )
     assert session_id and instance == salesforce.url.removeprefix("http://")  # the instance_url it answered
-    sent = jwt.decode(salesforce.token_requests[-1]["assertion"], options={"verify_signature": False})
+    sent = jwt.decode(str(salesforce.token_requests[-1]["assertion"]), options={"verify_signature": False})
     assert isinstance(sent["exp"], str) and sent["aud"] == "https://login.salesforce.com"
 
 

@@ -22,6 +22,7 @@ from core.errors import (
     SetupFailed,
     SignInError,
 )
+from core.salesforce.login import LoginResult
 from core.salesforce.metadata import AppSpec, app_package, component_files, new_consumer_key, package_xml
 from core.salesforce.org import AdminSession, OrgClient
 from core.salesforce.signin import sign_in
@@ -30,12 +31,12 @@ from core.steps.org_state import undo_setup
 from core.steps.progress import CancelToken, LoginAttempt, Runtime, ignore
 from core.storage.settings import Settings
 from core.usecases.rotation import replace_certificate
-from core.usecases.salesforce_app import apply_setup, plan_setup
+from core.usecases.salesforce_app import SetupPlan, apply_setup, plan_setup
 from tests.conftest import FAST, USERNAME
 from tests.fakes.salesforce_org import FakeOrg
 
 
-def plan(client: OrgClient, bundle: KeyBundle, **options: str):  # type: ignore[no-untyped-def]
+def plan(client: OrgClient, bundle: KeyBundle, **options: Any) -> SetupPlan:
     assert bundle.cert_pem is not None
     return plan_setup(
         client,
@@ -52,7 +53,7 @@ def cancelled() -> CancelToken:
     return token
 
 
-def connector_login(org: FakeOrg, bundle: KeyBundle, consumer_key: str, **options: Any):  # type: ignore[no-untyped-def]
+def connector_login(org: FakeOrg, bundle: KeyBundle, consumer_key: str, **options: Any) -> LoginResult:
     timings = FAST._replace(
         login_poll_interval=options.pop("poll_interval", 0.05),
         login_wait=options.pop("timeout", 5.0),
@@ -64,7 +65,7 @@ def connector_login(org: FakeOrg, bundle: KeyBundle, consumer_key: str, **option
     return wait_for_connector_login(
         username=USERNAME,
         consumer_key=consumer_key,
-        private_key=bundle.private_key_pem,
+        private_key=bundle.key,
         login_url=org.url,
         run=run,
         **options,
@@ -129,7 +130,7 @@ def test_only_users_holding_the_permission_set_are_admitted(
         wait_for_connector_login(
             username="other@example.com",
             consumer_key=result.consumer_key,
-            private_key=key_bundle.private_key_pem,
+            private_key=key_bundle.key,
             login_url=org.url,
             run=Runtime(timings=FAST._replace(login_poll_interval=0.05, login_wait=2.0)),
         )
@@ -181,7 +182,7 @@ def test_when_only_my_domain_works_it_says_exactly_that(client: OrgClient, org: 
     with pytest.raises(PropagationTimeout) as info:
         connector_login(
             org, key_bundle, result.consumer_key, poll_interval=0.1, timeout=0.5, my_domain_url=org.my_domain_url
-        )  # type: ignore[arg-type]
+        )
     message = str(info.value)
     assert f"works through your My Domain host ({org.my_domain_url})" in message
     assert "can only log in through" in message
@@ -445,7 +446,7 @@ def test_the_wait_ticks_every_second_between_polls(client: OrgClient, org: FakeO
         wait_for_connector_login(
             username=USERNAME,
             consumer_key=result.consumer_key,
-            private_key=key_bundle.private_key_pem,
+            private_key=key_bundle.key,
             login_url=org.url,
             run=Runtime(progress=events.append, timings=FAST._replace(login_poll_interval=5.0, login_wait=12.0)),
             sleep=sleep,

@@ -11,7 +11,7 @@ import pytest
 
 from core.crypto.keypair import KeyBundle
 from core.errors import InvalidInputError, NetworkError
-from core.salesforce.login import verify_jwt_login
+from core.salesforce.login import LoginResult, verify_jwt_login
 from core.transport import make_session
 from core.urls import SafeUrl, is_loopback_host
 from tests.conftest import CONSUMER_KEY, USERNAME
@@ -34,12 +34,12 @@ def https_salesforce(tls: LoopbackTls, tmp_path: Path, key_bundle: KeyBundle) ->
     fake.stop()
 
 
-def login(url: str, bundle: KeyBundle):
+def login(url: str, bundle: KeyBundle) -> LoginResult:
     return verify_jwt_login(
         username=USERNAME,
         consumer_key=CONSUMER_KEY,
-        private_key=bundle.private_key_pem,
-        login_url=url,
+        private_key=bundle.key,
+        login_url=SafeUrl(url),
         timeout=(2.0, 3.0),
     )
 

@@ -8,11 +8,13 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from core.crypto.keypair import KeyBundle
 from core.defaults import private_key_name
 from core.storage.secret_store import SecretStore
 from core.storage.settings import KeyRecord, Settings
@@ -86,16 +88,17 @@ def _kept_connector(
     return connector_id
 
 
-def _watch(platform: FakePlatform, org: FakeOrg, *extra: str) -> tuple[int, dict[str, object], str]:
+def _watch(platform: FakePlatform, org: FakeOrg, *extra: str) -> tuple[int, dict[str, Any], str]:
+    """The watch's exit code, its JSON (what a script reads: any shape, checked by the asserts) and stderr."""
     run = cli("watch", "--json", "--api-url", platform.api_url, "--login-url", org.url, *extra)
     assert "Traceback" not in run.err
     return run.code, json.loads(run.out) if run.out.strip().startswith("{") else {}, run.err
 
 
-def _only(result: dict[str, object]) -> dict[str, object]:
+def _only(result: dict[str, Any]) -> dict[str, Any]:
     connectors = result["connectors"]
     assert isinstance(connectors, list) and len(connectors) == 1
-    found: dict[str, object] = connectors[0]
+    found: dict[str, Any] = connectors[0]
     return found
 
 
@@ -135,8 +138,12 @@ def test_a_healthy_connector_is_ok_and_a_failed_run_is_failing_then_recovers_tol
 
 
 def test_expiry_login_and_a_gone_connector_are_findings(
-    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, other_bundle
-) -> None:  # type: ignore[no-untyped-def]
+    org: FakeOrg,
+    keys: tuple[Path, Path],
+    platform: FakePlatform,
+    monkeypatch: pytest.MonkeyPatch,
+    other_bundle: KeyBundle,
+) -> None:
     connector_id = _kept_connector(org, keys, platform, monkeypatch)
     settings = Settings.load()
     record = settings.connector(connector_id)
@@ -148,7 +155,9 @@ def test_expiry_login_and_a_gone_connector_are_findings(
     assert code == 0 and finding["kind"] == "expiry" and finding["severity"] == "warning"
     assert "ends in 9 day(s)" in finding["message"] or "ends in 10 day(s)" in finding["message"]
 
-    org.org_apps[APP].certificate_pem = other_bundle.cert_pem.decode()  # someone replaced the app's certificate
+    org.org_apps[APP].certificate_pem = (
+        other_bundle.cert_pem or b""
+    ).decode()  # someone replaced the app's certificate
     code, result, _ = _watch(platform, org)
     kinds = {f["kind"]: f for f in _only(result)["findings"]}
     assert code == 1 and kinds["login"]["severity"] == "failing" and "refused" in kinds["login"]["message"]
@@ -179,6 +188,20 @@ def test_a_login_host_edited_by_hand_in_the_settings_is_a_finding_and_rotate_ref
     assert rotated.code != 0 and "Traceback" not in rotated.err
     assert "login URL recorded for" in rotated.err and "must use https://" in rotated.err
     assert Settings.load().journal == []  # refused before anything happened in the org
+
+
+def test_a_damaged_key_in_the_keyring_is_a_finding_not_a_failed_watch(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The key is loaded once per connector before its login; one that no longer loads is said for that connector.
+    _kept_connector(org, keys, platform, monkeypatch)
+    SecretStore().set(
+        private_key_name("watched"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"
+    )
+    code, result, _ = _watch(platform, org)
+    [finding] = _only(result)["findings"]
+    assert finding["kind"] == "login" and finding["severity"] == "warning"
+    assert "private key kept here cannot be used" in finding["message"] and "damaged" in finding["message"]
 
 
 def test_a_due_certificate_without_a_kept_sign_in_is_a_warning_and_no_browser_opens(

@@ -29,7 +29,7 @@ def test_demo_salesforce_trusts_the_newest_certificate_and_records_browser_appro
         result = verify_jwt_login(
             username=DEMO_USER,
             consumer_key=DEMO_CONSUMER_KEY,
-            private_key=key_bundle.private_key_pem,
+            private_key=key_bundle.key,
             login_url=services.salesforce.url,
         )
         assert result.display_name == "Demo Admin"
