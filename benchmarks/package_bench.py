@@ -62,7 +62,8 @@ def main() -> None:
     print(f"unpacked {str(frozen_dir().relative_to(ROOT)):47s} {folder_size(frozen_dir()) / 1e6:6.1f} MB")
 
     env = dict(os.environ, SFCW_HOME=tempfile.mkdtemp(prefix="sfcw-pkg-bench-"), QT_QPA_PLATFORM="offscreen")
-    frozen, source = [], []
+    frozen: list[float] = []
+    source: list[float] = []
     for _ in range(15):
         for command, times in (
             ([str(exe("sfcw")), "--version"], frozen),

@@ -13,6 +13,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.crypto.keypair import KeyBundle
+    from tests.fakes.salesforce_org import FakeOrg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -20,14 +25,14 @@ sys.path.insert(0, str(ROOT))
 GOAL_SECONDS = 5.0
 
 
-def one_set_up(org, bundle, name: str) -> float:  # type: ignore[no-untyped-def]
+def one_set_up(org: FakeOrg, bundle: KeyBundle, name: str) -> float:
     from core.steps.progress import Runtime
     from core.usecases.admin import SignIn, SignInWay
     from core.usecases.salesforce_app import SetupRequest, set_up_salesforce_app
 
     request = SetupRequest(
         username="integration@example.com",
-        certificate_pem=bundle.cert_pem.decode(),
+        certificate_pem=(bundle.cert_pem or b"").decode(),
         key=bundle,
         app_name=name,
         login_url=org.url,

@@ -184,6 +184,10 @@ def run(args: list[str]) -> int:
     return subprocess.call([str(python), str(ROOT / "main.py"), *args])
 
 
+#: What mypy --strict checks, on Linux, Windows and macOS alike.
+TYPED = ("core", "cli", "gui", "scripts", "main.py", "tests", "benchmarks")
+
+
 def test(args: list[str]) -> int:
     ensure_linux_packages()
     python = ensure_venv("requirements-dev.txt")
@@ -192,7 +196,9 @@ def test(args: list[str]) -> int:
     bin_dir = python.parent  # the venv's scripts (bin/ or Scripts/)
     steps = [
         ("ruff", [str(python), "-m", "ruff", "check", "."]),
-        ("mypy", [str(python), "-m", "mypy", "core", "cli", "gui", "scripts", "main.py"]),
+        # Strict on the tests and benchmarks too: a test that passes a str where a SafeUrl or a RunKind belongs
+        # tests nothing the app can be given.
+        ("mypy", [str(python), "-m", "mypy", *TYPED]),
         # The code that only runs on Windows (core/storage/winacl.py's ctypes calls) or macOS, against those
         # platforms' stubs; each with its own cache, or the runs would invalidate each other's.
         *(
@@ -206,10 +212,7 @@ def test(args: list[str]) -> int:
                     platform,
                     "--cache-dir",
                     f".mypy_cache/{platform}",
-                    "core",
-                    "cli",
-                    "gui",
-                    "main.py",
+                    *TYPED,
                 ],
             )
             for name, platform in (("Windows", "win32"), ("macOS", "darwin"))

@@ -18,7 +18,7 @@ WINDOWS = sys.platform == "win32"
 
 
 def _under_wine() -> bool:
-    if not WINDOWS:
+    if sys.platform != "win32":  # spelled out (not WINDOWS): type checkers read it per platform
         return False
     import ctypes
 
@@ -49,47 +49,52 @@ def assert_owner_only(path: Path, *, folder: bool = False) -> None:
 
     Wine keeps the entries and the owner but not the DACL's protected flag nor the entries' order, so
     under Wine the flag is not asserted (the workflow's Windows runner checks it with icacls)."""
-    if not WINDOWS:
+    if sys.platform == "win32":  # spelled out (not WINDOWS): type checkers read each branch for its platform
+        _assert_owner_only_acl(path, folder=folder)
+    else:
         expected = 0o700 if folder else 0o600
         assert stat.S_IMODE(path.stat().st_mode) == expected, f"{path}: {oct(stat.S_IMODE(path.stat().st_mode))}"
-        return
-    from core.storage.winacl import SYSTEM, current_user_sid
-
-    owner, protected, entries = _acl(path)
-    user = current_user_sid()
-    inherit = "OICI" if folder else ""
-    assert owner == user, f"{path} is owned by {owner}, not {user}"
-    assert sorted(entries) == sorted([f"A;{inherit};FA;;;{user}", f"A;{inherit};FA;;;{SYSTEM}"]), entries
-    assert protected or UNDER_WINE, f"{path}: its ACL inherits from the folder"
 
 
-def _acl(path: Path) -> tuple[str, bool, list[str]]:
-    """(owner SID, DACL protected, ACE strings) of ``path``, read back from Windows."""
-    import ctypes
-    import re
-    from ctypes import wintypes
+if sys.platform == "win32":
 
-    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    owner_and_dacl = 0x1 | 0x4
-    size = wintypes.DWORD()
-    advapi32.GetFileSecurityW(str(path), owner_and_dacl, None, 0, ctypes.byref(size))
-    buffer = ctypes.create_string_buffer(size.value)
-    if not advapi32.GetFileSecurityW(str(path), owner_and_dacl, buffer, size, ctypes.byref(size)):
-        raise ctypes.WinError(ctypes.get_last_error())
-    text = wintypes.LPWSTR()
-    if not advapi32.ConvertSecurityDescriptorToStringSecurityDescriptorW(
-        buffer, 1, owner_and_dacl, ctypes.byref(text), None
-    ):
-        raise ctypes.WinError(ctypes.get_last_error())
-    try:
-        sddl = str(text.value)
-    finally:
-        kernel32.LocalFree(text)
-    owner = re.search(r"O:([^:]+?)(?=D:|$)", sddl)
-    dacl = sddl.split("D:", 1)[1] if "D:" in sddl else ""
-    flags = dacl.split("(", 1)[0]
-    return (owner.group(1) if owner else ""), "P" in flags, re.findall(r"\(([^)]*)\)", dacl)
+    def _assert_owner_only_acl(path: Path, *, folder: bool) -> None:
+        from core.storage.winacl import SYSTEM, current_user_sid
+
+        owner, protected, entries = _acl(path)
+        user = current_user_sid()
+        inherit = "OICI" if folder else ""
+        assert owner == user, f"{path} is owned by {owner}, not {user}"
+        assert sorted(entries) == sorted([f"A;{inherit};FA;;;{user}", f"A;{inherit};FA;;;{SYSTEM}"]), entries
+        assert protected or UNDER_WINE, f"{path}: its ACL inherits from the folder"
+
+    def _acl(path: Path) -> tuple[str, bool, list[str]]:
+        """(owner SID, DACL protected, ACE strings) of ``path``, read back from Windows."""
+        import ctypes
+        import re
+        from ctypes import wintypes
+
+        advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        owner_and_dacl = 0x1 | 0x4
+        size = wintypes.DWORD()
+        advapi32.GetFileSecurityW(str(path), owner_and_dacl, None, 0, ctypes.byref(size))
+        buffer = ctypes.create_string_buffer(size.value)
+        if not advapi32.GetFileSecurityW(str(path), owner_and_dacl, buffer, size, ctypes.byref(size)):
+            raise ctypes.WinError(ctypes.get_last_error())
+        text = wintypes.LPWSTR()
+        if not advapi32.ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            buffer, 1, owner_and_dacl, ctypes.byref(text), None
+        ):
+            raise ctypes.WinError(ctypes.get_last_error())
+        try:
+            sddl = str(text.value)
+        finally:
+            kernel32.LocalFree(text)
+        owner = re.search(r"O:([^:]+?)(?=D:|$)", sddl)
+        dacl = sddl.split("D:", 1)[1] if "D:" in sddl else ""
+        flags = dacl.split("(", 1)[0]
+        return (owner.group(1) if owner else ""), "P" in flags, re.findall(r"\(([^)]*)\)", dacl)
 
 
 def write_program(folder: Path, name: str, python_source: str) -> Path:

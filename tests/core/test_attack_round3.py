@@ -10,8 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from core.errors import DeployStatusUnknown
+from core.kinds import RunKind, RunStep
 from core.salesforce.org import STATUS_READ_ATTEMPTS, OrgClient
 from core.storage.settings import Settings
 from tests.core.test_cli_setup import rotate_args, setup_args
@@ -179,7 +181,9 @@ def test_an_entry_whose_pid_is_another_process_now_is_named_as_unfinished() -> N
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         assert process_started(other.pid)  # Linux and Windows say when a process started
-        entry = new_entry("setup", "app", app_name="Unstructured_Connector", instance_url="https://x.my.salesforce.com")
+        entry = new_entry(
+            RunKind.SETUP, RunStep.APP, app_name="Unstructured_Connector", instance_url="https://x.my.salesforce.com"
+        )
         reused = replace(entry, id="reused", pid=str(other.pid))  # written by an earlier process with that number
         live = replace(entry, id="live", pid=str(other.pid), pid_started=process_started(other.pid))
         Settings.update(lambda s: setattr(s, "journal", [reused, live]))
@@ -268,7 +272,9 @@ def test_a_field_check_that_ends_leaves_no_journal_entry(
 # --- 9. the field check's report never holds a signed JWT or an encoded secret -------------------------------
 
 
-def test_a_refusal_that_echoes_the_assertion_or_the_encoded_token_leaves_neither_in_the_report(httpserver) -> None:  # type: ignore[no-untyped-def]
+def test_a_refusal_that_echoes_the_assertion_or_the_encoded_token_leaves_neither_in_the_report(
+    httpserver: HTTPServer,
+) -> None:
     import json
     import re
     from urllib.parse import quote, quote_plus
@@ -438,12 +444,13 @@ def test_a_legacy_code_page_on_stdout_prints_names_it_cannot_hold_as_escapes(
     assert b"\\u03a0\\u03b5" in done.stdout  # before: UnicodeEncodeError, "something unexpected went wrong"
 
 
-def test_hostile_org_answers_are_sentences(httpserver) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_org_answers_are_sentences(httpserver: HTTPServer) -> None:
     from core.errors import AppError
     from core.salesforce.connector_reader import ConnectorReader, first_run_calls
     from core.salesforce.org import AdminSession, OrgClient
+    from core.urls import SafeUrl
 
-    org = OrgClient(AdminSession(instance_url=httpserver.url_for("").rstrip("/"), access_token="00Dtoken"))
+    org = OrgClient(AdminSession(instance_url=SafeUrl(httpserver.url_for("")), access_token="00Dtoken"))
     httpserver.expect_request("/services/data/").respond_with_json([{"version": "abc"}, {"version": "1e999"}])
     assert org.api_versions() == []
     httpserver.expect_request("/services/data/v60.0/query/").respond_with_json(
@@ -453,7 +460,7 @@ def test_hostile_org_answers_are_sentences(httpserver) -> None:  # type: ignore[
         org.query("SELECT Id, Name FROM PermissionSet WHERE Name = 'x'")
     httpserver.clear()
 
-    reader = ConnectorReader(httpserver.url_for("").rstrip("/"), "00Dtoken")
+    reader = ConnectorReader(SafeUrl(httpserver.url_for("")), "00Dtoken")
     httpserver.expect_request("/services/data/v57.0/query/").respond_with_data(
         '{"totalSize": 1' + "0" * 400 + ', "done": true, "records": []}', content_type="application/json"
     )
@@ -472,7 +479,7 @@ def test_hostile_org_answers_are_sentences(httpserver) -> None:  # type: ignore[
     assert first_run_calls([CategoryReading("Account", True, 10**15)]) > 10**15  # whole numbers, no OverflowError
 
 
-def test_hostile_platform_answers_are_sentences(httpserver) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_platform_answers_are_sentences(httpserver: HTTPServer) -> None:
     from core.errors import AppError
     from core.unstructured.client import PlatformClient
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -194,7 +195,9 @@ def test_verify_with_a_key_from_the_keyring(salesforce: FakeSalesforce, key_bund
         (["--private-key", "keyring:missing"], "No private key named 'missing'"),
     ],
 )
-def test_verify_bad_input_exits_2_without_network(salesforce: FakeSalesforce, key_file: Path, args, words) -> None:
+def test_verify_bad_input_exits_2_without_network(
+    salesforce: FakeSalesforce, key_file: Path, args: list[str], words: str
+) -> None:
     base = {"--username": USERNAME, "--consumer-key": CONSUMER_KEY, "--private-key": str(key_file)}
     base.update(dict(zip(args[::2], args[1::2])))
     run = cli("verify", *[x for kv in base.items() for x in kv], "--login-url", salesforce.url)
@@ -206,7 +209,7 @@ def test_verify_bad_input_exits_2_without_network(salesforce: FakeSalesforce, ke
 
 
 def test_submit_prints_the_id_and_records_the_connector(
-    platform: FakePlatform, key_file: Path, api_key_env, tmp_path: Path
+    platform: FakePlatform, key_file: Path, api_key_env: None, tmp_path: Path
 ) -> None:
     assert cli("keygen", "--out", str(tmp_path / "keys")).code == 0
     key = tmp_path / "keys" / "salesforce.pem"
@@ -233,7 +236,7 @@ def test_submit_prints_the_id_and_records_the_connector(
     assert record is not None and record.fingerprint_sha256 == Settings.load().keys[0].fingerprint_sha256
 
 
-def test_submit_json_is_one_redacted_object(platform: FakePlatform, key_file: Path, api_key_env) -> None:
+def test_submit_json_is_one_redacted_object(platform: FakePlatform, key_file: Path, api_key_env: None) -> None:
     run = cli(
         *submit_args(key_file, platform),
         "--json",
@@ -259,7 +262,7 @@ def test_submit_without_api_key_exits_2_before_network(platform: FakePlatform, k
     assert run.code == 2 and "UNSTRUCTURED_API_KEY" in run.err and platform.requests == []
 
 
-def test_submit_refused_key_exits_1(platform: FakePlatform, key_file: Path, monkeypatch) -> None:
+def test_submit_refused_key_exits_1(platform: FakePlatform, key_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UNSTRUCTURED_API_KEY", "bad-key-value")
     run = cli(
         *submit_args(key_file, platform),
@@ -275,7 +278,7 @@ def test_no_option_takes_the_api_key_on_the_command_line() -> None:
 
 
 def test_list_check_update_delete(
-    platform: FakePlatform, key_file: Path, api_key_env, other_bundle: KeyBundle, tmp_path: Path
+    platform: FakePlatform, key_file: Path, api_key_env: None, other_bundle: KeyBundle, tmp_path: Path
 ) -> None:
     created = cli(*submit_args(key_file, platform)).out.strip()
     listed = json.loads(cli("list", "--api-url", platform.api_url, "--json").out)
@@ -455,7 +458,7 @@ def test_csr_then_import_of_the_issued_certificate(
 
 
 def test_an_encrypted_key_without_a_terminal_explains_how_to_decrypt(
-    tmp_path: Path, key_bundle: KeyBundle, salesforce
+    tmp_path: Path, key_bundle: KeyBundle, salesforce: FakeSalesforce
 ) -> None:
     from cryptography.hazmat.primitives import serialization
 
@@ -488,7 +491,7 @@ def test_a_defect_is_reported_in_one_line_and_logged_not_a_traceback(
     from core.salesforce import login as salesforce
     from core.storage.settings import log_dir
 
-    def broken(*args, **kwargs):
+    def broken(*args: object, **kwargs: object) -> NoReturn:
         raise ZeroDivisionError(key_bundle.private_key_pem.decode())
 
     monkeypatch.setattr(salesforce, "approval_url", broken)  # stands in for a bug anywhere in a command
@@ -500,7 +503,7 @@ def test_a_defect_is_reported_in_one_line_and_logged_not_a_traceback(
 
 
 def test_submit_refuses_a_name_already_in_the_account_before_creating(
-    platform: FakePlatform, key_file: Path, api_key_env
+    platform: FakePlatform, key_file: Path, api_key_env: None
 ) -> None:
     assert cli(*submit_args(key_file, platform)).code == 0
     run = cli(*submit_args(key_file, platform))

@@ -11,6 +11,7 @@ import pytest
 
 from core.crypto.keypair import KeyBundle, create_key_bundle
 from core.errors import InvalidInputError, OrgApiError, SalesforceLoginError
+from core.kinds import RunKind, RunStep
 from core.salesforce.metadata import CONNECTED_APP, AppSpec, app_package, certificate_package
 from core.salesforce.org import OrgClient
 from core.steps.journal import Journal, describe
@@ -18,7 +19,7 @@ from core.steps.org_state import undo_setup
 from core.storage.settings import JournalEntry, SalesforceAppRecord, Settings
 from core.usecases.app_removal import leftovers_of, remove_app
 from core.usecases.rotation import replace_certificate
-from core.usecases.salesforce_app import apply_setup
+from core.usecases.salesforce_app import SetupPlan, apply_setup
 from tests.conftest import USERNAME
 from tests.core.test_salesforce_setup import _spec as setup_spec
 from tests.core.test_salesforce_setup import connector_login
@@ -26,7 +27,7 @@ from tests.core.test_salesforce_setup import plan as setup_plan
 from tests.fakes.salesforce_org import FakeOrg, metadata_schema
 
 
-def plan(client: OrgClient, bundle: KeyBundle, **options: str):  # type: ignore[no-untyped-def]
+def plan(client: OrgClient, bundle: KeyBundle, **options: str) -> SetupPlan:
     return setup_plan(client, bundle, app_type=CONNECTED_APP, **options)
 
 
@@ -207,8 +208,8 @@ def test_undo_and_an_unfinished_run_know_a_connected_app(
     result = apply_setup(client, plan(client, key_bundle))
     entry = JournalEntry(
         id="x",
-        kind="setup",
-        step="app",
+        kind=RunKind.SETUP,
+        step=RunStep.APP,
         started_at="2026-11-30T08:00:00+00:00",
         app_name="Unstructured_Connector",
         app_type=CONNECTED_APP,

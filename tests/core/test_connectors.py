@@ -14,8 +14,8 @@ from core.unstructured.inventory import inventory, merged_config
 NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 
 
-def connector(**config) -> SourceConnector:
-    base = {
+def connector(**config: object) -> SourceConnector:
+    base: dict[str, object] = {
         "username": "a@b.co",
         "consumer_key": "3MVG9" + "x" * 30,
         "private_key": "**********",
@@ -79,9 +79,10 @@ def test_merged_config_refuses_other_connector_types(key_bundle: KeyBundle) -> N
         merged_config(other, private_key=key_bundle.private_key_pem)
 
 
-def test_the_key_page_and_manage_count_the_same_days_for_the_same_certificate(key_bundle) -> None:
+def test_the_key_page_and_manage_count_the_same_days_for_the_same_certificate(key_bundle: KeyBundle) -> None:
     """A certificate made for 365 days a few seconds ago: 365 on both screens (Manage said 364)."""
     info = key_bundle.certificate_info
+    assert info is not None
     later = info.not_before + dt.timedelta(seconds=5)
     assert info.days_left(now=later) == days_until(info.not_after.isoformat(), now=later)
     made = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

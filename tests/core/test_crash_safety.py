@@ -21,9 +21,10 @@ from core.storage.settings import Settings, config_dir
 from tests.conftest import FAST
 from tests.core.test_cli import Run
 from tests.core.test_cli_setup import setup_args
+from tests.fakes.holds import Hold
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
-from tests.fakes.salesforce_org import FakeOrg, Hold
+from tests.fakes.salesforce_org import FakeOrg
 from tests.platforms import posix_only
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from core.crypto.keypair import KeyBundle, create_key_bundle
+from core.kinds import AppType, RunKind, RunStep
 from core.steps.journal import Journal
 from core.steps.progress import Record, Runtime
 from core.storage.settings import Settings
@@ -36,7 +37,7 @@ SAVED = Path(__file__).parent.parent / "data" / "field-checks"
 class Run:
     """One field check against the loopback org, keeping every secret it used for the search."""
 
-    def __init__(self, org: FakeOrg, *, app_type: str = "eca", wait: float = 5.0) -> None:
+    def __init__(self, org: FakeOrg, *, app_type: AppType = AppType.ECA, wait: float = 5.0) -> None:
         self.org = org
         self.keys: list[KeyBundle] = []
         self.records: list[Any] = []
@@ -158,11 +159,11 @@ def test_a_failed_deploy_is_cleaned_up_and_said(org: FakeOrg, monkeypatch: pytes
 
 
 def test_a_connected_app_field_check_and_an_org_that_blocks_them(org: FakeOrg) -> None:
-    report = Run(org, app_type="connected-app").report
+    report = Run(org, app_type=AppType.CONNECTED_APP).report
     assert report.passed, report.summary()
     assert org.connected_apps == {}
     org.connected_apps_blocked = True
-    blocked = Run(org, app_type="connected-app").report
+    blocked = Run(org, app_type=AppType.CONNECTED_APP).report
     step = next(s for s in blocked.steps if s.name == "check-only deploy")
     assert step.outcome == "failed" and "does not allow new Connected Apps" in step.said
     assert org.permission_sets == {} and org.connected_apps == {}
@@ -227,7 +228,7 @@ def fake_org_like(org: FakeOrg, saved: dict[str, Any]) -> None:
 def test_a_saved_report_replays_against_the_loopback_org(org: FakeOrg, saved_path: Path) -> None:
     saved = load_report(saved_path)
     fake_org_like(org, saved)
-    report = Run(org, app_type=saved["app_type"], wait=0.3).report
+    report = Run(org, app_type=AppType(saved["app_type"]), wait=0.3).report
     assert differences(saved, report.to_json()) == []
 
 
@@ -273,7 +274,11 @@ def test_a_field_check_killed_half_way_is_named_as_one(org: FakeOrg) -> None:
     from core.storage.settings import JournalEntry
 
     entry = JournalEntry(
-        id="x", kind="setup", step="app", started_at="2026-11-30T08:00:00+00:00", app_name=APP_PREFIX + "ABC123"
+        id="x",
+        kind=RunKind.SETUP,
+        step=RunStep.APP,
+        started_at="2026-11-30T08:00:00+00:00",
+        app_name=APP_PREFIX + "ABC123",
     )
     assert f"set-up of the field check's throw-away External Client App {APP_PREFIX}ABC123" in describe(entry)
 

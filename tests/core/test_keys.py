@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -62,7 +65,7 @@ def test_certificate_is_self_signed_sha256_with_default_validity(key_bundle: Key
 
 
 @needs_openssl
-def test_openssl_verifies_the_self_signature(tmp_path, key_bundle: KeyBundle) -> None:
+def test_openssl_verifies_the_self_signature(tmp_path: Path, key_bundle: KeyBundle) -> None:
     crt = tmp_path / "c.crt"
     crt.write_bytes(key_bundle.cert_pem or b"")
     assert openssl("verify", "-CAfile", str(crt), str(crt)).strip().endswith("OK")
@@ -104,7 +107,7 @@ def test_larger_key_sizes(bits: int) -> None:
         ({"subject": Subject(country="Germany")}, "country"),
     ],
 )
-def test_invalid_generation_options_are_refused_with_the_field(kwargs: dict, field: str) -> None:
+def test_invalid_generation_options_are_refused_with_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(KeyMaterialError) as info:
         create_key_bundle(**kwargs)
     assert info.value.field == field
@@ -118,7 +121,7 @@ def test_csr_is_valid_and_carries_the_key(key_bundle: KeyBundle) -> None:
     assert verified.returncode == 0 and b"verif" in (verified.stdout + verified.stderr).lower()
     csr = x509.load_pem_x509_csr(csr_pem)
     assert csr.is_signature_valid
-    assert public_key_id(csr.public_key()) == public_key_id(key)  # type: ignore[arg-type]
+    assert public_key_id(csr.public_key()) == public_key_id(key)
 
 
 def test_issued_certificate_can_be_attached_and_a_foreign_one_cannot(
@@ -157,7 +160,9 @@ def _pkcs8(bundle: KeyBundle) -> str:
     ids=["clean", "crlf", "no-final-newline", "literal-backslash-n", "one-line", "indented", "json-quoted", "bom"],
 )
 @pytest.mark.parametrize("form", ["pkcs1", "pkcs8"])
-def test_pasted_keys_are_normalised_to_the_same_key(key_bundle: KeyBundle, damage, form: str) -> None:
+def test_pasted_keys_are_normalised_to_the_same_key(
+    key_bundle: KeyBundle, damage: Callable[[str], str], form: str
+) -> None:
     pem = key_bundle.private_key_pem.decode() if form == "pkcs1" else _pkcs8(key_bundle)
     imported = import_key_bundle(damage(pem), key_bundle.cert_pem)
     assert imported.private_key_pem == key_bundle.private_key_pem
@@ -207,7 +212,7 @@ def test_openssl_legacy_encrypted_pkcs1_key_is_decrypted(key_bundle: KeyBundle) 
 
 
 @needs_openssl
-def test_openssl_genrsa_key_imports(tmp_path) -> None:
+def test_openssl_genrsa_key_imports(tmp_path: Path) -> None:
     pem = openssl("genrsa", "-traditional", "2048")
     assert load_private_key(pem).key_size == 2048
 
@@ -232,7 +237,7 @@ def test_openssl_genrsa_key_imports(tmp_path) -> None:
         (lambda: b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "damaged"),
     ],
 )
-def test_unusable_keys_are_refused_with_a_reason(make, words: str) -> None:
+def test_unusable_keys_are_refused_with_a_reason(make: Callable[[], str | bytes], words: str) -> None:
     with pytest.raises(KeyMaterialError) as info:
         load_private_key(make())
     assert words in str(info.value)

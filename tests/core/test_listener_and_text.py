@@ -97,10 +97,14 @@ def test_the_listener_thread_ends_when_the_sign_in_is_cancelled(org: FakeOrg) ->
 
 
 def test_escape_sequences_in_a_callback_never_reach_the_message(org: FakeOrg) -> None:
+    def open_browser(url: str) -> bool:  # the browser comes back with Salesforce's refusal, escapes and all
+        kwargs = {"error": EVIL_ERROR, "error_description": EVIL_DESCRIPTION}
+        threading.Thread(target=answer, args=(url,), kwargs=kwargs, daemon=True).start()
+        return True
+
     with pytest.raises(SignInError) as info:
         sign_in(
-            open_browser=lambda url: bool(threading.Thread(target=answer, args=(url,), kwargs={
-                "error": EVIL_ERROR, "error_description": EVIL_DESCRIPTION}, daemon=True).start()) or True,
+            open_browser=open_browser,
             login_url=org.url,
             port=free_port(),
             timeout=10,
@@ -111,7 +115,7 @@ def test_escape_sequences_in_a_callback_never_reach_the_message(org: FakeOrg) ->
 
 
 def test_escape_sequences_in_a_callback_never_reach_the_cli_error_line(
-    org: FakeOrg, tmp_path, monkeypatch: pytest.MonkeyPatch
+    org: FakeOrg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sys
 
@@ -171,7 +175,7 @@ def test_a_username_with_a_control_character_is_refused_and_shown_escaped(bad: s
     assert "\x1b" not in str(info.value) and "\x00" not in str(info.value)
 
 
-def test_an_unknown_sf_alias_is_never_printed_unquoted_in_a_command_to_copy(tmp_path) -> None:
+def test_an_unknown_sf_alias_is_never_printed_unquoted_in_a_command_to_copy(tmp_path: Path) -> None:
     from core.salesforce.signin import session_from_sf_cli
 
     sf = write_program(

@@ -4,12 +4,15 @@ import ast
 import json
 import os
 import subprocess
+from pathlib import Path
+from typing import Any
 
 from core.crypto.keypair import KeyBundle
 from core.unstructured.snippets import curl_command, python_sdk_code
+from tests.fakes.platform import FakePlatform
 from tests.platforms import needs_curl_and_bash
 
-ARGS = dict(
+ARGS: dict[str, Any] = dict(
     api_url="https://platform.unstructuredapp.io/api/v1/",
     name="it's prod",
     username="a@b.co",
@@ -30,7 +33,7 @@ def test_python_snippet_is_valid_python() -> None:
 
 
 @needs_curl_and_bash
-def test_curl_snippets_json_carries_the_pem_intact(tmp_path, key_bundle: KeyBundle) -> None:
+def test_curl_snippets_json_carries_the_pem_intact(tmp_path: Path, key_bundle: KeyBundle) -> None:
     key = tmp_path / "k.pem"
     key.write_bytes(key_bundle.private_key_pem)
     jq_part = curl_command(**ARGS).split("| curl")[0].split("\n", 1)[1]
@@ -56,7 +59,7 @@ def test_curl_snippets_json_carries_the_pem_intact(tmp_path, key_bundle: KeyBund
 
 @needs_curl_and_bash
 def test_the_curl_snippet_creates_the_connector_and_never_puts_the_api_key_in_argv(
-    tmp_path, key_bundle: KeyBundle, platform
+    tmp_path: Path, key_bundle: KeyBundle, platform: FakePlatform
 ) -> None:
     """Run the whole snippet against the loopback Platform, with a curl that records its command line."""
     import shutil
@@ -98,7 +101,7 @@ def test_the_curl_snippet_creates_the_connector_and_never_puts_the_api_key_in_ar
 
 
 def test_the_python_snippet_runs_with_the_current_sdk_and_sends_what_submit_sends(
-    tmp_path, key_bundle: KeyBundle, platform
+    tmp_path: Path, key_bundle: KeyBundle, platform: FakePlatform
 ) -> None:
     """Run the snippet with unstructured-client itself against the spec-checking loopback Platform."""
     import sys

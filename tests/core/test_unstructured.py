@@ -18,6 +18,7 @@ from core.unstructured.client import PlatformClient, default_api_url, normalise_
 from core.validation import SalesforceConfig, validate_config
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
 from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce import FakeSalesforce
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_connection_check_polls_to_success(
 
 
 def test_connection_check_failure_carries_the_reason(
-    client: PlatformClient, platform: FakePlatform, salesforce, config: SalesforceConfig
+    client: PlatformClient, platform: FakePlatform, salesforce: FakeSalesforce, config: SalesforceConfig
 ) -> None:
     created = client.create_source(name="sf", config=config)
     next(iter(salesforce.apps.values())).approved.clear()
@@ -120,7 +121,9 @@ def test_refused_api_key_says_so(platform: FakePlatform, config: SalesforceConfi
     assert "wrong-key-123" not in str(info.value)
 
 
-def test_validation_error_list_becomes_one_sentence(client: PlatformClient, platform: FakePlatform, config) -> None:
+def test_validation_error_list_becomes_one_sentence(
+    client: PlatformClient, platform: FakePlatform, config: SalesforceConfig
+) -> None:
     platform.fail_next(
         422,
         {
@@ -152,7 +155,13 @@ def test_validation_error_list_becomes_one_sentence(client: PlatformClient, plat
     ],
 )
 def test_error_bodies_of_every_shape(
-    client: PlatformClient, platform: FakePlatform, config, status, body, ctype, words
+    client: PlatformClient,
+    platform: FakePlatform,
+    config: SalesforceConfig,
+    status: int,
+    body: object,
+    ctype: str,
+    words: str,
 ) -> None:
     platform.fail_next(status, body, content_type=ctype)
     with pytest.raises(PlatformApiError) as info:
@@ -160,14 +169,18 @@ def test_error_bodies_of_every_shape(
     assert words in str(info.value) and info.value.status == status
 
 
-def test_create_is_never_resent_after_a_server_error(client: PlatformClient, platform: FakePlatform, config) -> None:
+def test_create_is_never_resent_after_a_server_error(
+    client: PlatformClient, platform: FakePlatform, config: SalesforceConfig
+) -> None:
     platform.fail_next(500, "boom", content_type="text/plain")
     with pytest.raises(PlatformApiError):
         client.create_source(name="sf", config=config)
     assert len(platform.requests_of("POST")) == 1
 
 
-def test_create_timeout_says_it_may_have_arrived_and_is_not_resent(platform: FakePlatform, config) -> None:
+def test_create_timeout_says_it_may_have_arrived_and_is_not_resent(
+    platform: FakePlatform, config: SalesforceConfig
+) -> None:
     client = PlatformClient(api_url=platform.api_url, api_key=API_KEY, timeout=(1.0, 0.3))
     platform.fail_next(200, "{}", delay=1.5)
     with pytest.raises(RequestMayHaveReachedServerError, match="may have reached"):
@@ -204,7 +217,7 @@ def test_slow_read_times_out_within_the_limit(platform: FakePlatform) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_refused_connection_is_unreachable_not_maybe_sent(config) -> None:
+def test_refused_connection_is_unreachable_not_maybe_sent(config: SalesforceConfig) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -226,7 +239,7 @@ def test_unknown_id_shape_is_refused_before_sending(client: PlatformClient, plat
     assert platform.requests == []
 
 
-def test_error_bodies_are_redacted(client: PlatformClient, platform: FakePlatform, config) -> None:
+def test_error_bodies_are_redacted(client: PlatformClient, platform: FakePlatform, config: SalesforceConfig) -> None:
     platform.fail_next(500, f"could not parse {config.private_key}", content_type="text/plain")
     with pytest.raises(PlatformApiError) as info:
         client.create_source(name="sf", config=config)

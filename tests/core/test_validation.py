@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,9 +11,9 @@ from hypothesis import strategies as st
 
 from cli import Cli, run
 from core.crypto.keypair import KeyBundle, load_private_key, parse_pem_blocks
+from core.defaults import CATEGORIES
 from core.errors import InvalidInputError, KeyMaterialError
 from core.validation import (
-    CATEGORIES,
     parse_categories,
     validate_config,
     validate_connector_name,
@@ -19,6 +21,7 @@ from core.validation import (
     validate_username,
 )
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
+from tests.fakes.platform import FakePlatform
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -38,7 +41,7 @@ def test_category_case_mistake_names_the_right_spelling() -> None:
 
 
 @pytest.mark.parametrize("value", ["", ",", [], ["  "]])
-def test_empty_categories_are_refused(value) -> None:
+def test_empty_categories_are_refused(value: str | list[str]) -> None:
     with pytest.raises(InvalidInputError, match="at least one"):
         parse_categories(value)
 
@@ -92,7 +95,7 @@ def test_any_text_as_username_consumer_key_or_name_is_valid_or_a_clear_error(tex
 
 @FAST
 @given(st.one_of(st.text(), st.lists(st.text(max_size=20), max_size=8)))
-def test_any_categories_input_is_a_subset_or_a_clear_error(value) -> None:
+def test_any_categories_input_is_a_subset_or_a_clear_error(value: str | list[str]) -> None:
     try:
         result = parse_categories(value)
     except InvalidInputError as exc:
@@ -103,7 +106,7 @@ def test_any_categories_input_is_a_subset_or_a_clear_error(value) -> None:
 
 @FAST
 @given(st.one_of(st.text(max_size=3000), st.binary(max_size=3000)))
-def test_any_paste_as_a_key_loads_or_gives_a_clear_error(value) -> None:
+def test_any_paste_as_a_key_loads_or_gives_a_clear_error(value: str | bytes) -> None:
     try:
         load_private_key(value)
     except KeyMaterialError as exc:
@@ -127,7 +130,7 @@ def test_pem_block_parser_never_crashes(text: str) -> None:
         assert block.text.startswith("-----BEGIN ") and block.text.endswith("-----\n")
 
 
-def _valid(check, value) -> bool:  # type: ignore[no-untyped-def]
+def _valid(check: Callable[[str], object], value: str) -> bool:
     try:
         check(value)
         return True
@@ -143,7 +146,13 @@ def _valid(check, value) -> bool:  # type: ignore[no-untyped-def]
     st.one_of(st.just("sf-prod"), st.text(max_size=40)),
 )
 def test_submit_input_is_sent_only_when_every_value_is_valid(
-    platform, tmp_path, key_bundle: KeyBundle, username: str, consumer_key: str, categories: str, name: str
+    platform: FakePlatform,
+    tmp_path: Path,
+    key_bundle: KeyBundle,
+    username: str,
+    consumer_key: str,
+    categories: str,
+    name: str,
 ) -> None:
     """Invalid input exits 2 before any request; valid input reaches the (spec-checking) fake and succeeds."""
     platform.reset(api_key=API_KEY, salesforce_url=platform.salesforce_url)

@@ -27,7 +27,7 @@ def parse(sddl: str) -> tuple[str, str, list[dict[str, str]]]:
 
 
 @pytest.mark.parametrize("folder", [False, True])
-def test_only_the_user_and_system_get_access_and_nothing_is_inherited_from_the_parent(folder):
+def test_only_the_user_and_system_get_access_and_nothing_is_inherited_from_the_parent(folder: bool) -> None:
     owner, control, aces = parse(owner_only_sddl(USER, folder=folder))
     assert owner == USER  # not the Administrators group an elevated admin's files would get
     assert control == "P"  # protected: the parent folder's entries (Everyone, Users, ...) do not apply
@@ -38,6 +38,6 @@ def test_only_the_user_and_system_get_access_and_nothing_is_inherited_from_the_p
 
 
 @pytest.mark.parametrize("bad", ["", "WD", "S-1-1-0)(A;;FA;;;WD", "BU", "S-1-5-21-1-2-3-1001(A;;FA;;;WD)"])
-def test_anything_but_a_sid_is_refused_rather_than_put_into_the_descriptor(bad):
+def test_anything_but_a_sid_is_refused_rather_than_put_into_the_descriptor(bad: str) -> None:
     with pytest.raises(ValueError):
         owner_only_sddl(bad, folder=False)

@@ -18,19 +18,24 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
     QWizard,
 )
+from pytestqt.qtbot import QtBot
 
 from core.crypto.keypair import KeyBundle
 from core.defaults import TIMINGS
 from core.storage.secret_store import SecretStore
 from core.storage.settings import KeyRecord, Settings
-from core.unstructured.client import PlatformClient
+from core.unstructured.client import PlatformClient, SourceConnector
 from core.usecases.connectors import connector_record
 from core.validation import validate_config
 from gui.app import build_wizard
 from gui.context import WizardContext
 from gui.page_ids import PageId
+from gui.pages.unstructured import UnstructuredPage
+from gui.rotation import RotationWizard
 from gui.wizard import ConnectorWizard
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME
 from tests.fakes.keyrings import MemoryKeyring
@@ -58,7 +63,8 @@ class Browser(QObject):
 def browser() -> Iterator[Browser]:
     handler = Browser()
     for scheme in ("http", "https", "file"):
-        QDesktopServices.setUrlHandler(scheme, handler, "open")
+        # PySide6's stub says bytes, but only a str is accepted when it runs ("wrong argument values").
+        QDesktopServices.setUrlHandler(scheme, handler, "open")  # type: ignore[arg-type]
     yield handler
     for scheme in ("http", "https", "file"):
         QDesktopServices.unsetUrlHandler(scheme)
@@ -74,7 +80,7 @@ def context(memory_keyring: MemoryKeyring) -> WizardContext:
 
 
 @pytest.fixture
-def wizard(qtbot, context: WizardContext, browser: Browser) -> Iterator[ConnectorWizard]:
+def wizard(qtbot: QtBot, context: WizardContext, browser: Browser) -> Iterator[ConnectorWizard]:
     wizard = build_wizard(context)
     qtbot.addWidget(wizard)
     # pytest-qt's waitExposed/waitActive wait only as context managers (called plainly they return one
@@ -93,10 +99,17 @@ def wizard(qtbot, context: WizardContext, browser: Browser) -> Iterator[Connecto
             window.done(QMessageBox.StandardButton.Cancel.value)
 
 
-class Person:
-    """What a person does with the wizard, in the words of the tests."""
+def cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    """The table's item at (row, column), which the test expects to be there."""
+    item = table.item(row, column)
+    assert item is not None, f"no cell at ({row}, {column})"
+    return item
 
-    def __init__(self, qtbot, wizard: ConnectorWizard) -> None:
+
+class WizardUser:
+    """What a person does with any of the app's wizards (the create flow, the rotation window)."""
+
+    def __init__(self, qtbot: QtBot, wizard: QWizard) -> None:
         self.qtbot = qtbot
         self.wizard = wizard
 
@@ -120,7 +133,7 @@ class Person:
         before = self.wizard.currentId()
         self.click(self.wizard.button(QWizard.WizardButton.NextButton))
         page = self.wizard.currentPage()
-        if self.wizard.currentId() == before and getattr(page, "is_checking", lambda: False)():
+        if self.wizard.currentId() == before and isinstance(page, UnstructuredPage) and page.is_checking():
             # Leaving the Unstructured page checks the API key first (one request): wait for its answer.
             self.qtbot.waitUntil(lambda: not page.is_checking(), timeout=10000)
 
@@ -140,14 +153,27 @@ class Person:
     def next_enabled(self) -> bool:
         return self.wizard.button(QWizard.WizardButton.NextButton).isEnabled()
 
-    # --- whole steps --------------------------------------------------------------------------
-
     def generate_key(self, folder: Path, *, bits: int = 2048) -> None:
+        """On the key page both wizards have (the create flow's, the rotation's)."""
+        assert isinstance(self.wizard, (ConnectorWizard, RotationWizard))
         page = self.wizard.key_page
         self.type(page.folder, str(folder))
         page.bits.setCurrentIndex(page.bits.findData(bits))
         self.click(page.action_button)
         self.qtbot.waitUntil(page.isComplete, timeout=20000)
+
+
+class Person(WizardUser):
+    """What a person does with the wizard, in the words of the tests."""
+
+    wizard: ConnectorWizard
+
+    def __init__(self, qtbot: QtBot, wizard: ConnectorWizard, *, browser: Browser | None = None) -> None:
+        super().__init__(qtbot, wizard)
+        #: Where the wizard's "open in the browser" went (the person's browser), for approve_in_browser.
+        self.browser = browser
+
+    # --- whole steps --------------------------------------------------------------------------
 
     def tick_checklist(self) -> None:
         """The manual path: choose the checklist, then tick every step."""
@@ -185,7 +211,8 @@ class Person:
         page = self.wizard.verify_page
         self.click(page.open_button)
         salesforce.browser_user = USERNAME
-        response = Browser.visit(self.wizard.browser_opened()[-1])
+        assert self.browser is not None, "this person has no browser to approve in"
+        response = Browser.visit(self.browser.opened[-1])
         assert response.status_code == 302
 
     def reach_verify(self, tmp_path: Path, salesforce: FakeSalesforce, **app_options: object) -> None:
@@ -199,7 +226,9 @@ class Person:
         self.next()
         assert self.at(PageId.VERIFY)
 
-    def reach_review(self, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, **unstructured) -> None:
+    def reach_review(
+        self, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, **unstructured: str
+    ) -> None:
         self.reach_verify(tmp_path, salesforce)
         self.approve_in_browser(salesforce)
         self.verify()
@@ -222,13 +251,14 @@ class Person:
 
 
 @pytest.fixture
-def person(qtbot, wizard: ConnectorWizard, browser: Browser) -> Person:
-    wizard.browser_opened = lambda: browser.opened  # type: ignore[attr-defined]
-    return Person(qtbot, wizard)
+def person(qtbot: QtBot, wizard: ConnectorWizard, browser: Browser) -> Person:
+    return Person(qtbot, wizard, browser=browser)
 
 
 @pytest.fixture
-def existing(platform: FakePlatform, key_bundle: KeyBundle, person: Person, tmp_path: Path, monkeypatch):
+def existing(
+    platform: FakePlatform, key_bundle: KeyBundle, person: Person, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SourceConnector:
     """A connector made earlier from this machine, whose certificate expires in 10 days."""
     monkeypatch.setenv("UNSTRUCTURED_API_KEY", API_KEY)
     client = PlatformClient(api_url=platform.api_url, api_key=API_KEY)

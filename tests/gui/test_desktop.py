@@ -10,8 +10,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -24,16 +26,22 @@ from PySide6.QtWidgets import (
     QWidget,
     QWizard,
 )
+from pytestqt.qtbot import QtBot
 
+from core.kinds import RunKind, RunStep
 from core.storage.settings import ResumeState, Settings
+from core.unstructured.client import SourceConnector
 from gui.app import build_wizard
+from gui.context import WizardContext
 from gui.page_ids import PageId
 from gui.pages.unstructured import default_connector_name
 from gui.widgets import MIN_CONTRAST, MessageLabel, contrast, status_colour
+from gui.wizard import ConnectorWizard
 from tests.conftest import API_KEY, CONSUMER_KEY
+from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
-from tests.gui.conftest import Person
+from tests.gui.conftest import Browser, Person, cell
 from tests.gui.layout import dark_palette, layout_problems
 from tests.gui.test_manage import open_manage
 from tests.xserver import xvfb
@@ -54,7 +62,7 @@ def text_colour(label: MessageLabel) -> QColor:
 
 
 @pytest.fixture
-def app_palette(qapp):
+def app_palette(qapp: QApplication) -> Iterator[Callable[[QPalette], None]]:
     """Switch the application's palette as a system theme change does; restored afterwards."""
     before = qapp.palette()
     yield qapp.setPalette
@@ -67,12 +75,14 @@ def app_palette(qapp):
 @pytest.mark.parametrize("palette", [light, dark], ids=["light", "dark"])
 @pytest.mark.parametrize("kind", ["error", "ok", "warning"])
 @pytest.mark.parametrize("background", [QPalette.ColorRole.Window, QPalette.ColorRole.Base])
-def test_status_colours_reach_4_5_to_1_on_the_palettes_own_backgrounds(qapp, palette, kind, background) -> None:
+def test_status_colours_reach_4_5_to_1_on_the_palettes_own_backgrounds(
+    qapp: QApplication, palette: Callable[[], QPalette], kind: str, background: QPalette.ColorRole
+) -> None:
     colours = palette()
     assert contrast(status_colour(kind, colours, background), colours.color(background)) >= MIN_CONTRAST
 
 
-def test_a_theme_switch_recolours_messages_already_shown(qtbot, app_palette) -> None:
+def test_a_theme_switch_recolours_messages_already_shown(qtbot: QtBot, app_palette: Callable[[QPalette], None]) -> None:
     app_palette(light())
     holder = QWidget()
     qtbot.addWidget(holder)
@@ -88,28 +98,28 @@ def test_a_theme_switch_recolours_messages_already_shown(qtbot, app_palette) -> 
 
 
 def test_manage_colours_expiring_dates_from_the_palette_in_light_and_dark(
-    person: Person, existing, app_palette
+    person: Person, existing: SourceConnector, app_palette: Callable[[QPalette], None]
 ) -> None:
     app_palette(light())
     open_manage(person)
     table = person.wizard.manage_page.table
-    cell = table.item(0, 4)
-    assert "(10 days)" in cell.text()
+    item = cell(table, 0, 4)
+    assert "(10 days)" in item.text()
     background = table.palette().color(QPalette.ColorRole.Base)
-    assert contrast(cell.foreground().color(), background) >= MIN_CONTRAST
+    assert contrast(item.foreground().color(), background) >= MIN_CONTRAST
     app_palette(dark())
     QApplication.processEvents()
     background = table.palette().color(QPalette.ColorRole.Base)
     assert background.lightnessF() < 0.5  # the table really is dark now
     person.qtbot.waitUntil(
-        lambda: contrast(table.item(0, 4).foreground().color(), background) >= MIN_CONTRAST, timeout=2000
+        lambda: contrast(cell(table, 0, 4).foreground().color(), background) >= MIN_CONTRAST, timeout=2000
     )
 
 
 # --- layout ----------------------------------------------------------------------------------------
 
 
-def test_the_layout_checker_finds_squeezed_inputs_overlaps_and_gaps(qtbot) -> None:
+def test_the_layout_checker_finds_squeezed_inputs_overlaps_and_gaps(qtbot: QtBot) -> None:
     page = QWidget()
     qtbot.addWidget(page)
     page.resize(400, 200)
@@ -128,7 +138,7 @@ def test_the_layout_checker_finds_squeezed_inputs_overlaps_and_gaps(qtbot) -> No
     assert "is 2 px high" in found and "overlap" in found and "blank gap" in found
 
 
-def test_a_hidden_message_leaves_no_gap_in_a_form(qtbot) -> None:
+def test_a_hidden_message_leaves_no_gap_in_a_form(qtbot: QtBot) -> None:
     form_widget = QWidget()
     qtbot.addWidget(form_widget)
     form = QFormLayout(form_widget)
@@ -148,7 +158,7 @@ def test_a_hidden_message_leaves_no_gap_in_a_form(qtbot) -> None:
     assert below.y() - above.geometry().bottom() - 1 == form.verticalSpacing()
 
 
-def probe(env: dict[str, str], *args: str) -> dict:
+def probe(env: dict[str, str], *args: str) -> dict[str, Any]:
     run = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "layout_probe.py"), *args],
         capture_output=True,
@@ -158,7 +168,8 @@ def probe(env: dict[str, str], *args: str) -> dict:
     )
     lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
     assert lines, run.stderr[-3000:]
-    return json.loads(lines[-1])
+    report: dict[str, Any] = json.loads(lines[-1])
+    return report
 
 
 PAGES = 21  # create flow (the Key page's three modes, optional boxes closed and open), Manage (and its Advanced), the rotation dialog
@@ -178,7 +189,9 @@ def test_every_page_fits_at_the_minimum_size_offscreen() -> None:
     ],
     ids=["1280x720", "1280x720-dark", "200%-on-1920x1080"],
 )
-def test_every_page_fits_and_reads_at_the_minimum_size_on_a_real_x_server(screen, scale, theme, logical) -> None:
+def test_every_page_fits_and_reads_at_the_minimum_size_on_a_real_x_server(
+    screen: tuple[int, int], scale: str, theme: str, logical: list[int]
+) -> None:
     """Squeezed, cut off, overlapping, gaps, unreadable, Alt+letter clashes, off-screen buttons: none."""
     with xvfb(*screen) as display:
         report = probe(
@@ -363,7 +376,7 @@ def test_a_new_key_unticks_the_steps_that_uploaded_the_old_certificate(person: P
     assert not person.next_enabled()
 
 
-def restart(qtbot, context, browser):
+def restart(qtbot: QtBot, context: WizardContext, browser: Browser) -> ConnectorWizard:
     """A new wizard over the settings saved on disk, as after closing and starting the app again."""
     from dataclasses import replace
 
@@ -376,7 +389,9 @@ def restart(qtbot, context, browser):
     return again
 
 
-def test_resume_says_what_it_keeps(person: Person, tmp_path: Path, salesforce: FakeSalesforce, qtbot, browser) -> None:
+def test_resume_says_what_it_keeps(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, qtbot: QtBot, browser: Browser
+) -> None:
     person.reach_verify(tmp_path, salesforce)
     person.wizard.context.save_settings()
     again = restart(qtbot, person.wizard.context, browser)
@@ -387,7 +402,12 @@ def test_resume_says_what_it_keeps(person: Person, tmp_path: Path, salesforce: F
 
 
 def test_a_key_gone_from_the_keyring_is_said_and_resume_stops_at_the_key_step_saying_why(
-    person: Person, tmp_path: Path, salesforce: FakeSalesforce, qtbot, browser, memory_keyring
+    person: Person,
+    tmp_path: Path,
+    salesforce: FakeSalesforce,
+    qtbot: QtBot,
+    browser: Browser,
+    memory_keyring: MemoryKeyring,
 ) -> None:
     person.reach_verify(tmp_path, salesforce)
     person.wizard.context.save_settings()
@@ -402,7 +422,7 @@ def test_a_key_gone_from_the_keyring_is_said_and_resume_stops_at_the_key_step_sa
 
 
 def test_after_creating_a_connector_a_restart_offers_no_resume_and_reuses_no_key(
-    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, qtbot, browser
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, qtbot: QtBot, browser: Browser
 ) -> None:
     person.reach_review(tmp_path, salesforce, platform)
     review = person.wizard.review_page
@@ -421,7 +441,9 @@ def test_after_creating_a_connector_a_restart_offers_no_resume_and_reuses_no_key
     assert again.context.bundle is None and again.key_page.message.kind != "info"
 
 
-def test_after_a_check_on_manage_the_focus_is_back_on_check_not_on_back(person: Person, existing) -> None:
+def test_after_a_check_on_manage_the_focus_is_back_on_check_not_on_back(
+    person: Person, existing: SourceConnector
+) -> None:
     open_manage(person)
     page = person.wizard.manage_page
     page.table.selectRow(0)
@@ -433,7 +455,9 @@ def test_after_a_check_on_manage_the_focus_is_back_on_check_not_on_back(person: 
     assert not person.wizard.button(QWizard.WizardButton.BackButton).hasFocus()
 
 
-def test_settings_from_before_still_holding_a_created_connectors_flow_offer_no_resume(qtbot, context, browser) -> None:
+def test_settings_from_before_still_holding_a_created_connectors_flow_offer_no_resume(
+    qtbot: QtBot, context: WizardContext, browser: Browser
+) -> None:
     """Earlier versions kept the page and key after Create; such settings end that flow on start."""
     from core.storage.settings import ConnectorRecord
 
@@ -459,7 +483,7 @@ def test_escape_after_a_key_was_made_asks_before_closing(person: Person, tmp_pat
     assert person.wizard.isVisible() and person.at(PageId.KEY)
 
 
-def test_a_warning_on_the_first_page_is_painted_in_its_colour_not_in_black(wizard) -> None:
+def test_a_warning_on_the_first_page_is_painted_in_its_colour_not_in_black(wizard: ConnectorWizard) -> None:
     """The first page stands on Base, so its labels paint with Text: the warning colours both roles."""
     from PySide6.QtGui import QPalette
 
@@ -476,7 +500,7 @@ def test_a_warning_on_the_first_page_is_painted_in_its_colour_not_in_black(wizar
 
 
 def test_resume_goes_to_the_saved_step_even_with_manage_ticked(
-    person: Person, tmp_path: Path, salesforce: FakeSalesforce, qtbot, browser
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, qtbot: QtBot, browser: Browser
 ) -> None:
     """Desktop round 3, item 10: Resume followed the radio button and opened Manage."""
     person.reach_verify(tmp_path, salesforce)
@@ -493,7 +517,9 @@ def test_welcome_no_longer_names_a_stopped_run_once_it_was_removed(person: Perso
     """Desktop round 3, item 9: the notice stayed after the run was removed from Manage, until a restart."""
     from core.steps.journal import Journal, new_entry
 
-    entry = new_entry("setup", "app", app_name="Unstructured_Connector", instance_url="https://x.my.salesforce.com")
+    entry = new_entry(
+        RunKind.SETUP, RunStep.APP, app_name="Unstructured_Connector", instance_url="https://x.my.salesforce.com"
+    )
     Journal(person.wizard.context.settings_path).write(replace(entry, pid="999999999"))  # a run long gone
     person.wizard.welcome_page.initializePage()
     assert "stopped while" in person.wizard.welcome_page.unfinished.text()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import keyring.backends.fail
 import keyring.backends.null
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from core.crypto.keypair import KeyBundle
 from core.errors import AppError
@@ -69,7 +71,8 @@ def test_a_switched_off_keyring_is_never_called_safe_and_the_key_file_is_offered
     record = Settings.load().keys[0]
     assert record.in_keyring is False  # the record tells the truth after a restart
     assert page.export_private_key(tmp_path / "copy.pem")
-    assert (tmp_path / "copy.pem").read_bytes() == person.wizard.context.bundle.private_key_pem
+    bundle = person.wizard.context.bundle
+    assert bundle is not None and (tmp_path / "copy.pem").read_bytes() == bundle.private_key_pem
     # Closing now must not promise what a null keyring cannot keep (it said "Your key is kept").
     person.wizard.reject()
     box = person.wizard.close_box
@@ -120,7 +123,8 @@ def test_import_of_a_mismatched_pair_is_refused(
     person.type(page.cert_text, (key_bundle.cert_pem or b"").decode())
     person.click(page.action_button)
     person.qtbot.waitUntil(page.isComplete, timeout=10000)
-    assert person.wizard.context.bundle.private_key_pem == key_bundle.private_key_pem  # type: ignore[union-attr]
+    bundle = person.wizard.context.bundle
+    assert bundle is not None and bundle.private_key_pem == key_bundle.private_key_pem
 
 
 def test_import_of_an_encrypted_key_asks_for_the_passphrase(
@@ -176,7 +180,7 @@ def test_existing_files_are_never_overwritten(person: Person, tmp_path: Path) ->
     ],
 )
 def test_verify_errors_show_salesforces_words_and_the_fix(
-    person: Person, tmp_path: Path, salesforce: FakeSalesforce, app_options: dict, words: str, fix: str
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, app_options: dict[str, Any], words: str, fix: str
 ) -> None:
     person.reach_verify(tmp_path, salesforce, **app_options)
     person.verify()
@@ -298,14 +302,14 @@ def test_failed_connection_check_shows_the_reason(
 
 
 def test_unexpected_errors_are_logged_and_shown_with_details_and_log_path(
-    qtbot, tmp_path: Path, key_bundle: KeyBundle
+    qtbot: QtBot, tmp_path: Path, key_bundle: KeyBundle
 ) -> None:
     log_file = tmp_path / "wizard.log"
     reporter = CrashReporter(log_file)
     try:
         raise RuntimeError(f"boom {key_bundle.private_key_pem.decode()}")
     except RuntimeError:
-        reporter.handle(*sys.exc_info())  # type: ignore[arg-type]
+        reporter.handle(*sys.exc_info())
     box = reporter.last_dialog
     assert box is not None and box.isVisible() and box.icon() == QMessageBox.Icon.Critical
     assert str(log_file) in box.text() and "RuntimeError: boom" in box.detailedText()
@@ -323,11 +327,11 @@ def test_about_dialog_shows_version_and_licences(person: Person) -> None:
     dialog = person.wizard.findChild(AboutDialog)
     assert dialog is not None and dialog.isVisible()
     assert "cryptography" in dialog.licenses.toPlainText() and "PySide6" in dialog.licenses.toPlainText()
-    assert __version__ in dialog.findChildren(type(dialog.layout().itemAt(0).widget()))[0].text()
+    assert any(__version__ in label.text() for label in dialog.findChildren(QLabel))
     dialog.close()
 
 
-def test_task_failure_is_an_app_error_even_for_unexpected_exceptions(qtbot) -> None:
+def test_task_failure_is_an_app_error_even_for_unexpected_exceptions(qtbot: QtBot) -> None:
     from gui.workers import Task
 
     def broken() -> None:
@@ -415,7 +419,8 @@ def test_the_private_key_can_be_exported_later_owner_only_never_over_a_file(pers
     target = tmp_path / "copy.pem"
     assert page.export_private_key(target)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert target.read_bytes() == person.wizard.context.bundle.private_key_pem  # type: ignore[union-attr]
+    bundle = person.wizard.context.bundle
+    assert bundle is not None and target.read_bytes() == bundle.private_key_pem
     target.write_text("someone else's file")
     assert not page.export_private_key(target) and "already exists" in page.message.text()
     assert target.read_text() == "someone else's file"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QAbstractButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from gui.focus import focus_colour
 from gui.page_ids import PageId
+from tests.fakes.platform import FakePlatform
 from tests.gui.conftest import Person
 
 
@@ -60,18 +62,18 @@ def test_the_focus_colour_keeps_its_contrast_on_a_dark_palette() -> None:
     from gui.widgets import contrast
 
     dark = QPalette()
-    for role, colour in (
+    for role, hex_colour in (
         (QPalette.ColorRole.Window, "#2b2b2b"),
         (QPalette.ColorRole.Base, "#1e1e1e"),
         (QPalette.ColorRole.WindowText, "#f0f0f0"),
         (QPalette.ColorRole.Highlight, "#3d4f66"),  # a dim highlight, as some dark themes have
     ):
-        dark.setColor(role, QColor(colour))
+        dark.setColor(role, QColor(hex_colour))
     colour = focus_colour(dark)
     assert contrast(colour, dark.color(QPalette.ColorRole.Base)) >= 3.0
 
 
-def test_on_a_dark_theme_a_choice_shows_its_box_and_its_dot(qtbot) -> None:
+def test_on_a_dark_theme_a_choice_shows_its_box_and_its_dot(qtbot: QtBot) -> None:
     """Fusion drew the radio's box in the base colour on the window colour (1.2:1) and its dot in mid grey."""
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication, QRadioButton, QStyle, QStyleOptionButton
@@ -101,7 +103,7 @@ def test_on_a_dark_theme_a_choice_shows_its_box_and_its_dot(qtbot) -> None:
         image = chosen.grab().toImage()
         scale = image.devicePixelRatio()  # 2 at 200 %: the picture has twice the pixels of the widget
 
-        def at(picture, x: float, y: float) -> QColor:  # type: ignore[no-untyped-def]
+        def at(picture: QImage, x: float, y: float) -> QColor:
             return QColor(picture.pixel(round(x * scale), round(y * scale)))
 
         dot = at(image, box.center().x(), box.center().y())
@@ -113,7 +115,7 @@ def test_on_a_dark_theme_a_choice_shows_its_box_and_its_dot(qtbot) -> None:
         app.setPalette(before)
 
 
-def test_a_page_that_opens_on_a_filled_field_does_not_select_its_text(person: Person, platform) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_that_opens_on_a_filled_field_does_not_select_its_text(person: Person, platform: FakePlatform) -> None:
     """Desktop round 3, cosmetic: Manage opened with the focus in the API URL and all of it selected, so the
     next key pressed replaced the address. The text stays; the cursor waits at its end."""
     from PySide6.QtWidgets import QApplication, QLineEdit

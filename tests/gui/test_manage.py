@@ -8,14 +8,19 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox, QWizard
+from pytest_httpserver import HTTPServer
 
 from core.crypto.keypair import KeyBundle
+from core.unstructured.client import SourceConnector
 from gui.page_ids import PageId
+from gui.pages.manage.page import ManagePage
+from gui.rotation import RotationWizard
 from tests.conftest import CONSUMER_KEY, USERNAME
+from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
 from tests.fakes.salesforce_org import FakeOrg
-from tests.gui.conftest import Person
+from tests.gui.conftest import Person, WizardUser, cell
 
 
 def open_manage(person: Person) -> None:
@@ -28,7 +33,7 @@ def open_manage(person: Person) -> None:
     person.qtbot.waitUntil(lambda: page.table.rowCount() > 0, timeout=10000)
 
 
-def start_rotation(person: Person):
+def start_rotation(person: Person) -> tuple[ManagePage, RotationWizard, WizardUser]:
     """Open Manage, select the connector and start Rotate key; returns the page, the rotation wizard and its user."""
     open_manage(person)
     page = person.wizard.manage_page
@@ -36,19 +41,19 @@ def start_rotation(person: Person):
     person.click(page.rotate_button)
     rotation = page.rotation
     assert rotation is not None and rotation.isVisible()
-    return page, rotation, Person(person.qtbot, rotation)
+    return page, rotation, WizardUser(person.qtbot, rotation)
 
 
-def test_inventory_flags_expiring_certificates(person: Person, existing) -> None:
+def test_inventory_flags_expiring_certificates(person: Person, existing: SourceConnector) -> None:
     open_manage(person)
     page = person.wizard.manage_page
-    assert page.table.item(0, 0).text() == "sf-old" and page.table.item(0, 1).text() == existing.id
-    assert "10 days" in page.table.item(0, 4).text()
+    assert cell(page.table, 0, 0).text() == "sf-old" and cell(page.table, 0, 1).text() == existing.id
+    assert "10 days" in cell(page.table, 0, 4).text()
     assert page.message.kind == "warning" and "sf-old" in page.message.text()
     assert person.wizard.button(QWizard.WizardButton.FinishButton).isVisible()
 
 
-def test_check_and_delete_with_confirmation(person: Person, existing, platform: FakePlatform) -> None:
+def test_check_and_delete_with_confirmation(person: Person, existing: SourceConnector, platform: FakePlatform) -> None:
     open_manage(person)
     page = person.wizard.manage_page
     page.table.selectRow(0)
@@ -61,12 +66,13 @@ def test_check_and_delete_with_confirmation(person: Person, existing, platform: 
     person.click(box.button(QMessageBox.StandardButton.Cancel))
     assert existing.id in platform.connectors  # cancelled: nothing deleted
     person.click(page.delete_button)
+    assert page.confirm_box is not None
     person.click(page.confirm_box.button(QMessageBox.StandardButton.Yes))
     person.qtbot.waitUntil(lambda: page.table.rowCount() == 0, timeout=10000)
     assert platform.connectors == {} and person.wizard.context.settings.connector(existing.id) is None
 
 
-def test_failed_check_shows_the_reason(person: Person, existing, salesforce: FakeSalesforce) -> None:
+def test_failed_check_shows_the_reason(person: Person, existing: SourceConnector, salesforce: FakeSalesforce) -> None:
     salesforce.apps.clear()
     open_manage(person)
     page = person.wizard.manage_page
@@ -77,7 +83,12 @@ def test_failed_check_shows_the_reason(person: Person, existing, salesforce: Fak
 
 
 def test_key_rotation_end_to_end(
-    person: Person, existing, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
+    person: Person,
+    existing: SourceConnector,
+    tmp_path: Path,
+    salesforce: FakeSalesforce,
+    platform: FakePlatform,
+    key_bundle: KeyBundle,
 ) -> None:
     page, rotation, rot = start_rotation(person)
 
@@ -108,7 +119,8 @@ def test_key_rotation_end_to_end(
     rot.qtbot.waitUntil(lambda: apply.check_message.kind in ("ok", "error"), timeout=20000)
     assert apply.check_message.kind == "ok", apply.check_message.text()
     stored = platform.connectors[existing.id]["config"]
-    assert stored["private_key"] == rotation.context.bundle.private_key_pem.decode()
+    bundle = rotation.context.bundle
+    assert bundle is not None and stored["private_key"] == bundle.private_key_pem.decode()
     assert stored["username"] == USERNAME and stored["categories"] == [
         "Account",
         "Campaign",
@@ -121,15 +133,20 @@ def test_key_rotation_end_to_end(
     assert "What sf-old reads now: Account 1,234; Campaign 0; Case 57; EmailMessage 311; Lead 80." in (
         apply.reading_message.text()
     )
-    info = rotation.context.bundle.certificate_info
+    info = bundle.certificate_info
     record = person.wizard.context.settings.connector(existing.id)
-    assert record is not None and record.fingerprint_sha256 == info.fingerprint_sha256
+    assert info is not None and record is not None and record.fingerprint_sha256 == info.fingerprint_sha256
     # the inventory reloads and no longer warns
     rot.qtbot.waitUntil(lambda: page.message.kind == "ok", timeout=10000)
 
 
 def test_rotation_does_not_touch_the_connector_until_the_new_key_is_verified(
-    person: Person, existing, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform, key_bundle: KeyBundle
+    person: Person,
+    existing: SourceConnector,
+    tmp_path: Path,
+    salesforce: FakeSalesforce,
+    platform: FakePlatform,
+    key_bundle: KeyBundle,
 ) -> None:
     page, rotation, rot = start_rotation(person)
     rot.qtbot.waitUntil(lambda: rotation.credentials_page.username.text() == USERNAME, timeout=5000)
@@ -153,10 +170,13 @@ def test_rotation_does_not_touch_the_connector_until_the_new_key_is_verified(
     assert platform.requests_of("PUT") == []
 
 
-def test_after_loading_the_first_connector_is_selected_so_its_actions_can_be_used(person: Person, existing) -> None:
+def test_after_loading_the_first_connector_is_selected_so_its_actions_can_be_used(
+    person: Person, existing: SourceConnector
+) -> None:
     open_manage(person)
     page = person.wizard.manage_page
-    assert page.selected() is not None and page.selected().id == existing.id
+    selected = page.selected()
+    assert selected is not None and selected.id == existing.id
     assert page.check_button.isEnabled() and page.rotate_button.isEnabled() and page.delete_button.isEnabled()
 
 
@@ -166,7 +186,7 @@ def test_welcome_says_what_happens_on_both_salesforce_paths(person: Person) -> N
 
 
 def test_cancelling_a_rotation_after_the_new_key_says_what_is_kept(
-    person: Person, existing, tmp_path: Path, platform: FakePlatform, key_bundle: KeyBundle
+    person: Person, existing: SourceConnector, tmp_path: Path, platform: FakePlatform, key_bundle: KeyBundle
 ) -> None:
     page, rotation, rot = start_rotation(person)
     rot.generate_key(tmp_path / "new")
@@ -183,7 +203,7 @@ def test_cancelling_a_rotation_after_the_new_key_says_what_is_kept(
 
 
 def test_closing_while_manage_works_speaks_of_rotations_not_of_creating_a_connector(
-    person: Person, existing, platform: FakePlatform
+    person: Person, existing: SourceConnector, platform: FakePlatform
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
@@ -201,13 +221,20 @@ def test_closing_while_manage_works_speaks_of_rotations_not_of_creating_a_connec
 
 
 def test_a_passing_check_also_shows_what_the_connector_reads_now(
-    person: Person, existing, salesforce: FakeSalesforce, key_bundle: KeyBundle, memory_keyring
+    person: Person,
+    existing: SourceConnector,
+    salesforce: FakeSalesforce,
+    key_bundle: KeyBundle,
+    memory_keyring: MemoryKeyring,
 ) -> None:
     """With the key kept here, the check is followed by a fresh count as the connector's user."""
     import dataclasses
 
     settings = person.wizard.context.settings
-    old = settings.key_by_public_id(settings.connector(existing.id).public_key_id)
+    record = settings.connector(existing.id)
+    assert record is not None
+    old = settings.key_by_public_id(record.public_key_id)
+    assert old is not None
     settings.remember_key(dataclasses.replace(old, in_keyring=True))
     memory_keyring.set_password("salesforce-connector-wizard", "private-key:old", key_bundle.private_key_pem.decode())
     person.wizard.context.draft.login_url = salesforce.url  # the loopback stand-in for login.salesforce.com
@@ -252,8 +279,8 @@ def test_check_all_now_shows_what_each_connector_has_and_keeps_the_watch(
 def test_schedule_checks_keeps_the_webhook_in_the_keyring_and_sends_a_test_notification(
     person: Person,
     platform: FakePlatform,
-    httpserver,
-    memory_keyring,  # type: ignore[no-untyped-def]
+    httpserver: HTTPServer,
+    memory_keyring: MemoryKeyring,
 ) -> None:
     from core.defaults import WEBHOOK_ENTRY
     from tests.core.test_watch import Webhook

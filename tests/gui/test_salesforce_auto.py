@@ -8,12 +8,22 @@ from pathlib import Path
 import pytest
 import requests
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+from werkzeug import Response
 
+from core.crypto.keypair import KeyBundle
+from core.kinds import RunKind, RunStep
 from core.storage.settings import Settings
 from gui.page_ids import PageId
+from gui.pages.base import StepPage
 from gui.pages.manage.page import ManagePage
+from gui.pages.salesforce_auto import SalesforceAutoPage
+from gui.wizard import ConnectorWizard
 from tests.conftest import API_KEY, USERNAME
+from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
+from tests.fakes.salesforce import FakeSalesforce
 from tests.fakes.salesforce_org import FakeOrg
 from tests.gui.conftest import Browser, Person
 
@@ -198,7 +208,8 @@ def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_se
     new_certificate = org.org_apps["Unstructured_Connector"].certificate_pem
     assert new_certificate != old_certificate
     new_key = platform.connectors[connector_id]["config"]["private_key"]
-    assert new_key != wizard.context.bundle.private_key_pem.decode()
+    bundle = wizard.context.bundle
+    assert bundle is not None and new_key != bundle.private_key_pem.decode()
     # The new key is kept (keyring) and recorded with its certificate.
     record = next(k for k in wizard.context.settings.keys if k.name.startswith("salesforce-rotated"))
     assert record.in_keyring and Path(record.certificate_path).read_text().strip() == new_certificate
@@ -209,7 +220,7 @@ def test_manage_rotates_a_connector_whose_app_was_made_here_with_no_clicks_in_se
 
 
 def test_beside_the_pages_the_admin_sees_where_they_are_in_the_chosen_path(
-    person: Person, tmp_path: Path, org: FakeOrg, salesforce
+    person: Person, tmp_path: Path, org: FakeOrg, salesforce: FakeSalesforce
 ) -> None:
     flow = person.wizard.flow
     person.wizard.resize(960, 680)
@@ -254,7 +265,12 @@ def test_on_a_narrow_window_the_page_gets_the_room_of_the_steps(person: Person, 
 
 
 def test_a_set_up_killed_half_way_is_named_on_welcome_and_removed_from_manage(
-    qtbot, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    tmp_path: Path,
+    org: FakeOrg,
+    browser: Browser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A run killed during the app's deploy (the CLI, kill -9): the wizard knows what it left, and removes it."""
     from core.crypto.keypair import create_key_bundle
@@ -298,7 +314,13 @@ def test_a_set_up_killed_half_way_is_named_on_welcome_and_removed_from_manage(
 
 
 def test_an_automatic_rotation_waiting_for_the_sign_in_can_be_stopped(
-    qtbot, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser, memory_keyring, monkeypatch
+    qtbot: QtBot,
+    tmp_path: Path,
+    org: FakeOrg,
+    platform: FakePlatform,
+    browser: Browser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Manage's rotation signs in at the host the app was made through, and its wait has a Stop."""
     import threading
@@ -346,7 +368,7 @@ def test_an_automatic_rotation_waiting_for_the_sign_in_can_be_stopped(
     assert len(org.deploy_requests) == deploys  # stopped before anything changed in Salesforce
 
 
-def wait_in_the_set_up(person: Person, tmp_path: Path, org: FakeOrg, browser: Browser):  # type: ignore[no-untyped-def]
+def wait_in_the_set_up(person: Person, tmp_path: Path, org: FakeOrg, browser: Browser) -> SalesforceAutoPage:
     """Signed in and created, the set-up waiting for a login Salesforce does not take yet; the page."""
     reach_auto_page(person, tmp_path, org)
     person.wizard.context.timings = person.wizard.context.timings._replace(login_wait=600.0)
@@ -360,7 +382,7 @@ def wait_in_the_set_up(person: Person, tmp_path: Path, org: FakeOrg, browser: Br
     return page
 
 
-def start_again(person: Person, memory_keyring):  # type: ignore[no-untyped-def]
+def start_again(person: Person, memory_keyring: MemoryKeyring) -> tuple[ConnectorWizard, Person]:
     """The next start of the app, on the same settings and keyring: (its wizard, a person at it)."""
     from core.storage.secret_store import SecretStore
     from core.storage.settings import Settings
@@ -375,7 +397,7 @@ def start_again(person: Person, memory_keyring):  # type: ignore[no-untyped-def]
 
 
 def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
-    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring: MemoryKeyring
 ) -> None:
     from PySide6.QtWidgets import QMessageBox
 
@@ -402,11 +424,13 @@ def test_closed_during_the_wait_the_next_start_resumes_the_wait_for_the_new_app(
     again._close_now()  # for good, as the wizard fixture closes the first one (no prompt left on screen)
 
 
-def _in_view(page, widget) -> bool:  # type: ignore[no-untyped-def]
+def _in_view(page: StepPage, widget: QWidget) -> bool:
     """Whether ``widget`` shows inside the page's scrolled area (not below the fold)."""
     viewport = page.scroll_area.viewport()
     top_left = widget.mapTo(viewport, widget.rect().topLeft())
-    return widget.isVisible() and 0 <= top_left.y() and top_left.y() + min(widget.height(), 20) <= viewport.height()
+    return bool(
+        widget.isVisible() and 0 <= top_left.y() and top_left.y() + min(widget.height(), 20) <= viewport.height()
+    )
 
 
 def test_at_the_minimum_size_what_happens_after_create_stays_in_view(
@@ -544,8 +568,8 @@ def test_a_killed_field_check_is_offered_for_removal_only(person: Person, org: F
     settings.journal = [
         JournalEntry(
             id="k",
-            kind="setup",
-            step="app",
+            kind=RunKind.SETUP,
+            step=RunStep.APP,
             started_at="2026-11-30T08:00:00+00:00",
             app_name=APP_PREFIX + "KILLED",
             instance_url=org.url,
@@ -558,14 +582,14 @@ def test_a_killed_field_check_is_offered_for_removal_only(person: Person, org: F
 
 
 def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_left(
-    person: Person, org: FakeOrg, key_bundle
+    person: Person, org: FakeOrg, key_bundle: KeyBundle
 ) -> None:
     from core.salesforce.org import AdminSession, OrgClient
     from core.usecases.salesforce_app import apply_setup, plan_setup
 
     client = OrgClient(AdminSession(instance_url=org.url, access_token=org.admin_token()))
     plan = plan_setup(
-        client, username=USERNAME, certificate_pem=key_bundle.cert_pem.decode(), contact_email="a@example.com"
+        client, username=USERNAME, certificate_pem=(key_bundle.cert_pem or b"").decode(), contact_email="a@example.com"
     )
     settings = Settings.load()
     apply_setup(client, plan).apply(settings)
@@ -581,7 +605,7 @@ def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_
     org.assignments.append({"Id": "0PaX", "AssigneeId": "005X", "PermissionSetId": "nope"})
     real_remove = org._remove
 
-    def refuse_permission_set(sobject: str, record_id: str):  # ...and the permission set cannot go yet
+    def refuse_permission_set(sobject: str, record_id: str) -> Response:  # ...and the permission set cannot go yet
         if sobject == "PermissionSet":
             return org._sf_error(400, "DELETE_FAILED", "permission set is assigned to users")
         return real_remove(sobject, record_id)
@@ -610,7 +634,7 @@ def test_manage_removes_an_app_made_here_and_keeps_it_listed_while_something_is_
 
 
 def test_manage_removes_an_app_through_the_browser_sign_in_at_the_apps_own_host(
-    person: Person, org: FakeOrg, key_bundle, browser: Browser
+    person: Person, org: FakeOrg, key_bundle: KeyBundle, browser: Browser
 ) -> None:
     """Desktop round 3, item 2: the default browser sign-in failed at once ("The login URL '' is not a web address")."""
     from dataclasses import replace
@@ -620,7 +644,7 @@ def test_manage_removes_an_app_through_the_browser_sign_in_at_the_apps_own_host(
 
     client = OrgClient(AdminSession(instance_url=org.url, access_token=org.admin_token()))
     plan = plan_setup(
-        client, username=USERNAME, certificate_pem=key_bundle.cert_pem.decode(), contact_email="a@example.com"
+        client, username=USERNAME, certificate_pem=(key_bundle.cert_pem or b"").decode(), contact_email="a@example.com"
     )
     settings = Settings.load()
     replace(apply_setup(client, plan), login_url=org.url).apply(settings)  # set up through the org's own host
@@ -684,7 +708,7 @@ def test_a_long_salesforce_answer_never_widens_the_page(person: Person, tmp_path
     page.busy.stop()
 
 
-def test_both_waits_say_how_long_what_salesforce_says_and_that_it_is_normal(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_both_waits_say_how_long_what_salesforce_says_and_that_it_is_normal(qtbot: QtBot) -> None:
     """Desktop round 3, item 6: the set-up's wait did not say the answer is normal; the rotation's said neither time nor answer."""
     from core.steps.progress import LoginAttempt, Waiting
     from gui.waiting import wait_words
@@ -697,7 +721,12 @@ def test_both_waits_say_how_long_what_salesforce_says_and_that_it_is_normal(qtbo
 
 
 def test_resume_after_the_login_was_proved_lands_past_the_set_up_with_the_proof_kept(
-    person: Person, tmp_path: Path, org: FakeOrg, platform: FakePlatform, browser: Browser, memory_keyring
+    person: Person,
+    tmp_path: Path,
+    org: FakeOrg,
+    platform: FakePlatform,
+    browser: Browser,
+    memory_keyring: MemoryKeyring,
 ) -> None:
     """Desktop round 3, item 3: Resume stopped at a reset set-up page whose sign-in was then refused ("already exists")."""
     from core.storage.secret_store import SecretStore
@@ -731,7 +760,7 @@ def test_resume_after_the_login_was_proved_lands_past_the_set_up_with_the_proof_
 
 
 def test_after_a_lost_key_the_set_up_offers_the_way_out_not_a_wait_that_cannot_end(
-    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring
+    person: Person, tmp_path: Path, org: FakeOrg, browser: Browser, memory_keyring: MemoryKeyring
 ) -> None:
     """Desktop round 3, item 11: the app trusts the lost key's certificate; a new key can never prove its login."""
     from PySide6.QtWidgets import QMessageBox

@@ -15,20 +15,29 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
 from core.storage.secret_store import SecretStore
 from core.storage.settings import ResumeState, Settings
 from gui.app import build_wizard
 from gui.context import WizardContext
 from gui.page_ids import PageId
+from gui.wizard import ConnectorWizard
 from tests.conftest import CONSUMER_KEY, USERNAME
+from tests.fakes.keyrings import MemoryKeyring
+from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
-from tests.gui.conftest import Person
+from tests.gui.conftest import Browser, Person
 from tests.gui.layout import mnemonics
 
 
 def test_a_restarted_wizard_resumes_where_the_admin_left(
-    person: Person, qtbot, tmp_path: Path, salesforce: FakeSalesforce, memory_keyring, browser
+    person: Person,
+    qtbot: QtBot,
+    tmp_path: Path,
+    salesforce: FakeSalesforce,
+    memory_keyring: MemoryKeyring,
+    browser: Browser,
 ) -> None:
     person.reach_verify(tmp_path, salesforce)
     fingerprint = person.wizard.key_page.fingerprint.value()
@@ -50,7 +59,7 @@ def test_a_restarted_wizard_resumes_where_the_admin_left(
 
 
 def test_start_over_forgets_the_saved_answers(
-    person: Person, qtbot, tmp_path: Path, salesforce: FakeSalesforce, memory_keyring
+    person: Person, qtbot: QtBot, tmp_path: Path, salesforce: FakeSalesforce, memory_keyring: MemoryKeyring
 ) -> None:
     person.reach_verify(tmp_path, salesforce)
     person.wizard.close()
@@ -62,13 +71,13 @@ def test_start_over_forgets_the_saved_answers(
     assert Settings.load().wizard == ResumeState()
 
 
-def _inputs(widget):
+def _inputs(widget: QWidget) -> list[QWidget]:
     kinds = (QLineEdit, QPlainTextEdit, QAbstractButton, QComboBox, QSpinBox)
     found = [w for kind in kinds for w in widget.findChildren(kind)]
     return [w for w in found if not isinstance(w.parent(), (QComboBox, QSpinBox))]
 
 
-def test_every_input_has_an_accessible_name_and_a_tooltip(wizard) -> None:
+def test_every_input_has_an_accessible_name_and_a_tooltip(wizard: ConnectorWizard) -> None:
     for page_id in wizard.pageIds():
         page = wizard.page(page_id)
         page.initializePage()
@@ -80,7 +89,9 @@ def test_every_input_has_an_accessible_name_and_a_tooltip(wizard) -> None:
                 assert widget.toolTip(), f"{type(page).__name__}: {widget.accessibleName()} has no tooltip"
 
 
-def test_keyboard_only_entry_of_credentials(person: Person, qtbot, tmp_path: Path, salesforce: FakeSalesforce) -> None:
+def test_keyboard_only_entry_of_credentials(
+    person: Person, qtbot: QtBot, tmp_path: Path, salesforce: FakeSalesforce
+) -> None:
     person.next()
     person.generate_key(tmp_path)
     person.next()
@@ -126,7 +137,7 @@ def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_pat
 
 
 def test_the_first_window_has_only_welcome_and_the_flow_follows_after_its_first_paint(
-    qtbot, context, tmp_path: Path
+    qtbot: QtBot, context: WizardContext, tmp_path: Path
 ) -> None:
     """run_wizard's start: nothing but Welcome before the window is painted, everything after."""
     from gui.app import build_wizard
@@ -143,7 +154,7 @@ def test_the_first_window_has_only_welcome_and_the_flow_follows_after_its_first_
     assert wizard.currentId() == int(PageId.KEY)
 
 
-def test_next_on_welcome_builds_the_pages_even_before_a_paint(qtbot, context) -> None:
+def test_next_on_welcome_builds_the_pages_even_before_a_paint(qtbot: QtBot, context: WizardContext) -> None:
     from gui.app import build_wizard
     from gui.page_ids import PageId
 
@@ -220,7 +231,7 @@ def test_at_the_minimum_size_pages_scroll_instead_of_squeezing_inputs(person: Pe
 
 
 def test_the_review_buttons_stay_put_when_work_starts(
-    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce, platform: FakePlatform
 ) -> None:
     """The busy row appearing under the buttons used to push them up, and back down when it went."""
     person.reach_review(tmp_path, salesforce, platform)
@@ -235,7 +246,7 @@ def test_the_review_buttons_stay_put_when_work_starts(
     assert during == before
 
 
-def test_a_two_line_error_in_a_form_leaves_no_gap_under_it(wizard) -> None:
+def test_a_two_line_error_in_a_form_leaves_no_gap_under_it(wizard: ConnectorWizard) -> None:
     """A wrapped message in a form's field column got the height of a much narrower label: 60-70 px of nothing
     under a two-line error. It stands in a row of its own now, under the fields, sized for its real width."""
     from PySide6.QtWidgets import QApplication
@@ -257,4 +268,5 @@ def test_a_two_line_error_in_a_form_leaves_no_gap_under_it(wizard) -> None:
     assert label.mapTo(page, label.rect().topLeft()).x() == page.api_key.mapTo(page, page.api_key.rect().topLeft()).x()
     page.api_key_message.clear_message()
     QApplication.processEvents()
-    assert not label.parentWidget().isVisible()  # its row goes with it: no spacing left behind
+    row = label.parentWidget()
+    assert row is not None and not row.isVisible()  # its row goes with it: no spacing left behind

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QEvent, QSize
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QWidget, QWizard
+from pytestqt.qtbot import QtBot
 
 from core.unstructured.client import PlatformClient
 from core.unstructured.inventory import ConnectorRow
@@ -54,7 +55,7 @@ def windows_event_order(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize("defer_pages", [True, False], ids=["first-window", "all-pages"])
 def test_the_wizard_starts_when_qt_sends_a_resize_from_set_wizard_style(
-    qtbot, context: WizardContext, windows_event_order: list[str], defer_pages: bool
+    qtbot: QtBot, context: WizardContext, windows_event_order: list[str], defer_pages: bool
 ) -> None:
     wizard = build_wizard(context, defer_pages=defer_pages)
     qtbot.addWidget(wizard)
@@ -67,7 +68,7 @@ def test_the_wizard_starts_when_qt_sends_a_resize_from_set_wizard_style(
 
 
 def test_the_rotation_window_starts_when_qt_sends_a_resize_from_set_wizard_style(
-    qtbot, context: WizardContext, windows_event_order: list[str], platform: FakePlatform
+    qtbot: QtBot, context: WizardContext, windows_event_order: list[str], platform: FakePlatform
 ) -> None:
     client = PlatformClient(api_url=platform.api_url, api_key=API_KEY)
     row = ConnectorRow(
@@ -86,7 +87,7 @@ def test_the_rotation_window_starts_when_qt_sends_a_resize_from_set_wizard_style
         dialog.show()
 
 
-def test_a_message_gets_a_palette_change_before_its_init_ends(qtbot, windows_event_order: list[str]) -> None:
+def test_a_message_gets_a_palette_change_before_its_init_ends(qtbot: QtBot, windows_event_order: list[str]) -> None:
     label = MessageLabel()
     qtbot.addWidget(label)
     assert "MessageLabel.setWordWrap" in windows_event_order

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QCoreApplication, QThread, QThreadPool
+from pytestqt.qtbot import QtBot
 
+from gui.wizard import ConnectorWizard
 from gui.workers import Task
 
 
-def test_thousands_of_progress_reports_arrive_on_the_gui_thread(qtbot) -> None:
+def test_thousands_of_progress_reports_arrive_on_the_gui_thread(qtbot: QtBot) -> None:
     """Guards against PySide6 6.12.0's cross-thread signal refcount bug (it aborts the process)."""
     received: list[object] = []
     threads: set[object] = set()
@@ -36,10 +38,12 @@ def test_thousands_of_progress_reports_arrive_on_the_gui_thread(qtbot) -> None:
 def qtbot_app_thread() -> object:
     from PySide6.QtWidgets import QApplication
 
-    return QApplication.instance().thread()
+    app = QApplication.instance()
+    assert app is not None
+    return app.thread()
 
 
-def test_a_cancelled_task_reports_nothing_more(qtbot) -> None:
+def test_a_cancelled_task_reports_nothing_more(qtbot: QtBot) -> None:
     release = threading.Event()
     results: list[object] = []
 
@@ -58,7 +62,9 @@ def test_a_cancelled_task_reports_nothing_more(qtbot) -> None:
     assert results == []
 
 
-def test_a_record_reported_after_the_page_stopped_waiting_is_still_recorded(qtbot, wizard) -> None:
+def test_a_record_reported_after_the_page_stopped_waiting_is_still_recorded(
+    qtbot: QtBot, wizard: ConnectorWizard
+) -> None:
     """A use case stopped mid-way hands out what it had made as a Record: the page must keep it."""
     import threading
 

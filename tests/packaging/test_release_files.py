@@ -18,7 +18,7 @@ from scripts import checksums, package_msi, sbom
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_sha256sums_lists_every_release_file_and_sha256sum_checks_them(tmp_path):
+def test_sha256sums_lists_every_release_file_and_sha256sum_checks_them(tmp_path: Path) -> None:
     for name in (
         f"{APP_ID}-{__version__}-linux-x86_64.tar.xz",
         f"{APP_ID}_{__version__}_amd64.deb",
@@ -37,7 +37,7 @@ def test_sha256sums_lists_every_release_file_and_sha256sum_checks_them(tmp_path)
         assert tampered.returncode != 0 and "FAILED" in tampered.stdout
 
 
-def test_the_sbom_lists_exactly_the_shipped_python_packages_at_their_pinned_versions(tmp_path):
+def test_the_sbom_lists_exactly_the_shipped_python_packages_at_their_pinned_versions(tmp_path: Path) -> None:
     bom = json.loads(sbom.write_sbom(tmp_path).read_text())
     assert bom["bomFormat"] == "CycloneDX"
     main = bom["metadata"]["component"]
@@ -62,7 +62,7 @@ def test_the_sbom_lists_exactly_the_shipped_python_packages_at_their_pinned_vers
     assert named == {msi.name: checksums.sha256(msi)}
 
 
-def test_the_msi_definition_gets_every_value_it_uses_from_the_one_place_the_version_is_kept():
+def test_the_msi_definition_gets_every_value_it_uses_from_the_one_place_the_version_is_kept() -> None:
     wxs = package_msi.WXS.read_text(encoding="utf-8")
     used = set(re.findall(r"\$\(var\.(\w+)\)", wxs))
     defines = package_msi.wix_defines(ROOT / "dist" / APP_ID)
@@ -84,7 +84,7 @@ def test_the_msi_definition_gets_every_value_it_uses_from_the_one_place_the_vers
     not shutil.which("wixl") and not os.environ.get("CI"),
     reason="needs Debian's msitools and wixl (.ci/run installs them)",
 )
-def test_the_msi_built_on_linux_holds_the_path_entry_the_upgrade_rule_and_every_file(tmp_path):
+def test_the_msi_built_on_linux_holds_the_path_entry_the_upgrade_rule_and_every_file(tmp_path: Path) -> None:
     frozen = tmp_path / APP_ID
     (frozen / "_internal" / "sub").mkdir(parents=True)
     for name in ("sfcw.exe", f"{APP_ID}.exe", "_internal/python311.dll", "_internal/sub/data.txt"):
@@ -115,7 +115,7 @@ def test_the_msi_built_on_linux_holds_the_path_entry_the_upgrade_rule_and_every_
         package_msi.wix_defines(frozen, "1.0.0-beta")
 
 
-def test_the_readme_gives_the_codes_intune_detects_this_version_by():
+def test_the_readme_gives_the_codes_intune_detects_this_version_by() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "{" + str(package_msi.UPGRADE_CODE).upper() + "}" in readme
     assert f"for {__version__} `{{{str(package_msi.product_code()).upper()}}}`" in readme
