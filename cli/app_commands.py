@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.command import Command, NotEmpty, choice_of, web_address
+from cli.command import Command, NotEmpty, checked, choice_of, salesforce_username, web_address
 from cli.connector_commands import count_argument
 from core import defaults
 from core.errors import InvalidInputError, PropagationTimeout, RotationIncomplete, SetupFailed
 from core.kinds import AppType, IpRelaxation
+from core.salesforce.metadata import validate_api_name
 
 if TYPE_CHECKING:
     from cli.context import Cli
@@ -97,8 +98,18 @@ def _yes(p: argparse.ArgumentParser) -> None:
 
 
 def setup_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--username", required=True, help="the Salesforce user the connector logs in as")
-    p.add_argument("--app-name", default=defaults.DEFAULT_APP_NAME, help="API name of the app to create")
+    p.add_argument(
+        "--username",
+        required=True,
+        type=checked(salesforce_username),
+        help="the Salesforce user the connector logs in as",
+    )
+    p.add_argument(
+        "--app-name",
+        default=defaults.DEFAULT_APP_NAME,
+        type=checked(validate_api_name),
+        help="API name of the app to create",
+    )
     p.add_argument("--certificate", default=None, help="the certificate (.crt) the app trusts")
     p.add_argument("--private-key", default=None, help="key file, or keyring:NAME (to prove the login)")
     sign_in_arguments(p)
@@ -265,7 +276,12 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
         "--store", action="store_true", help="also keep the new private key in the OS keyring (as keygen --store)"
     )
     p.add_argument("--bits", type=int, choices=defaults.ALLOWED_KEY_SIZES, default=defaults.DEFAULT_KEY_SIZE)
-    p.add_argument("--app-name", default="", help="the External Client App, if this computer did not create it")
+    p.add_argument(
+        "--app-name",
+        default=None,
+        type=checked(validate_api_name),
+        help="the External Client App, if this computer did not create it",
+    )
     app_type_argument(p, "with --app-name: the kind of app it is (only an External Client App made elsewhere)")
     p.add_argument("--api-url", default=None, action=web_address("API URL"))
     sign_in_arguments(p)
@@ -293,7 +309,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
         connector_id=args.id,
         folder=Path(args.out).expanduser(),
         bits=args.bits,
-        app_name=args.app_name,
+        app_name=args.app_name or "",
         app_type=args.app_type,
         store_key=args.store,
         write_private_key_file=True,  # the command line's keys are files, as with keygen
@@ -357,7 +373,12 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
 
 
 def remove_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--app-name", default=None, help="which one (needed when several were created here)")
+    p.add_argument(
+        "--app-name",
+        default=None,
+        type=checked(validate_api_name),
+        help="which one (needed when several were created here)",
+    )
     app_type_argument(p, "for an app this computer has no record of: the kind of app it is")
     sign_in_arguments(p)
     _yes(p)

@@ -40,7 +40,7 @@ class WebAddress(argparse.Action):
         try:
             setattr(namespace, self.dest, SafeUrl(str(values), what=self.what))
         except InvalidInputError as exc:
-            raise argparse.ArgumentError(self, f"{exc.message.rstrip('.')} ({exc.hint.rstrip('.')})") from exc
+            raise argparse.ArgumentError(self, in_one_line(exc)) from exc
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -64,6 +64,37 @@ class NotEmpty(argparse.Action):
         if not str(values).strip():
             raise argparse.ArgumentError(self, "is empty; give a value, or leave the option out")
         setattr(namespace, self.dest, str(values).strip())
+
+
+T = TypeVar("T")
+
+
+def in_one_line(exc: InvalidInputError) -> str:
+    """A refusal and what to do, as argparse's one error line (it adds the option's name and a final period)."""
+    return ". ".join(part.rstrip(".") for part in (exc.message, exc.hint) if part)
+
+
+def checked(validate: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type=`` that runs one of core's validators on the option's text (``validate_username``,
+    ``validate_api_name``): a value it refuses is refused while the command line is read, with the validator's
+    sentence and hint, before anything is read, asked or announced."""
+
+    def parse(text: str) -> T:
+        try:
+            return validate(text)
+        except InvalidInputError as exc:
+            raise argparse.ArgumentTypeError(in_one_line(exc)) from None
+
+    parse.__name__ = validate.__name__
+    return parse
+
+
+def salesforce_username(text: str) -> str:
+    """:func:`core.validation.validate_username`, imported on use (cryptography comes with it: --help and
+    --version do not pay for it)."""
+    from core.validation import validate_username
+
+    return validate_username(text)
 
 
 def choice_of(kind: type[E]) -> Callable[[str], E]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.app_commands import app_type_argument, sign_in_arguments, sign_in_of, timings_of, wait_arguments
-from cli.command import Command
+from cli.command import Command, checked, salesforce_username
 from core.text import duration
 
 if TYPE_CHECKING:
@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 
 def field_check_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--username", required=True, help="the user whose JWT login the check proves (e.g. yours)")
+    p.add_argument(
+        "--username",
+        required=True,
+        type=checked(salesforce_username),
+        help="the user whose JWT login the check proves (e.g. yours)",
+    )
     app_type_argument(p, "the kind of app to check: eca (default) or connected-app")
     sign_in_arguments(p)
     wait_arguments(p)

@@ -140,6 +140,23 @@ def test_bad_input_exits_2_before_any_request(
     assert org.deploy_requests == [] and org.permission_sets == {}
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rotate", "c-1", "--auto", "--out", "new", "--yes", "--app-name", "bad name"],
+        ["remove-salesforce-app", "--yes", "--app-name", "bad name"],
+        ["field-check", "--username", "not-a-user"],
+    ],
+    ids=["rotate", "remove-salesforce-app", "field-check"],
+)
+def test_a_bad_name_is_refused_while_the_command_line_is_read(platform: FakePlatform, args: list[str]) -> None:
+    # Before the keyring, the Platform or Salesforce is asked anything (rotate read the API key first).
+    run = cli(*args)
+    assert run.code == 2 and run.out == ""
+    assert "argument --" in run.err and ("app name" in run.err or "username" in run.err)
+    assert platform.requests == []
+
+
 def test_without_yes_and_without_a_terminal_nothing_is_asked_or_sent(
     org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
