@@ -3,95 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.command import Command, NotEmpty, checked, choice_of, salesforce_username, web_address
-from cli.connector_commands import count_argument
+from cli.command import Command
+from cli.flags import (
+    app_type_argument,
+    checked,
+    choice_of,
+    count_argument,
+    salesforce_username,
+    sign_in_arguments,
+    sign_in_of,
+    timings_of,
+    wait_arguments,
+    web_address,
+    yes_argument,
+)
 from core import defaults
 from core.errors import InvalidInputError, PropagationTimeout, RotationIncomplete, SetupFailed
-from core.kinds import AppType, IpRelaxation
+from core.kinds import IpRelaxation
 from core.salesforce.metadata import validate_api_name
 
 if TYPE_CHECKING:
     from cli.context import Cli
-    from core.defaults import Timings
-    from core.usecases.admin import SignIn
-
-
-def sign_in_arguments(p: argparse.ArgumentParser) -> None:
-    """How the admin signs in to Salesforce: the browser (default), a Salesforce CLI login, or a token."""
-    p.add_argument(
-        "--login-url",
-        default=defaults.CONNECTOR_LOGIN_URL,
-        action=web_address("login URL"),
-        help="login host for the sign-in and the proof",
-    )
-    p.add_argument(
-        "--client-id",
-        default=defaults.SIGN_IN_CLIENT_ID,
-        help="OAuth client for the sign-in (default: Salesforce CLI's)",
-    )
-    p.add_argument("--redirect-port", type=int, default=defaults.SIGN_IN_PORT, help="the sign-in's loopback port")
-    p.add_argument(
-        "--sf-org", default=None, action=NotEmpty, help="reuse this Salesforce CLI login (alias or username)"
-    )
-    p.add_argument(
-        "--instance-url",
-        default=None,
-        action=web_address("instance URL"),
-        help="with SF_ACCESS_TOKEN set: no sign-in",
-    )
-
-
-def sign_in_of(args: argparse.Namespace, *, keep: bool = False) -> SignIn:
-    """The sign-in the options ask for: a token from SF_ACCESS_TOKEN with --instance-url, an sf login, or the browser."""
-    from core.usecases.admin import SignIn, SignInWay
-
-    way = SignInWay.TOKEN if args.instance_url else SignInWay.SF_CLI if args.sf_org else SignInWay.BROWSER
-    return SignIn(
-        way=way,
-        login_url=args.login_url,
-        client_id=args.client_id,
-        port=args.redirect_port,
-        sf_org=args.sf_org or "",
-        instance_url=args.instance_url or "",
-        access_token=os.environ.get("SF_ACCESS_TOKEN", "") if way is SignInWay.TOKEN else "",
-        keep=keep,
-    ).validated()
-
-
-def wait_arguments(p: argparse.ArgumentParser) -> None:
-    """How long to wait for Salesforce to accept the connector's login, and how often to ask."""
-    p.add_argument(
-        "--wait-minutes", type=float, default=None, help="how long to wait for the connector's login (default 15)"
-    )
-    p.add_argument("--poll-seconds", type=float, default=None, help="seconds between tries (default 25, at least 1)")
-
-
-def timings_of(cli: Cli, args: argparse.Namespace) -> Timings:
-    """The run's timings with the wait the options ask for. Raises InvalidInputError for a wait that cannot be."""
-    import math
-
-    timings = cli.timings
-    if args.wait_minutes is not None:
-        if not math.isfinite(args.wait_minutes) or not 0 < args.wait_minutes <= 24 * 60:
-            raise InvalidInputError("--wait-minutes must be more than 0 and at most 1440 (a day).")
-        timings = timings._replace(login_wait=args.wait_minutes * 60)
-    if args.poll_seconds is not None:
-        if not math.isfinite(args.poll_seconds) or not 1 <= args.poll_seconds <= 3600:
-            raise InvalidInputError("--poll-seconds must be between 1 and 3600.")
-        timings = timings._replace(login_poll_interval=args.poll_seconds)
-    return timings
-
-
-def app_type_argument(p: argparse.ArgumentParser, help: str) -> None:
-    p.add_argument("--app-type", type=choice_of(AppType), default=AppType.ECA, metavar="{eca,connected-app}", help=help)
-
-
-def _yes(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 # --- setup-salesforce ------------------------------------------------------------------------------
@@ -127,7 +62,7 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
         "Client App does not serve login.salesforce.com (many orgs refuse new Connected Apps since Spring '26)",
     )
     wait_arguments(p)
-    _yes(p)
+    yes_argument(p)
     p.add_argument("--json", action="store_true")
 
 
@@ -288,7 +223,7 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(login_url=None)
     wait_arguments(p)
     count_argument(p)
-    _yes(p)
+    yes_argument(p)
     p.add_argument("--json", action="store_true")
 
 
@@ -381,7 +316,7 @@ def remove_arguments(p: argparse.ArgumentParser) -> None:
     )
     app_type_argument(p, "for an app this computer has no record of: the kind of app it is")
     sign_in_arguments(p)
-    _yes(p)
+    yes_argument(p)
 
 
 def remove_salesforce_app(cli: Cli, args: argparse.Namespace) -> int:

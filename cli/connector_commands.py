@@ -5,19 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cli.command import Command, web_address
+from cli.command import Command
+from cli.flags import api_url_argument, count_argument, json_argument
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from cli.context import Cli
-
-
-def _api_url(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api-url", default=None, action=web_address("API URL"))
-
-
-def _json(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
 
 
 def submit_arguments(p: argparse.ArgumentParser) -> None:
@@ -26,8 +19,8 @@ def submit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--consumer-key", required=True)
     p.add_argument("--private-key", required=True, help="key file, or keyring:NAME")
     p.add_argument("--categories", default=None, help="comma-separated; default all five")
-    _api_url(p)
-    _json(p)
+    api_url_argument(p)
+    json_argument(p)
 
 
 def submit(cli: Cli, args: argparse.Namespace) -> int:
@@ -50,8 +43,8 @@ def submit(cli: Cli, args: argparse.Namespace) -> int:
 
 
 def list_arguments(p: argparse.ArgumentParser) -> None:
-    _api_url(p)
-    _json(p)
+    api_url_argument(p)
+    json_argument(p)
 
 
 def list_connectors(cli: Cli, args: argparse.Namespace) -> int:
@@ -82,19 +75,10 @@ def list_connectors(cli: Cli, args: argparse.Namespace) -> int:
 
 def check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("id")
-    _api_url(p)
+    api_url_argument(p)
     p.add_argument("--timeout", type=float, default=None, help="seconds to wait for the verdict (default 120)")
     count_argument(p)
-    _json(p)
-
-
-def count_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--no-count",
-        action="store_true",
-        help="after a passing check, do not log in as the connector to count what it reads per category "
-        "(done by default when this computer keeps its key; one API request per category)",
-    )
+    json_argument(p)
 
 
 def check(cli: Cli, args: argparse.Namespace) -> int:
@@ -130,8 +114,8 @@ def update_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--username", default=None)
     p.add_argument("--consumer-key", default=None)
     p.add_argument("--categories", default=None)
-    _api_url(p)
-    _json(p)
+    api_url_argument(p)
+    json_argument(p)
 
 
 def update(cli: Cli, args: argparse.Namespace) -> int:
@@ -160,7 +144,7 @@ def update(cli: Cli, args: argparse.Namespace) -> int:
 
 def delete_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("id")
-    _api_url(p)
+    api_url_argument(p)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 

@@ -7,8 +7,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.app_commands import app_type_argument, sign_in_arguments, sign_in_of, timings_of, wait_arguments
-from cli.command import Command, checked, salesforce_username
+from cli.command import Command
+from cli.flags import (
+    app_type_argument,
+    checked,
+    salesforce_username,
+    sign_in_arguments,
+    sign_in_of,
+    timings_of,
+    wait_arguments,
+)
 from core.text import duration
 
 if TYPE_CHECKING:

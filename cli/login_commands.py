@@ -7,8 +7,9 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.command import Command, web_address
+from cli.command import Command
 from cli.context import open_browser
+from cli.flags import web_address
 from core import defaults
 
 if TYPE_CHECKING:

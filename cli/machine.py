@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cli.command import Command, web_address
+from cli.command import Command
+from cli.flags import web_address
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:

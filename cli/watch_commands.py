@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.command import Command, web_address
+from cli.command import Command
+from cli.flags import web_address
 from core import defaults
 from core.errors import AppError, InvalidInputError, SecretStoreError
 
