@@ -41,7 +41,7 @@ class WebAddress(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         try:
-            setattr(namespace, self.dest, SafeUrl(str(values), what=self.what))
+            setattr(namespace, self.dest, SafeUrl.typed(str(values), what=self.what))
         except InvalidInputError as exc:
             raise argparse.ArgumentError(self, in_one_line(exc)) from exc
 

@@ -8,9 +8,13 @@ is a number; no user name or password in it. A trailing slash is dropped. Light 
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from core.errors import InvalidInputError
+
+#: A host with an optional port and path, and no scheme: what "Login host" fields are typed as.
+_BARE_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:/\S*)?$")
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -41,6 +45,13 @@ class SafeUrl(str):
         if isinstance(url, SafeUrl):
             return url
         return super().__new__(cls, _checked(url, what))
+
+    @classmethod
+    def typed(cls, text: str, *, what: str) -> SafeUrl:
+        """An address as an admin types it into a field or an option: a bare host (``acme.my.salesforce.com``,
+        with a port or a path) means https; anything with a scheme is taken as written, and checked."""
+        stripped = (text or "").strip()
+        return cls(f"https://{stripped}" if _BARE_HOST.match(stripped) else stripped, what=what)
 
 
 def _checked(url: str, what: str) -> str:

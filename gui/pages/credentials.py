@@ -124,7 +124,7 @@ class CredentialsPage(StepPage):
             InvalidInputError: what is typed is not a web address the app may use.
         """
         if self.advanced.isChecked() and self.login_url.text().strip():
-            return SafeUrl(self.login_url.text(), what="login host")
+            return SafeUrl.typed(self.login_url.text(), what="login host")
         return CONNECTOR_LOGIN_URL
 
     def isComplete(self) -> bool:
@@ -132,7 +132,9 @@ class CredentialsPage(StepPage):
         ok_key = self._check(self.consumer_key.text(), validate_consumer_key, self.consumer_key_message)
         ok_url = True
         if self.advanced.isChecked() and self.login_url.text().strip():
-            ok_url = self._check(self.login_url.text(), lambda u: SafeUrl(u, what="login host"), self.login_url_message)
+            ok_url = self._check(
+                self.login_url.text(), lambda u: SafeUrl.typed(u, what="login host"), self.login_url_message
+            )
         return ok_user and ok_key and ok_url
 
     def field_widget(self, field: str) -> QWidget | None:

@@ -317,7 +317,7 @@ class SalesforceAutoPage(TaskPage):
             InvalidInputError: what is typed is not a web address the app may use.
         """
         typed = self.login_url.text().strip()
-        return SafeUrl(typed, what="login host") if typed else CONNECTOR_LOGIN_URL
+        return SafeUrl.typed(typed, what="login host") if typed else CONNECTOR_LOGIN_URL
 
     # --- 1 + 2: sign in, then plan --------------------------------------------------------------
 

@@ -118,3 +118,23 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 def test_unsafe_urls_are_refused(url: str) -> None:
     with pytest.raises(InvalidInputError):
         SafeUrl(url, what="URL")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("acme.my.salesforce.com", "https://acme.my.salesforce.com"),
+        (" acme.my.salesforce.com/ ", "https://acme.my.salesforce.com"),
+        ("test.salesforce.com:443", "https://test.salesforce.com:443"),
+        ("https://acme.my.salesforce.com", "https://acme.my.salesforce.com"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ],
+)
+def test_a_bare_host_typed_into_a_login_host_field_means_https(typed: str, meant: str) -> None:
+    assert SafeUrl.typed(typed, what="login host") == meant
+
+
+@pytest.mark.parametrize("typed", ["http://login.example.com", "http:/x", "ftp://x", "user:pw@host.com", "a b"])
+def test_what_is_typed_is_still_held_to_the_rules(typed: str) -> None:
+    with pytest.raises(InvalidInputError, match="login host"):
+        SafeUrl.typed(typed, what="login host")

@@ -270,3 +270,23 @@ def test_a_two_line_error_in_a_form_leaves_no_gap_under_it(wizard: ConnectorWiza
     QApplication.processEvents()
     row = label.parentWidget()
     assert row is not None and not row.isVisible()  # its row goes with it: no spacing left behind
+
+
+def test_a_login_host_typed_without_https_is_taken_as_https_and_plain_http_is_refused_beside_it(
+    person: Person, tmp_path: Path, salesforce: FakeSalesforce
+) -> None:
+    person.next()
+    person.generate_key(tmp_path / "keys")
+    person.next()
+    person.upload_certificate(salesforce)
+    person.tick_checklist()
+    person.next()
+    page = person.wizard.credentials_page
+    person.enter_credentials("http://acme.my.salesforce.com")  # a remote host over plain http
+    assert "must use https://" in page.login_url_message.text() and not person.next_enabled()
+    person.type(page.login_url, "acme.my.salesforce.com")  # as the field's label, "Login host", invites
+    assert not page.login_url_message.isVisible() and person.next_enabled()
+    person.next()
+    assert person.at(PageId.VERIFY)
+    assert person.wizard.context.draft.login_url == "https://acme.my.salesforce.com"
+    assert person.wizard.verify_page.url.value().startswith("https://acme.my.salesforce.com/services/oauth2/authorize")

@@ -32,7 +32,7 @@ class FieldCheckActions(ManageBase):
             request = FieldCheckRequest(
                 username=self.field_check_user.text(),
                 app_type=validate_app_type(str(self.field_check_type.currentData())),
-                login_url=SafeUrl(host, what="login host")
+                login_url=SafeUrl.typed(host, what="login host")
                 if (host := self.field_check_host.text().strip())
                 else CONNECTOR_LOGIN_URL,
             ).validated()
