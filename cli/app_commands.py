@@ -218,7 +218,7 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
         help="the External Client App, if this computer did not create it",
     )
     app_type_argument(p, "with --app-name: the kind of app it is (only an External Client App made elsewhere)")
-    p.add_argument("--api-url", default=None, action=web_address("API URL"))
+    p.add_argument("--api-url", default=None, type=web_address("API URL"))
     sign_in_arguments(p)
     p.set_defaults(login_url=None)
     wait_arguments(p)

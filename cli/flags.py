@@ -27,46 +27,21 @@ if TYPE_CHECKING:
 # --- parsers: an option's text into its type ---------------------------------------------------------
 
 
-class WebAddress(argparse.Action):
-    """An option that is a web address: refused at parse time, before anything is announced or sent, unless it is
-    https (or http on this machine). Set ``what`` with :func:`web_address` (e.g. "login URL")."""
+def web_address(what: str) -> Callable[[str], SafeUrl]:
+    """An argparse ``type=`` for an option that is a web address called ``what`` in messages: refused while the
+    command line is read unless it is https (or http on this machine); a bare host means https."""
+    return checked(lambda text: SafeUrl.typed(text, what=what))
 
-    what = "URL"
 
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: object,
-        option_string: str | None = None,
-    ) -> None:
-        try:
-            setattr(namespace, self.dest, SafeUrl.typed(str(values), what=self.what))
-        except InvalidInputError as exc:
-            raise argparse.ArgumentError(self, in_one_line(exc)) from exc
+def not_empty(text: str) -> str:
+    """An argparse ``type=`` for an option whose value, when given, must not be empty (``--sf-org ""`` is a
+    mistake, not a choice)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a value, or leave the option out")
+    return text.strip()
 
 
 E = TypeVar("E", bound=StrEnum)
-
-
-def web_address(what: str) -> type[WebAddress]:
-    """The action for an option that is a web address called ``what`` in messages."""
-    return type("WebAddress", (WebAddress,), {"what": what})
-
-
-class NotEmpty(argparse.Action):
-    """An option whose value, when given, must not be empty (``--sf-org ""`` is a mistake, not a choice)."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: object,
-        option_string: str | None = None,
-    ) -> None:
-        if not str(values).strip():
-            raise argparse.ArgumentError(self, "is empty; give a value, or leave the option out")
-        setattr(namespace, self.dest, str(values).strip())
 
 
 T = TypeVar("T")
@@ -123,7 +98,7 @@ def sign_in_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--login-url",
         default=defaults.CONNECTOR_LOGIN_URL,
-        action=web_address("login URL"),
+        type=web_address("login URL"),
         help="login host for the sign-in and the proof",
     )
     p.add_argument(
@@ -132,13 +107,11 @@ def sign_in_arguments(p: argparse.ArgumentParser) -> None:
         help="OAuth client for the sign-in (default: Salesforce CLI's)",
     )
     p.add_argument("--redirect-port", type=int, default=defaults.SIGN_IN_PORT, help="the sign-in's loopback port")
-    p.add_argument(
-        "--sf-org", default=None, action=NotEmpty, help="reuse this Salesforce CLI login (alias or username)"
-    )
+    p.add_argument("--sf-org", default=None, type=not_empty, help="reuse this Salesforce CLI login (alias or username)")
     p.add_argument(
         "--instance-url",
         default=None,
-        action=web_address("instance URL"),
+        type=web_address("instance URL"),
         help="with SF_ACCESS_TOKEN set: no sign-in",
     )
 
@@ -211,7 +184,7 @@ def yes_argument(p: argparse.ArgumentParser) -> None:
 
 
 def api_url_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api-url", default=None, action=web_address("API URL"))
+    p.add_argument("--api-url", default=None, type=web_address("API URL"))
 
 
 def json_argument(p: argparse.ArgumentParser) -> None:

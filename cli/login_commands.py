@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def approval_url_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--consumer-key", required=True)
     p.add_argument("--callback-url", default=defaults.DEFAULT_CALLBACK_URL)
-    p.add_argument("--login-url", default=defaults.CONNECTOR_LOGIN_URL, action=web_address("login URL"))
+    p.add_argument("--login-url", default=defaults.CONNECTOR_LOGIN_URL, type=web_address("login URL"))
     p.add_argument("--open", action="store_true", help="open it in the default browser")
 
 
@@ -52,7 +52,7 @@ def verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--login-url",
         default=defaults.CONNECTOR_LOGIN_URL,
-        action=web_address("login URL"),
+        type=web_address("login URL"),
         help="diagnose against another host (My Domain, sandbox)",
     )
     p.add_argument(

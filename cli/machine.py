@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def doctor_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offline", action="store_true", help="skip the clock and reachability checks")
-    p.add_argument("--api-url", default=None, action=web_address("API URL"))
+    p.add_argument("--api-url", default=None, type=web_address("API URL"))
 
 
 def doctor(cli: Cli, args: argparse.Namespace) -> int:

@@ -53,10 +53,10 @@ def watch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--login-url",
         default=defaults.CONNECTOR_LOGIN_URL,
-        action=web_address("login URL"),
+        type=web_address("login URL"),
         help="where a connector's login is tried when its app's host is not recorded here",
     )
-    p.add_argument("--api-url", default=None, action=web_address("API URL"))
+    p.add_argument("--api-url", default=None, type=web_address("API URL"))
     p.add_argument("--no-count", action="store_true", help="log in as each connector, but count no categories")
     p.add_argument(
         "--unattended",
@@ -238,7 +238,7 @@ def schedule_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notify", action="store_true", help="install: the watch posts changes to the kept webhook")
     p.add_argument("--desktop", action="store_true", help="install: the watch shows changes as desktop notifications")
     p.add_argument("--rotate-within", type=_days, default=None, help="install: rotate due certificates unattended")
-    p.add_argument("--api-url", default=None, action=web_address("API URL"))
+    p.add_argument("--api-url", default=None, type=web_address("API URL"))
     p.add_argument("--print", action="store_true", help="install: print what would be installed; change nothing")
     p.add_argument("--os", choices=OSES, default=None, help="with --print: for this OS (default: this computer's)")
 

@@ -215,13 +215,18 @@ class Person(WizardUser):
         response = Browser.visit(self.browser.opened[-1])
         assert response.status_code == 302
 
-    def reach_verify(self, tmp_path: Path, salesforce: FakeSalesforce, **app_options: object) -> None:
+    def reach_credentials(self, tmp_path: Path, salesforce: FakeSalesforce, **app_options: object) -> None:
+        """The manual path up to the credentials: a key, the app made in Setup with its certificate, the checklist."""
         self.next()
         self.generate_key(tmp_path / "keys")
         self.next()
         self.upload_certificate(salesforce, **app_options)
         self.tick_checklist()
         self.next()
+        assert self.at(PageId.CREDENTIALS)
+
+    def reach_verify(self, tmp_path: Path, salesforce: FakeSalesforce, **app_options: object) -> None:
+        self.reach_credentials(tmp_path, salesforce, **app_options)
         self.enter_credentials(salesforce.url)
         self.next()
         assert self.at(PageId.VERIFY)

@@ -261,12 +261,7 @@ def test_a_taken_name_takes_the_focus_to_the_name(
 def test_a_wrong_consumer_key_offers_one_step_back_to_that_field(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce
 ) -> None:
-    person.next()
-    person.generate_key(tmp_path / "keys")
-    person.next()
-    person.upload_certificate(salesforce)
-    person.tick_checklist()
-    person.next()
+    person.reach_credentials(tmp_path, salesforce)
     person.enter_credentials(salesforce.url, consumer_key="3MVG9" + "x" * 80)  # not the app's key
     person.next()
     person.verify()

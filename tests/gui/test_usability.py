@@ -275,12 +275,7 @@ def test_a_two_line_error_in_a_form_leaves_no_gap_under_it(wizard: ConnectorWiza
 def test_a_login_host_typed_without_https_is_taken_as_https_and_plain_http_is_refused_beside_it(
     person: Person, tmp_path: Path, salesforce: FakeSalesforce
 ) -> None:
-    person.next()
-    person.generate_key(tmp_path / "keys")
-    person.next()
-    person.upload_certificate(salesforce)
-    person.tick_checklist()
-    person.next()
+    person.reach_credentials(tmp_path, salesforce)
     page = person.wizard.credentials_page
     person.enter_credentials("http://acme.my.salesforce.com")  # a remote host over plain http
     assert "must use https://" in page.login_url_message.text() and not person.next_enabled()
