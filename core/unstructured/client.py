@@ -53,7 +53,8 @@ def default_api_url() -> str:
 
 
 def normalise_api_url(url: str) -> SafeUrl:
-    """Accept ``https://host``, ``https://host/``, ``https://host/api/v1`` or ``.../api/v1/``; return the bare host URL.
+    """Accept ``https://host``, ``https://host/``, ``https://host/api/v1`` or ``.../api/v1/`` (or the host alone,
+    meaning https); return the bare host URL.
 
     Raises:
         InvalidInputError: not https (except loopback) or not a URL.
@@ -61,7 +62,7 @@ def normalise_api_url(url: str) -> SafeUrl:
     text = (url or "").strip().rstrip("/")
     if text.endswith(API_PREFIX):
         text = text[: -len(API_PREFIX)]
-    return SafeUrl(text, what="Unstructured API URL")
+    return SafeUrl.typed(text, what="Unstructured API URL")
 
 
 def _text(value: Any) -> str | None:

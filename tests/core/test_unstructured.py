@@ -45,7 +45,11 @@ def test_default_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert normalise_api_url(default_api_url()) == "https://custom.example.com"
 
 
-@pytest.mark.parametrize("url", ["http://platform.unstructuredapp.io", "platform.unstructuredapp.io", ""])
+def test_the_host_alone_means_https() -> None:
+    assert normalise_api_url("platform.unstructuredapp.io/api/v1/") == "https://platform.unstructuredapp.io"
+
+
+@pytest.mark.parametrize("url", ["http://platform.unstructuredapp.io", "ftp://platform.unstructuredapp.io", ""])
 def test_unsafe_api_urls_are_refused(url: str) -> None:
     with pytest.raises(InvalidInputError):
         PlatformClient(api_url=url, api_key=API_KEY)
