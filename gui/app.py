@@ -54,8 +54,8 @@ def run_wizard() -> int:
 
     CrashReporter(folder / LOG_FILE_NAME, start_logging=start_logging).install()
     wizard = build_wizard(defer_pages=True)
-    wizard.first_painted.connect(start_logging)
-    wizard.first_painted.connect(lambda: logging.getLogger(__name__).info("Wizard shown"))
+    wizard.window_up.connect(start_logging)
+    wizard.window_up.connect(lambda: logging.getLogger(__name__).info("Wizard shown"))
     wizard.show()  # the other pages are built once it has been painted (ConnectorWizard.paintEvent)
     code = app.exec()
     # A network call still running in the pool cannot hold the process open past its close.

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QIcon, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QIcon, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QMessageBox, QWizard
 
 from core import APP_NAME
@@ -36,6 +36,9 @@ from gui.workers import Task, while_alive
 
 log = logging.getLogger(__name__)
 
+#: When a shown window has not been painted by then, the work that waits for its first paint starts anyway.
+WINDOW_UP_FALLBACK_MS = 500
+
 #: Below this width the steps beside the pages are hidden: the page itself needs the room.
 FLOW_MIN_WINDOW_WIDTH = 880
 
@@ -60,8 +63,9 @@ class ConnectorWizard(QWizard):
     :meth:`build_pages` runs (the app calls it right after the first window is shown, and moving
     on from Welcome calls it in any case), so that the first window waits for Qt only."""
 
-    #: The first window is on screen (emitted once, before the other pages are built).
-    first_painted = Signal()
+    #: The first window is up: painted, or WINDOW_UP_FALLBACK_MS after it was shown where nothing paints it (Qt's
+    #: offscreen platform under Wine never does). Emitted once, before the other pages are built.
+    window_up = Signal()
 
     key_page: KeyPage
     salesforce_app_page: SalesforceAppPage
@@ -82,6 +86,8 @@ class ConnectorWizard(QWizard):
         context.save_failed = self._settings_not_saved
         self._built = False
         self._painted = False
+        self._shown = False
+        self._up = False
         self.flow = FlowSteps()
         self.setWindowTitle(APP_NAME)
         if icon is not None:
@@ -111,15 +117,24 @@ class ConnectorWizard(QWizard):
         if not defer_pages:
             self.build_pages()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            QTimer.singleShot(WINDOW_UP_FALLBACK_MS, self, self._after_first_paint)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
             # The first window is on screen: now the work it did not wait for.
-            QTimer.singleShot(0, self._after_first_paint)
+            QTimer.singleShot(0, self, self._after_first_paint)
 
     def _after_first_paint(self) -> None:
-        self.first_painted.emit()
+        if self._up:
+            return
+        self._up = True
+        self.window_up.emit()
         self.welcome_page.check_on_show = True
         self.welcome_page.check_keyring()
         self.build_pages()
