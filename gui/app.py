@@ -56,7 +56,7 @@ def run_wizard() -> int:
     wizard = build_wizard(defer_pages=True)
     wizard.window_up.connect(start_logging)
     wizard.window_up.connect(lambda: logging.getLogger(__name__).info("Wizard shown"))
-    wizard.show()  # the other pages are built once it has been painted (ConnectorWizard.paintEvent)
+    wizard.show()  # the other pages are built once it is up (ConnectorWizard.window_up)
     code = app.exec()
     # A network call still running in the pool cannot hold the process open past its close.
     if not QThreadPool.globalInstance().waitForDone(1500):
