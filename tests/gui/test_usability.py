@@ -294,7 +294,9 @@ class NoPaint(QObject):
         return event.type() == QEvent.Type.Paint
 
 
-def test_a_window_nothing_paints_still_gets_its_other_pages_and_says_it_is_up(qtbot: QtBot, memory_keyring: MemoryKeyring) -> None:
+def test_a_window_nothing_paints_still_gets_its_other_pages_and_says_it_is_up(
+    qtbot: QtBot, memory_keyring: MemoryKeyring
+) -> None:
     # The work that waits for the first paint (the log file, the other pages) starts anyway once the window has
     # been shown for a moment: under Wine's offscreen platform it never started (the smoke test's log stayed empty).
     wizard = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()), defer_pages=True)
