@@ -196,6 +196,7 @@ def test(args: list[str]) -> int:
     bin_dir = python.parent  # the venv's scripts (bin/ or Scripts/)
     steps = [
         ("ruff", [str(python), "-m", "ruff", "check", "."]),
+        ("ruff format", [str(python), "-m", "ruff", "format", "--check", "."]),
         # Strict on the tests and benchmarks too: a test that passes a str where a SafeUrl or a RunKind belongs
         # tests nothing the app can be given.
         ("mypy", [str(python), "-m", "mypy", *TYPED]),
