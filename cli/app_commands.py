@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING
 
 from cli.command import Command
 from cli.flags import (
+    api_url_argument,
     app_type_argument,
     checked,
     choice_of,
     count_argument,
+    json_argument,
     salesforce_username,
     sign_in_arguments,
     sign_in_of,
     timings_of,
     wait_arguments,
-    web_address,
     yes_argument,
 )
 from core import defaults
@@ -63,7 +64,7 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
     )
     wait_arguments(p)
     yes_argument(p)
-    p.add_argument("--json", action="store_true")
+    json_argument(p)
 
 
 def _certificate_for(cli: Cli, path: str | None, key_text: str | None) -> str:
@@ -218,13 +219,13 @@ def rotate_arguments(p: argparse.ArgumentParser) -> None:
         help="the External Client App, if this computer did not create it",
     )
     app_type_argument(p, "with --app-name: the kind of app it is (only an External Client App made elsewhere)")
-    p.add_argument("--api-url", default=None, type=web_address("API URL"))
+    api_url_argument(p)
     sign_in_arguments(p)
     p.set_defaults(login_url=None)
     wait_arguments(p)
     count_argument(p)
     yes_argument(p)
-    p.add_argument("--json", action="store_true")
+    json_argument(p)
 
 
 def rotate(cli: Cli, args: argparse.Namespace) -> int:

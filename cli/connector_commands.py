@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from cli.command import Command
-from cli.flags import api_url_argument, count_argument, json_argument
+from cli.flags import api_url_argument, count_argument, json_argument, yes_argument
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def update(cli: Cli, args: argparse.Namespace) -> int:
 def delete_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("id")
     api_url_argument(p)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    yes_argument(p)
 
 
 def delete(cli: Cli, args: argparse.Namespace) -> int:

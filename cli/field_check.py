@@ -11,11 +11,13 @@ from cli.command import Command
 from cli.flags import (
     app_type_argument,
     checked,
+    json_argument,
     salesforce_username,
     sign_in_arguments,
     sign_in_of,
     timings_of,
     wait_arguments,
+    yes_argument,
 )
 from core.text import duration
 
@@ -38,8 +40,8 @@ def field_check_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="where the report goes (JSON; the summary beside it as .txt); default: field-check-DATE.json here",
     )
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--json", action="store_true", help="print the report's JSON instead of its summary")
+    yes_argument(p)
+    json_argument(p, "print the report's JSON instead of its summary")
 
 
 def field_check(cli: Cli, args: argparse.Namespace) -> int:

@@ -42,8 +42,6 @@ def not_empty(text: str) -> str:
 
 
 E = TypeVar("E", bound=StrEnum)
-
-
 T = TypeVar("T")
 
 
@@ -93,14 +91,14 @@ def choice_of(kind: type[E]) -> Callable[[str], E]:
 # --- option groups shared by commands ----------------------------------------------------------------
 
 
+def login_url_argument(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    """``--login-url``: a Salesforce login host, the connector's own (login.salesforce.com) unless given."""
+    p.add_argument("--login-url", default=defaults.CONNECTOR_LOGIN_URL, type=web_address("login URL"), help=help)
+
+
 def sign_in_arguments(p: argparse.ArgumentParser) -> None:
     """How the admin signs in to Salesforce: the browser (default), a Salesforce CLI login, or a token."""
-    p.add_argument(
-        "--login-url",
-        default=defaults.CONNECTOR_LOGIN_URL,
-        type=web_address("login URL"),
-        help="login host for the sign-in and the proof",
-    )
+    login_url_argument(p, "login host for the sign-in and the proof")
     p.add_argument(
         "--client-id",
         default=defaults.SIGN_IN_CLIENT_ID,
@@ -187,8 +185,8 @@ def api_url_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-url", default=None, type=web_address("API URL"))
 
 
-def json_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+def json_argument(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    p.add_argument("--json", action="store_true", help=help)
 
 
 def count_argument(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from cli.command import Command
 from cli.context import open_browser
-from cli.flags import web_address
+from cli.flags import json_argument, login_url_argument
 from core import defaults
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def approval_url_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--consumer-key", required=True)
     p.add_argument("--callback-url", default=defaults.DEFAULT_CALLBACK_URL)
-    p.add_argument("--login-url", default=defaults.CONNECTOR_LOGIN_URL, type=web_address("login URL"))
+    login_url_argument(p)
     p.add_argument("--open", action="store_true", help="open it in the default browser")
 
 
@@ -49,19 +49,14 @@ def verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--username", required=True)
     p.add_argument("--consumer-key", required=True)
     p.add_argument("--private-key", required=True, help="key file, or keyring:NAME")
-    p.add_argument(
-        "--login-url",
-        default=defaults.CONNECTOR_LOGIN_URL,
-        type=web_address("login URL"),
-        help="diagnose against another host (My Domain, sandbox)",
-    )
+    login_url_argument(p, "diagnose against another host (My Domain, sandbox)")
     p.add_argument(
         "--categories",
         default=None,
         help="comma-separated: also show, per category, whether the connector's user can read it and how many "
         "records, and the first run's API requests against the org's daily allowance",
     )
-    p.add_argument("--json", action="store_true")
+    json_argument(p)
 
 
 def verify(cli: Cli, args: argparse.Namespace) -> int:

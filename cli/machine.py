@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from cli.command import Command
-from cli.flags import web_address
+from cli.flags import api_url_argument
 from core.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def doctor_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offline", action="store_true", help="skip the clock and reachability checks")
-    p.add_argument("--api-url", default=None, type=web_address("API URL"))
+    api_url_argument(p)
 
 
 def doctor(cli: Cli, args: argparse.Namespace) -> int:

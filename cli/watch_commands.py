@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.command import Command
-from cli.flags import web_address
+from cli.flags import api_url_argument, json_argument, login_url_argument
 from core import defaults
 from core.errors import AppError, InvalidInputError, SecretStoreError
 
@@ -29,7 +29,7 @@ def _days(text: str) -> int:
 
 
 def watch_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print the watch's result as JSON")
+    json_argument(p, "print the watch's result as JSON")
     p.add_argument("--within", type=_days, default=30, help="warn this many days before a certificate ends (30)")
     p.add_argument(
         "--rotate-within",
@@ -50,13 +50,8 @@ def watch_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="send a test message and stop: to the webhook, and with --desktop on this desktop",
     )
-    p.add_argument(
-        "--login-url",
-        default=defaults.CONNECTOR_LOGIN_URL,
-        type=web_address("login URL"),
-        help="where a connector's login is tried when its app's host is not recorded here",
-    )
-    p.add_argument("--api-url", default=None, type=web_address("API URL"))
+    login_url_argument(p, "where a connector's login is tried when its app's host is not recorded here")
+    api_url_argument(p)
     p.add_argument("--no-count", action="store_true", help="log in as each connector, but count no categories")
     p.add_argument(
         "--unattended",
@@ -238,7 +233,7 @@ def schedule_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notify", action="store_true", help="install: the watch posts changes to the kept webhook")
     p.add_argument("--desktop", action="store_true", help="install: the watch shows changes as desktop notifications")
     p.add_argument("--rotate-within", type=_days, default=None, help="install: rotate due certificates unattended")
-    p.add_argument("--api-url", default=None, type=web_address("API URL"))
+    api_url_argument(p)
     p.add_argument("--print", action="store_true", help="install: print what would be installed; change nothing")
     p.add_argument("--os", choices=OSES, default=None, help="with --print: for this OS (default: this computer's)")
 
