@@ -114,13 +114,12 @@ def online_findings(
     """Clock offset and reachability of Salesforce's login host and the Unstructured API."""
     http = session or make_session()
     findings = []
-    login = login_url
     try:
-        offset = clock_offset(login, http)
+        offset = clock_offset(login_url, http)
         ok = abs(offset) <= CLOCK_WARN_SECONDS
         note = "" if ok else " - fix the clock: Salesforce rejects logins whose time is off"
-        findings.append(Finding("Clock offset", f"{offset:+.1f} s against {login}{note}", ok=ok))
-        findings.append(Finding("Salesforce login", f"{login} reachable"))
+        findings.append(Finding("Clock offset", f"{offset:+.1f} s against {login_url}{note}", ok=ok))
+        findings.append(Finding("Salesforce login", f"{login_url} reachable"))
     except AppError as exc:
         findings.append(Finding("Salesforce login", str(exc), ok=False))
     try:

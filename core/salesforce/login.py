@@ -199,7 +199,6 @@ def approval_url(
     key = consumer_key.strip()
     if not key:
         raise InvalidInputError("The consumer key is empty.", field="consumer_key")
-    base = login_url
     callback = (callback_url or DEFAULT_CALLBACK_URL).strip()
     try:
         usable = urlsplit(callback).scheme in ("https", "http") and bool(urlsplit(callback).hostname)
@@ -208,7 +207,7 @@ def approval_url(
     if not usable:
         raise InvalidInputError(f"The callback URL '{callback}' is not a web address.", field="callback_url")
     query = urlencode({"response_type": "code", "client_id": key, "redirect_uri": callback}, quote_via=quote)
-    return f"{base}/services/oauth2/authorize?{query}"
+    return f"{login_url}/services/oauth2/authorize?{query}"
 
 
 def build_assertion(
@@ -340,19 +339,18 @@ def connector_login(
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> ConnectorSession:
     """:func:`verify_jwt_login`, keeping the access token to read as the connector's user."""
-    base = login_url
     assertion = build_assertion(
         username=username.strip(),
         consumer_key=consumer_key.strip(),
         private_key=private_key,
-        audience=audience_for(base),
+        audience=audience_for(login_url),
     )
     http = session or make_session()
-    token_url = f"{base}/services/oauth2/token"
+    token_url = f"{login_url}/services/oauth2/token"
     try:
         response = http.post(token_url, data={"grant_type": JWT_GRANT_TYPE, "assertion": assertion}, timeout=timeout)
     except requests.RequestException as exc:
-        raise network_error(exc, what=f"Salesforce ({urlsplit(base).hostname})") from exc
+        raise network_error(exc, what=f"Salesforce ({urlsplit(login_url).hostname})") from exc
     if response.status_code != 200:
         raise _token_error(response)
     try:
@@ -380,7 +378,7 @@ def connector_login(
         user_id=user_id,
         org_id=org_id,
         instance_url=instance_url,
-        login_url=base,
+        login_url=login_url,
     )
     if not instance_url:
         return ConnectorSession(result, access_token)
@@ -400,6 +398,6 @@ def connector_login(
         user_id=str(data.get("user_id") or user_id),
         org_id=str(data.get("organization_id") or org_id),
         instance_url=instance_url,
-        login_url=base,
+        login_url=login_url,
     )
     return ConnectorSession(identified, access_token)

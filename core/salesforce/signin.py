@@ -57,7 +57,6 @@ def redirect_uri(port: int) -> str:
 def authorize_url(
     *, login_url: SafeUrl, client_id: str, port: int, challenge: str, state: str, offline: bool = False
 ) -> str:
-    base = login_url
     query = {
         "response_type": "code",
         "client_id": client_id,
@@ -68,7 +67,7 @@ def authorize_url(
         "scope": SCOPES + (" refresh_token" if offline else ""),
         "prompt": "login consent",
     }
-    return f"{base}/services/oauth2/authorize?{urlencode(query)}"
+    return f"{login_url}/services/oauth2/authorize?{urlencode(query)}"
 
 
 class _Redirect:
@@ -225,7 +224,6 @@ def exchange_code(
     timeout: tuple[float, float] = HTTP_TIMEOUT,
 ) -> AdminSession:
     """Trade the authorization code for the admin's tokens. Raises SignInError or NetworkError."""
-    base = login_url
     form = {
         "grant_type": "authorization_code",
         "code": code,
@@ -233,7 +231,7 @@ def exchange_code(
         "redirect_uri": redirect_uri(port),
         "code_verifier": verifier,
     }
-    status, body = _token_request(base, form, session, timeout)
+    status, body = _token_request(login_url, form, session, timeout)
     if status != 200 or body is None:
         error = str(body.get("error", "")) if body else f"HTTP {status}"
         description = str(body.get("error_description", "")) if body else ""
@@ -260,7 +258,7 @@ def exchange_code(
         instance_url=SafeUrl(instance, what="instance URL"),
         access_token=token,
         refresh_token=refresh,
-        login_url=base,
+        login_url=login_url,
         org_id=org_id,
     )
 
@@ -477,10 +475,9 @@ def refresh_session(
     Raises:
         SignInError: Salesforce refused (revoked, expired, or the app's policy changed): sign in again.
     """
-    base = login_url
     register_secret(refresh_token)
     form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token}
-    status, body = _token_request(base, form, session, timeout)
+    status, body = _token_request(login_url, form, session, timeout)
     token = body.get("access_token") if body else None
     instance = body.get("instance_url") if body else None
     if status != 200 or not isinstance(token, str) or not token or not isinstance(instance, str):
@@ -494,7 +491,7 @@ def refresh_session(
         instance_url=SafeUrl(instance, what="instance URL"),
         access_token=token,
         refresh_token=refresh_token,
-        login_url=base,
+        login_url=login_url,
     )
 
 
@@ -514,5 +511,6 @@ def kept_session(
     refresh = read_secret(refresh_entry(app.org_id)) if app.sign_in_kept else None
     if not refresh:
         return None
-    recorded = SafeUrl(app.login_url, what="login URL recorded for the app") if app.login_url else login_url
-    return refresh_session(login_url=recorded, client_id=client_id, refresh_token=refresh, timeout=timeout)
+    return refresh_session(
+        login_url=app.login_host() or login_url, client_id=client_id, refresh_token=refresh, timeout=timeout
+    )

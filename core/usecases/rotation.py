@@ -388,7 +388,6 @@ def rotate_automatically(
     certificate_spec(app, consumer_key="", certificate_pem="")  # a Connected App made elsewhere: refused now
     # The org's own host, as recorded when the app was made (My Domain, a test login host), unless asked.
     host = request.login_url or app.login_host() or CONNECTOR_LOGIN_URL
-    request = replace(request, login_url=host)
     sign_in = replace(sign_in, login_url=sign_in.login_url or host)
     consumer_key = str(connector.config.get("consumer_key", ""))
     with (
