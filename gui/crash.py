@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class CrashReporter:
     def __init__(self, log_path: Path, *, start_logging: Callable[[], None] | None = None) -> None:
         self.log_path = log_path
-        #: Sets up the log file if it is not yet (the app does that once its first window is painted).
+        #: Sets up the log file if it is not yet (the app does that once its first window is up).
         self.start_logging = start_logging
         self.last_dialog: QMessageBox | None = None
 

@@ -86,7 +86,6 @@ class ConnectorWizard(QWizard):
         context.save_failed = self._settings_not_saved
         self._built = False
         self._painted = False
-        self._shown = False
         self._up = False
         self.flow = FlowSteps()
         self.setWindowTitle(APP_NAME)
@@ -119,18 +118,17 @@ class ConnectorWizard(QWizard):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._shown:
-            self._shown = True
-            QTimer.singleShot(WINDOW_UP_FALLBACK_MS, self, self._after_first_paint)
+        if not self._up:  # a second show before then only adds a timer that finds it done
+            QTimer.singleShot(WINDOW_UP_FALLBACK_MS, self, self._window_is_up)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
             # The first window is on screen: now the work it did not wait for.
-            QTimer.singleShot(0, self, self._after_first_paint)
+            QTimer.singleShot(0, self, self._window_is_up)
 
-    def _after_first_paint(self) -> None:
+    def _window_is_up(self) -> None:
         if self._up:
             return
         self._up = True
