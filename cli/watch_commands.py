@@ -219,7 +219,7 @@ def set_webhook(cli: Cli, args: argparse.Namespace) -> int:
             cli.say("Removed the kept webhook.")
             return 0
         raise InvalidInputError("No webhook URL was given; nothing was stored.")
-    SafeUrl(value, what="webhook URL")
+    SafeUrl(value, what="webhook URL", secret=True)
     cli.store.set(WEBHOOK_ENTRY, value)
     cli.say(f"Stored the webhook in the keyring ({cli.store.backend_name()}). 'watch --test-notification' tries it.")
     return 0

@@ -35,16 +35,19 @@ class SafeUrl(str):
     (a field, an option, a settings record, a server's answer), never again at the point of use.
     Made from a SafeUrl, it is that SafeUrl, unchecked.
 
+    ``secret``: the address carries a secret (a webhook's URL is its own credential), so a refusal never
+    quotes it: the message may be printed, logged and shown.
+
     Raises:
-        InvalidInputError: the text breaks a rule; the message names ``what`` and the text.
+        InvalidInputError: the text breaks a rule; the message names ``what`` and, unless ``secret``, the text.
     """
 
     __slots__ = ()
 
-    def __new__(cls, url: str, *, what: str = "web address") -> SafeUrl:
+    def __new__(cls, url: str, *, what: str = "web address", secret: bool = False) -> SafeUrl:
         if isinstance(url, SafeUrl):
             return url
-        return super().__new__(cls, _checked(url, what))
+        return super().__new__(cls, _checked(url, what, secret=secret))
 
     @classmethod
     def typed(cls, text: str, *, what: str) -> SafeUrl:
@@ -54,25 +57,22 @@ class SafeUrl(str):
         return cls(f"https://{stripped}" if _BARE_HOST.match(stripped) else stripped, what=what)
 
 
-def _checked(url: str, what: str) -> str:
+def _checked(url: str, what: str, *, secret: bool) -> str:
     text = (url or "").strip()
+    named = f"The {what}" if secret else f"The {what} '{text}'"
     try:
         parts = urlsplit(text)
         hostname = parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
-    except ValueError as exc:  # "https://[::1" (Invalid IPv6 URL), "https://host:99999"
+    except ValueError as exc:  # "https://[::1" (Invalid IPv6 URL), "https://host:99999" (its words hold no path)
         raise InvalidInputError(
-            f"The {what} '{text}' is not a web address ({exc}).",
-            hint="It should look like https://example.com.",
+            f"{named} is not a web address ({exc}).", hint="It should look like https://example.com."
         ) from exc
     if parts.scheme not in ("https", "http") or not hostname:
-        raise InvalidInputError(
-            f"The {what} '{text}' is not a web address.",
-            hint="It should look like https://example.com.",
-        )
+        raise InvalidInputError(f"{named} is not a web address.", hint="It should look like https://example.com.")
     if parts.scheme == "http" and not is_loopback_host(hostname):
         raise InvalidInputError(
-            f"The {what} must use https:// ({text} does not).",
+            f"The {what} must use https://." if secret else f"The {what} must use https:// ({text} does not).",
             hint="Plain http is only allowed for local test services on this machine.",
         )
     if parts.username or parts.password:

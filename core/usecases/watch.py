@@ -588,7 +588,7 @@ def send_webhook(
     from core.transport import make_session
     from core.urls import SafeUrl
 
-    target = SafeUrl(url, what="webhook URL")
+    target = SafeUrl(url, what="webhook URL", secret=True)
     try:
         body = notification_body(result) if text is None else {"text": text, "connectors": []}
         response = make_session().post(target, json=body, timeout=timeout)

@@ -269,6 +269,25 @@ def test_a_webhook_is_kept_in_the_keyring_never_in_argv_and_tested(
     assert "secret-part" not in json.dumps(Settings.load().to_data())
 
 
+@pytest.mark.parametrize(
+    "url", ["http://hooks.example.com/services/T0/B0/secret-part", "hooks.example.com/services/T0/B0/secret-part"]
+)
+def test_a_webhook_url_that_is_refused_is_never_quoted_back(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Typed hidden, it carries its own secret: the refusal is printed and logged without it.
+    import io
+
+    from cli import Cli, run
+    from core.storage.settings import log_dir
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["set-webhook"], session=Cli(stdout=out, stderr=err, stdin=io.StringIO(url + "\n")))
+    said = out.getvalue() + err.getvalue()
+    assert code == 2 and "webhook URL" in said and "secret-part" not in said
+    log = log_dir() / "wizard.log"
+    assert "set-webhook failed" in log.read_text() and "secret-part" not in log.read_text()
+    assert "secret-part" not in capsys.readouterr().err
+
+
 class Keyring:
     """The test session's real GNOME Keyring: locked on demand (as after a keyring time-out or with the screen),
     and unlocked as a new login does: its daemon stopped, D-Bus starts it again unlocked (scripts/dev.py)."""

@@ -252,7 +252,7 @@ class ScheduleDialog(QDialog):
                 except AppError as exc:
                     failed.append(str(exc))
             if typed:
-                SafeUrl(typed, what="webhook URL")
+                SafeUrl(typed, what="webhook URL", secret=True)
                 store.set(WEBHOOK_ENTRY, typed)
             url = (store.get(WEBHOOK_ENTRY) or "") if typed or notify or not desktop else ""
             if url:
