@@ -126,3 +126,6 @@ windows_verifier_on_loopback = pytest.mark.skipif(
 concurrent_credentials = pytest.mark.skipif(
     UNDER_WINE, reason="Wine's Credential Manager crashes when several threads write at once"
 )
+
+#: Windows's file-sharing rules (a handle that refuses others): POSIX has none, so there is nothing to ride out.
+windows_only = pytest.mark.skipif(not WINDOWS, reason="Windows's file-sharing rules, which POSIX does not have")

@@ -19,7 +19,9 @@ T = TypeVar("T")
 
 #: ERROR_ACCESS_DENIED (5) and ERROR_SHARING_VIOLATION (32) from another handle are retried this long.
 SHARING_RETRY_SECONDS = 5.0
-_SHARING_ERRORS = (5, 32)
+#: ``open()`` goes through the C runtime, which keeps only errno (EACCES): its PermissionError has no
+#: ``winerror`` (None), on Windows as under Wine. ``os.replace`` and ``os.unlink`` carry 5 or 32.
+_SHARING_ERRORS = (None, 5, 32)
 
 
 def sharing_retry(action: Callable[[], T]) -> T:

@@ -10,10 +10,15 @@ No release may lose what an earlier or a later one saved:
   written back unchanged;
 - a record that cannot be read costs that record only: it is logged, left out of the lists the
   app uses, and written back as it was;
-- a file that cannot be read (not UTF-8, not JSON, or the disk refuses it: EIO, EACCES) is
-  moved aside to a dated copy, and :attr:`Settings.notice` says so once, so the next save cannot
-  silently replace it; one that cannot even be moved aside is never written over: every save
-  refuses, saying why, until it can be read.
+- a file whose content is damaged (not UTF-8, not JSON) is moved aside to a dated copy, and
+  :attr:`Settings.notice` says so once, so the next save cannot silently replace it; one that
+  cannot even be moved aside is never written over: every save refuses, saying why, until it can
+  be read;
+- a file the system refuses to read (EIO, EACCES; on Windows another program's handle: an
+  antivirus, a backup or sync tool, another run of this app replacing it) says nothing about its
+  content: it is never moved aside, and every save refuses until it can be read again. Only what
+  is still wrong once the lock below is held counts: a run of this app replacing the file, or
+  setting a damaged one aside, is over by then.
 
 Several processes share the file (the wizard and the CLI may run at once, and so may two CLI
 runs): :meth:`Settings.save` holds a lock file beside it, reads what is on disk now and merges,
@@ -282,8 +287,8 @@ class Settings:
     notice: str = field(default="", compare=False)
     #: The file's content when this object was loaded or last saved: what a save merges against.
     base: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    #: Why the file on disk must not be written over (it could be neither read nor moved aside); "" when it may.
-    unsaveable: str = field(default="", compare=False, repr=False)
+    #: Why the file on disk must not be written over, and what the admin can do; None when it may be.
+    unsaveable: Guard | None = field(default=None, compare=False, repr=False)
 
     # --- records ---------------------------------------------------------------------------
 
@@ -318,44 +323,71 @@ class Settings:
         """Read the settings; a missing file gives defaults. Never raises for the file's content.
 
         A file that is not JSON is moved aside (``settings.json.damaged-YYYYmmdd-HHMMSS``) and
-        :attr:`notice` says where; an older schema is migrated after a copy is kept beside it.
+        :attr:`notice` says where; an older schema is migrated after a copy is kept beside it. A
+        file the system will not let us read is left where it is, and no save writes over it.
         """
         path = path or config_dir() / SETTINGS_FILE
+        try:
+            return cls._from_file(path)
+        except _Unreadable:
+            pass  # decided under the lock: another run may be replacing it, or setting it aside, right now
+        try:
+            with settings_lock(path):
+                return cls._load_holding_lock(path)
+        except AppError as exc:  # the lock itself: held too long by another run, or it cannot be made
+            return cls._guarded(f"The settings file {path} cannot be read now ({exc.message})")
+
+    @classmethod
+    def _from_file(cls, path: Path) -> Settings:
+        """The file's settings, defaults when it is missing. Raises _Damaged or _Refused."""
         try:
             data = _read(path)
         except FileNotFoundError:
             return cls.defaults()
-        except _Unreadable as exc:
-            return cls._unreadable(path, exc.why)
         return cls._from_data(data, path)
 
     @classmethod
-    def _unreadable(cls, path: Path, why: str) -> Settings:
-        """Defaults, with the file moved aside; or, where it cannot be moved, a guard that refuses every save."""
-        unaffected = "your keys and connectors in Salesforce and Unstructured are not affected"
-        if path.is_dir():  # not a file this app wrote: never moved, never replaced
-            reason = f"In place of the settings file {path} there is a folder"
-            fresh = cls.defaults(
-                notice=f"{reason}. The app starts with fresh settings and will not save over it; {unaffected}. "
-                "Move that folder away, then start the app again."
+    def _load_holding_lock(cls, path: Path) -> Settings:
+        """:meth:`load`'s answer once no other run of this app can be writing the file."""
+        try:
+            return cls._from_file(path)
+        except _Damaged as exc:
+            return cls._damaged(path, exc.why)
+        except _Refused as exc:
+            if path.is_dir():  # not a file this app wrote: never moved, never replaced
+                return cls._guarded(f"In place of the settings file {path} there is a folder", "Move that folder away")
+            return cls._guarded(
+                f"The settings file {path} cannot be read ({exc.why})",
+                "If another program holds it open (an antivirus, a backup or a sync tool), wait for it; otherwise "
+                "fix the file's permissions or the disk",
             )
-            fresh.unsaveable = reason
-            return fresh
+
+    @classmethod
+    def _guarded(cls, reason: str, remedy: str = "Fix the file's permissions or the disk, or move it away") -> Settings:
+        """Fresh settings that say ``reason`` once; every save refuses while the file on disk stays so."""
+        unaffected = "your keys and connectors in Salesforce and Unstructured are not affected"
+        fresh = cls.defaults(
+            notice=f"{reason}. The app starts with fresh settings and will not save over that file; {unaffected}. "
+            f"{remedy}, then start the app again."
+        )
+        fresh.unsaveable = Guard(reason, remedy)
+        return fresh
+
+    @classmethod
+    def _damaged(cls, path: Path, why: str) -> Settings:
+        """Defaults, with the damaged file moved aside; or, where it cannot be moved, a guard."""
+        unaffected = "your keys and connectors in Salesforce and Unstructured are not affected"
         try:
             aside = _set_aside(path, "damaged")
-        except FileNotFoundError:  # another run of the app moved it aside meanwhile
+        except FileNotFoundError:  # moved or removed by another program meanwhile (runs of this app hold the lock)
             return cls.defaults(
-                notice=f"The settings file could not be read ({why}); another run of this app has kept it aside "
-                f"beside {path}, and this one starts with fresh settings ({unaffected})."
+                notice=f"The settings file could not be read ({why}) and is no longer at {path}; the app starts "
+                f"with fresh settings ({unaffected})."
             )
         except OSError as exc:
-            reason = f"The settings file {path} cannot be read ({why}) and could not be moved aside ({_os_words(exc)})"
-            fresh = cls.defaults(
-                notice=f"{reason}. The app starts with fresh settings and will not save over that file; {unaffected}. "
-                "Fix its permissions or the disk, or move it away yourself, then start the app again."
+            return cls._guarded(
+                f"The settings file {path} cannot be read ({why}) and could not be moved aside ({_os_words(exc)})"
             )
-            fresh.unsaveable = reason
-            return fresh
         return cls.defaults(
             notice=f"The settings file could not be read ({why}) and has been kept as {aside}; the app starts "
             f"with fresh settings ({unaffected})."
@@ -445,8 +477,13 @@ class Settings:
         """
         path = path or config_dir() / SETTINGS_FILE
         with settings_lock(path):
-            on_disk = Settings._read_quietly(path)
-            merged = merge_data(self.base, self.to_data(), on_disk.to_data() if on_disk else {})
+            on_disk = Settings._load_holding_lock(path)
+            if on_disk.unsaveable:
+                raise AppError(
+                    f"{on_disk.unsaveable.reason}, so the settings were not saved over it.",
+                    hint=f"{on_disk.unsaveable.remedy}, then try again. Nothing in Salesforce or Unstructured is affected.",
+                )
+            merged = merge_data(self.base, self.to_data(), {} if on_disk.notice else on_disk.to_data())
             text = json.dumps(merged, indent=2, sort_keys=True)
             if "PRIVATE KEY" in text or "unstructured-api-key:" in text:
                 raise AppError("Refusing to save settings that contain a secret (this is a defect; please report it).")
@@ -457,7 +494,7 @@ class Settings:
         for f in dataclasses.fields(self):
             if f.name not in ("notice", "unsaveable"):
                 setattr(self, f.name, getattr(fresh, f.name))
-        self.unsaveable = ""
+        self.unsaveable = None
         return path
 
     @classmethod
@@ -467,21 +504,6 @@ class Settings:
         change(settings)
         settings.save(path)
         return settings
-
-    @classmethod
-    def _read_quietly(cls, path: Path) -> Settings | None:
-        """The file as it is now, for a merge: None when missing, or unreadable and moved aside.
-
-        Raises AppError when it can be neither read nor moved aside: it must not be written over.
-        """
-        loaded = cls.load(path)
-        if loaded.unsaveable:
-            raise AppError(
-                f"{loaded.unsaveable}, so the settings were not saved over it.",
-                hint="Fix the file's permissions or the disk, or move the file away, then try again. Nothing in "
-                "Salesforce or Unstructured is affected.",
-            )
-        return None if loaded.notice else loaded
 
 
 def settings_lock(path: Path) -> Any:
@@ -567,6 +589,14 @@ class _Preserved:
 _NOT_FIELDS = ("keys", "connectors", "salesforce_apps", "journal", "preserved", "notice", "base", "unsaveable")
 
 
+@dataclass(frozen=True)
+class Guard:
+    """Why the settings file on disk must not be written over, and what the admin can do about it."""
+
+    reason: str
+    remedy: str
+
+
 class _Unreadable(Exception):
     """The settings file exists and its content cannot be had: ``why`` in words."""
 
@@ -575,29 +605,37 @@ class _Unreadable(Exception):
         self.why = why
 
 
+class _Damaged(_Unreadable):
+    """Its bytes were read and are not settings (not UTF-8, not JSON, not an object)."""
+
+
+class _Refused(_Unreadable):
+    """The system would not let us read it (EIO, EACCES, a folder, another program's handle): the content is unknown."""
+
+
 def _os_words(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
 def _read(path: Path) -> dict[str, Any]:
-    """The file's JSON object. Raises FileNotFoundError, or _Unreadable with the reason in words."""
+    """The file's JSON object. Raises FileNotFoundError, _Refused or _Damaged with the reason in words."""
     try:
         raw = read_bytes_shared(path)
     except FileNotFoundError:
         raise
     except OSError as exc:  # EIO, EACCES, a folder in its place
         log.warning("The settings file %s could not be read: %s", path, exc)
-        raise _Unreadable(_os_words(exc)) from exc
+        raise _Refused(_os_words(exc)) from exc
     try:
         text = raw.decode("utf-8-sig")  # an editor's byte-order mark is no damage
     except UnicodeDecodeError as exc:
-        raise _Unreadable(f"it is not UTF-8 text: byte {exc.start} is damaged") from exc
+        raise _Damaged(f"it is not UTF-8 text: byte {exc.start} is damaged") from exc
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise _Unreadable("it is damaged: not JSON") from exc
+        raise _Damaged("it is damaged: not JSON") from exc
     if not isinstance(data, dict):
-        raise _Unreadable("it is damaged: not a JSON object")
+        raise _Damaged("it is damaged: not a JSON object")
     return data
 
 

@@ -10,7 +10,7 @@ import pytest
 from core.crypto.keypair import KeyBundle
 from core.errors import AppError
 from core.logs import redact, register_secret, setup_logging
-from core.storage.settings import ConnectorRecord, KeyRecord, Settings, config_dir, log_dir
+from core.storage.settings import ConnectorRecord, KeyRecord, Settings, config_dir, log_dir, settings_lock
 from tests.platforms import assert_owner_only, posix_only
 
 
@@ -195,18 +195,59 @@ def test_an_editors_byte_order_mark_is_no_damage() -> None:
 
 
 @posix_only
-def test_a_file_the_disk_refuses_to_read_is_kept_aside_never_written_over(tmp_path: Path) -> None:
-    """EIO for real: reading /proc/self/mem at offset 0 fails with an I/O error."""
+def test_a_file_the_disk_refuses_to_read_is_never_moved_aside_nor_written_over(tmp_path: Path) -> None:
+    """EIO for real: reading /proc/self/mem at offset 0 fails with an I/O error. A refusal says nothing of the
+    content (on Windows it is most often another program's handle, gone a moment later): the file stays."""
     config_dir().mkdir(parents=True, exist_ok=True)
     path = config_dir() / "settings.json"
     path.symlink_to("/proc/self/mem")
     settings = Settings.load()
-    assert "Input/output error" in settings.notice
-    aside = list(path.parent.glob("settings.json.damaged-*"))
-    assert len(aside) == 1 and aside[0].is_symlink() and str(aside[0]) in settings.notice
+    assert "cannot be read (Input/output error)" in settings.notice and "will not save over" in settings.notice
+    assert not list(path.parent.glob("settings.json.damaged-*")) and path.is_symlink()
     settings.username = "a@b.co"
+    with pytest.raises(AppError, match="not saved over it") as info:
+        settings.save()
+    assert "another program holds it open" in (info.value.hint or "")
+    assert path.is_symlink() and os.readlink(path) == "/proc/self/mem"
+    path.unlink()  # once it can be read (here: it is gone), saving works again
     settings.save()
-    assert aside[0].is_symlink() and Settings.load().username == "a@b.co"
+    assert Settings.load().username == "a@b.co"
+
+
+def test_a_damaged_file_another_run_replaces_meanwhile_is_read_not_set_aside() -> None:
+    """The decision to set a file aside is taken holding the lock: the damage read a moment before may be
+    gone by then, because another run set it aside and saved good settings (this one must not set those aside)."""
+    import threading
+
+    path = _write("{not json")
+    lock_waits: list[str] = []
+
+    class Waits(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "not acquired" in record.getMessage():
+                lock_waits.append(record.getMessage())
+
+    handler, filelock_log = Waits(), logging.getLogger("filelock")
+    loaded: list[Settings] = []
+    with settings_lock(path):  # another run, about to replace the damaged file
+        filelock_log.addHandler(handler)
+        old_level = filelock_log.level
+        filelock_log.setLevel(logging.DEBUG)
+        try:
+            reader = threading.Thread(target=lambda: loaded.append(Settings.load()))
+            reader.start()
+            for _ in range(6000):  # the reader has read the damage and now waits for the lock
+                if lock_waits or not reader.is_alive():
+                    break
+                threading.Event().wait(0.01)
+            assert lock_waits, "the load did not wait for the lock after reading a damaged file"
+            path.write_text(json.dumps({"schema": 2, "username": "good@b.co"}))
+        finally:
+            filelock_log.removeHandler(handler)
+            filelock_log.setLevel(old_level)
+    reader.join(timeout=120)
+    assert loaded and loaded[0].username == "good@b.co" and loaded[0].notice == ""
+    assert not list(path.parent.glob("settings.json.damaged-*"))
 
 
 def test_a_file_that_can_be_neither_read_nor_moved_aside_is_never_written_over(
