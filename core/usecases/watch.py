@@ -33,6 +33,7 @@ from core.errors import (
     PlatformApiError,
     SalesforceLoginError,
 )
+from core.storage.fileshare import read_bytes_shared
 from core.storage.settings import ConnectorRecord, SalesforceAppRecord, Settings, config_dir
 from core.text import server_text
 from core.unstructured.client import PlatformClient, SourceConnector
@@ -172,8 +173,8 @@ class WatchHistory:
     @classmethod
     def load(cls, path: Path | None = None) -> WatchHistory:
         """The history; empty when there is none or it cannot be read (then the next watch notifies all that is not ok)."""
-        try:
-            data = json.loads((path or cls.path()).read_text(encoding="utf-8"))
+        try:  # read_bytes_shared: while a watch replaces it, Windows refuses to open it
+            data = json.loads(read_bytes_shared(path or cls.path()).decode("utf-8"))
         except (OSError, ValueError, RecursionError):
             return cls()
         watches = data.get("watches") if isinstance(data, dict) else None
