@@ -41,21 +41,34 @@ app.exec()
 
 
 # The first window exposed on screen: the real start (main.main, exactly what `python main.py`
-# runs) against a bare QWizard with one empty page, in the same interpreter and platform.
+# runs) against a bare QWizard with one empty page, in the same interpreter and platform. The
+# filter watches the top-level windows only, installed on them at the event loop's first pass
+# (before any is exposed: the expose is delivered by the loop): on the whole application it ran
+# Python for every event of every widget while the window was built, which charged the app, with
+# more widgets, ~15 ms (0.07x) more than the bare QWizard for the measuring alone.
 EXPOSED_FILTER = """
 import sys, time
 sys.path.insert(0, {root!r})
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
+def exposed():
+    print(time.time(), flush=True)
+    QApplication.instance().exit(0)
 class FirstExpose(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Expose and obj.isExposed():
-            print(time.time(), flush=True)
-            QApplication.instance().exit(0)
+            exposed()
         return False
-app = QApplication(sys.argv)
 first = FirstExpose()
-app.installEventFilter(first)
+def watch():
+    windows = QGuiApplication.topLevelWindows()
+    if any(w.isExposed() for w in windows):
+        exposed()
+    for w in windows:
+        w.installEventFilter(first)
+app = QApplication(sys.argv)
+QTimer.singleShot(0, watch)
 """
 REAL_START = (
     EXPOSED_FILTER

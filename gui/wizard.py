@@ -134,7 +134,7 @@ class ConnectorWizard(QWizard):
         self._up = True
         self.window_up.emit()
         self.welcome_page.check_on_show = True
-        self.welcome_page.check_keyring()
+        self.welcome_page.check()
         self.build_pages()
 
     def build_pages(self) -> None:

@@ -21,10 +21,10 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import AppError
-from core.steps.progress import CancelToken, Record, Runtime
 
 if TYPE_CHECKING:
     from core.defaults import Timings
+    from core.steps.progress import Runtime
     from core.unstructured.client import PlatformClient
     from gui.context import WizardContext
 
@@ -42,6 +42,8 @@ class Task(QObject):
         self._fn = fn
         self._args = args
         self._kwargs = kwargs
+        from core.steps.progress import CancelToken  # the progress events: loaded by the first task, after the window
+
         self.cancel_event = threading.Event()
         #: The same event as a use case's cancel token: Stop sets it, the use case stops at its next safe point.
         self.cancel_token = CancelToken(self.cancel_event)
@@ -66,11 +68,15 @@ class Task(QObject):
         stopped must still reach the settings."""
         if not shiboken6.isValid(self):
             return  # its window is gone (closed mid-way): nobody is left to tell
+        from core.steps.progress import Record
+
         if not self.cancel_event.is_set() or isinstance(value, Record):
             self.progress.emit(value)
 
     def runtime(self, timings: Timings) -> Runtime:
         """What a long use case run by this task reports to (``progress``) and stops on (Stop)."""
+        from core.steps.progress import Runtime
+
         return Runtime(progress=self.report, cancel=self.cancel_token, timings=timings)
 
     # Runs on the pool thread; emitting queues the signals to the GUI thread.

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,8 +41,10 @@ STEP_WORDS = {
 
 def new_entry(kind: RunKind, step: RunStep, **fields: Any) -> JournalEntry:
     """A journal entry for a run starting now, in this process."""
+    from uuid import uuid4  # uuid imports platform: paid when a run starts, not by every reader of the journal
+
     return JournalEntry(
-        id=uuid.uuid4().hex,
+        id=uuid4().hex,
         kind=kind,
         step=step,
         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -31,7 +31,7 @@ class WelcomePage(StepPage):
 
     def __init__(self, context: WizardContext, *, check_on_show: bool = True) -> None:
         super().__init__(context)
-        #: False while the app starts: the wizard calls check_keyring() after its first paint.
+        #: False while the app starts: the wizard calls check() once the first window is up.
         self.check_on_show = check_on_show
         self._keyring_probe: Task | None = None
         self.setTitle(self.tr("Set up an Unstructured Salesforce connector"))
@@ -137,13 +137,18 @@ class WelcomePage(StepPage):
             self.resume_label.clear_message()
         self.resume_button.setVisible(has_saved)
         self.start_over_button.setVisible(has_saved)
-        self._show_expiry()
-        self._show_unfinished()
         if self.context.settings.notice:  # said once: the damaged file is already set aside
             self.settings_notice.show_warning(self.context.settings.notice)
             self.context.settings.notice = ""
         if self.check_on_show:
-            self.check_keyring()
+            self.check()
+
+    def check(self) -> None:
+        """What needs more than the loaded settings: certificates about to expire, runs that stopped half-way
+        (the journal, read from the file again) and the keyring. At start-up: once the first window is up."""
+        self._show_expiry()
+        self._show_unfinished()
+        self.check_keyring()
 
     def check_keyring(self) -> None:
         """Say whether a keyring can keep secrets. Finding it loads its library and may ask D-Bus: off the
@@ -215,7 +220,7 @@ class WelcomePage(StepPage):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         """Back on Welcome (from Manage, say): what stopped half-way, as it is now."""
         super().showEvent(event)
-        if self.wizard() is not None and self.wizard().currentPage() is self:
+        if self.check_on_show and self.wizard() is not None and self.wizard().currentPage() is self:
             self._show_unfinished()
 
     def nextId(self) -> int:
