@@ -335,7 +335,7 @@ class Settings:
             with settings_lock(path):
                 return cls._load_holding_lock(path)
         except AppError as exc:  # the lock itself: held too long by another run, or it cannot be made
-            return cls._guarded(f"The settings file {path} cannot be read now ({exc.message})")
+            return cls._guarded(exc.message.rstrip("."), "Wait for the other run to finish")
 
     @classmethod
     def _from_file(cls, path: Path) -> Settings:

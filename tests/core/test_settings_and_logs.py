@@ -250,6 +250,18 @@ def test_a_damaged_file_another_run_replaces_meanwhile_is_read_not_set_aside() -
     assert not list(path.parent.glob("settings.json.damaged-*"))
 
 
+def test_a_damaged_file_is_not_set_aside_while_another_run_holds_the_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.storage import settings as settings_module
+
+    path = _write("{not json")
+    monkeypatch.setattr(settings_module, "LOCK_TIMEOUT", 0.3)  # held for good here: no need to wait 15 s
+    with settings_lock(path):
+        settings = Settings.load()
+    assert "is being written by another run of this app" in settings.notice and settings.unsaveable
+    assert "Wait for the other run to finish, then start the app again." in settings.notice
+    assert not list(path.parent.glob("settings.json.damaged-*")) and path.read_text() == "{not json"
+
+
 def test_a_file_that_can_be_neither_read_nor_moved_aside_is_never_written_over(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
