@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -143,10 +144,14 @@ def repoint_settings(settings_file: Path, old: dict[str, str], new: dict[str, st
     connector's addresses) point at them again."""
     if not settings_file.exists():
         return
-    text = settings_file.read_text(encoding="utf-8")
-    for name, address in new.items():
-        if old.get(name) and old[name] != address:
-            text = text.replace(old[name], address)
+    moves = {old[name]: address for name, address in new.items() if old.get(name) and old[name] != address}
+    if not moves:
+        return
+    # All at once, and whole addresses only: the system hands a port freed by the last run to another service
+    # of this one (replaced one after the other, the platform's new address was then moved on as the login
+    # host's old one), and :4000 must not match the start of :40001.
+    pattern = re.compile("|".join(re.escape(a) for a in sorted(moves, key=len, reverse=True)) + r"(?![0-9])")
+    text = pattern.sub(lambda found: moves[found.group(0)], settings_file.read_text(encoding="utf-8"))
     settings_file.write_text(text, encoding="utf-8")
 
 

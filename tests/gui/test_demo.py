@@ -88,3 +88,17 @@ def test_the_demo_keeps_its_org_and_platform_across_runs_and_its_switches_show_r
         assert [j["status"] for j in second.platform.jobs.values()] == ["COMPLETED", "FAILED"]
     finally:
         second.stop()
+
+
+def test_the_settings_follow_the_services_when_a_port_passes_from_one_service_to_another(tmp_path: Path) -> None:
+    """The system hands a port freed by the last run to another service of this one: the platform now listens
+    where the login host did. Moved one address after the other, the platform's new address was then moved on
+    as the login host's old one (the test above failed so once)."""
+    import json
+
+    settings = tmp_path / "settings.json"
+    old = {"platform": "http://127.0.0.1:4000", "login": "http://127.0.0.1:40001"}
+    new = {"platform": "http://127.0.0.1:40001", "login": "http://127.0.0.1:5000"}
+    settings.write_text(json.dumps({"api_url": old["platform"] + "/api/v1", "login_url": old["login"]}))
+    repoint_settings(settings, old, new)
+    assert json.loads(settings.read_text()) == {"api_url": new["platform"] + "/api/v1", "login_url": new["login"]}
