@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QIcon
@@ -12,8 +13,6 @@ from PySide6.QtWidgets import QApplication
 
 from core import APP_ID, APP_NAME
 from core.defaults import LOG_FILE_NAME
-from core.storage.secret_store import SecretStore
-from core.storage.settings import Settings, log_dir
 from gui.context import WizardContext
 from gui.crash import CrashReporter
 from gui.resources import resource_path
@@ -25,9 +24,12 @@ def app_icon() -> QIcon:
 
 
 def build_wizard(context: WizardContext | None = None, *, defer_pages: bool = False) -> ConnectorWizard:
-    """The wizard with its pages; also what tests and the screenshot script create."""
+    """The wizard with its pages; also what tests and the screenshot script create.
+
+    Without a context, the keyring and the settings are opened where first used: with ``defer_pages``,
+    once the first window is up."""
     if context is None:
-        context = WizardContext(store=SecretStore(), settings=Settings.load())
+        context = WizardContext()
     app = QApplication.instance()
     if isinstance(app, QApplication):
         from gui.focus import install_visible_focus
@@ -42,17 +44,21 @@ def run_wizard() -> int:
     app.setApplicationName(APP_ID)
     app.setApplicationDisplayName(APP_NAME)
     app.setWindowIcon(app_icon())
-    folder = log_dir()
     logging_started: list[bool] = []
+
+    def log_folder() -> Path:  # platformdirs: not what the first window waits for either
+        from core.storage.settings import log_dir
+
+        return log_dir()
 
     def start_logging() -> None:  # the log file's handler (sockets, pickle) is not what the first window waits for
         if not logging_started:
             from core.logs import setup_logging
 
             logging_started.append(True)
-            setup_logging(folder)
+            setup_logging(log_folder())
 
-    CrashReporter(folder / LOG_FILE_NAME, start_logging=start_logging).install()
+    CrashReporter(lambda: log_folder() / LOG_FILE_NAME, start_logging=start_logging).install()
     wizard = build_wizard(defer_pages=True)
     wizard.window_up.connect(start_logging)
     wizard.window_up.connect(lambda: logging.getLogger(__name__).info("Wizard shown"))

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from core.defaults import SIGN_IN_PORT, TIMINGS, Timings
 from core.errors import AppError, SecretStoreError
@@ -21,10 +21,57 @@ if TYPE_CHECKING:  # the first window must not wait for cryptography, requests a
     from core.usecases.reading import ReadingSurvey
 
 
+T = TypeVar("T")
+
+
+class _OnFirstUse(Generic[T]):
+    """A field made by ``make(context)`` where it is first read, unless one was given (or set) before.
+
+    The first window waits for neither the settings file (platformdirs, json, the records) nor the
+    keyring's library: the app leaves both out, and Welcome reads them once the window is up.
+    """
+
+    def __init__(self, make: Callable[[WizardContext], T]) -> None:
+        self._make = make
+        self._slot = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    @overload
+    def __get__(self, context: None, owner: Any) -> None: ...
+    @overload
+    def __get__(self, context: WizardContext, owner: Any) -> T: ...
+    def __get__(self, context: WizardContext | None, owner: Any) -> T | None:
+        if context is None:
+            return None  # the dataclass's default: nothing given, made on first use
+        value: T | None = context.__dict__.get(self._slot)
+        if value is None:
+            value = context.__dict__[self._slot] = self._make(context)
+        return value
+
+    def __set__(self, context: WizardContext, value: T | None) -> None:
+        context.__dict__[self._slot] = value
+
+
+def _open_store(context: WizardContext) -> SecretStore:
+    from core.storage.secret_store import SecretStore
+
+    return SecretStore()
+
+
+def _load_settings(context: WizardContext) -> Settings:
+    from core.storage.settings import Settings
+
+    return Settings.load(context.settings_path)
+
+
 @dataclass
 class WizardContext:
-    store: SecretStore
-    settings: Settings
+    #: The system keyring (made on first use when not given).
+    store: _OnFirstUse[SecretStore] = _OnFirstUse(_open_store)
+    #: This computer's records (loaded from ``settings_path`` on first use when not given).
+    settings: _OnFirstUse[Settings] = _OnFirstUse(_load_settings)
     settings_path: Path | None = None
     bundle: KeyBundle | None = None
     key_name: str = ""
@@ -49,6 +96,10 @@ class WizardContext:
     save_failed: Callable[[str], None] | None = None
     #: Why the last save failed ('' once a save has worked): closing the wizard says what would be lost.
     unsaved: str = ""
+
+    def settings_loaded(self) -> bool:
+        """Whether the settings have been read (or given): before, nothing can have changed them."""
+        return self.__dict__.get("_settings") is not None
 
     def save_secret(self, name: str, value: str) -> None:
         """Keep a secret in the keyring, or in memory only if the admin accepted that.

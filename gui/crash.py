@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 class CrashReporter:
-    def __init__(self, log_path: Path, *, start_logging: Callable[[], None] | None = None) -> None:
+    def __init__(self, log_path: Callable[[], Path], *, start_logging: Callable[[], None] | None = None) -> None:
+        #: Where the log file is: asked when something goes wrong (finding the folder is not worth the first window's time).
         self.log_path = log_path
         #: Sets up the log file if it is not yet (the app does that once its first window is up).
         self.start_logging = start_logging
@@ -44,7 +45,7 @@ class CrashReporter:
             QMessageBox.Icon.Critical,
             "Unexpected error",
             "Something unexpected went wrong. Your work so far is saved where possible.\n\n"
-            f"The details are in the log file:\n{self.log_path}\n\n"
+            f"The details are in the log file:\n{self.log_path()}\n\n"
             "If you report this problem, attach that file (it contains no secrets).",
         )
         box.setDetailedText(details)

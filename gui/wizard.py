@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 from core import APP_NAME
 from core.defaults import private_key_name
 from core.errors import AppError
-from core.storage.settings import ResumeState, Settings
 from gui.context import WizardContext
 from gui.flow_steps import FlowSteps
 from gui.page_ids import PageId
@@ -22,6 +21,7 @@ from gui.pages.welcome import STEP_NAMES, WelcomePage
 
 if TYPE_CHECKING:
     from core.crypto.keypair import KeyBundle
+    from core.storage.settings import Settings
     from gui.pages.credentials import CredentialsPage
     from gui.pages.done import DonePage
     from gui.pages.key import KeyPage
@@ -49,6 +49,8 @@ def settle_finished_flow(settings: Settings) -> None:
     Earlier versions kept the page and key after Create: a restart offered "Review and create" for
     a connector that existed, and restored its key even after a rotation had replaced it.
     """
+    from core.storage.settings import ResumeState  # with the settings, after the first window
+
     wizard = settings.wizard
     name = wizard.connector_name
     if wizard.page != int(PageId.REVIEW) or not name:
@@ -85,6 +87,7 @@ class ConnectorWizard(QWizard):
         self.context = context
         context.save_failed = self._settings_not_saved
         self._built = False
+        self._settled = False
         self._painted = False
         self._up = False
         self.flow = FlowSteps()
@@ -101,7 +104,6 @@ class ConnectorWizard(QWizard):
 
         self.setSideWidget(self.flow)
         self.flow.hide()
-        settle_finished_flow(context.settings)
         self.welcome_page = WelcomePage(context, check_on_show=not defer_pages)
         self.setPage(int(PageId.WELCOME), self.welcome_page)
         self.close_box: QMessageBox | None = None
@@ -133,15 +135,24 @@ class ConnectorWizard(QWizard):
             return
         self._up = True
         self.window_up.emit()
+        self._settle()
         self.welcome_page.check_on_show = True
         self.welcome_page.check()
         self.build_pages()
+
+    def _settle(self) -> None:
+        """Once, before anything reads the resume state: end a flow whose connector was made (the settings are
+        read here, once the first window is up, or earlier where the pages are built at once)."""
+        if not self._settled:
+            self._settled = True
+            settle_finished_flow(self.context.settings)
 
     def build_pages(self) -> None:
         """Create every page after Welcome (once), and start restoring last session's key."""
         if self._built:
             return
         self._built = True
+        self._settle()
         from gui.pages.credentials import CredentialsPage
         from gui.pages.done import DonePage
         from gui.pages.key import KeyPage
@@ -246,6 +257,10 @@ class ConnectorWizard(QWizard):
 
     def _remember_page(self, page_id: int) -> None:
         self._show_flow()
+        if not self.context.settings_loaded():  # the first window, on Welcome: nothing has changed them yet
+            return
+        from core.storage.settings import ResumeState
+
         connector = self.context.connector
         if connector is not None:
             # The flow is finished: nothing to resume (Resume offered "Review and create" for a connector
@@ -291,6 +306,8 @@ class ConnectorWizard(QWizard):
         self.next()
 
     def start_over(self) -> None:
+        from core.storage.settings import ResumeState
+
         self.context.settings.wizard = ResumeState()
         self.context.bundle = None
         self.context.save_settings()

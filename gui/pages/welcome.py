@@ -6,7 +6,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QRadioButton, QVBoxLayout
 
-from core.crypto.expiry import expiring_records
 from core.errors import SecretStoreError
 from gui.context import WizardContext
 from gui.page_ids import PageId
@@ -70,6 +69,8 @@ class WelcomePage(StepPage):
         describe(self.resume_button, "Resume", "Continue at the step where you left off")
         self.start_over_button = QPushButton(self.tr("&Start over"))
         describe(self.start_over_button, "Start over", "Forget the saved answers and start from the first step")
+        self.resume_button.setVisible(False)  # until the settings say there is something to resume
+        self.start_over_button.setVisible(False)
         self.resume_button.clicked.connect(self._resume)
         self.start_over_button.clicked.connect(self.start_over_requested)
         resume_row = QHBoxLayout()
@@ -117,6 +118,19 @@ class WelcomePage(StepPage):
         return page if isinstance(page, int) and page in STEP_NAMES and page != PageId.KEY else None
 
     def initializePage(self) -> None:
+        if self.check_on_show:
+            self.check()
+
+    def check(self) -> None:
+        """What Welcome says from the settings and beyond them: where the last session stopped, the settings
+        file's notice, certificates about to expire, runs that stopped half-way (the journal, read from the file
+        again) and the keyring. At start-up: once the first window is up (the first window waits for none)."""
+        self._show_resume()
+        self._show_expiry()
+        self._show_unfinished()
+        self.check_keyring()
+
+    def _show_resume(self) -> None:
         saved = self.saved_page()
         has_saved = saved is not None
         created = self.context.settings.wizard.created
@@ -140,15 +154,6 @@ class WelcomePage(StepPage):
         if self.context.settings.notice:  # said once: the damaged file is already set aside
             self.settings_notice.show_warning(self.context.settings.notice)
             self.context.settings.notice = ""
-        if self.check_on_show:
-            self.check()
-
-    def check(self) -> None:
-        """What needs more than the loaded settings: certificates about to expire, runs that stopped half-way
-        (the journal, read from the file again) and the keyring. At start-up: once the first window is up."""
-        self._show_expiry()
-        self._show_unfinished()
-        self.check_keyring()
 
     def check_keyring(self) -> None:
         """Say whether a keyring can keep secrets. Finding it loads its library and may ask D-Bus: off the
@@ -198,6 +203,8 @@ class WelcomePage(StepPage):
         )
 
     def _show_expiry(self) -> None:
+        from core.crypto.expiry import expiring_records
+
         soon = [
             f"{record.name} ({'expired' if days < 0 else f'{days} days left'})"
             for record, days in expiring_records(self.context.settings)

@@ -305,7 +305,7 @@ def test_unexpected_errors_are_logged_and_shown_with_details_and_log_path(
     qtbot: QtBot, tmp_path: Path, key_bundle: KeyBundle
 ) -> None:
     log_file = tmp_path / "wizard.log"
-    reporter = CrashReporter(log_file)
+    reporter = CrashReporter(lambda: log_file)
     try:
         raise RuntimeError(f"boom {key_bundle.private_key_pem.decode()}")
     except RuntimeError:

@@ -287,11 +287,11 @@ def test_a_login_host_typed_without_https_is_taken_as_https_and_plain_http_is_re
     assert person.wizard.verify_page.url.value().startswith("https://acme.my.salesforce.com/services/oauth2/authorize")
 
 
-def test_what_welcome_needs_more_than_the_settings_for_is_said_once_the_window_is_up(
+def test_the_first_window_reads_no_settings_and_welcome_says_what_they_hold_once_it_is_up(
     qtbot: QtBot, memory_keyring: MemoryKeyring
 ) -> None:
-    """The first window shows Welcome's words at once; the expiry check, the journal read again from its file and
-    the keyring follow once it is up (they were part of what the first window waited for)."""
+    """The first window shows Welcome's words at once; the settings file, the expiry check, the journal and the
+    keyring follow once it is up (they were part of what the first window waited for)."""
     import datetime as dt
 
     from core.storage.settings import ConnectorRecord
@@ -300,13 +300,18 @@ def test_what_welcome_needs_more_than_the_settings_for_is_said_once_the_window_i
     Settings.update(
         lambda s: s.remember_connector(ConnectorRecord(id="c1", name="sf-old", api_url="u", not_after=soon))
     )
-    wizard = build_wizard(WizardContext(store=SecretStore(memory_keyring), settings=Settings.load()), defer_pages=True)
+    Settings.update(lambda s: setattr(s, "wizard", ResumeState(page=int(PageId.CREDENTIALS))))
+    context = WizardContext(store=SecretStore(memory_keyring))  # the settings: read where first used
+    wizard = build_wizard(context, defer_pages=True)
     qtbot.addWidget(wizard)
     wizard.welcome_page.initializePage()  # what Qt runs as the window is shown
-    assert wizard.welcome_page.expiry.text() == ""
+    assert not context.settings_loaded() and wizard.welcome_page.expiry.text() == ""
+    assert wizard.welcome_page.resume_button.isHidden()  # not shown, then taken away
     with qtbot.waitSignal(wizard.window_up, timeout=10000):
         wizard.show()
+    assert context.settings_loaded()
     assert "sf-old (10 days left)" in wizard.welcome_page.expiry.text()
+    assert not wizard.welcome_page.resume_button.isHidden() and "Credentials" in wizard.welcome_page.resume_label.text()
 
 
 class NoPaint(QObject):
