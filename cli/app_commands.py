@@ -113,8 +113,8 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
         )
         request = named
     timings = timings_of(cli, args)
-    ask = cli.confirmation(args, "Creating the app in Salesforce")
     sign_in = sign_in_of(args, keep=args.remember_sign_in)
+    ask = cli.confirmation(args, "Creating the app in Salesforce")
     cli.warn_login_url(args.login_url)
 
     def confirm(plan: setup.SetupPlan) -> bool:

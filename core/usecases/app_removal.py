@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from core.defaults import CONNECTOR_LOGIN_URL
 from core.errors import InvalidInputError
 from core.kinds import AppType, RunKind, RunStep
-from core.salesforce.metadata import ECA, app_kind, validate_api_name, validate_app_type
+from core.salesforce.metadata import app_kind, validate_api_name
 from core.salesforce.org import OrgClient, soql_select
 from core.salesforce.signin import refresh_entry
 from core.steps.journal import Journal
@@ -72,30 +72,6 @@ def remove_app(org: OrgClient, app: SalesforceAppRecord) -> AppRemoved:
     return AppRemoved(consumer_key=app.consumer_key, left=undo_setup(org, created, api_version=version))
 
 
-def remove_salesforce_app(
-    app: SalesforceAppRecord,
-    sign_in: SignIn,
-    *,
-    read_secret: Callable[[str], str | None] | None = None,
-    forget_secret: Callable[[str], object] | None = None,
-    run: Runtime | None = None,
-) -> AppRemoved:
-    """Sign in (a kept sign-in first), remove the app this computer created, and forget its kept sign-in.
-
-    Raises:
-        SignInError, InvalidInputError: the sign-in did not give a session.
-        OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
-    """
-    run = run or Runtime()
-    # The browser signs in where the app was set up (My Domain, a sandbox), as rotation does; else the connector's host.
-    sign_in = replace(sign_in, login_url=sign_in.login_url or app.login_host() or CONNECTOR_LOGIN_URL)
-    admin = admin_session(sign_in, kept=app, read_secret=read_secret, run=run)
-    removed = remove_app(OrgClient(admin, timings=run.timings), app)
-    if app.sign_in_kept and forget_secret is not None:
-        forget_secret(refresh_entry(app.org_id))
-    return removed
-
-
 def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
     """What exists in the org now because of an unfinished set-up, oldest first, as ``undo_setup`` takes it.
 
@@ -131,51 +107,6 @@ def leftovers_of(org: OrgClient, entry: JournalEntry) -> list[tuple[str, str]]:
     if entry.step is RunStep.APP and app_exists(org, entry.app_name, entry.app_type):
         found.append((app_component_type(entry.app_type), entry.app_name))
     return found
-
-
-def remove_unfinished_setup(
-    entry: JournalEntry, sign_in: SignIn, *, journal: Journal, run: Runtime | None = None
-) -> list[str]:
-    """Remove what an unfinished set-up left in the org; returns what could not be removed.
-
-    Once nothing is left, the journal entry goes too.
-
-    Raises:
-        SignInError, InvalidInputError: the sign-in did not give a session.
-        OrgApiError, NetworkError: before anything was removed.
-    """
-    run = run or Runtime()
-    admin = admin_session(sign_in, run=run)
-    org = OrgClient(admin, timings=run.timings)
-    version = choose_api_version(org)
-    left = undo_setup(org, leftovers_of(org, entry), api_version=version)
-    if not left:
-        journal.finish(entry)
-    return left
-
-
-def remove_app_by_name(
-    app_name: str, sign_in: SignIn, *, app_type: str = ECA, run: Runtime | None = None
-) -> AppRemoved:
-    """Remove an app this computer has no record of (made elsewhere, or its record lost).
-
-    The app alone goes (its header; Salesforce deletes its parts whatever their names); a
-    permission set is left, since nothing here says it was made for this app.
-
-    Raises:
-        InvalidInputError: no app of that name in the org.
-        SignInError, OrgApiError, NetworkError: as their layers.
-    """
-    run = run or Runtime()
-    name = validate_api_name(app_name)
-    app_type = validate_app_type(app_type)
-    org = OrgClient(admin_session(sign_in, run=run), timings=run.timings)
-    version = choose_api_version(org)
-    if not app_exists(org, name, app_type):
-        raise InvalidInputError(f"There is no {app_kind(app_type)} named {name} in the org at {org.host}.")
-    return AppRemoved(
-        consumer_key="", left=undo_setup(org, [(app_component_type(app_type), name)], api_version=version)
-    )
 
 
 @dataclass(frozen=True)
@@ -261,12 +192,28 @@ def remove(
         SignInError, InvalidInputError: the sign-in did not give a session; no app of that name in the org.
         OrgApiError, NetworkError: before anything was removed (e.g. the session expired).
     """
+    run = run or Runtime()
+    app, entry = removal.app, removal.entry
+    # The browser signs in where the app was set up (My Domain, a sandbox), as rotation does; else the connector's
+    # host. Once, whatever the target: a kept sign-in first where the app has one.
     sign_in = replace(sign_in, login_url=sign_in.login_url or removal.login_url() or CONNECTOR_LOGIN_URL)
-    if removal.app is not None:
-        return remove_salesforce_app(
-            removal.app, sign_in, read_secret=read_secret, forget_secret=forget_secret, run=run
-        )
-    if removal.entry is not None:
-        left = remove_unfinished_setup(removal.entry, sign_in, journal=journal, run=run)
+    org = OrgClient(admin_session(sign_in, kept=app, read_secret=read_secret, run=run), timings=run.timings)
+    if app is not None:
+        removed = remove_app(org, app)
+        if app.sign_in_kept and forget_secret is not None:
+            forget_secret(refresh_entry(app.org_id))
+        return removed
+    version = choose_api_version(org)
+    if entry is not None:  # what the unfinished set-up left; once nothing is, its journal entry goes too
+        left = undo_setup(org, leftovers_of(org, entry), api_version=version)
+        if not left:
+            journal.finish(entry)
         return AppRemoved(consumer_key="", left=left)
-    return remove_app_by_name(removal.app_name, sign_in, app_type=removal.app_type, run=run)
+    # An app this computer has no record of (made elsewhere, or its record lost): the app alone goes (its header;
+    # Salesforce deletes its parts whatever their names), since nothing here says a permission set was made for it.
+    if not app_exists(org, removal.app_name, removal.app_type):
+        raise InvalidInputError(
+            f"There is no {app_kind(removal.app_type)} named {removal.app_name} in the org at {org.host}."
+        )
+    component = (app_component_type(removal.app_type), removal.app_name)
+    return AppRemoved(consumer_key="", left=undo_setup(org, [component], api_version=version))
