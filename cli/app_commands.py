@@ -240,7 +240,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
             "'update ID --private-key NEW.pem'.",
         )
     timings = timings_of(cli, args)
-    ask = cli.confirmation(args, "Rotating")
+    sign_in = sign_in_of(args)
     request = RotationRequest(
         connector_id=args.id,
         folder=Path(args.out).expanduser(),
@@ -251,7 +251,7 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
         write_private_key_file=True,  # the command line's keys are files, as with keygen
         login_url=args.login_url,
     )
-    sign_in = sign_in_of(args)
+    ask = cli.confirmation(args, "Rotating")
     if args.login_url:
         cli.warn_login_url(args.login_url)
     client = cli.client(args.api_url)
