@@ -6,6 +6,7 @@ exception text or a server's error body might carry one.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -80,6 +81,37 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
 
     class PrivateRotatingFileHandler(RotatingFileHandler):
         warned = False
+        #: After a rollover Windows refused: the file's size at which the next one is tried.
+        retry_at = 0
+
+        def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
+            if self.retry_at and self.stream is not None and self.stream.tell() < self.retry_at:
+                return False
+            return bool(super().shouldRollover(record))
+
+        def doRollover(self) -> None:  # noqa: N802 - logging's name
+            """The file becomes ``.1`` (``.1`` becomes ``.2`` …), or, where Windows refuses to rename it because
+            another run of this app has it open (the wizard beside a scheduled watch), it grows a little more
+            and the rollover is tried again later. logging's own rollover moved the older files on first, so
+            every refused attempt cost a generation of the log, and then it stopped logging altogether."""
+            if self.stream:
+                self.stream.close()
+                self.stream = None  # logging's own way of saying closed
+            base = self.baseFilename
+            moving = f"{base}.rotating"
+            try:
+                os.replace(base, moving)
+            except FileNotFoundError:
+                pass  # another run rolled it over meanwhile: this one starts the new file
+            except OSError:
+                self.retry_at = os.path.getsize(base) + max(self.maxBytes // 10, 1)
+            else:
+                self.retry_at = 0
+                for n in range(self.backupCount - 1, 0, -1):
+                    if os.path.exists(f"{base}.{n}"):
+                        os.replace(f"{base}.{n}", f"{base}.{n + 1}")
+                os.replace(moving, f"{base}.1")
+            self.stream = self._open()
 
         def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
             # logging would print a 40-100 line traceback per record (e.g. a full disk): one line, once.
@@ -92,7 +124,7 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
                     file=sys.stderr,
                 )
 
-        def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature is unannotated
+        def _open(self) -> io.TextIOWrapper:
             if sys.platform == "win32":
                 # An explicit owner-only ACL from creation: a folder made by an older version, or by hand,
                 # may pass on a wider one.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import os
 from pathlib import Path
 
@@ -310,6 +311,37 @@ def test_the_cli_says_when_the_settings_were_set_aside(tmp_path: Path) -> None:
     run = cli("keygen", "--out", str(tmp_path))
     assert run.code == 0 and "note: The settings file could not be read (it is damaged: not JSON)" in run.err
     assert Settings.load().keys  # the new key is recorded in fresh settings
+
+
+def test_the_log_rolls_over_and_loses_nothing_while_another_run_has_it_open(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The wizard beside a scheduled watch: both write wizard.log. Windows refuses to rename a file another
+    process has open, so the rollover waits (the file grows a little more) instead of moving the older files on
+    and failing: logging's own lost a generation of the log per attempt, then stopped logging."""
+    from core.logs import _private_rotating_handler
+
+    path = tmp_path / "wizard.log"
+    mine, theirs = _private_rotating_handler(path), _private_rotating_handler(path)
+    for handler in (mine, theirs):
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        assert isinstance(handler, logging.handlers.RotatingFileHandler)
+        handler.maxBytes = 300
+
+    def line(text: str) -> logging.LogRecord:
+        return logging.LogRecord("sfcw", logging.INFO, __file__, 1, text, None, None)
+
+    try:
+        theirs.handle(line("the watch started"))  # its file stays open, as a running watch's does
+        said = [f"record {n:02d} " + "x" * 40 for n in range(20)]
+        for text in said:
+            mine.handle(line(text))
+    finally:
+        mine.close()
+        theirs.close()
+    kept = "".join(p.read_text() for p in sorted(tmp_path.glob("wizard.log*")))
+    assert all(text in kept for text in said)  # 20 lines of ~50 bytes: the base and its 3 older files hold all
+    assert "cannot be written" not in capsys.readouterr().err
 
 
 def test_redaction_of_keys_tokens_and_registered_secrets(key_bundle: KeyBundle) -> None:
