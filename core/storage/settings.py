@@ -660,7 +660,7 @@ def _set_aside(path: Path, why: str, *, move: bool = True) -> Path:
             from core.storage.keyfiles import write_file_atomic
 
             # Owner-only from creation, on Windows too (an explicit ACL, as for the settings file itself).
-            write_file_atomic(aside, path.read_bytes(), mode=0o600)
+            write_file_atomic(aside, read_bytes_shared(path), mode=0o600)
     except (OSError, AppError) as exc:
         log.warning("Could not keep a copy of %s: %s", path, exc)
     else:
