@@ -25,6 +25,7 @@ import binascii
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,11 @@ CHUNK_CHARS = 1000
 #: v1 (before generations): raw chunks ``NAME#i``; v2: raw chunks ``NAME#GEN.i``; v3: base64 chunks ``NAME#GEN.i``.
 _INDEX = re.compile(r"^sfcw-chunks:(?:v1:(\d+):([0-9a-f]{16})|(v[23]):(\d+):([0-9a-f]{16}):([0-9a-f]{8}))$")
 _READ_ATTEMPTS = 3
+#: One keyring call at a time in this process. The watch reads several connectors' keys at once, and the
+#: Secret Service backend opens a D-Bus connection per call: GNOME Keyring's daemon was seen to abort under
+#: concurrent clients (and a restarted daemon comes back locked). Between calls other threads may still
+#: interleave, which the generations below are made for.
+_ONE_CALL_AT_A_TIME = threading.Lock()
 _BACKEND_ATTEMPTS = 3
 _INSECURE_BACKEND_MODULES = ("keyrings.alt.file", "keyrings.alt.Windows", "keyrings.alt.pyfs")
 
@@ -190,7 +196,9 @@ class SecretStore:
         backend's own error (not locked, not missing) is tried again briefly: Secret Service answers
         "Item does not exist" when another writer replaces an entry between its search and its use."""
         errors = _errors()
-        if self.never_prompt and would_prompt(self.backend):
+        with _ONE_CALL_AT_A_TIME:
+            prompts = self.never_prompt and would_prompt(self.backend)
+        if prompts:
             raise SecretStoreError(
                 f"The keyring is locked, so the secret could not be {action}: an unattended run never unlocks it "
                 "(that would show an unlock prompt and wait for an answer).",
@@ -199,7 +207,8 @@ class SecretStore:
             )
         for attempt in range(_BACKEND_ATTEMPTS):
             try:
-                return func(*args)
+                with _ONE_CALL_AT_A_TIME:
+                    return func(*args)
             except (errors.NoKeyringError, errors.KeyringLocked) as exc:
                 raise _as_store_error(exc, action) from exc  # waiting will not unlock it: no retry, no second prompt
             except Exception as exc:  # noqa: BLE001 - backends raise their own types (pywintypes.error on Windows)
@@ -266,12 +275,14 @@ class SecretStore:
     def _undo(self, name: str, written: list[str], *, new_head: str, old_head: str | None) -> None:
         """Best effort after a failed write: point the index back at the old value, drop the new chunks."""
         try:
-            head = self.backend.get_password(self.service, name)
+            with _ONE_CALL_AT_A_TIME:
+                head = self.backend.get_password(self.service, name)
             if head == new_head:
                 if old_head is None:
                     self._delete_quietly(name)
                 else:
-                    self.backend.set_password(self.service, name, old_head)
+                    with _ONE_CALL_AT_A_TIME:
+                        self.backend.set_password(self.service, name, old_head)
         except Exception:  # noqa: BLE001 - the original failure is the one to report
             logging.getLogger(__name__).warning("Could not restore the keyring index of %s", name)
         for entry in written:
@@ -357,7 +368,8 @@ class SecretStore:
     def _delete_entry(self, entry: str) -> bool:
         errors = _errors()
         try:
-            self.backend.delete_password(self.service, entry)
+            with _ONE_CALL_AT_A_TIME:
+                self.backend.delete_password(self.service, entry)
             return True
         except errors.PasswordDeleteError:
             return False

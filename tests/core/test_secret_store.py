@@ -234,6 +234,45 @@ def test_concurrent_writers_and_a_reader_never_see_damage(pem_4096: str) -> None
     assert _hammer(SecretStore(MemoryKeyring()), [pem_4096, pem_4096[::-1]], rounds=50) == []
 
 
+def test_threads_reading_secrets_at_once_reach_the_keyring_one_call_at_a_time() -> None:
+    """The watch reads several connectors' keys at once; GNOME Keyring's daemon was seen to abort under
+    concurrent clients. Whoever is in a call first waits for a second caller to arrive: one never does."""
+
+    class Watching(MemoryKeyring):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside = 0
+            self.overlapped = False
+            self.second_arrived = threading.Event()
+
+        def get_password(self, service: str, username: str) -> str | None:
+            self.inside += 1
+            if self.inside > 1:
+                self.overlapped = True
+                self.second_arrived.set()
+            else:
+                self.second_arrived.wait(0.2)  # long enough for another thread to come in, were it let in
+            self.inside -= 1
+            return super().get_password(service, username)
+
+    backend = Watching()
+    store = SecretStore(backend)
+    store.set("key", "value")
+    start = threading.Barrier(4)
+    read: list[str | None] = []
+
+    def reader() -> None:
+        start.wait()
+        read.append(store.get("key"))
+
+    readers = [threading.Thread(target=reader) for _ in range(4)]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    assert read == ["value"] * 4 and not backend.overlapped
+
+
 @concurrent_credentials
 def test_concurrent_writers_on_the_real_keyring_never_damage_an_entry(pem_4096: str) -> None:
     """15 pairs of writers replacing one entry at once (the measure of the hardening issue): 0 damaged."""
