@@ -328,7 +328,7 @@ class Settings:
         """
         path = path or config_dir() / SETTINGS_FILE
         try:
-            return cls._from_file(path)
+            return cls._from_file(path, patient=False)
         except _Unreadable:
             pass  # decided under the lock: another run may be replacing it, or setting it aside, right now
         try:
@@ -338,10 +338,14 @@ class Settings:
             return cls._guarded(exc.message.rstrip("."), "Wait for the other run to finish")
 
     @classmethod
-    def _from_file(cls, path: Path) -> Settings:
-        """The file's settings, defaults when it is missing. Raises _Damaged or _Refused."""
+    def _from_file(cls, path: Path, *, patient: bool) -> Settings:
+        """The file's settings, defaults when it is missing. Raises _Damaged or _Refused.
+
+        ``patient``: a refusal is ridden out (Windows's sharing rules) and logged. Without the lock a refusal is
+        left to the read that holds it, which waits for a run of this app replacing the file anyway (both
+        riding it out made a file another program holds cost twice the wait before the app said so)."""
         try:
-            data = _read(path)
+            data = _read(path, patient=patient)
         except FileNotFoundError:
             return cls.defaults()
         return cls._from_data(data, path)
@@ -350,7 +354,7 @@ class Settings:
     def _load_holding_lock(cls, path: Path) -> Settings:
         """:meth:`load`'s answer once no other run of this app can be writing the file."""
         try:
-            return cls._from_file(path)
+            return cls._from_file(path, patient=True)
         except _Damaged as exc:
             return cls._damaged(path, exc.why)
         except _Refused as exc:
@@ -365,9 +369,8 @@ class Settings:
     @classmethod
     def _guarded(cls, reason: str, remedy: str = "Fix the file's permissions or the disk, or move it away") -> Settings:
         """Fresh settings that say ``reason`` once; every save refuses while the file on disk stays so."""
-        unaffected = "your keys and connectors in Salesforce and Unstructured are not affected"
         fresh = cls.defaults(
-            notice=f"{reason}. The app starts with fresh settings and will not save over that file; {unaffected}. "
+            notice=f"{reason}. The app starts with fresh settings and will not save over that file; {_UNAFFECTED}. "
             f"{remedy}, then start the app again."
         )
         fresh.unsaveable = Guard(reason, remedy)
@@ -376,13 +379,12 @@ class Settings:
     @classmethod
     def _damaged(cls, path: Path, why: str) -> Settings:
         """Defaults, with the damaged file moved aside; or, where it cannot be moved, a guard."""
-        unaffected = "your keys and connectors in Salesforce and Unstructured are not affected"
         try:
             aside = _set_aside(path, "damaged")
         except FileNotFoundError:  # moved or removed by another program meanwhile (runs of this app hold the lock)
             return cls.defaults(
                 notice=f"The settings file could not be read ({why}) and is no longer at {path}; the app starts "
-                f"with fresh settings ({unaffected})."
+                f"with fresh settings ({_UNAFFECTED})."
             )
         except OSError as exc:
             return cls._guarded(
@@ -390,7 +392,7 @@ class Settings:
             )
         return cls.defaults(
             notice=f"The settings file could not be read ({why}) and has been kept as {aside}; the app starts "
-            f"with fresh settings ({unaffected})."
+            f"with fresh settings ({_UNAFFECTED})."
         )
 
     @classmethod
@@ -586,6 +588,9 @@ class _Preserved:
     journal: list[Any] = field(default_factory=list)
 
 
+#: Said with every notice about the settings file: it is this computer's memo, not the connectors themselves.
+_UNAFFECTED = "your keys and connectors in Salesforce and Unstructured are not affected"
+
 _NOT_FIELDS = ("keys", "connectors", "salesforce_apps", "journal", "preserved", "notice", "base", "unsaveable")
 
 
@@ -617,14 +622,15 @@ def _os_words(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, *, patient: bool) -> dict[str, Any]:
     """The file's JSON object. Raises FileNotFoundError, _Refused or _Damaged with the reason in words."""
     try:
-        raw = read_bytes_shared(path)
+        raw = read_bytes_shared(path) if patient else path.read_bytes()
     except FileNotFoundError:
         raise
     except OSError as exc:  # EIO, EACCES, a folder in its place
-        log.warning("The settings file %s could not be read: %s", path, exc)
+        if patient:
+            log.warning("The settings file %s could not be read: %s", path, exc)
         raise _Refused(_os_words(exc)) from exc
     try:
         text = raw.decode("utf-8-sig")  # an editor's byte-order mark is no damage
