@@ -99,6 +99,7 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
                 self.stream = None  # logging's own way of saying closed
             base = self.baseFilename
             moving = f"{base}.rotating"
+            self.retry_at = 0
             try:
                 os.replace(base, moving)
             except FileNotFoundError:
@@ -106,7 +107,6 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
             except OSError:
                 self.retry_at = os.path.getsize(base) + max(self.maxBytes // 10, 1)
             else:
-                self.retry_at = 0
                 for n in range(self.backupCount - 1, 0, -1):
                     if os.path.exists(f"{base}.{n}"):
                         os.replace(f"{base}.{n}", f"{base}.{n + 1}")
