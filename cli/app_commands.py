@@ -67,54 +67,34 @@ def setup_arguments(p: argparse.ArgumentParser) -> None:
     json_argument(p)
 
 
-def _certificate_for(cli: Cli, path: str | None, key_text: str | None) -> str:
-    """The certificate to put in the app: the file given, or the one recorded for the key."""
-    from core.crypto.keypair import cert_pem, load_certificate, load_private_key, public_key_id
-
-    if path:
-        from core.storage.credentials import read_bounded
-
-        data = read_bounded(path, limit=65536, what="certificate", field="certificate")
-        return cert_pem(load_certificate(data)).decode("ascii")
-    if key_text is not None:
-        record = cli.load_settings().key_by_public_id(public_key_id(load_private_key(key_text)))
-        if record is not None and record.certificate_path:
-            try:
-                return Path(record.certificate_path).read_text(encoding="ascii")
-            except OSError:
-                pass
-    raise InvalidInputError(
-        "Which certificate should the app trust?",
-        field="certificate",
-        hint="Give --certificate FILE (the .crt made with the key), or --private-key with a key made by keygen.",
-    )
-
-
 def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
     from core.crypto.keypair import KeyBundle, fingerprint_sha256, load_certificate
+    from core.storage.credentials import read_certificate_source
     from core.usecases import salesforce_app as setup
 
-    # Every input is checked before the sign-in or any request.
+    # Every input is checked before the sign-in or any request: the command line, that the plan
+    # can be confirmed, then the key and certificate it names.
+    timings = timings_of(cli, args)
+    sign_in = sign_in_of(args, keep=args.remember_sign_in)
+    ask = cli.confirmation(args, "Creating the app in Salesforce")
     key_text = cli.key_text(args.private_key) if args.private_key else None
+    settings = cli.load_settings()
     request = setup.SetupRequest(
         username=args.username,
-        certificate_pem=_certificate_for(cli, args.certificate, key_text),
+        certificate_pem=read_certificate_source(args.certificate, key_text, settings.keys),
         key=KeyBundle(private_key_pem=key_text.encode("ascii"), cert_pem=None) if key_text else None,
         app_name=args.app_name,
         ip_relaxation=args.ip_relaxation,
         login_url=args.login_url,
         app_type=args.app_type,
     ).validated()
-    named = setup.beside_recorded_eca(request, cli.load_settings().salesforce_apps)
+    named = setup.beside_recorded_eca(request, settings.salesforce_apps)
     if named.app_name != request.app_name:
         cli.note(
             f"The External Client App {request.app_name} was set up from this computer and keeps its name: "
             f"the Connected App is named {named.app_name}."
         )
         request = named
-    timings = timings_of(cli, args)
-    sign_in = sign_in_of(args, keep=args.remember_sign_in)
-    ask = cli.confirmation(args, "Creating the app in Salesforce")
     cli.warn_login_url(args.login_url)
 
     def confirm(plan: setup.SetupPlan) -> bool:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.defaults import API_KEY_ENV
 from core.errors import FileRefusedError, InvalidInputError
 from core.logs import register_secret
 from core.storage.secret_store import API_KEY_NAME, SecretStore, private_key_name
+
+if TYPE_CHECKING:
+    from core.storage.settings import KeyRecord
 
 KEYRING_PREFIX = "keyring:"
 
@@ -120,6 +123,42 @@ def read_private_key_source(spec: str, store: ReadsSecrets) -> str:
         return value
     data = read_bounded(spec, limit=MAX_KEY_FILE_BYTES, what="key file", field="private_key")
     return data.decode("utf-8", errors="replace")
+
+
+MAX_CERTIFICATE_BYTES = 64 * 1024
+
+
+def read_certificate_source(path: str | None, key_text: str | None, keys: Iterable[KeyRecord]) -> str:
+    """The certificate (PEM) an app is to trust: the file given, or else the one recorded beside ``key_text``
+    when this computer made that key (``keys``: the settings' key records).
+
+    Either is read bounded and parsed, so the app never receives anything but one certificate.
+
+    Raises:
+        InvalidInputError / FileRefusedError: the file is missing, unreadable or not a certificate; no file was
+            given and the key has no certificate recorded here, or the recorded one is gone.
+    """
+    from core.crypto.keypair import cert_pem, load_certificate, load_private_key, public_key_id
+
+    if path:
+        data = read_bounded(path, limit=MAX_CERTIFICATE_BYTES, what="certificate", field="certificate")
+        return cert_pem(load_certificate(data)).decode("ascii")
+    hint = "Give --certificate FILE (the .crt made with the key), or --private-key with a key made by keygen."
+    if key_text is not None:
+        key_id = public_key_id(load_private_key(key_text))
+        record = next((k for k in keys if k.public_key_id == key_id), None)
+        if record is not None and record.certificate_path:
+            where = record.certificate_path
+            try:
+                data = read_bounded(where, limit=MAX_CERTIFICATE_BYTES, what="certificate", field="certificate")
+                return cert_pem(load_certificate(data)).decode("ascii")
+            except InvalidInputError as exc:  # moved, deleted or changed since the key was made
+                raise type(exc)(
+                    f"The certificate recorded with this key ({where}) cannot be used: {exc.message}",
+                    field="certificate",
+                    hint=hint,
+                ) from exc
+    raise InvalidInputError("Which certificate should the app trust?", field="certificate", hint=hint)
 
 
 def key_location_words(location: str) -> str:

@@ -104,6 +104,29 @@ def test_check_of_a_connector_whose_key_is_kept_here_says_what_it_reads(
     assert quiet.out.strip() == "SUCCESS: the connector can reach Salesforce." and "read" not in quiet.err
 
 
+def test_a_key_made_here_brings_its_certificate_and_a_lost_one_is_named(
+    org: FakeOrg, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without --certificate the app trusts the certificate keygen wrote beside the key; once that file is gone,
+    the refusal names it (it said only "Which certificate?") and nothing reaches Salesforce."""
+    assert cli("keygen", "--out", str(tmp_path), "--name", "prod").code == 0
+    monkeypatch.setenv("SF_ACCESS_TOKEN", org.admin_token())
+    args = setup_args(org, (tmp_path / "prod.pem", tmp_path / "prod.crt"))
+    without_certificate = args[: args.index("--certificate")] + args[args.index("--certificate") + 2 :]
+
+    (tmp_path / "prod.crt").rename(tmp_path / "moved.crt")
+    refused = cli(*without_certificate)
+    assert refused.code == 2 and org.deploy_requests == []
+    assert "certificate recorded with this key" in refused.err and str(tmp_path / "prod.crt") in refused.err
+    assert "--certificate FILE" in refused.err
+
+    (tmp_path / "moved.crt").rename(tmp_path / "prod.crt")
+    done = cli(*without_certificate, "--json")
+    assert done.code == 0, done.err
+    app = next(iter(org.org_apps.values()))
+    assert app.certificate_pem == (tmp_path / "prod.crt").read_text().strip()
+
+
 def test_json_output_names_what_was_created(
     org: FakeOrg, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
