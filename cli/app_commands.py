@@ -77,12 +77,12 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
     timings = timings_of(cli, args)
     sign_in = sign_in_of(args, keep=args.remember_sign_in)
     ask = cli.confirmation(args, "Creating the app in Salesforce")
-    key_text = cli.key_text(args.private_key) if args.private_key else None
+    key = cli.private_key(args.private_key) if args.private_key else None
     settings = cli.load_settings()
     request = setup.SetupRequest(
         username=args.username,
-        certificate_pem=read_certificate_source(args.certificate, key_text, settings.keys),
-        key=KeyBundle(private_key_pem=key_text.encode("ascii"), cert_pem=None) if key_text else None,
+        certificate_pem=read_certificate_source(args.certificate, key, settings.keys),
+        key=KeyBundle.of(key) if key is not None else None,
         app_name=args.app_name,
         ip_relaxation=args.ip_relaxation,
         login_url=args.login_url,
@@ -102,7 +102,7 @@ def setup_salesforce(cli: Cli, args: argparse.Namespace) -> int:
             cli.note(line)
         return ask("Create this in Salesforce?")
 
-    if key_text is None:
+    if key is None:
         cli.note("Give --private-key to prove the connector's login; run 'verify' later to check it.")
     cli.warn_unfinished()
 
@@ -272,10 +272,8 @@ def rotate(cli: Cli, args: argparse.Namespace) -> int:
     passed = done.check.passed
     verdict = "SUCCESS" if passed else f"FAILURE: {explain_check_failure(done.check.reason)}"
     connector = done.saved.connector
-    survey = None
-    if passed and not args.no_count:  # what the connector reads now, with its new key
-        key_file = done.key.files.private_key if done.key is not None else None
-        survey = reading_now(cli, client, connector.id, key_file=key_file)
+    # What the connector reads now, with the new key the rotation holds.
+    survey = reading_now(cli, client, connector.id, saved=done.saved.config) if passed and not args.no_count else None
     cli.emit(
         args,
         {"connector": connector.redacted(), "check": done.check.status, "reading": survey and survey.to_json()},

@@ -28,10 +28,10 @@ def submit(cli: Cli, args: argparse.Namespace) -> int:
     from core.validation import validate_config, validate_connector_name
 
     # Every input is checked, once, before the API key is looked up or anything is sent.
-    key_text = cli.key_text(args.private_key)
+    key = cli.private_key(args.private_key)
     name = validate_connector_name(args.name)
     config = validate_config(
-        username=args.username, consumer_key=args.consumer_key, private_key=key_text, categories=args.categories
+        username=args.username, consumer_key=args.consumer_key, private_key=key, categories=args.categories
     )
     saved = create_connector(cli.client(args.api_url), name=name, config=config, keys=cli.load_settings().keys)
     cli.record(saved)
@@ -121,9 +121,11 @@ def update_arguments(p: argparse.ArgumentParser) -> None:
 def update(cli: Cli, args: argparse.Namespace) -> int:
     from core.usecases.connectors import UpdateRequest, stored_key_of, update_connector
 
-    key_text = cli.key_text(args.private_key) if args.private_key else None
     change = UpdateRequest(
-        private_key=key_text, username=args.username, consumer_key=args.consumer_key, categories=args.categories
+        private_key=cli.private_key(args.private_key) if args.private_key else None,
+        username=args.username,
+        consumer_key=args.consumer_key,
+        categories=args.categories,
     ).validated()  # before any network call
     client = cli.client(args.api_url)
     settings = cli.load_settings()

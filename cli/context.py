@@ -19,6 +19,8 @@ from core.kinds import RunKind
 from core.text import printable
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
     from core.steps.journal import Journal
     from core.steps.progress import Event, Runtime, SettingsChange
     from core.storage.secret_store import SecretStore
@@ -120,16 +122,16 @@ class Cli:
 
     # --- shared inputs ---------------------------------------------------------------------
 
-    def key_text(self, spec: str) -> str:
-        """The private key from a file or the keyring; an encrypted key asks for its passphrase on a terminal."""
-        from core.crypto.keypair import load_private_key, private_key_pem
+    def private_key(self, spec: str) -> RSAPrivateKey:
+        """The private key from a file or the keyring, loaded and checked once; an encrypted key asks for its
+        passphrase on a terminal."""
+        from core.crypto.keypair import load_private_key
         from core.errors import EncryptedKeyError
         from core.storage.credentials import read_private_key_source
 
         text = read_private_key_source(spec, self.store)
         try:
-            load_private_key(text)
-            return text
+            return load_private_key(text)
         except EncryptedKeyError as exc:
             if not self.stdin.isatty():
                 raise EncryptedKeyError(
@@ -141,7 +143,7 @@ class Cli:
         for attempt in range(3):
             passphrase = getpass.getpass("Passphrase for the private key: ")
             try:
-                return private_key_pem(load_private_key(text, passphrase=passphrase)).decode("ascii")
+                return load_private_key(text, passphrase=passphrase)
             except EncryptedKeyError as exc:
                 if attempt == 2:
                     raise exc

@@ -99,8 +99,7 @@ def import_cert(cli: Cli, args: argparse.Namespace) -> int:
 
     cert_path = Path(args.cert).expanduser()
     cert_bytes = read_bounded(args.cert, limit=65536, what="certificate", field="cert")
-    key_text = cli.key_text(args.private_key)
-    bundle = attach_certificate(KeyBundle(private_key_pem=key_text.encode(), cert_pem=None), cert_bytes)
+    bundle = attach_certificate(KeyBundle.of(cli.private_key(args.private_key)), cert_bytes)
     info = bundle.certificate_info
     assert info is not None
     in_keyring = args.private_key.startswith("keyring:")

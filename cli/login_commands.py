@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.command import Command
@@ -72,7 +71,7 @@ def verify(cli: Cli, args: argparse.Namespace) -> int:
     config = validate_config(
         username=args.username,
         consumer_key=args.consumer_key,
-        private_key=cli.key_text(args.private_key),
+        private_key=cli.private_key(args.private_key),
         categories=args.categories,
     )
     if args.categories is not None:
@@ -152,35 +151,36 @@ def unreadable_note(survey: ReadingSurvey, then: str) -> str:
 
 
 def reading_now(
-    cli: Cli, client: PlatformClient, connector_id: str, *, key_file: Path | None = None
+    cli: Cli, client: PlatformClient, connector_id: str, *, saved: SalesforceConfig | None = None
 ) -> ReadingSurvey | None:
     """After a passing check, what the connector reads now: its own login with the key this computer keeps
-    (in the keyring, or ``key_file``), through the host its app was set up with. None, with a note saying
-    why, when that cannot be counted: the check's verdict stands either way. The survey's warnings and
-    what an unreadable category means go to stderr here; the caller shows the table.
+    in the keyring, or the key in ``saved`` (the settings a rotation just gave it), through the host its app
+    was set up with. None, with a note saying why, when that cannot be counted: the check's verdict stands
+    either way. The survey's warnings and what an unreadable category means go to stderr here; the caller
+    shows the table.
     """
     from core.errors import AppError
     from core.usecases.connectors import keeps_key_of, stored_key_of
-    from core.usecases.reading import survey_connector
+    from core.usecases.reading import survey_connector, survey_saved
 
     settings = cli.load_settings()
-    if key_file is None and not keeps_key_of(settings, connector_id):
+    if saved is None and not keeps_key_of(settings, connector_id):
         cli.note(
             "This computer does not keep the connector's private key: run 'verify --categories' with the key "
             "file to see what it reads."
         )
         return None
-
-    def stored_key() -> str | None:
-        return (
-            cli.key_text(str(key_file))
-            if key_file is not None
-            else stored_key_of(settings, connector_id, cli.store.get)
-        )
-
     try:
-        survey = survey_connector(
-            client, connector_id, stored_key=stored_key, apps=settings.salesforce_apps, timings=cli.timings
+        survey = (
+            survey_saved(saved, apps=settings.salesforce_apps, timings=cli.timings)
+            if saved is not None
+            else survey_connector(
+                client,
+                connector_id,
+                stored_key=lambda: stored_key_of(settings, connector_id, cli.store.get),
+                apps=settings.salesforce_apps,
+                timings=cli.timings,
+            )
         )
     except AppError as exc:
         cli.note(f"Could not count what the connector reads now: {exc.message}")

@@ -122,18 +122,23 @@ class SalesforceConfig:
 
 
 def validate_config(
-    *, username: str, consumer_key: str, private_key: str | bytes, categories: str | Iterable[str] | None = None
+    *,
+    username: str,
+    consumer_key: str,
+    private_key: str | bytes | RSAPrivateKey,
+    categories: str | Iterable[str] | None = None,
 ) -> SalesforceConfig:
     """Validate and normalise every setting of a Salesforce connector.
 
-    The key is normalised to PKCS#1 PEM and then loaded exactly as unstructured-ingest loads it.
+    The key (its text, or a key already loaded: checked where it was loaded) is normalised to PKCS#1
+    PEM and then parsed exactly as unstructured-ingest parses it.
 
     Raises:
         InvalidInputError (or KeyMaterialError): the first problem found, naming its field.
     """
-    key = load_private_key(private_key)
+    key = private_key if isinstance(private_key, RSAPrivateKey) else load_private_key(private_key)
     pem = private_key_pem(key).decode("ascii")
-    connector_loads_key(pem)
+    connector_loads_key(pem, from_checked_key=True)
     return SalesforceConfig(
         username=validate_username(username),
         consumer_key=validate_consumer_key(consumer_key),

@@ -219,7 +219,7 @@ class ApplyRotationPage(TaskPage):
             survey_reading,
             username=draft.username,
             consumer_key=draft.consumer_key,
-            private_key=bundle.private_key_pem,
+            private_key=bundle.key,
             categories=categories if isinstance(categories, list) and categories else None,
             login_url=login.login_url if login is not None else draft.login_url,
             timings=self.context.timings,

@@ -10,7 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from cryptography import x509
@@ -122,6 +122,14 @@ class KeyBundle:
     def key(self) -> rsa.RSAPrivateKey:
         """The private key, loaded (and checked) once: what the connector's login signs with."""
         return load_private_key(self.private_key_pem)
+
+    @classmethod
+    def of(cls, key: rsa.RSAPrivateKey, cert_pem: bytes | None = None, csr_pem: bytes | None = None) -> KeyBundle:
+        """The bundle of a key made or loaded here: it keeps the key, which is not loaded again from its PEM
+        (checking a 4096-bit key's primes takes hundreds of milliseconds)."""
+        bundle = cls(private_key_pem=private_key_pem(key), cert_pem=cert_pem, csr_pem=csr_pem)
+        bundle.__dict__["key"] = key  # what the cached property computes from the PEM
+        return bundle
 
     @property
     def certificate_info(self) -> CertificateInfo | None:
@@ -241,8 +249,8 @@ def create_key_bundle(
     if not 1 <= days <= MAX_VALIDITY_DAYS:
         raise KeyMaterialError(f"Validity must be between 1 and {MAX_VALIDITY_DAYS} days.", field="days")
     key = generate_private_key(bits=bits)
-    return KeyBundle(
-        private_key_pem=private_key_pem(key),
+    return KeyBundle.of(
+        key,
         cert_pem=cert_pem(make_self_signed_certificate(key, subject=subject, days=days)) if self_signed else None,
         csr_pem=make_csr(key, subject=subject) if with_csr else None,
     )
@@ -509,7 +517,7 @@ def import_key_bundle(
     if cert is not None:
         check_pair(key, cert)
         check_uploadable(cert)
-    return KeyBundle(private_key_pem=private_key_pem(key), cert_pem=cert_pem(cert) if cert else None)
+    return KeyBundle.of(key, cert_pem=cert_pem(cert) if cert else None)
 
 
 def attach_certificate(bundle: KeyBundle, cert_text: str | bytes) -> KeyBundle:
@@ -518,7 +526,9 @@ def attach_certificate(bundle: KeyBundle, cert_text: str | bytes) -> KeyBundle:
     cert = load_certificate(cert_text)
     check_pair(key, cert)
     check_uploadable(cert)
-    return KeyBundle(private_key_pem=bundle.private_key_pem, cert_pem=cert_pem(cert), csr_pem=bundle.csr_pem)
+    attached = replace(bundle, cert_pem=cert_pem(cert))  # the key's PEM as it was given
+    attached.__dict__["key"] = key  # and loaded already
+    return attached
 
 
 def check_uploadable(cert: x509.Certificate) -> None:
@@ -533,14 +543,19 @@ def check_uploadable(cert: x509.Certificate) -> None:
         )
 
 
-def connector_loads_key(pem_text: str) -> None:
+def connector_loads_key(pem_text: str, *, from_checked_key: bool = False) -> None:
     """Load ``pem_text`` exactly as unstructured-ingest does, raising KeyMaterialError if it cannot.
 
     The connector calls ``load_pem_private_key(data, password=None)`` on the string it is given:
-    no normalisation happens on its side.
+    no normalisation happens on its side. ``from_checked_key``: the text was serialised here from a
+    key :func:`load_private_key` has checked, so the check of its primes — most of a load's cost,
+    tens of milliseconds for 2048 bits and hundreds for 4096 — is not made twice; the text is still
+    parsed as the connector parses it.
     """
     try:
-        key = serialization.load_pem_private_key(pem_text.encode("utf-8"), password=None)
+        key = serialization.load_pem_private_key(
+            pem_text.encode("utf-8"), password=None, unsafe_skip_rsa_key_validation=from_checked_key
+        )
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyMaterialError(
             "The connector could not load this private key: it must be an unencrypted PEM key.",

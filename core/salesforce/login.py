@@ -311,7 +311,8 @@ def verify_jwt_login(
     """Make the connector's JWT bearer login, then read the user's identity.
 
     Args:
-        private_key: PEM (any form :func:`core.crypto.keypair.load_private_key` accepts).
+        private_key: the key, loaded (:func:`core.crypto.keypair.load_private_key`): a PEM would be loaded, and
+            its primes checked, again at every login.
         login_url: the connector always uses login.salesforce.com; others are for diagnosis.
 
     Raises:

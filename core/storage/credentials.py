@@ -14,6 +14,8 @@ from core.logs import register_secret
 from core.storage.secret_store import API_KEY_NAME, SecretStore, private_key_name
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
     from core.storage.settings import KeyRecord
 
 KEYRING_PREFIX = "keyring:"
@@ -128,9 +130,9 @@ def read_private_key_source(spec: str, store: ReadsSecrets) -> str:
 MAX_CERTIFICATE_BYTES = 64 * 1024
 
 
-def read_certificate_source(path: str | None, key_text: str | None, keys: Iterable[KeyRecord]) -> str:
-    """The certificate (PEM) an app is to trust: the file given, or else the one recorded beside ``key_text``
-    when this computer made that key (``keys``: the settings' key records).
+def read_certificate_source(path: str | None, key: RSAPrivateKey | None, keys: Iterable[KeyRecord]) -> str:
+    """The certificate (PEM) an app is to trust: the file given, or else the one recorded with ``key`` when this
+    computer made it (``keys``: the settings' key records).
 
     Either is read bounded and parsed, so the app never receives anything but one certificate.
 
@@ -138,14 +140,14 @@ def read_certificate_source(path: str | None, key_text: str | None, keys: Iterab
         InvalidInputError / FileRefusedError: the file is missing, unreadable or not a certificate; no file was
             given and the key has no certificate recorded here, or the recorded one is gone.
     """
-    from core.crypto.keypair import cert_pem, load_certificate, load_private_key, public_key_id
+    from core.crypto.keypair import cert_pem, load_certificate, public_key_id
 
     if path:
         data = read_bounded(path, limit=MAX_CERTIFICATE_BYTES, what="certificate", field="certificate")
         return cert_pem(load_certificate(data)).decode("ascii")
     hint = "Give --certificate FILE (the .crt made with the key), or --private-key with a key made by keygen."
-    if key_text is not None:
-        key_id = public_key_id(load_private_key(key_text))
+    if key is not None:
+        key_id = public_key_id(key)
         record = next((k for k in keys if k.public_key_id == key_id), None)
         if record is not None and record.certificate_path:
             where = record.certificate_path

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.crypto.expiry import days_until
 from core.crypto.keypair import load_private_key
@@ -15,6 +15,9 @@ from core.errors import AppError, InvalidInputError
 from core.storage.settings import Settings
 from core.unstructured.client import PlatformClient, SourceConnector
 from core.validation import SalesforceConfig, validate_config, validate_connector_name
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def inventory(
 def merged_config(
     current: SourceConnector,
     *,
-    private_key: str | bytes | None,
+    private_key: str | bytes | RSAPrivateKey | None,
     username: str | None = None,
     consumer_key: str | None = None,
     categories: list[str] | None = None,
@@ -150,8 +153,7 @@ def merged_config(
     key = private_key
     if key is None:
         try:
-            load_private_key(str(old.get("private_key") or ""))
-            key = str(old["private_key"])
+            key = load_private_key(str(old.get("private_key") or ""))
         except AppError:
             raise InvalidInputError(
                 "The service does not return the connector's private key, and none was given.",

@@ -28,7 +28,7 @@ from core.salesforce.login import LoginResult, connector_login
 from core.storage.settings import SalesforceAppRecord
 from core.unstructured.client import PlatformClient
 from core.urls import SafeUrl
-from core.validation import parse_categories
+from core.validation import SalesforceConfig, parse_categories
 
 #: What counting as a user gives: per category, and the allowance (or why it is unknown).
 Counted = tuple[tuple[CategoryReading, ...], Allowance | None, str]
@@ -197,8 +197,36 @@ def survey_connector(
         consumer_key=consumer_key,
         private_key=load_private_key(key),  # as the keyring holds it: loaded (and checked) here, once
         categories=categories if isinstance(categories, list) and categories else None,
-        login_url=next((a.login_host() for a in apps if a.consumer_key == consumer_key and a.login_url), None)
-        or fallback_login_url,
+        login_url=app_login_host(consumer_key, apps, fallback_login_url),
         timings=timings,
         cancel=cancel,
     )
+
+
+def survey_saved(
+    config: SalesforceConfig,
+    *,
+    apps: Iterable[SalesforceAppRecord] = (),
+    fallback_login_url: SafeUrl = CONNECTOR_LOGIN_URL,
+    timings: Timings = TIMINGS,
+) -> ReadingSurvey:
+    """What a connector reads with the settings it was just given (a rotation's, an update's): its key is in
+    hand, loaded, so neither the Platform nor the keyring is asked again. The host as :func:`survey_connector`.
+
+    Raises:
+        as :func:`survey_reading`.
+    """
+    return survey_reading(
+        username=config.username,
+        consumer_key=config.consumer_key,
+        private_key=config.key,
+        categories=config.categories or None,
+        login_url=app_login_host(config.consumer_key, apps, fallback_login_url),
+        timings=timings,
+    )
+
+
+def app_login_host(consumer_key: str, apps: Iterable[SalesforceAppRecord], fallback: SafeUrl) -> SafeUrl:
+    """The host the app with ``consumer_key`` was set up through, when it was made (or adopted) here; else
+    ``fallback``."""
+    return next((a.login_host() for a in apps if a.consumer_key == consumer_key and a.login_url), None) or fallback

@@ -255,9 +255,7 @@ def switch_connector(
         if journal is not None and entry is not None:
             entry = journal.step(entry, RunStep.CONNECTOR)
         run.progress(StepStarted(Step.CONNECTOR))
-        saved = update_connector(
-            platform, connector.id, UpdateRequest(private_key=new_key.private_key_pem), keys=list(keys)
-        )
+        saved = update_connector(platform, connector.id, UpdateRequest(private_key=new_key.key), keys=list(keys))
     except AppError as exc:
         raise RotationIncomplete(
             f"The rotation stopped after the certificate was replaced: {exc.message}",

@@ -158,7 +158,7 @@ class ReviewPage(TaskPage):
             config = validate_config(
                 username=draft.username,
                 consumer_key=draft.consumer_key,
-                private_key=self.context.bundle.private_key_pem,
+                private_key=self.context.bundle.key,  # loaded once per bundle: checking its primes takes a while
                 categories=draft.categories,
             )
             body = json.dumps(
@@ -240,7 +240,7 @@ class ReviewPage(TaskPage):
             config = validate_config(
                 username=draft.username,
                 consumer_key=draft.consumer_key,
-                private_key=bundle.private_key_pem,
+                private_key=bundle.key,
                 categories=draft.categories,
             )
             client = PlatformClient(api_url=api_url, api_key=api_key, timeout=timeout)
@@ -313,7 +313,7 @@ class ReviewPage(TaskPage):
             verify_jwt_login,
             username=draft.username,
             consumer_key=draft.consumer_key,
-            private_key=bundle.private_key_pem,
+            private_key=bundle.key,
             timeout=self.context.timings.http_timeout,
             login_url=self.context.draft.login_url,
         )

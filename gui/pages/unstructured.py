@@ -142,7 +142,7 @@ class UnstructuredPage(StepPage):
             survey_reading,
             username=draft.username,
             consumer_key=draft.consumer_key,
-            private_key=bundle.private_key_pem,
+            private_key=bundle.key,
             categories=list(CATEGORIES),
             login_url=login.login_url if login is not None else (draft.login_url or CONNECTOR_LOGIN_URL),
             timings=self.context.timings,

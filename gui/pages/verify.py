@@ -133,7 +133,7 @@ class VerifyPage(TaskPage):
             verify_jwt_login,
             username=username,
             consumer_key=consumer_key,
-            private_key=bundle.private_key_pem,
+            private_key=bundle.key,  # loaded once, where the bundle was made
             login_url=login,
             timeout=self.context.timings.http_timeout,
         )

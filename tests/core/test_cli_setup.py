@@ -348,6 +348,33 @@ def test_rotate_auto_replaces_the_certificate_and_the_connector_key_with_no_clic
     assert old.code == 1 and "invalid assertion" in old.err
 
 
+def test_a_rotation_checks_its_new_key_once(
+    org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Loading an RSA key checks its primes: ~50 ms for 2048 bits and ~250 ms for 4096 on a slow machine. The
+    rotation made its new key, then loaded it from PEM six more times (the pair's check, the update's check, the
+    config, the record, and the count afterwards read it back from the file and loaded it twice): once now."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+    connector_id = _connector_through_setup(org, keys, platform, monkeypatch)
+    load = serialization.load_pem_private_key
+    checked: list[bytes] = []
+
+    def spy(
+        data: bytes, password: bytes | None, backend: object = None, *, unsafe_skip_rsa_key_validation: bool = False
+    ) -> PrivateKeyTypes:
+        if not unsafe_skip_rsa_key_validation:
+            checked.append(bytes(data))
+        return load(data, password, unsafe_skip_rsa_key_validation=unsafe_skip_rsa_key_validation)
+
+    monkeypatch.setattr(serialization, "load_pem_private_key", spy)
+    run = cli(*rotate_args(org, platform, connector_id, tmp_path / "new"))
+    assert run.code == 0, run.err
+    assert "What the connector's user can read:" in run.out  # the count afterwards ran, with the new key
+    assert len(checked) == 1, len(checked)
+
+
 def test_rotate_auto_that_cannot_finish_says_how_to_finish_or_go_back(
     org: FakeOrg, keys: tuple[Path, Path], platform: FakePlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

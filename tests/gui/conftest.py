@@ -284,8 +284,6 @@ def existing(
             certificate_path=str(cert),
         )
     )
-    settings.remember_connector(
-        connector_record(connector, private_key_pem=config.private_key, api_url=platform.url, keys=settings.keys)
-    )
+    settings.remember_connector(connector_record(connector, key=config.key, api_url=platform.url, keys=settings.keys))
     settings.api_url = platform.api_url
     return connector
