@@ -85,9 +85,28 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
         retry_at = 0
 
         def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 - logging's name
+            self._follow_rollover()
             if self.retry_at and self.stream is not None and self.stream.tell() < self.retry_at:
                 return False
             return bool(super().shouldRollover(record))
+
+        def _follow_rollover(self) -> None:
+            """Linux and macOS let another run of this app (the wizard beside a scheduled watch) rename the file
+            this one has open: this one wrote on into ``.1`` and, once that had grown, rolled the other's fresh
+            file away as if it were full (records out of order, the oldest generation dropped early). Before
+            each record, a file that is no longer the log's is left for the log's."""
+            if self.stream is None or sys.platform == "win32":  # Windows refuses the rename (doRollover)
+                return
+            try:
+                current = os.stat(self.baseFilename)
+                opened = os.fstat(self.stream.fileno())
+            except OSError:
+                current = None
+                opened = None
+            if current is not None and opened is not None and os.path.samestat(current, opened):
+                return
+            self.stream.close()
+            self.stream = self._open()
 
         def doRollover(self) -> None:  # noqa: N802 - logging's name
             """The file becomes ``.1`` (``.1`` becomes ``.2`` …), or, where Windows refuses to rename it because

@@ -344,6 +344,34 @@ def test_the_log_rolls_over_and_loses_nothing_while_another_run_has_it_open(
     assert "cannot be written" not in capsys.readouterr().err
 
 
+def test_two_runs_writing_one_log_keep_its_records_in_order(tmp_path: Path) -> None:
+    """Where the rename succeeds (Linux, macOS), the other run wrote on into the renamed file and, once that had
+    grown, rolled the fresh file away as if it were full: records out of order across the files, and a generation
+    of the log used up by a file of a few lines. Each run now follows the rename. (Windows refuses the rename
+    while the other has the file open: all stays in one file, in order.)"""
+    import re
+
+    from core.logs import _private_rotating_handler
+
+    path = tmp_path / "wizard.log"
+    runs = [_private_rotating_handler(path), _private_rotating_handler(path)]
+    for handler in runs:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        assert isinstance(handler, logging.handlers.RotatingFileHandler)
+        handler.maxBytes, handler.backupCount = 300, 50  # every record kept, to read the order back
+    try:
+        for n in range(60):
+            runs[n % 2].handle(
+                logging.LogRecord("sfcw", logging.INFO, __file__, 1, f"record {n:03d} {'x' * 30}", None, None)
+            )
+    finally:
+        for handler in runs:
+            handler.close()
+    oldest_first = [path.with_name(f"wizard.log.{k}") for k in range(50, 0, -1)] + [path]
+    text = "".join(p.read_text() for p in oldest_first if p.exists())
+    assert [int(n) for n in re.findall(r"record (\d{3})", text)] == list(range(60))
+
+
 def test_redaction_of_keys_tokens_and_registered_secrets(key_bundle: KeyBundle) -> None:
     register_secret("my-very-secret-api-key")
     text = (
