@@ -2,6 +2,8 @@
 
 Goals: longest stall <= 50 ms while a 4096-bit key generates and while a slow server answers;
 launch to first page <= 1 s from source. Run: python3 scripts/dev.py bench --only gui
+The first window against a bare QWizard: ``--startup`` from source (offscreen); ``--startup-packaged``
+the packaged app against a bare QWizard frozen alike, on an X server (build first).
 """
 
 from __future__ import annotations
@@ -220,8 +222,102 @@ def main() -> None:
     startup_pair()
 
 
+# --- the packaged app on a real X server -------------------------------------------------------------
+
+#: A bare QWizard with one empty page, frozen as the app is (PyInstaller, one folder): what the
+#: packaged app is measured against. ``--qt`` also touches Qt's ``Qt`` namespace.
+BARE_PROGRAM = """
+import sys
+from PySide6.QtWidgets import QApplication, QWizard, QWizardPage
+app = QApplication(sys.argv)
+wizard = QWizard()
+wizard.addPage(QWizardPage())
+if "--qt" in sys.argv:
+    from PySide6.QtCore import Qt
+    wizard.setWindowFlag(Qt.WindowType.Window)
+wizard.show()
+app.exec()
+"""
+PACKAGED_APP = ROOT / "dist" / "salesforce-connector-wizard" / "salesforce-connector-wizard"
+
+
+def frozen_bare_qwizard() -> Path:
+    """The frozen bare QWizard, built once into build/bench-bare (about ten seconds once PyInstaller has a cache)."""
+    folder = ROOT / "build" / "bench-bare"
+    program = folder / "dist" / "bare" / "bare"
+    script = folder / "bare.py"
+    if program.exists() and script.exists() and script.read_text() == BARE_PROGRAM:
+        return program
+    folder.mkdir(parents=True, exist_ok=True)
+    script.write_text(BARE_PROGRAM)
+    subprocess.run(
+        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", "--onedir"]
+        + ["--distpath", str(folder / "dist"), "--workpath", str(folder / "work"), "--specpath", str(folder)]
+        + [f"--exclude-module={name}" for name in ("tkinter", "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick")]
+        + [str(script)],
+        check=True,
+    )
+    return program
+
+
+def first_map_ms(command: list[str], env: dict[str, str]) -> float:
+    """ms from launching ``command`` to the X server mapping its first window: watched from outside the
+    program, as a user sees it (no code of the measured program's own), event-driven (no polling)."""
+    import select
+
+    from Xlib import X, display
+
+    screen = display.Display(env["DISPLAY"])
+    try:
+        screen.screen().root.change_attributes(event_mask=X.SubstructureNotifyMask)
+        screen.sync()
+        started = time.perf_counter()
+        program = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                while screen.pending_events():
+                    if screen.next_event().type == X.MapNotify:
+                        return (time.perf_counter() - started) * 1000
+                if program.poll() is not None or time.perf_counter() - started > 60:
+                    raise RuntimeError(f"{command[0]} showed no window")
+                select.select([screen], [], [], 0.5)  # wakes as soon as the server says something
+        finally:
+            program.kill()
+            program.wait()
+    finally:
+        screen.close()
+
+
+def startup_packaged(runs: int = 15) -> None:
+    """The packaged app (python3 scripts/dev.py build) against the frozen bare QWizard, on an X server.
+
+    Needs a DISPLAY (run under ``python -m tests.xserver 1280x720 1 ...`` where there is none).
+    """
+    if not PACKAGED_APP.exists():
+        raise SystemExit(f"{PACKAGED_APP} is missing: build it first (python3 scripts/dev.py build).")
+    if not os.environ.get("DISPLAY"):
+        raise SystemExit("No DISPLAY: run under an X server, e.g. python -m tests.xserver 1280x720 1 <this command>.")
+    bare = str(frozen_bare_qwizard())
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"} | {"QT_QPA_PLATFORM": "xcb"}
+    programs = {"packaged app": [str(PACKAGED_APP)], "bare QWizard": [bare], "bare QWizard + Qt.*": [bare, "--qt"]}
+    times: dict[str, list[float]] = {name: [] for name in programs}
+    for command in programs.values():
+        first_map_ms(command, env)  # the page cache warmed, untimed
+    for _ in range(runs):  # interleaved, so that a busy moment hits all alike
+        for name, command in programs.items():
+            times[name].append(first_map_ms(command, env))
+    app, bare_ms, floor = (statistics.median(times[name]) for name in programs)
+    verdict = "meets" if app / bare_ms <= 1.3 else "MISSES"
+    print(f"first window mapped, packaged app     median {app:6.0f} ms (n={runs}, X server {env['DISPLAY']})")
+    print(f"first window mapped, bare QWizard     median {bare_ms:6.0f} ms (frozen alike)")
+    print(f"first window mapped, bare + Qt.*      median {floor:6.0f} ms ({floor / bare_ms:.2f}x)")
+    print(f"packaged start-up ratio               {app / bare_ms:6.2f}x ({verdict} goal <= 1.3x)")
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--startup"]:
         startup_pair()
+    elif sys.argv[1:] == ["--startup-packaged"]:
+        startup_packaged()
     else:
         main()
