@@ -164,7 +164,7 @@ class ApplyRotationPage(TaskPage):
             return
         client, connector_id = self.client, self.row.id
         change = usecases.UpdateRequest(
-            private_key=bundle.private_key_pem,
+            private_key=bundle.key,  # loaded where the bundle was made or imported
             username=self.context.draft.username,
             consumer_key=self.context.draft.consumer_key,
         )
