@@ -20,7 +20,7 @@ from tests.conftest import API_KEY, CONSUMER_KEY, FAST, USERNAME
 from tests.fakes.keyrings import MemoryKeyring
 from tests.fakes.platform import FakePlatform
 from tests.fakes.salesforce import FakeSalesforce
-from tests.platforms import WINDOWS, assert_owner_only, needs_openssl
+from tests.platforms import WINDOWS, assert_owner_only, needs_openssl, posix_only
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -483,6 +483,61 @@ def test_an_encrypted_key_without_a_terminal_explains_how_to_decrypt(
     )
     assert run.code == 2 and "passphrase" in run.err and "openssl pkey" in run.err
     assert salesforce.token_requests == []
+
+
+@posix_only  # a pseudo-terminal; Windows's console is another program's business
+def test_an_encrypted_key_asks_for_its_passphrase_on_a_terminal_again_when_wrong_and_never_shows_it(
+    tmp_path: Path, key_bundle: KeyBundle, salesforce: FakeSalesforce
+) -> None:
+    import pty
+    import select
+
+    from cryptography.hazmat.primitives import serialization
+
+    encrypted = tmp_path / "enc.pem"
+    encrypted.write_bytes(
+        key_bundle.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"right horse"),
+        )
+    )
+    argv = [sys.executable, str(ROOT / "main.py"), "verify", "--username", USERNAME, "--consumer-key", CONSUMER_KEY]
+    argv += ["--private-key", str(encrypted), "--login-url", salesforce.url]
+    terminal, its_end = pty.openpty()  # the CLI's stdin, stdout and stderr, as a terminal's are
+    program = subprocess.Popen(argv, stdin=its_end, stdout=its_end, stderr=its_end, start_new_session=True)
+    os.close(its_end)
+    shown = b""
+
+    def read_on(until: bytes | None, after: int = 0) -> int:
+        """Read what the terminal shows until ``until`` appears after ``after`` (None: until the program ends)."""
+        nonlocal shown
+        while until is None or shown.find(until, after) < 0:
+            ready, _, _ = select.select([terminal], [], [], 60)
+            try:
+                chunk = os.read(terminal, 4096) if ready else b""
+            except OSError:  # EIO: the program has ended
+                chunk = b""
+            if not chunk:
+                assert until is None, f"waited for {until!r}; the terminal shows {shown!r}"
+                return len(shown)
+            shown += chunk
+        return shown.find(until, after) + len(until)
+
+    try:
+        at = read_on(b"Passphrase for the private key: ")
+        os.write(terminal, b"wrong horse\n")
+        at = read_on(b"The passphrase is wrong; try again.", at)
+        at = read_on(b"Passphrase for the private key: ", at)
+        os.write(terminal, b"right horse\n")
+        read_on(None)
+    finally:
+        code = program.wait(60)
+        os.close(terminal)
+    assert code == 0, shown
+    assert b"The JWT login works: " + USERNAME.encode() in shown
+    assert b"horse" not in shown  # typed, never echoed
+    assert len(salesforce.token_requests) == 1
 
 
 def test_a_defect_is_reported_in_one_line_and_logged_not_a_traceback(
