@@ -11,8 +11,12 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,8 @@ class CrashReporter:
         if QApplication.instance() is None:
             sys.__excepthook__(kind, error, tb)
             return
+        from PySide6.QtWidgets import QMessageBox  # its enums are built on first use: not the first window's cost
+
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Unexpected error",

@@ -1,11 +1,15 @@
-"""Small widgets shared by the pages: inline messages, copyable values, busy rows."""
+"""Small widgets shared by the pages: inline messages, copyable values, busy rows.
+
+A Qt class whose Python enums the first window does not need (a line edit, a message box, a URL) is
+imported where it is first used: PySide builds every enum of a class the first time the class is
+imported, ~1-2 ms each, and Welcome shows none of them.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
-    QDesktopServices,
     QGuiApplication,
     QMoveEvent,
     QPainter,
@@ -17,8 +21,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QWidget,
@@ -236,6 +238,8 @@ class CopyField(QWidget):
     def __init__(self, value: str = "", *, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.name = name
+        from PySide6.QtWidgets import QLineEdit
+
         self.edit = QLineEdit()
         self.edit.setReadOnly(True)
         # Read-only: the keyboard goes to Copy (which reads the value out) instead, so a page never
@@ -350,6 +354,9 @@ def fit_to_screen(window: QWidget, width: int, height: int) -> None:
 
 def open_sign_in_page(url: str, message: MessageLabel) -> None:
     """Open Salesforce's sign-in in the default browser, or say where to go when no browser opens."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
     if not QDesktopServices.openUrl(QUrl(url)):
         message.show_warning(message.tr("No browser opened. Open this address yourself: {0}").format(url))
 
@@ -361,6 +368,8 @@ SETTINGS_NOT_SAVED = "settings-not-saved"
 def tell_settings_not_saved(window: QWidget, message: str) -> None:
     """Say over ``window``, without blocking it, that the settings could not be saved, what that means and
     what not; while one such warning is open, later failures add nothing (a save follows every step)."""
+    from PySide6.QtWidgets import QMessageBox
+
     if any(box.isVisible() for box in window.findChildren(QMessageBox, SETTINGS_NOT_SAVED)):
         return
     box = QMessageBox(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QIcon, QPaintEvent, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QMessageBox, QWizard
+from PySide6.QtWidgets import QWizard
 
 from core import APP_NAME
 from core.defaults import private_key_name
@@ -20,6 +20,8 @@ from gui.pages.base import StepPage, go_back_to_fix
 from gui.pages.welcome import STEP_NAMES, WelcomePage
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
     from core.crypto.keypair import KeyBundle
     from core.storage.settings import Settings
     from gui.pages.credentials import CredentialsPage
@@ -371,6 +373,8 @@ class ConnectorWizard(QWizard):
         if not text:
             super().reject()
             return
+        from PySide6.QtWidgets import QMessageBox  # imported when asked (its enums: gui/widgets.py)
+
         box = QMessageBox(
             QMessageBox.Icon.Question,
             self.tr("Close the wizard?"),

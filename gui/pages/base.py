@@ -10,16 +10,13 @@ attributes; pages share data through the context and Qt's fields, never by calli
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
-    QLineEdit,
-    QPlainTextEdit,
     QScrollArea,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -30,6 +27,9 @@ from core.errors import AppError
 from gui.context import WizardContext
 from gui.widgets import BusyRow, MessageLabel
 from gui.workers import Task, while_alive
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QLineEdit
 
 
 class StepPage(QWizardPage):
@@ -76,9 +76,10 @@ class StepPage(QWizardPage):
             if first is not None:
                 first.setFocus(Qt.FocusReason.OtherFocusReason)
                 focused = first
-        if isinstance(focused, QLineEdit) and self.isAncestorOf(focused) and focused.selectedText() == focused.text():
-            focused.deselect()
-            focused.end(False)
+        line = _as_line_edit(focused)
+        if line is not None and self.isAncestorOf(line) and line.selectedText() == line.text():
+            line.deselect()
+            line.end(False)
 
     def _first_control(self) -> QWidget | None:
         """The first control in the page's tab order that can be seen and used."""
@@ -144,7 +145,21 @@ class StepPage(QWizardPage):
 
 
 def _read_only_text(widget: QWidget) -> bool:
+    if not (widget.inherits("QPlainTextEdit") or widget.inherits("QTextEdit")):
+        return False
+    from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
+
     return isinstance(widget, QPlainTextEdit | QTextEdit) and widget.isReadOnly()
+
+
+def _as_line_edit(widget: QWidget | None) -> QLineEdit | None:
+    """The widget as a line edit, if it is one. Asked of Qt by class name first: Welcome has none, and
+    importing the class builds its enums (see gui/widgets.py)."""
+    if widget is None or not widget.inherits("QLineEdit"):
+        return None
+    from PySide6.QtWidgets import QLineEdit
+
+    return widget if isinstance(widget, QLineEdit) else None
 
 
 class TaskPage(StepPage):
@@ -286,5 +301,6 @@ def go_back_to_fix(wizard: QWizard, page_id: int, field: str, message: str) -> N
         widget = page.field_widget(field)
         if widget is not None:
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
-            if isinstance(widget, QLineEdit):
-                widget.selectAll()
+            line = _as_line_edit(widget)
+            if line is not None:
+                line.selectAll()

@@ -136,6 +136,35 @@ def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_pat
     assert "Wizard shown" in (tmp_path / "logs" / "wizard.log").read_text()
 
 
+def test_the_first_window_is_built_without_the_qt_classes_only_later_pages_use(tmp_path: Path) -> None:
+    """PySide builds every Python enum of a Qt class the first time the class is imported (~1-2 ms a class):
+    the start up to Welcome's window imports no line edit, text box, message box or URL, which only the pages
+    after it and the dialogs use."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    probe = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from PySide6 import QtCore, QtGui, QtWidgets\n"
+        "import gui.wizard\n"
+        "def show(self):\n"
+        "    later = ['QLineEdit', 'QTextEdit', 'QPlainTextEdit', 'QMessageBox', 'QUrl', 'QDesktopServices']\n"
+        "    built = [n for n in later if any(n in vars(m) for m in (QtCore, QtGui, QtWidgets))]\n"
+        "    print('built before the window is shown:', built, flush=True)\n"
+        "    raise SystemExit(0)\n"
+        "gui.wizard.ConnectorWizard.show = show\n"
+        "import main\n"
+        "main.main([])\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SFCW_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "built before the window is shown: []" in result.stdout, result.stdout
+
+
 def test_the_first_window_has_only_welcome_and_the_flow_follows_after_its_first_paint(
     qtbot: QtBot, context: WizardContext, tmp_path: Path
 ) -> None:
