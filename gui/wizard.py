@@ -111,6 +111,8 @@ class ConnectorWizard(QWizard):
         self.close_box: QMessageBox | None = None
         self._close_confirmed = False
         self._restoring: Task | None = None
+        #: Where Resume goes once the key being read has arrived (set while it is still on its way).
+        self._resume_after_restore: int | None = None
         self.setStartId(int(PageId.WELCOME))
         self.currentIdChanged.connect(self._remember_page)
         self.currentIdChanged.connect(lambda _: QTimer.singleShot(0, self, self._page_opened))
@@ -226,7 +228,14 @@ class ConnectorWizard(QWizard):
         self._restoring.succeeded.connect(
             while_alive(self, lambda bundle: self._restored(name, certificate_path, bundle))
         )
+        # Connected before it starts: a connection made later misses a ``done`` already queued to this thread.
+        self._restoring.done.connect(self._restore_over)
         self._restoring.start()
+
+    def _restore_over(self) -> None:
+        target, self._resume_after_restore = self._resume_after_restore, None
+        if target is not None:
+            self.resume(target)
 
     def _restored(self, name: str, certificate_path: Path, bundle: KeyBundle | None) -> None:
         if self.context.bundle is not None:
@@ -287,7 +296,7 @@ class ConnectorWizard(QWizard):
         """Walk forward to ``target``, stopping early at the first step that is not complete."""
         self.build_pages()
         if self._restoring is not None and self._restoring.running:
-            self._restoring.done.connect(lambda: self.resume(target))  # the key is still being read
+            self._resume_after_restore = target  # the key is still on its way: _restore_over resumes
             return
 
         def step() -> None:

@@ -47,7 +47,11 @@ class Task(QObject):
         self.cancel_event = threading.Event()
         #: The same event as a use case's cancel token: Stop sets it, the use case stops at its next safe point.
         self.cancel_token = CancelToken(self.cancel_event)
+        #: True from start until the GUI thread has its result: set back on the GUI thread, by the first slot of
+        #: ``done`` (queued after succeeded/failed). Set on the pool thread, it said "over" while the result was
+        #: still on its way, and a resume that looked then walked on without the restored key.
         self.running = False
+        self.done.connect(self._ended)
 
     def start(self) -> None:
         """Run on Qt's thread pool. Call on the GUI thread."""
@@ -60,6 +64,9 @@ class Task(QObject):
         if self.running:
             self.running = False
             self.done.emit()
+
+    def _ended(self) -> None:
+        self.running = False
 
     def report(self, value: Any) -> None:
         """Callable from the worker thread, e.g. as an ``on_status`` callback or a use case's ``progress``.
@@ -101,7 +108,6 @@ class Task(QObject):
         if self.cancel_event.is_set() or not shiboken6.isValid(self):
             return
         signal.emit(value)
-        self.running = False
         self.done.emit()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -49,7 +49,11 @@ def test_a_restarted_wizard_resumes_where_the_admin_left(
     returning = Person(qtbot, again)
     welcome = again.welcome_page
     assert welcome.resume_button.isVisible() and "Approve and verify" in welcome.resume_label.text()
-    returning.click(welcome.resume_button)
+    # The key's read from the keyring is over on the pool thread, its result not yet delivered to the window, when
+    # Resume is pressed (click() delivers nothing queued first): Resume waits for the key to reach the window
+    # (it walked on without it, and only the order of Qt's queued events brought it in before the key step).
+    assert QThreadPool.globalInstance().waitForDone(10000)
+    welcome.resume_button.click()
     qtbot.waitUntil(lambda: returning.at(PageId.VERIFY), timeout=5000)
     assert again.key_page.fingerprint.value() == fingerprint  # the key came back from the keyring
     assert again.credentials_page.username.text() == USERNAME

@@ -88,3 +88,17 @@ def test_a_record_reported_after_the_page_stopped_waiting_is_still_recorded(
     go_on.set()
     qtbot.waitUntil(lambda: wizard.context.settings.connector("made-before-stop") is not None, timeout=5000)
     assert Settings.load().connector("made-before-stop") is not None
+
+
+def test_a_task_is_running_until_the_gui_thread_has_its_result(qtbot: QtBot) -> None:
+    """The resume after a restart asks whether the key is still being read: a task whose pool thread is over but
+    whose result has not reached the GUI thread yet must still say it runs (it said "over", and the resume walked
+    on without the key, stopping on the key step)."""
+    results: list[object] = []
+    task = Task(lambda: "key")
+    task.succeeded.connect(results.append)
+    task.start()
+    assert QThreadPool.globalInstance().waitForDone(5000)  # the pool thread is over; no event was processed since
+    assert task.running and results == []
+    qtbot.waitUntil(lambda: not task.running, timeout=5000)  # the queued result, then done, delivered
+    assert results == ["key"]
