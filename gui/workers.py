@@ -139,6 +139,12 @@ def connection_check_task(client: PlatformClient, connector_id: str, context: Wi
     return task
 
 
+def running_tasks() -> list[Task]:
+    """The tasks started and not yet let go of by their pool threads (call on the GUI thread)."""
+    reaper = _Reaper._instance
+    return list(reaper.running.values()) if reaper is not None else []
+
+
 class _Reaper(QObject):
     """Holds running tasks on the GUI thread; the pool thread says (by id, holding no reference) when one is over."""
 

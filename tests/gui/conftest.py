@@ -287,3 +287,19 @@ def existing(
     settings.remember_connector(connector_record(connector, key=config.key, api_url=platform.url, keys=settings.keys))
     settings.api_url = platform.api_url
     return connector
+
+
+@pytest.fixture(autouse=True)
+def _no_task_outlives_its_test() -> Iterator[None]:
+    """A test's tasks end with it. The app's process ends with its window; the tests' does not, and a task of a
+    closed window ran on in Qt's pool (two threads on a two-core machine): a connection check left polling for
+    30 s held one, and two such left a later test's work queued behind them. Each is told to stop, as Stop does,
+    and the pool is waited for."""
+    from PySide6.QtCore import QThreadPool
+
+    from gui.workers import running_tasks
+
+    yield
+    for task in running_tasks():
+        task.cancel_event.set()
+    assert QThreadPool.globalInstance().waitForDone(60000), "a task of this test still runs a minute after it"
