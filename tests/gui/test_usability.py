@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool
@@ -113,15 +116,19 @@ def test_keyboard_only_entry_of_credentials(
     assert person.at(PageId.VERIFY)
 
 
-def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
+def _start_main(tmp_path: Path, before: str) -> subprocess.CompletedProcess[str]:
+    """Run the app's real start (``main.main([])``) in a fresh process, offscreen, after ``before``'s lines."""
     root = Path(__file__).resolve().parents[2]
-    probe = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(root)!r})\n"
+    probe = f"import sys\nsys.path.insert(0, {str(root)!r})\n{before}import main\nsys.exit(main.main([]))\n"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SFCW_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_path: Path) -> None:
+    result = _start_main(
+        tmp_path,
         "from PySide6.QtCore import QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication(sys.argv)\n"
@@ -129,13 +136,8 @@ def test_launching_main_shows_the_wizard_and_closing_it_ends_the_process(tmp_pat
         "    windows = [w for w in app.topLevelWidgets() if w.isVisible()]\n"
         "    print('visible:', [type(w).__name__ for w in windows], flush=True)\n"
         "    for w in windows: w.close()\n"
-        "QTimer.singleShot(1500, close)\n"
-        "import main\n"
-        "sys.exit(main.main([]))\n"
+        "QTimer.singleShot(1500, close)\n",
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SFCW_HOME=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
     assert "visible: ['ConnectorWizard']" in result.stdout
     assert "Wizard shown" in (tmp_path / "logs" / "wizard.log").read_text()
 
@@ -144,14 +146,8 @@ def test_the_first_window_is_built_without_the_qt_classes_only_later_pages_use(t
     """PySide builds every Python enum of a Qt class the first time the class is imported (~1-2 ms a class):
     the start up to Welcome's window imports no line edit, text box, message box or URL, which only the pages
     after it and the dialogs use."""
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    probe = (
-        "import sys\n"
-        f"sys.path.insert(0, {str(root)!r})\n"
+    result = _start_main(
+        tmp_path,
         "from PySide6 import QtCore, QtGui, QtWidgets\n"
         "import gui.wizard\n"
         "def show(self):\n"
@@ -159,13 +155,8 @@ def test_the_first_window_is_built_without_the_qt_classes_only_later_pages_use(t
         "    built = [n for n in later if any(n in vars(m) for m in (QtCore, QtGui, QtWidgets))]\n"
         "    print('built before the window is shown:', built, flush=True)\n"
         "    raise SystemExit(0)\n"
-        "gui.wizard.ConnectorWizard.show = show\n"
-        "import main\n"
-        "main.main([])\n"
+        "gui.wizard.ConnectorWizard.show = show\n",
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SFCW_HOME=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
     assert "built before the window is shown: []" in result.stdout, result.stdout
 
 
