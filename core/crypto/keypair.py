@@ -10,7 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 from cryptography import x509
@@ -124,10 +124,20 @@ class KeyBundle:
         return load_private_key(self.private_key_pem)
 
     @classmethod
-    def of(cls, key: rsa.RSAPrivateKey, cert_pem: bytes | None = None, csr_pem: bytes | None = None) -> KeyBundle:
+    def of(
+        cls,
+        key: rsa.RSAPrivateKey,
+        cert_pem: bytes | None = None,
+        csr_pem: bytes | None = None,
+        *,
+        pem: bytes | None = None,
+    ) -> KeyBundle:
         """The bundle of a key made or loaded here: it keeps the key, which is not loaded again from its PEM
-        (checking a 4096-bit key's primes takes hundreds of milliseconds)."""
-        bundle = cls(private_key_pem=private_key_pem(key), cert_pem=cert_pem, csr_pem=csr_pem)
+        (checking a 4096-bit key's primes takes hundreds of milliseconds). ``pem``: the key's PEM as it was
+        given, kept as is; else the key is serialised."""
+        bundle = cls(
+            private_key_pem=pem if pem is not None else private_key_pem(key), cert_pem=cert_pem, csr_pem=csr_pem
+        )
         bundle.__dict__["key"] = key  # what the cached property computes from the PEM
         return bundle
 
@@ -526,9 +536,7 @@ def attach_certificate(bundle: KeyBundle, cert_text: str | bytes) -> KeyBundle:
     cert = load_certificate(cert_text)
     check_pair(key, cert)
     check_uploadable(cert)
-    attached = replace(bundle, cert_pem=cert_pem(cert))  # the key's PEM as it was given
-    attached.__dict__["key"] = key  # and loaded already
-    return attached
+    return KeyBundle.of(key, cert_pem(cert), bundle.csr_pem, pem=bundle.private_key_pem)
 
 
 def check_uploadable(cert: x509.Certificate) -> None:
