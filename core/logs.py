@@ -98,13 +98,10 @@ def _private_rotating_handler(path: Path) -> logging.Handler:
             if self.stream is None or sys.platform == "win32":  # Windows refuses the rename (doRollover)
                 return
             try:
-                current = os.stat(self.baseFilename)
-                opened = os.fstat(self.stream.fileno())
+                if os.path.samestat(os.stat(self.baseFilename), os.fstat(self.stream.fileno())):
+                    return
             except OSError:
-                current = None
-                opened = None
-            if current is not None and opened is not None and os.path.samestat(current, opened):
-                return
+                pass  # no log there (renamed a moment ago): a fresh one is opened
             self.stream.close()
             self.stream = self._open()
 
